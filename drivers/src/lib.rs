@@ -1,0 +1,43 @@
+//! Perfuse hardware layer: chip drivers generic over the embedded-hal 1.0
+//! traits, so the same driver code runs on a Raspberry Pi and on the
+//! simulated board (DESIGN.md, "The simulated board").
+//!
+//! Drivers never panic, never wait without a deadline, and report bus
+//! failures apart from invalid input.
+
+#![no_std]
+
+use core::fmt;
+
+/// What a driver call can fail with: the bus itself, or a value outside what
+/// the chip or the caller allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Error<BusError> {
+    /// The SPI bus or a GPIO pin reported an error.
+    Bus(BusError),
+    /// A value given to the driver is outside what the chip accepts.
+    InvalidInput(&'static str),
+    /// The chip answered with something it should never send.
+    UnexpectedResponse(&'static str),
+    /// The chip did not become ready before its deadline.
+    Timeout,
+}
+
+impl<BusError> From<BusError> for Error<BusError> {
+    fn from(error: BusError) -> Self {
+        Error::Bus(error)
+    }
+}
+
+impl<BusError: fmt::Debug> fmt::Display for Error<BusError> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Bus(error) => write!(f, "bus error: {error:?}"),
+            Error::InvalidInput(what) => write!(f, "invalid input: {what}"),
+            Error::UnexpectedResponse(what) => {
+                write!(f, "unexpected response from the chip: {what}")
+            }
+            Error::Timeout => f.write_str("the chip did not answer before its deadline"),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Perfuse: software for a bedside infusion pump prototype.
+//!
+//! This library holds everything that is not a thin binary: the therapy core
+//! (units, dose maths, programs) and the drug library with its dose-error
+//! reduction. See DESIGN.md in the shared folder for the whole picture.
+
+pub mod druglib;
+pub mod therapy;

@@ -1,0 +1,599 @@
+//! Infusion programs and the delivery plans derived from them.
+//!
+//! A `Program` is what the nurse entered; `plan` turns it into a
+//! `DeliveryPlan`: a short, fixed-capacity list of segments (rate and volume)
+//! and what happens at the end. The plan is what the control thread runs and
+//! what the drug library checks; both see the same rounded rates.
+//!
+//! The volume to be infused (VTBI) of a loading-then-maintenance program is
+//! the total, loading volume included.
+
+use arrayvec::ArrayVec;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::dose::{flow_for_dose, volume_for_amount, Patient};
+use super::error::Quantity;
+use super::quantity::{div, mul};
+use super::quantity::{
+    Concentration, DoseAmount, DoseRate, InfusionDuration, Millilitres, MillilitresPerHour,
+};
+use super::{rules, TherapyError};
+
+/// What is in the bag or syringe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Medication {
+    /// A fluid programmed in mL/h only, outside any drug library entry.
+    Basic,
+    /// A drug at a stated concentration, for a patient.
+    Drug {
+        concentration: Concentration,
+        patient: Patient,
+    },
+}
+
+/// How the nurse asked for the fluid to be delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Delivery {
+    /// Continuous at a typed rate.
+    Rate {
+        rate: MillilitresPerHour,
+        volume: Millilitres,
+    },
+    /// Continuous at a dose rate; the flow rate is derived.
+    Dose { dose: DoseRate, volume: Millilitres },
+    /// A volume over a time; the rate is derived.
+    VolumeOverTime {
+        volume: Millilitres,
+        duration: InfusionDuration,
+    },
+    /// A dose amount over a time (an intermittent dose such as vancomycin).
+    AmountOverTime {
+        amount: DoseAmount,
+        duration: InfusionDuration,
+    },
+    /// A loading dose over a time, then a maintenance dose rate until the
+    /// total volume is infused.
+    LoadingThenMaintenance {
+        loading: DoseAmount,
+        loading_duration: InfusionDuration,
+        maintenance: DoseRate,
+        volume: Millilitres,
+    },
+}
+
+/// What the pump does when the volume to be infused is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EndOfInfusion {
+    Stop,
+    /// Keep the vein open at this rate, or at the programmed rate if that is lower.
+    KeepVeinOpen {
+        rate: MillilitresPerHour,
+    },
+}
+
+/// A primary infusion as programmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Program {
+    pub medication: Medication,
+    pub delivery: Delivery,
+    pub end: EndOfInfusion,
+}
+
+/// A secondary (piggyback) infusion; when done the pump returns to the primary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondaryProgram {
+    pub medication: Medication,
+    pub delivery: Delivery,
+}
+
+/// A clinician bolus given on top of a running primary, from the same container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BolusRequest {
+    Dose {
+        amount: DoseAmount,
+        duration: InfusionDuration,
+    },
+    Volume {
+        volume: Millilitres,
+        duration: InfusionDuration,
+    },
+}
+
+/// Why a segment exists, for display and the event log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SegmentPurpose {
+    Primary,
+    Loading,
+    Maintenance,
+    Bolus,
+    Secondary,
+}
+
+/// A stretch of delivery at one rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub purpose: SegmentPurpose,
+    pub rate: MillilitresPerHour,
+    pub volume: Millilitres,
+}
+
+impl Segment {
+    /// How long the segment lasts at its rate, to the nearest second.
+    pub fn duration(&self) -> Result<InfusionDuration, TherapyError> {
+        let seconds = div(
+            mul(self.volume.value(), Decimal::from(3600))?,
+            self.rate.value(),
+        )?;
+        let whole = seconds.round().to_u32().ok_or(TherapyError::Overflow)?;
+        Ok(InfusionDuration::from_seconds(whole))
+    }
+}
+
+/// What follows the last segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PlanEnd {
+    Stop,
+    KeepVeinOpen { rate: MillilitresPerHour },
+    ResumePrimary,
+}
+
+/// At most two segments: loading then maintenance is the longest program.
+pub const MAX_SEGMENTS: usize = 2;
+
+/// The derived plan; fixed capacity, so it moves to the control thread
+/// without allocating.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryPlan {
+    pub segments: ArrayVec<Segment, MAX_SEGMENTS>,
+    pub end: PlanEnd,
+}
+
+impl DeliveryPlan {
+    /// Total volume over all segments.
+    pub fn total_volume(&self) -> Result<Millilitres, TherapyError> {
+        let mut total = Decimal::ZERO;
+        for segment in &self.segments {
+            total = total
+                .checked_add(segment.volume.value())
+                .ok_or(TherapyError::Overflow)?;
+        }
+        Ok(Millilitres::new(total))
+    }
+
+    /// The highest rate any segment runs at.
+    pub fn peak_rate(&self) -> Option<MillilitresPerHour> {
+        self.segments.iter().map(|segment| segment.rate).max()
+    }
+}
+
+/// The rates a platform's mechanism delivers, within `rules::RATE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    pub min: MillilitresPerHour,
+    pub max: MillilitresPerHour,
+}
+
+impl RateLimits {
+    /// The widest range any platform may support.
+    pub const ANY_PLATFORM: RateLimits = RateLimits {
+        min: MillilitresPerHour::new(rules::RATE.min),
+        max: MillilitresPerHour::new(rules::RATE.max),
+    };
+
+    fn range(&self) -> rules::Range {
+        rules::Range {
+            min: self.min.value(),
+            max: self.max.value(),
+            ..rules::RATE
+        }
+    }
+
+    fn check(&self, rate: Decimal) -> Result<MillilitresPerHour, TherapyError> {
+        rules::RATE.check(rate)?;
+        self.range().check(rate).map(MillilitresPerHour::new)
+    }
+}
+
+fn checked_volume(volume: Decimal) -> Result<Millilitres, TherapyError> {
+    rules::VOLUME_TO_BE_INFUSED
+        .check(volume)
+        .map(Millilitres::new)
+}
+
+fn checked_duration(duration: InfusionDuration) -> Result<InfusionDuration, TherapyError> {
+    rules::DURATION_SECONDS.check(Decimal::from(duration.seconds()))?;
+    Ok(duration)
+}
+
+fn drug_of(medication: &Medication) -> Result<(Concentration, Patient), TherapyError> {
+    match medication {
+        Medication::Basic => Err(TherapyError::NeedsDrug),
+        Medication::Drug {
+            concentration,
+            patient,
+        } => {
+            patient.validate()?;
+            rules::CONCENTRATION_VOLUME.check(concentration.volume.value())?;
+            Ok((*concentration, *patient))
+        }
+    }
+}
+
+/// The rounded rate that runs `volume` over `duration`.
+fn rate_over(
+    volume: Decimal,
+    duration: InfusionDuration,
+    limits: &RateLimits,
+) -> Result<MillilitresPerHour, TherapyError> {
+    let duration = checked_duration(duration)?;
+    limits.check(rules::round_rate(div(volume, duration.hours())?))
+}
+
+fn dose_volume(amount: DoseAmount, medication: &Medication) -> Result<Millilitres, TherapyError> {
+    let (concentration, patient) = drug_of(medication)?;
+    checked_volume(rules::round_volume(volume_for_amount(
+        amount,
+        concentration,
+        &patient,
+    )?))
+}
+
+fn one_segment(
+    purpose: SegmentPurpose,
+    rate: MillilitresPerHour,
+    volume: Millilitres,
+) -> ArrayVec<Segment, MAX_SEGMENTS> {
+    let mut segments = ArrayVec::new();
+    segments.push(Segment {
+        purpose,
+        rate,
+        volume,
+    });
+    segments
+}
+
+/// Derives the segments of a delivery, all tagged as `purpose` except a
+/// loading dose.
+fn segments_of(
+    medication: &Medication,
+    delivery: &Delivery,
+    purpose: SegmentPurpose,
+    limits: &RateLimits,
+) -> Result<ArrayVec<Segment, MAX_SEGMENTS>, TherapyError> {
+    match *delivery {
+        Delivery::Rate { rate, volume } => {
+            let rate = limits.check(rules::check_rate_on_grid(rate.value(), Quantity::Rate)?)?;
+            Ok(one_segment(purpose, rate, checked_volume(volume.value())?))
+        }
+        Delivery::Dose { dose, volume } => {
+            let (concentration, patient) = drug_of(medication)?;
+            let rate = limits.check(rules::round_rate(flow_for_dose(
+                dose,
+                concentration,
+                &patient,
+            )?))?;
+            Ok(one_segment(purpose, rate, checked_volume(volume.value())?))
+        }
+        Delivery::VolumeOverTime { volume, duration } => {
+            let volume = checked_volume(volume.value())?;
+            Ok(one_segment(
+                purpose,
+                rate_over(volume.value(), duration, limits)?,
+                volume,
+            ))
+        }
+        Delivery::AmountOverTime { amount, duration } => {
+            let volume = dose_volume(amount, medication)?;
+            Ok(one_segment(
+                purpose,
+                rate_over(volume.value(), duration, limits)?,
+                volume,
+            ))
+        }
+        Delivery::LoadingThenMaintenance {
+            loading,
+            loading_duration,
+            maintenance,
+            volume,
+        } => {
+            let total = checked_volume(volume.value())?;
+            let loading_volume = dose_volume(loading, medication)?;
+            let loading_rate = rate_over(loading_volume.value(), loading_duration, limits)?;
+            let (concentration, patient) = drug_of(medication)?;
+            let maintenance_rate = limits.check(rules::round_rate(flow_for_dose(
+                maintenance,
+                concentration,
+                &patient,
+            )?))?;
+            let rest = total
+                .value()
+                .checked_sub(loading_volume.value())
+                .ok_or(TherapyError::Overflow)?;
+            if rest <= Decimal::ZERO {
+                return Err(TherapyError::LoadingExceedsVolume {
+                    vtbi: total.value(),
+                    loading: loading_volume.value(),
+                });
+            }
+            let mut segments = ArrayVec::new();
+            segments.push(Segment {
+                purpose: SegmentPurpose::Loading,
+                rate: loading_rate,
+                volume: loading_volume,
+            });
+            segments.push(Segment {
+                purpose: SegmentPurpose::Maintenance,
+                rate: maintenance_rate,
+                volume: Millilitres::new(rest),
+            });
+            Ok(segments)
+        }
+    }
+}
+
+/// Derives the delivery plan of a primary program, or says what is wrong.
+pub fn plan(program: &Program, limits: &RateLimits) -> Result<DeliveryPlan, TherapyError> {
+    let segments = segments_of(
+        &program.medication,
+        &program.delivery,
+        SegmentPurpose::Primary,
+        limits,
+    )?;
+    let end = match program.end {
+        EndOfInfusion::Stop => PlanEnd::Stop,
+        EndOfInfusion::KeepVeinOpen { rate } => {
+            let typed = rules::KEEP_VEIN_OPEN.check(rules::check_rate_on_grid(
+                rate.value(),
+                Quantity::KeepVeinOpenRate,
+            )?)?;
+            let last = segments
+                .last()
+                .map_or(typed, |segment| segment.rate.value());
+            PlanEnd::KeepVeinOpen {
+                rate: MillilitresPerHour::new(typed.min(last)),
+            }
+        }
+    };
+    Ok(DeliveryPlan { segments, end })
+}
+
+/// Derives the plan of a secondary infusion, which hands back to the primary.
+pub fn plan_secondary(
+    program: &SecondaryProgram,
+    limits: &RateLimits,
+) -> Result<DeliveryPlan, TherapyError> {
+    let mut segments = segments_of(
+        &program.medication,
+        &program.delivery,
+        SegmentPurpose::Secondary,
+        limits,
+    )?;
+    for segment in &mut segments {
+        segment.purpose = SegmentPurpose::Secondary;
+    }
+    Ok(DeliveryPlan {
+        segments,
+        end: PlanEnd::ResumePrimary,
+    })
+}
+
+/// Derives the segment of a clinician bolus from the primary's container.
+pub fn plan_bolus(
+    medication: &Medication,
+    bolus: &BolusRequest,
+    limits: &RateLimits,
+) -> Result<Segment, TherapyError> {
+    let (volume, duration) = match *bolus {
+        BolusRequest::Dose { amount, duration } => (dose_volume(amount, medication)?, duration),
+        BolusRequest::Volume { volume, duration } => (
+            rules::VOLUME_TO_BE_INFUSED
+                .named(Quantity::BolusVolume)
+                .check(volume.value())
+                .map(Millilitres::new)?,
+            duration,
+        ),
+    };
+    Ok(Segment {
+        purpose: SegmentPurpose::Bolus,
+        rate: rate_over(volume.value(), duration, limits)?,
+        volume,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::therapy::quantity::{
+        Amount, AmountUnit, DoseAmountUnit, DoseBasis, DoseRateUnit, Kilograms, TimeBase,
+    };
+    use rust_decimal_macros::dec;
+
+    fn magnesium() -> Medication {
+        Medication::Drug {
+            concentration: Concentration {
+                amount: Amount::new(dec!(20), AmountUnit::Gram),
+                volume: Millilitres::new(dec!(500)),
+            },
+            patient: Patient::with_weight(Kilograms::new(dec!(70))),
+        }
+    }
+
+    #[test]
+    fn magnesium_loading_then_maintenance() {
+        // 4 g over 20 min at 40 mg/mL = 100 mL at 300 mL/h; then 2 g/h = 50 mL/h.
+        let program = Program {
+            medication: magnesium(),
+            delivery: Delivery::LoadingThenMaintenance {
+                loading: DoseAmount {
+                    value: dec!(4),
+                    unit: DoseAmountUnit {
+                        amount: AmountUnit::Gram,
+                        basis: DoseBasis::Patient,
+                    },
+                },
+                loading_duration: InfusionDuration::from_minutes(20),
+                maintenance: DoseRate {
+                    value: dec!(2),
+                    unit: DoseRateUnit {
+                        amount: AmountUnit::Gram,
+                        basis: DoseBasis::Patient,
+                        per: TimeBase::PerHour,
+                    },
+                },
+                volume: Millilitres::new(dec!(500)),
+            },
+            end: EndOfInfusion::KeepVeinOpen {
+                rate: MillilitresPerHour::new(dec!(3)),
+            },
+        };
+        let plan = plan(&program, &RateLimits::ANY_PLATFORM).unwrap();
+        assert_eq!(
+            plan.segments[0],
+            Segment {
+                purpose: SegmentPurpose::Loading,
+                rate: MillilitresPerHour::new(dec!(300)),
+                volume: Millilitres::new(dec!(100))
+            }
+        );
+        assert_eq!(
+            plan.segments[1],
+            Segment {
+                purpose: SegmentPurpose::Maintenance,
+                rate: MillilitresPerHour::new(dec!(50)),
+                volume: Millilitres::new(dec!(400))
+            }
+        );
+        assert_eq!(plan.total_volume().unwrap(), Millilitres::new(dec!(500)));
+        assert_eq!(
+            plan.end,
+            PlanEnd::KeepVeinOpen {
+                rate: MillilitresPerHour::new(dec!(3))
+            }
+        );
+    }
+
+    #[test]
+    fn keep_vein_open_never_exceeds_the_programmed_rate() {
+        let program = Program {
+            medication: Medication::Basic,
+            delivery: Delivery::Rate {
+                rate: MillilitresPerHour::new(dec!(2)),
+                volume: Millilitres::new(dec!(50)),
+            },
+            end: EndOfInfusion::KeepVeinOpen {
+                rate: MillilitresPerHour::new(dec!(5)),
+            },
+        };
+        let plan = plan(&program, &RateLimits::ANY_PLATFORM).unwrap();
+        assert_eq!(
+            plan.end,
+            PlanEnd::KeepVeinOpen {
+                rate: MillilitresPerHour::new(dec!(2))
+            }
+        );
+    }
+
+    #[test]
+    fn keep_vein_open_above_twenty_is_refused() {
+        let program = Program {
+            medication: Medication::Basic,
+            delivery: Delivery::Rate {
+                rate: MillilitresPerHour::new(dec!(100)),
+                volume: Millilitres::new(dec!(50)),
+            },
+            end: EndOfInfusion::KeepVeinOpen {
+                rate: MillilitresPerHour::new(dec!(25)),
+            },
+        };
+        let error = plan(&program, &RateLimits::ANY_PLATFORM).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "KVO rate 25 mL/h is out of range: allowed 0.1 to 20 mL/h"
+        );
+    }
+
+    #[test]
+    fn basic_infusion_cannot_be_dosed_by_amount() {
+        let program = Program {
+            medication: Medication::Basic,
+            delivery: Delivery::AmountOverTime {
+                amount: DoseAmount {
+                    value: dec!(1),
+                    unit: DoseAmountUnit {
+                        amount: AmountUnit::Gram,
+                        basis: DoseBasis::Patient,
+                    },
+                },
+                duration: InfusionDuration::from_minutes(60),
+            },
+            end: EndOfInfusion::Stop,
+        };
+        assert_eq!(
+            plan(&program, &RateLimits::ANY_PLATFORM),
+            Err(TherapyError::NeedsDrug)
+        );
+    }
+
+    #[test]
+    fn platform_maximum_caps_the_rate() {
+        let syringe = RateLimits {
+            min: MillilitresPerHour::new(dec!(0.1)),
+            max: MillilitresPerHour::new(dec!(200)),
+        };
+        let program = Program {
+            medication: Medication::Basic,
+            delivery: Delivery::VolumeOverTime {
+                volume: Millilitres::new(dec!(50)),
+                duration: InfusionDuration::from_minutes(10),
+            },
+            end: EndOfInfusion::Stop,
+        };
+        let error = plan(&program, &syringe).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "rate 300 mL/h is out of range: allowed 0.1 to 200 mL/h"
+        );
+    }
+
+    #[test]
+    fn secondary_hands_back_to_the_primary_and_bolus_is_one_segment() {
+        let vancomycin = Medication::Drug {
+            concentration: Concentration {
+                amount: Amount::new(dec!(1000), AmountUnit::Milligram),
+                volume: Millilitres::new(dec!(200)),
+            },
+            patient: Patient::with_weight(Kilograms::new(dec!(70))),
+        };
+        let secondary = SecondaryProgram {
+            medication: vancomycin,
+            delivery: Delivery::AmountOverTime {
+                amount: DoseAmount {
+                    value: dec!(1000),
+                    unit: DoseAmountUnit {
+                        amount: AmountUnit::Milligram,
+                        basis: DoseBasis::Patient,
+                    },
+                },
+                duration: InfusionDuration::from_minutes(90),
+            },
+        };
+        let plan = plan_secondary(&secondary, &RateLimits::ANY_PLATFORM).unwrap();
+        assert_eq!(plan.end, PlanEnd::ResumePrimary);
+        assert_eq!(
+            plan.segments[0].rate,
+            MillilitresPerHour::new(dec!(133.3).round())
+        );
+        let bolus = plan_bolus(
+            &magnesium(),
+            &BolusRequest::Volume {
+                volume: Millilitres::new(dec!(10)),
+                duration: InfusionDuration::from_minutes(5),
+            },
+            &RateLimits::ANY_PLATFORM,
+        )
+        .unwrap();
+        assert_eq!(bolus.rate, MillilitresPerHour::new(dec!(120)));
+    }
+}
