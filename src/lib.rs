@@ -4,5 +4,6 @@
 //! (units, dose maths, programs) and the drug library with its dose-error
 //! reduction. See DESIGN.md in the shared folder for the whole picture.
 
+pub mod assets;
 pub mod druglib;
 pub mod therapy;

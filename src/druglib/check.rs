@@ -6,6 +6,11 @@
 //! value; beyond a hard limit, never. A basic infusion (no drug) is allowed
 //! outside the library, capped by the platform and the care area.
 //!
+//! A library drug is programmed in its dose unit, never in mL/h: a dose rate
+//! (mcg/kg/min, units/h...) for a continuous drug, a dose over a time for an
+//! intermittent one. Refusing mL/h for drugs makes the classic slip of a dose
+//! typed into the rate field impossible rather than merely unlikely.
+//!
 //! `review` produces a `Review` listing every checked value with its limit
 //! status (what the review screen shows); `confirm` turns it into a
 //! `ConfirmedProgram`, the only thing the pump starts.
@@ -514,8 +519,8 @@ fn review_delivery(
     let plan = make_plan(platform)
         .map_err(|error| checker.block(error.into()))
         .ok();
+    check_entry(entry, medication, delivery, plan.as_ref(), &mut checker);
     if let Some(plan) = &plan {
-        check_entry(entry, medication, delivery, plan, &mut checker);
         if let Ok(total) = plan.total_volume() {
             let limits = Limits {
                 hard_min: None,
@@ -549,7 +554,7 @@ fn check_entry(
     entry: &Entry,
     medication: &Medication,
     delivery: &Delivery,
-    plan: &DeliveryPlan,
+    plan: Option<&DeliveryPlan>,
     checker: &mut Checker,
 ) {
     let drug = match (entry.dose.unit, medication) {
@@ -581,7 +586,7 @@ fn check_entry(
     };
     match (entry.dose.unit, drug) {
         (DosingUnit::Flow, _) => {
-            for segment in &plan.segments {
+            for segment in plan.iter().flat_map(|plan| plan.segments.iter()) {
                 checker.value(
                     Parameter::FlowRate,
                     segment.rate.value(),
@@ -609,11 +614,19 @@ fn check_entry(
                         entry.display_name
                     )));
                 }
-                Delivery::Rate { .. } | Delivery::VolumeOverTime { .. } => {}
+                Delivery::Rate { .. } => {
+                    // Programming a dose-rate drug in mL/h is how a dose ends up
+                    // typed into the rate field; the pump asks for the dose.
+                    checker.block(Blocker::NotForThisEntry(format!(
+                        "{} is programmed by dose in {unit}: enter the dose, and the pump calculates the rate",
+                        entry.display_name
+                    )));
+                }
+                Delivery::VolumeOverTime { .. } => {}
             }
             let continuous = plan
-                .segments
                 .iter()
+                .flat_map(|plan| plan.segments.iter())
                 .filter(|segment| segment.purpose != SegmentPurpose::Loading);
             for segment in continuous {
                 match dose_for_flow(segment.rate, concentration, &patient, unit) {
@@ -632,15 +645,17 @@ fn check_entry(
                 Delivery::AmountOverTime { amount, .. } => {
                     checker.unit_must_match(unit, amount.unit);
                 }
-                Delivery::Dose { .. } | Delivery::LoadingThenMaintenance { .. } => {
+                Delivery::Dose { .. }
+                | Delivery::LoadingThenMaintenance { .. }
+                | Delivery::Rate { .. } => {
                     checker.block(Blocker::NotForThisEntry(format!(
-                        "{} is an intermittent dose in {unit} over a time",
+                        "{} is an intermittent dose: enter the dose in {unit} and the time to give it over",
                         entry.display_name
                     )));
                 }
-                Delivery::Rate { .. } | Delivery::VolumeOverTime { .. } => {}
+                Delivery::VolumeOverTime { .. } => {}
             }
-            for segment in &plan.segments {
+            for segment in plan.iter().flat_map(|plan| plan.segments.iter()) {
                 checker.amount(
                     Parameter::DoseAmount,
                     &entry.dose_as_amount_spec(unit),
@@ -657,7 +672,7 @@ fn check_entry(
 fn check_loading(
     entry: &Entry,
     entered: DoseAmountUnit,
-    plan: &DeliveryPlan,
+    plan: Option<&DeliveryPlan>,
     concentration: Concentration,
     patient: &Patient,
     checker: &mut Checker,
@@ -673,8 +688,8 @@ fn check_loading(
         return;
     }
     for segment in plan
-        .segments
         .iter()
+        .flat_map(|plan| plan.segments.iter())
         .filter(|segment| segment.purpose == SegmentPurpose::Loading)
     {
         checker.amount(

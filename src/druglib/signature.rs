@@ -171,9 +171,13 @@ pub fn generate_signing_key() -> Result<(String, String), String> {
     getrandom::fill(&mut seed)
         .map_err(|error| format!("no randomness from the operating system: {error}"))?;
     let key = SigningKey::from_bytes(&seed);
-    let pem = key
-        .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
-        .map_err(|error| format!("cannot encode the key: {error}"))?;
+    // PKCS#8 v1 (no embedded public key): the form OpenSSL 3 reads and writes.
+    let pem = ed25519_dalek::pkcs8::KeypairBytes {
+        secret_key: seed,
+        public_key: None,
+    }
+    .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+    .map_err(|error| format!("cannot encode the key: {error}"))?;
     Ok((pem.to_string(), hex::encode(key.verifying_key().to_bytes())))
 }
 
