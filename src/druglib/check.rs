@@ -22,10 +22,10 @@ use rust_decimal::Decimal;
 use super::model::{AmountSpec, CareArea, DosingUnit, Entry, Limits};
 use super::validate::{Library, LibraryIdentity};
 use crate::therapy::{
-    amount_for_volume, display_decimal, dose_for_flow, plan, plan_bolus, plan_secondary,
-    BolusRequest, Concentration, Delivery, DeliveryPlan, DoseAmountUnit, InfusionDuration,
-    Medication, Millilitres, MillilitresPerHour, Patient, Program, RateLimits, SecondaryProgram,
-    Segment, SegmentPurpose, TherapyError,
+    amount_for_volume, display_decimal, display_significant, dose_for_flow, plan, plan_bolus,
+    plan_secondary, BolusRequest, Concentration, Delivery, DeliveryPlan, DoseAmount,
+    DoseAmountUnit, InfusionDuration, Medication, Millilitres, MillilitresPerHour, Patient,
+    Program, RateLimits, SecondaryProgram, Segment, SegmentPurpose, TherapyError,
 };
 
 /// The program parameter a limit applies to.
@@ -113,7 +113,7 @@ impl fmt::Display for CheckedValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (name, value, unit) = (
             self.parameter.name(),
-            display_decimal(self.value),
+            display_significant(self.value),
             &self.unit,
         );
         match self.status {
@@ -298,6 +298,19 @@ impl Checker {
             self.blockers.push(Blocker::HardLimit(checked.clone()));
         }
         self.values.push(checked);
+    }
+
+    /// Checks a value as the nurse entered it; used when no delivery plan
+    /// could be derived (for example a rate beyond the platform), so that the
+    /// dose's own limit is still shown.
+    fn entered(
+        &mut self,
+        parameter: Parameter,
+        value: Decimal,
+        unit: impl fmt::Display,
+        limits: &Limits,
+    ) {
+        self.value(parameter, value, unit.to_string(), limits);
     }
 
     fn block(&mut self, blocker: Blocker) {
@@ -598,15 +611,29 @@ fn check_entry(
         (DosingUnit::Rate(unit), Some((concentration, patient))) => {
             match delivery {
                 Delivery::Dose { dose, .. } => {
-                    checker.unit_must_match(unit, dose.unit);
+                    if checker.unit_must_match(unit, dose.unit) && plan.is_none() {
+                        checker.entered(
+                            Parameter::DoseRate,
+                            dose.value,
+                            unit,
+                            &entry.dose.limits(),
+                        );
+                    }
                 }
                 Delivery::LoadingThenMaintenance {
                     loading,
                     maintenance,
                     ..
                 } => {
-                    checker.unit_must_match(unit, maintenance.unit);
-                    check_loading(entry, loading.unit, plan, concentration, &patient, checker);
+                    if checker.unit_must_match(unit, maintenance.unit) && plan.is_none() {
+                        checker.entered(
+                            Parameter::DoseRate,
+                            maintenance.value,
+                            unit,
+                            &entry.dose.limits(),
+                        );
+                    }
+                    check_loading(entry, loading, plan, concentration, &patient, checker);
                 }
                 Delivery::AmountOverTime { .. } => {
                     checker.block(Blocker::NotForThisEntry(format!(
@@ -643,7 +670,14 @@ fn check_entry(
         (DosingUnit::Amount(unit), Some((concentration, patient))) => {
             match delivery {
                 Delivery::AmountOverTime { amount, .. } => {
-                    checker.unit_must_match(unit, amount.unit);
+                    if checker.unit_must_match(unit, amount.unit) && plan.is_none() {
+                        checker.entered(
+                            Parameter::DoseAmount,
+                            amount.value,
+                            unit,
+                            &entry.dose.limits(),
+                        );
+                    }
                 }
                 Delivery::Dose { .. }
                 | Delivery::LoadingThenMaintenance { .. }
@@ -671,7 +705,7 @@ fn check_entry(
 
 fn check_loading(
     entry: &Entry,
-    entered: DoseAmountUnit,
+    entered: &DoseAmount,
     plan: Option<&DeliveryPlan>,
     concentration: Concentration,
     patient: &Patient,
@@ -684,8 +718,16 @@ fn check_loading(
         )));
         return;
     };
-    if !checker.unit_must_match(spec.unit.0, entered) {
+    if !checker.unit_must_match(spec.unit.0, entered.unit) {
         return;
+    }
+    if plan.is_none() {
+        checker.entered(
+            Parameter::LoadingDose,
+            entered.value,
+            spec.unit.0,
+            &spec.limits(),
+        );
     }
     for segment in plan
         .iter()

@@ -311,13 +311,38 @@ fn show(library: &Library, only: Option<&str>) -> String {
     out
 }
 
-/// Flattens an entry to "field -> value" for comparison.
+/// Flattens an entry to "dose.soft_max -> 0.5" leaves for comparison.
 fn fields(entry: &Entry) -> BTreeMap<String, String> {
-    let mut flat = BTreeMap::new();
-    if let Ok(toml::Value::Table(table)) = toml::Value::try_from(entry) {
-        for (key, value) in table {
-            flat.insert(key, value.to_string());
+    fn flatten(prefix: &str, value: &toml::Value, out: &mut BTreeMap<String, String>) {
+        let join = |key: &str| {
+            if prefix.is_empty() {
+                key.to_owned()
+            } else {
+                format!("{prefix}.{key}")
+            }
+        };
+        match value {
+            toml::Value::Table(table) => {
+                for (key, inner) in table {
+                    flatten(&join(key), inner, out);
+                }
+            }
+            toml::Value::Array(items) => {
+                for (index, inner) in items.iter().enumerate() {
+                    flatten(&format!("{prefix}[{index}]"), inner, out);
+                }
+            }
+            toml::Value::String(text) => {
+                out.insert(prefix.to_owned(), text.clone());
+            }
+            other => {
+                out.insert(prefix.to_owned(), other.to_string());
+            }
         }
+    }
+    let mut flat = BTreeMap::new();
+    if let Ok(value) = toml::Value::try_from(entry) {
+        flatten("", &value, &mut flat);
     }
     flat
 }

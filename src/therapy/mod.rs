@@ -22,7 +22,7 @@ pub use program::{
     MAX_SEGMENTS,
 };
 pub use quantity::{
-    display_decimal, Amount, AmountFamily, AmountUnit, Centimetres, Concentration, DoseAmount,
-    DoseAmountUnit, DoseBasis, DoseRate, DoseRateUnit, InfusionDuration, Kilograms, Millilitres,
-    MillilitresPerHour, SquareMetres, TimeBase,
+    display_decimal, display_significant, Amount, AmountFamily, AmountUnit, Centimetres,
+    Concentration, DoseAmount, DoseAmountUnit, DoseBasis, DoseRate, DoseRateUnit, InfusionDuration,
+    Kilograms, Millilitres, MillilitresPerHour, SquareMetres, TimeBase,
 };

@@ -30,6 +30,16 @@ pub fn display_decimal(value: Decimal) -> String {
     value.normalize().to_string()
 }
 
+/// Formats a derived value (a dose computed back from a rounded rate) to four
+/// significant digits, in the same style as `display_decimal`. Limits are
+/// judged on the exact value; this is only how it is shown.
+pub fn display_significant(value: Decimal) -> String {
+    let rounded = value
+        .round_sf_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        .unwrap_or(value);
+    display_decimal(rounded)
+}
+
 macro_rules! decimal_quantity {
     ($(#[$doc:meta])* $name:ident, $unit:literal) => {
         $(#[$doc])*
@@ -619,6 +629,14 @@ mod tests {
         for bad in ["", "mg/h", "mg/kg/min", "MG"] {
             assert!(bad.parse::<DoseAmountUnit>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn derived_values_show_four_significant_digits() {
+        assert_eq!(display_significant(dec!(3.500952380952)), "3.501");
+        assert_eq!(display_significant(dec!(0.000380952)), "0.000381");
+        assert_eq!(display_significant(dec!(1312.5)), "1313");
+        assert_eq!(display_significant(dec!(80)), "80");
     }
 
     #[test]
