@@ -11,13 +11,13 @@
 
 mod common;
 
-use common::{patient_for, sample_library};
+use common::{drug, sample_library};
 use perfuse::druglib::{
     confirm, review, review_bolus, review_secondary, Blocker, Bound, ConfirmError, DrugChoice,
     LimitStatus, Override, Parameter,
 };
 use perfuse::therapy::{
-    Amount, AmountUnit, BolusRequest, Concentration, Delivery, DoseAmount, DoseRate, EndOfInfusion,
+    Amount, AmountUnit, BolusRequest, Delivery, DoseAmount, DoseRate, EndOfInfusion,
     InfusionDuration, Medication, Millilitres, MillilitresPerHour, PlanEnd, Program, RateLimits,
     SecondaryProgram,
 };
@@ -26,13 +26,7 @@ use rust_decimal_macros::dec;
 
 fn norepinephrine(dose: Decimal) -> Program {
     Program {
-        medication: Medication::Drug {
-            concentration: Concentration {
-                amount: Amount::new(dec!(4), AmountUnit::Milligram),
-                volume: Millilitres::new(dec!(250)),
-            },
-            patient: patient_for("icu"),
-        },
+        medication: drug(dec!(4), AmountUnit::Milligram, dec!(250), "icu"),
         delivery: Delivery::Dose {
             dose: DoseRate {
                 value: dose,
@@ -173,13 +167,7 @@ fn a_concentration_not_in_the_library_is_blocked() {
 
 fn vancomycin(amount_mg: Decimal, volume_ml: Decimal) -> Program {
     Program {
-        medication: Medication::Drug {
-            concentration: Concentration {
-                amount: Amount::new(amount_mg, AmountUnit::Milligram),
-                volume: Millilitres::new(volume_ml),
-            },
-            patient: patient_for("icu"),
-        },
+        medication: drug(amount_mg, AmountUnit::Milligram, volume_ml, "icu"),
         delivery: Delivery::AmountOverTime {
             amount: DoseAmount {
                 value: dec!(1000),
@@ -320,13 +308,7 @@ fn a_basic_infusion_runs_outside_the_library_capped_by_platform_and_care_area() 
 
 fn magnesium(loading_g: Decimal, loading_minutes: u32) -> Program {
     Program {
-        medication: Medication::Drug {
-            concentration: Concentration {
-                amount: Amount::new(dec!(20), AmountUnit::Gram),
-                volume: Millilitres::new(dec!(500)),
-            },
-            patient: patient_for("labor-delivery"),
-        },
+        medication: drug(dec!(20), AmountUnit::Gram, dec!(500), "labor-delivery"),
         delivery: Delivery::LoadingThenMaintenance {
             loading: DoseAmount {
                 value: loading_g,
@@ -413,13 +395,7 @@ fn loading_doses_are_checked_for_amount_and_time() {
 #[test]
 fn boluses_are_checked_against_the_entry() {
     let library = sample_library();
-    let heparin = Medication::Drug {
-        concentration: Concentration {
-            amount: Amount::new(dec!(25000), AmountUnit::Unit),
-            volume: Millilitres::new(dec!(250)),
-        },
-        patient: patient_for("icu"),
-    };
+    let heparin = drug(dec!(25000), AmountUnit::Unit, dec!(250), "icu");
     let bolus = |units_per_kg: Decimal| BolusRequest::Dose {
         amount: DoseAmount {
             value: units_per_kg,

@@ -71,6 +71,22 @@ pub fn patient_for(care_area: &str) -> Patient {
     }
 }
 
+/// A drug at `amount` in `volume_ml` for the test patient of a care area.
+pub fn drug(
+    amount: Decimal,
+    unit: perfuse::therapy::AmountUnit,
+    volume_ml: Decimal,
+    care_area: &str,
+) -> Medication {
+    Medication::Drug {
+        concentration: Concentration {
+            amount: Amount::new(amount, unit),
+            volume: Millilitres::new(volume_ml),
+        },
+        patient: patient_for(care_area),
+    }
+}
+
 pub fn first_concentration(entry: &Entry) -> Option<Concentration> {
     entry.concentrations.first().map(|spec| Concentration {
         amount: Amount::new(spec.amount, spec.unit),
