@@ -2,10 +2,17 @@
 //! traits, so the same driver code runs on a Raspberry Pi and on the
 //! simulated board (DESIGN.md, "The simulated board").
 //!
-//! Drivers never panic, never wait without a deadline, and report bus
-//! failures apart from invalid input.
+//! Drivers own their bus and give it back (`new` / `release`), never panic,
+//! never wait without a deadline, and report bus failures apart from invalid
+//! input. Datasheet facts sit next to the registers they describe.
 
-#![no_std]
+pub mod analog;
+pub mod annunciator;
+pub mod debounce;
+pub mod hat;
+pub mod ls7366r;
+pub mod mcp3008;
+pub mod tmc5160;
 
 use core::fmt;
 

@@ -1,0 +1,180 @@
+//! Alarm annunciation on the board: the buzzer's IEC 60601-1-8 burst patterns
+//! and the red and yellow alarm lights.
+//!
+//! Time-driven and non-blocking: `update(now)` is called often (every control
+//! or supervisor period) and sets the pins for the current phase of the
+//! pattern. It writes a pin only when its level must change. Which alarm is
+//! active, and whether it is silenced, is decided elsewhere (src/alarms and
+//! the supervisor); this only plays it.
+
+use embedded_hal::digital::OutputPin;
+
+use crate::Error;
+
+/// IEC 60601-1-8 alarm priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    Low,
+    Medium,
+    High,
+}
+
+/// One phase of a buzzer burst: sounding or silent, for a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Phase {
+    pub sounding: bool,
+    pub milliseconds: u32,
+}
+
+const fn on(milliseconds: u32) -> Phase {
+    Phase {
+        sounding: true,
+        milliseconds,
+    }
+}
+
+const fn off(milliseconds: u32) -> Phase {
+    Phase {
+        sounding: false,
+        milliseconds,
+    }
+}
+
+/// High priority: 10 pulses (3 + 2, pause, 3 + 2), pulses 150 ms with 100 ms
+/// spacing (standard: 75-200 ms and 50-125 ms), 1 s between the halves
+/// (0.35-1.3 s), then 3 s before the next burst (2.5-15 s).
+#[rustfmt::skip]
+pub const HIGH_PRIORITY_BURST: [Phase; 20] = [
+    on(150), off(100), on(150), off(100), on(150), off(350), on(150), off(100), on(150), off(1000),
+    on(150), off(100), on(150), off(100), on(150), off(350), on(150), off(100), on(150), off(3000),
+];
+
+/// Medium priority: 3 pulses of 200 ms with 200 ms spacing (125-250 ms), then
+/// 5 s before the next burst (2.5-30 s).
+pub const MEDIUM_PRIORITY_BURST: [Phase; 6] =
+    [on(200), off(200), on(200), off(200), on(200), off(5000)];
+
+/// Low priority: 2 pulses, then 15 s (the standard asks for more than 15 s or none).
+pub const LOW_PRIORITY_BURST: [Phase; 4] = [on(200), off(200), on(200), off(15_200)];
+
+/// The burst pattern of a priority.
+pub const fn burst(priority: Priority) -> &'static [Phase] {
+    match priority {
+        Priority::High => &HIGH_PRIORITY_BURST,
+        Priority::Medium => &MEDIUM_PRIORITY_BURST,
+        Priority::Low => &LOW_PRIORITY_BURST,
+    }
+}
+
+/// Light flashing: high red at 2 Hz (1.4-2.8 Hz, 50 % duty), medium yellow at
+/// 0.5 Hz (0.4-0.8 Hz, 50 % duty), low yellow steady.
+pub const fn light_on(priority: Priority, elapsed_ms: u64) -> bool {
+    match priority {
+        Priority::High => elapsed_ms % 500 < 250,
+        Priority::Medium => elapsed_ms % 2000 < 1000,
+        Priority::Low => true,
+    }
+}
+
+/// Whether `pattern` sounds `elapsed_ms` after it started (it repeats).
+pub fn sounding_at(pattern: &[Phase], elapsed_ms: u64) -> bool {
+    let cycle: u64 = pattern
+        .iter()
+        .map(|phase| u64::from(phase.milliseconds))
+        .sum();
+    if cycle == 0 {
+        return false;
+    }
+    let mut at = elapsed_ms % cycle;
+    for phase in pattern {
+        let length = u64::from(phase.milliseconds);
+        if at < length {
+            return phase.sounding;
+        }
+        at -= length;
+    }
+    false
+}
+
+/// What should be announced now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Announcement {
+    pub priority: Priority,
+    /// False while silenced: the light keeps flashing, the buzzer stops.
+    pub audible: bool,
+    /// When this announcement started, ms on the caller's monotonic clock.
+    pub since_ms: u64,
+}
+
+pub struct Annunciator<BUZZER, RED, YELLOW> {
+    buzzer: BUZZER,
+    red: RED,
+    yellow: YELLOW,
+    levels: [Option<bool>; 3],
+}
+
+impl<E, BUZZER, RED, YELLOW> Annunciator<BUZZER, RED, YELLOW>
+where
+    BUZZER: OutputPin<Error = E>,
+    RED: OutputPin<Error = E>,
+    YELLOW: OutputPin<Error = E>,
+{
+    pub fn new(buzzer: BUZZER, red: RED, yellow: YELLOW) -> Self {
+        Self {
+            buzzer,
+            red,
+            yellow,
+            levels: [None; 3],
+        }
+    }
+
+    pub fn release(self) -> (BUZZER, RED, YELLOW) {
+        (self.buzzer, self.red, self.yellow)
+    }
+
+    /// Sets the pins for `announcement` (or quiet) at `now_ms`.
+    pub fn update(
+        &mut self,
+        announcement: Option<Announcement>,
+        now_ms: u64,
+    ) -> Result<(), Error<E>> {
+        let (buzzer, red, yellow) = match announcement {
+            None => (false, false, false),
+            Some(Announcement {
+                priority,
+                audible,
+                since_ms,
+            }) => {
+                let elapsed = now_ms.saturating_sub(since_ms);
+                let light = light_on(priority, elapsed);
+                let sound = audible && sounding_at(burst(priority), elapsed);
+                (
+                    sound,
+                    light && priority == Priority::High,
+                    light && priority != Priority::High,
+                )
+            }
+        };
+        let [buzzer_level, red_level, yellow_level] = &mut self.levels;
+        drive(&mut self.buzzer, buzzer_level, buzzer)?;
+        drive(&mut self.red, red_level, red)?;
+        drive(&mut self.yellow, yellow_level, yellow)?;
+        Ok(())
+    }
+}
+
+fn drive<P: OutputPin>(
+    pin: &mut P,
+    current: &mut Option<bool>,
+    wanted: bool,
+) -> Result<(), Error<P::Error>> {
+    if *current != Some(wanted) {
+        if wanted {
+            pin.set_high()?;
+        } else {
+            pin.set_low()?;
+        }
+        *current = Some(wanted);
+    }
+    Ok(())
+}
