@@ -12,6 +12,7 @@ pub mod debounce;
 pub mod hat;
 pub mod ls7366r;
 pub mod mcp3008;
+pub mod sim;
 pub mod tmc5160;
 
 use core::fmt;

@@ -1,0 +1,21 @@
+//! The simulated board (DESIGN.md, "The simulated board").
+//!
+//! - `memory`: the virtual board, a block of atomics shared between
+//!   processes through /dev/shm (or held in memory for tests);
+//! - `chips`: the TMC5160, MCP3008 and LS7366R emulated at the bus;
+//! - `backend`: embedded-hal pins and SPI devices over the board, and the
+//!   virtual watchdog: the `sim` back-end the app and supervisor use;
+//! - `physics`: mechanisms, line pressure, occlusions, air, reservoir: the
+//!   ground truth for volume delivered;
+//! - `simulator`: couples physics and board, runs the virtual watchdog.
+
+pub mod backend;
+pub mod chips;
+pub mod memory;
+pub mod physics;
+pub mod simulator;
+
+pub use backend::{SimBusError, SimChip, SimPin, SimSpi, SimWatchdog};
+pub use memory::{board_clock_ms, Board, BoardError, BoardMemory};
+pub use physics::{Faults, LineModel, Mechanism, Occlusion, Physics, Syringe, Truth};
+pub use simulator::{adc_channel, SensorModel, SimWiring, Simulator, ENCODER_COUNTS_PER_TURN};
