@@ -7,15 +7,21 @@
 //!   virtual watchdog: the `sim` back-end the app and supervisor use;
 //! - `physics`: mechanisms, line pressure, occlusions, air, reservoir: the
 //!   ground truth for volume delivered;
-//! - `simulator`: couples physics and board, runs the virtual watchdog.
+//! - `simulator`: couples physics and board, runs the virtual watchdog;
+//! - `command`, `service`, `cli`: the `perfuse-sim` process, its command
+//!   socket and command line.
 
 pub mod backend;
 pub mod chips;
+pub mod cli;
+pub mod command;
 pub mod memory;
 pub mod physics;
+pub mod service;
 pub mod simulator;
 
 pub use backend::{SimBusError, SimChip, SimPin, SimSpi, SimWatchdog};
 pub use memory::{board_clock_ms, Board, BoardError, BoardMemory};
 pub use physics::{Faults, LineModel, Mechanism, Occlusion, Physics, Syringe, Truth};
+pub use service::{SimClient, SimOptions, SimPaths};
 pub use simulator::{adc_channel, SensorModel, SimWiring, Simulator, ENCODER_COUNTS_PER_TURN};

@@ -319,6 +319,11 @@ impl Physics {
         true
     }
 
+    /// Removes air waiting in front of the sensor (the nurse primed it out).
+    pub fn clear_air(&mut self) {
+        self.bubbles.clear();
+    }
+
     /// Sets the fluid left, as when a nearly empty bag is hung.
     pub fn set_reservoir(&mut self, millilitres: f64) {
         self.reservoir_ml = millilitres.max(0.0);
