@@ -6,4 +6,5 @@
 
 pub mod assets;
 pub mod druglib;
+pub mod signing;
 pub mod therapy;

@@ -12,8 +12,10 @@ mod common;
 
 use common::{dev_sign, sample_bytes, sample_signature, today, trusted_keys};
 use perfuse::druglib::{
-    generate_signing_key, parse_library, sign, signing_key_from_pem, verify_library,
-    ActivationError, ActiveLibrary, KeyConfigError, LibraryError, Problem, TrustedKeys,
+    parse_library, verify_library, ActivationError, ActiveLibrary, LibraryError, Problem,
+};
+use perfuse::signing::{
+    generate_signing_key, sign, signing_key_from_pem, KeyConfigError, TrustedKeys,
 };
 
 fn verify(

@@ -4,7 +4,8 @@
 use std::process::ExitCode;
 
 use perfuse::assets;
-use perfuse::druglib::{tool::signature_path, tool::today_utc, ActiveLibrary, TrustedKeys};
+use perfuse::druglib::{tool::today_utc, ActiveLibrary};
+use perfuse::signing::{signature_path, TrustedKeys};
 
 fn main() -> ExitCode {
     println!("Perfuse {} (GPL-3.0-or-later)", env!("CARGO_PKG_VERSION"));

@@ -5,8 +5,9 @@
 //! active, untouched. A running infusion keeps the library it was checked
 //! against: activation waits until nothing runs.
 
-use super::signature::{verify_library, TrustedKeys, VerifiedLibrary};
+use super::signature::{verify_library, VerifiedLibrary};
 use super::LibraryError;
+use crate::signing::TrustedKeys;
 
 /// Why a candidate library did not become active.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -17,10 +17,7 @@ pub use check::{
     confirm, review, review_bolus, review_secondary, Blocker, Bound, CheckedValue, ConfirmError,
     ConfirmedProgram, DrugChoice, LimitStatus, Override, Parameter, Review,
 };
-pub use signature::{
-    generate_signing_key, sign, signing_key_from_pem, verify_library, KeyConfigError,
-    SignatureFile, TrustedKey, TrustedKeys, VerifiedLibrary,
-};
+pub use signature::{verify_library, VerifiedLibrary};
 pub use validate::{parse_library, Library, LibraryIdentity, Problem};
 
 /// Why a drug library was refused. Each kind has its own message, saying
@@ -49,4 +46,18 @@ pub enum LibraryError {
         effective: time::Date,
         today: time::Date,
     },
+}
+
+impl From<crate::signing::SignatureError> for LibraryError {
+    fn from(error: crate::signing::SignatureError) -> Self {
+        use crate::signing::SignatureError;
+        match error {
+            SignatureError::Unsigned => LibraryError::Unsigned,
+            SignatureError::Malformed { detail } => LibraryError::MalformedSignature { detail },
+            SignatureError::UntrustedKey { key_id, trusted } => {
+                LibraryError::UntrustedKey { key_id, trusted }
+            }
+            SignatureError::Mismatch { key_id } => LibraryError::SignatureMismatch { key_id },
+        }
+    }
 }

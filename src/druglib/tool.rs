@@ -11,9 +11,8 @@ use clap::{Parser, Subcommand};
 use rust_decimal::Decimal;
 
 use super::model::{DosingUnit, Entry};
-use super::{
-    parse_library, sign, signing_key_from_pem, verify_library, Library, LibraryError, TrustedKeys,
-};
+use super::{parse_library, verify_library, Library, LibraryError};
+use crate::signing::{read_signed, sign, signature_path, signing_key_from_pem, TrustedKeys};
 use crate::therapy::display_decimal;
 
 #[derive(Debug, Parser)]
@@ -74,13 +73,6 @@ fn parse_date(text: &str) -> Result<time::Date, String> {
     .map_err(|error| format!("\"{text}\" is not a date such as 2026-11-01: {error}"))
 }
 
-/// The path of a library's detached signature.
-pub fn signature_path(library: &Path) -> PathBuf {
-    let mut path = library.as_os_str().to_owned();
-    path.push(".sig");
-    PathBuf::from(path)
-}
-
 fn read(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()))
 }
@@ -133,7 +125,7 @@ pub fn main() -> std::process::ExitCode {
 }
 
 fn keygen(out: &Path) -> Result<String, String> {
-    let (pem, public_hex) = super::generate_signing_key()?;
+    let (pem, public_hex) = crate::signing::generate_signing_key()?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -150,21 +142,13 @@ fn keygen(out: &Path) -> Result<String, String> {
 }
 
 fn validate(path: &Path, keys: Option<&Path>, today: time::Date) -> Result<String, String> {
-    let bytes = read(path)?;
+    let (bytes, signature) = read_signed(path)?;
     let mut out = String::new();
     let library = match keys {
         None => parse_library(&bytes).map_err(|error| format!("{}: {error}", path.display()))?,
         Some(keys_path) => {
             let keys = TrustedKeys::from_toml(&read_text(keys_path)?)
                 .map_err(|error| format!("{}: {error}", keys_path.display()))?;
-            let signature_file = signature_path(path);
-            let signature = match std::fs::read_to_string(&signature_file) {
-                Ok(text) => Some(text),
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
-                Err(error) => {
-                    return Err(format!("cannot read {}: {error}", signature_file.display()))
-                }
-            };
             let verified = verify_library(&bytes, signature.as_deref(), &keys, today)
                 .map_err(|error: LibraryError| format!("{}: {error}", path.display()))?;
             let _ = writeln!(

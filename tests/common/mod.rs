@@ -11,7 +11,8 @@
 use std::path::PathBuf;
 
 use perfuse::druglib::model::{DosingUnit, Entry};
-use perfuse::druglib::{parse_library, sign, signing_key_from_pem, Library, TrustedKeys};
+use perfuse::druglib::{parse_library, Library};
+use perfuse::signing::{sign, signing_key_from_pem, TrustedKeys};
 use perfuse::therapy::{
     Amount, Centimetres, Concentration, Delivery, DoseAmount, DoseRate, EndOfInfusion,
     InfusionDuration, Kilograms, Medication, Millilitres, MillilitresPerHour, Patient, Program,
