@@ -6,5 +6,7 @@
 
 pub mod assets;
 pub mod druglib;
+pub mod exact;
+pub mod platform;
 pub mod signing;
 pub mod therapy;

@@ -235,3 +235,29 @@ pub fn read_signed(path: &std::path::Path) -> Result<(Vec<u8>, Option<String>), 
     };
     Ok((bytes, signature))
 }
+
+/// Signs the file at `path` with the PEM key at `key_path`, writing
+/// `<path>.sig`, but only if `describe` accepts its content (an invalid
+/// artifact is never signed). Returns what was signed, for the user.
+pub fn sign_file(
+    path: &std::path::Path,
+    key_path: &std::path::Path,
+    key_id: &str,
+    describe: impl Fn(&[u8]) -> Result<String, String>,
+) -> Result<String, String> {
+    let bytes =
+        std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    let what = describe(&bytes)
+        .map_err(|error| format!("{}: refusing to sign: {error}", path.display()))?;
+    let pem = std::fs::read_to_string(key_path)
+        .map_err(|error| format!("cannot read {}: {error}", key_path.display()))?;
+    let key =
+        signing_key_from_pem(&pem).map_err(|error| format!("{}: {error}", key_path.display()))?;
+    let out = signature_path(path);
+    std::fs::write(&out, sign(&bytes, &key, key_id))
+        .map_err(|error| format!("cannot write {}: {error}", out.display()))?;
+    Ok(format!(
+        "signed {what} with key \"{key_id}\"\nwrote {}\n",
+        out.display()
+    ))
+}

@@ -10,38 +10,14 @@ use std::fmt;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
+
+use crate::exact::{exact_decimal, optional_exact_decimal};
 
 use crate::therapy::{AmountUnit, DoseAmountUnit, DoseRateUnit, TherapyError};
 
 /// The library format version this software reads.
 pub const FORMAT_VERSION: u32 = 1;
-
-/// Reads a number from TOML exactly: integers and strings as they are, and
-/// decimals through their shortest round-trip text, so `0.1` is 0.1 and not
-/// the binary float nearest to it.
-fn exact_decimal<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Written {
-        Integer(i64),
-        Float(f64),
-        Text(String),
-    }
-    let text = match Written::deserialize(deserializer)? {
-        Written::Integer(value) => return Ok(Decimal::from(value)),
-        Written::Float(value) => value.to_string(),
-        Written::Text(text) => text,
-    };
-    Decimal::from_str(&text)
-        .map_err(|_| serde::de::Error::custom(format!("\"{text}\" is not a decimal number")))
-}
-
-fn optional_exact_decimal<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Decimal>, D::Error> {
-    exact_decimal(deserializer).map(Some)
-}
 
 /// A whole drug library file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 
 use super::model::{DosingUnit, Entry};
 use super::{parse_library, verify_library, Library, LibraryError};
-use crate::signing::{read_signed, sign, signature_path, signing_key_from_pem, TrustedKeys};
+use crate::signing::{read_signed, TrustedKeys};
 use crate::therapy::display_decimal;
 
 #[derive(Debug, Parser)]
@@ -211,19 +211,11 @@ pub fn slip_warnings(library: &Library) -> Vec<String> {
 }
 
 fn sign_file(library: &Path, key: &Path, key_id: &str) -> Result<String, String> {
-    let bytes = read(library)?;
-    let parsed = parse_library(&bytes)
-        .map_err(|error| format!("{}: refusing to sign: {error}", library.display()))?;
-    let key = signing_key_from_pem(&read_text(key)?)
-        .map_err(|error| format!("{}: {error}", key.display()))?;
-    let out = signature_path(library);
-    std::fs::write(&out, sign(&bytes, &key, key_id))
-        .map_err(|error| format!("cannot write {}: {error}", out.display()))?;
-    Ok(format!(
-        "signed {} with key \"{key_id}\"\nwrote {}\n",
-        parsed.identity,
-        out.display()
-    ))
+    crate::signing::sign_file(library, key, key_id, |bytes| {
+        parse_library(bytes)
+            .map(|parsed| parsed.identity.to_string())
+            .map_err(|error| error.to_string())
+    })
 }
 
 fn limits_text(entry: &Entry) -> String {
