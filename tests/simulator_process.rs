@@ -290,3 +290,85 @@ fn when_the_supervisor_dies_its_enable_line_falls_back_to_disabled() {
         truth["motor_enabled"] == false
     });
 }
+
+/// `perfuse-platform check` against the identity a running simulator presents.
+fn platform_check(sim: &Sim, profile: &str) -> (bool, String) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let output = Command::new(env!("CARGO_BIN_EXE_perfuse-platform"))
+        .arg("check")
+        .arg("--identity")
+        .arg(sim.paths.hat())
+        .arg("--profile")
+        .arg(root.join("assets/platforms").join(profile))
+        .arg("--keys")
+        .arg(root.join("assets/config/trusted-keys.toml"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn the_simulated_boards_identity_is_cross_checked_against_the_installed_profile() {
+    let syringe = Sim::start(&["--mechanism", "syringe"]);
+    let (ok, text) = platform_check(&syringe, "perfuse-s50-syringe.toml");
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("verified: Perfuse S50 syringe pump"),
+        "{text}"
+    );
+    // F1: the volumetric platform's profile installed on a syringe pump.
+    let (ok, text) = platform_check(&syringe, "perfuse-v1-volumetric.toml");
+    assert!(!ok);
+    assert!(
+        text.contains("the mechanism profile is for Perfuse V1 volumetric pump"),
+        "{text}"
+    );
+    assert!(text.contains("Do not use this pump"), "{text}");
+    drop(syringe);
+
+    let volumetric = Sim::start(&["--mechanism", "volumetric"]);
+    assert!(platform_check(&volumetric, "perfuse-v1-volumetric.toml").0);
+    assert!(!platform_check(&volumetric, "perfuse-s50-syringe.toml").0);
+    drop(volumetric);
+
+    let unknown = Sim::start(&["--identity", "unknown"]);
+    let (ok, text) = platform_check(&unknown, "perfuse-s50-syringe.toml");
+    assert!(!ok && text.contains("unknown hardware"), "{text}");
+    drop(unknown);
+
+    let missing = Sim::start(&["--identity", "missing"]);
+    let (ok, text) = platform_check(&missing, "perfuse-s50-syringe.toml");
+    assert!(
+        !ok && text.contains("is the pump carrier board fitted?"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_bad_board_configuration_stops_the_simulator_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("board.toml");
+    let reference = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/config/board.toml"),
+    )
+    .unwrap();
+    std::fs::write(&config, reference.replacen("door = 6 ", "door = 23 ", 1)).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_perfuse-sim"))
+        .arg("--dir")
+        .arg(dir.path())
+        .args(["run", "--board-config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("pins.step and pins.door both use GPIO 23"),
+        "{stderr}"
+    );
+}

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use super::physics::{Mechanism, Syringe};
-use super::service::{run, SimClient, SimOptions, SimPaths};
+use super::service::{run, SimClient, SimIdentity, SimOptions, SimPaths};
+use super::simulator::SimWiring;
+use crate::config::BoardConfig;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,6 +33,16 @@ pub enum MechanismChoice {
     Volumetric,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IdentityChoice {
+    /// The carrier board of the simulated mechanism.
+    Matching,
+    /// A board this software does not support.
+    Unknown,
+    /// No identity EEPROM.
+    Missing,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum SimCommand {
     /// Run the simulated board until stopped (Ctrl-C or SIGTERM).
@@ -40,9 +52,15 @@ pub enum SimCommand {
         /// Syringe size in mL (10, 20, 30 or 50), for the syringe mechanism.
         #[arg(long, default_value_t = 50)]
         syringe: u32,
-        /// Fluid loaded: mL in the syringe or bag (default: a full 50 mL syringe, or a 1000 mL bag).
+        /// Fluid loaded: mL in the syringe or bag (default: a full syringe, or a 1000 mL bag).
         #[arg(long)]
         reservoir: Option<f64>,
+        /// What the board identity EEPROM says.
+        #[arg(long, value_enum, default_value = "matching")]
+        identity: IdentityChoice,
+        /// Board configuration whose wiring the simulated board follows (default: the reference wiring).
+        #[arg(long)]
+        board_config: Option<PathBuf>,
     },
     /// Send one command to a running simulator, e.g. `ctl occlude downstream full` or `ctl truth`.
     Ctl {
@@ -51,30 +69,55 @@ pub enum SimCommand {
     },
 }
 
-fn options(
+/// What `run` was asked to simulate.
+struct RunArguments {
     mechanism: MechanismChoice,
     syringe: u32,
     reservoir: Option<f64>,
-) -> Result<SimOptions, String> {
-    match mechanism {
+    identity: IdentityChoice,
+    board_config: Option<PathBuf>,
+}
+
+fn options(arguments: RunArguments) -> Result<SimOptions, String> {
+    let config = match &arguments.board_config {
+        Some(path) => BoardConfig::load(path),
+        None => BoardConfig::from_toml(crate::config::REFERENCE_TOML),
+    }
+    .map_err(|error| error.to_string())?;
+    let wiring = SimWiring::from(config.pins);
+    let identity = match arguments.identity {
+        IdentityChoice::Matching => SimIdentity::Matching,
+        IdentityChoice::Unknown => SimIdentity::Unknown,
+        IdentityChoice::Missing => SimIdentity::Missing,
+    };
+    if let Some(reservoir) = arguments.reservoir {
+        if !reservoir.is_finite() || reservoir < 0.0 {
+            return Err(format!(
+                "--reservoir {reservoir}: give the mL loaded, 0 or more"
+            ));
+        }
+    }
+    let (mechanism, full) = match arguments.mechanism {
         MechanismChoice::Syringe => {
             let size = Syringe::ALL
                 .into_iter()
-                .find(|candidate| candidate.capacity_ml == f64::from(syringe))
+                .find(|candidate| candidate.capacity_ml == f64::from(arguments.syringe))
                 .ok_or_else(|| {
-                    format!("no {syringe} mL syringe: the mechanism takes 10, 20, 30 or 50 mL")
+                    format!(
+                        "no {} mL syringe: the mechanism takes 10, 20, 30 or 50 mL",
+                        arguments.syringe
+                    )
                 })?;
-            let reservoir_ml = reservoir.unwrap_or(size.capacity_ml);
-            Ok(SimOptions {
-                mechanism: Mechanism::reference_syringe(size),
-                reservoir_ml,
-            })
+            (Mechanism::reference_syringe(size), size.capacity_ml)
         }
-        MechanismChoice::Volumetric => Ok(SimOptions {
-            mechanism: Mechanism::reference_peristaltic(),
-            reservoir_ml: reservoir.unwrap_or(1000.0),
-        }),
-    }
+        MechanismChoice::Volumetric => (Mechanism::reference_peristaltic(), 1000.0),
+    };
+    Ok(SimOptions {
+        mechanism,
+        reservoir_ml: arguments.reservoir.unwrap_or(full),
+        wiring,
+        identity,
+    })
 }
 
 /// Entry point of the binary.
@@ -86,8 +129,17 @@ pub fn main() -> ExitCode {
             mechanism,
             syringe,
             reservoir,
+            identity,
+            board_config,
         } => {
-            let options = match options(mechanism, syringe, reservoir) {
+            let arguments = RunArguments {
+                mechanism,
+                syringe,
+                reservoir,
+                identity,
+                board_config,
+            };
+            let options = match options(arguments) {
                 Ok(options) => options,
                 Err(message) => {
                     eprintln!("perfuse-sim: {message}");

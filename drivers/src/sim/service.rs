@@ -65,6 +65,60 @@ impl SimPaths {
     pub fn socket(&self) -> PathBuf {
         self.dir.join("control.sock")
     }
+
+    /// The board identity, laid out as Linux lays out /proc/device-tree/hat.
+    pub fn hat(&self) -> PathBuf {
+        self.dir.join("hat")
+    }
+}
+
+/// What the simulated board's identity EEPROM says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimIdentity {
+    /// The carrier board of the simulated mechanism, revision 2 (syringe) or 1 (volumetric).
+    Matching,
+    /// A board this software does not know.
+    Unknown,
+    /// No identity EEPROM at all.
+    Missing,
+}
+
+/// Writes the HAT identity folder for `mechanism` as `identity` says.
+pub fn write_identity(
+    folder: &Path,
+    mechanism: &Mechanism,
+    identity: SimIdentity,
+) -> Result<(), String> {
+    let fields = |product: &str, product_id: u16, revision: u16| {
+        [
+            ("vendor", "Perfuse Project".to_owned()),
+            ("product", product.to_owned()),
+            ("product_id", format!("0x{product_id:04x}")),
+            ("product_ver", format!("0x{revision:04x}")),
+            ("uuid", "5e0f9a7c-2d41-4b8e-8c3a-9f1d6e2b7a40".to_owned()),
+        ]
+    };
+    let values = match (identity, mechanism) {
+        (SimIdentity::Missing, _) => {
+            let _ = std::fs::remove_dir_all(folder);
+            return Ok(());
+        }
+        (SimIdentity::Unknown, _) => fields("Perfuse X9 prototype carrier", 0x9999, 1),
+        (SimIdentity::Matching, Mechanism::Syringe { .. }) => {
+            fields("Perfuse S50 syringe carrier", 0x5301, 2)
+        }
+        (SimIdentity::Matching, Mechanism::Peristaltic { .. }) => {
+            fields("Perfuse V1 volumetric carrier", 0x5601, 1)
+        }
+    };
+    std::fs::create_dir_all(folder)
+        .map_err(|error| format!("cannot create {}: {error}", folder.display()))?;
+    for (name, value) in values {
+        let path = folder.join(name);
+        std::fs::write(&path, format!("{value}\0"))
+            .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+    }
+    Ok(())
 }
 
 /// What to simulate.
@@ -72,6 +126,8 @@ impl SimPaths {
 pub struct SimOptions {
     pub mechanism: Mechanism,
     pub reservoir_ml: f64,
+    pub wiring: SimWiring,
+    pub identity: SimIdentity,
 }
 
 struct Client {
@@ -100,10 +156,11 @@ pub fn run(
         .map_err(|error| format!("cannot create {}: {error}", paths.dir.display()))?;
     let board = Board::create(&paths.board()).map_err(|error| error.to_string())?;
     let physics = Physics::new(options.mechanism, LineModel::ADULT, options.reservoir_ml);
+    write_identity(&paths.hat(), &options.mechanism, options.identity)?;
     let mut simulator = Simulator::new(
         board.clone(),
         physics,
-        SimWiring::REFERENCE,
+        options.wiring,
         SensorModel::REFERENCE,
     );
     let socket = paths.socket();
@@ -125,6 +182,7 @@ pub fn run(
     let result = serve(&mut simulator, &board, &listener, stop);
     let _ = std::fs::remove_file(&socket);
     let _ = std::fs::remove_file(paths.board());
+    let _ = std::fs::remove_dir_all(paths.hat());
     result
 }
 

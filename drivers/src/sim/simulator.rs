@@ -38,6 +38,22 @@ pub struct SimWiring {
     pub light_yellow: u8,
 }
 
+impl From<crate::config::Pins> for SimWiring {
+    fn from(pins: crate::config::Pins) -> Self {
+        SimWiring {
+            step: pins.step,
+            direction: pins.direction,
+            motor_enable: pins.motor_enable,
+            air_sensor: pins.air_sensor,
+            door: pins.door,
+            container: pins.container,
+            buzzer: pins.buzzer,
+            light_red: pins.light_red,
+            light_yellow: pins.light_yellow,
+        }
+    }
+}
+
 impl SimWiring {
     pub const REFERENCE: SimWiring = SimWiring {
         step: 23,

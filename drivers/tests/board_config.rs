@@ -1,0 +1,142 @@
+//! The board configuration: the reference file is valid and matches the
+//! simulated board's wiring; every kind of bad assignment is refused with a
+//! message naming it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use perfuse_drivers::config::{BoardConfig, SpiAddress, REFERENCE_TOML};
+use perfuse_drivers::sim::SimWiring;
+
+fn problems_of(text: &str) -> Vec<String> {
+    BoardConfig::from_toml(text).unwrap_err().problems
+}
+
+fn edited(from: &str, to: &str) -> String {
+    assert!(REFERENCE_TOML.contains(from), "{from}");
+    REFERENCE_TOML.replacen(from, to, 1)
+}
+
+#[test]
+fn the_reference_configuration_is_valid_and_is_what_the_simulator_wires() {
+    let config = BoardConfig::from_toml(REFERENCE_TOML).unwrap();
+    let pins = config.pins;
+    let sim = SimWiring::REFERENCE;
+    assert_eq!(
+        (
+            pins.step,
+            pins.direction,
+            pins.motor_enable,
+            pins.air_sensor,
+            pins.door,
+            pins.container
+        ),
+        (
+            sim.step,
+            sim.direction,
+            sim.motor_enable,
+            sim.air_sensor,
+            sim.door,
+            sim.container
+        )
+    );
+    assert_eq!(
+        (pins.buzzer, pins.light_red, pins.light_yellow),
+        (sim.buzzer, sim.light_red, sim.light_yellow)
+    );
+    assert_eq!(
+        config.spi.stepper,
+        SpiAddress {
+            bus: 0,
+            chip_select: 0
+        }
+    );
+    assert_eq!(config.spi.encoder.to_string(), "/dev/spidev1.0");
+    assert_eq!(config.debounce_samples, 3);
+}
+
+#[test]
+fn a_missing_pin_is_named() {
+    let problems = problems_of(&edited("door = 6 ", "# door = 6 "));
+    assert_eq!(
+        problems,
+        vec!["pins.door is not assigned: every signal needs a BCM GPIO number".to_owned()]
+    );
+}
+
+#[test]
+fn two_signals_on_one_pin_are_named() {
+    let problems = problems_of(&edited("door = 6 ", "door = 23 "));
+    assert_eq!(
+        problems,
+        vec!["pins.step and pins.door both use GPIO 23".to_owned()]
+    );
+}
+
+#[test]
+fn a_signal_on_an_spi_line_or_chip_select_is_refused() {
+    let problems = problems_of(&edited("buzzer = 12 ", "buzzer = 10 "));
+    assert_eq!(
+        problems,
+        vec!["SPI0 MOSI and pins.buzzer both use GPIO 10".to_owned()]
+    );
+    let problems = problems_of(&edited("light_red = 26 ", "light_red = 18 "));
+    assert_eq!(
+        problems,
+        vec![
+            "spi.encoder (chip select /dev/spidev1.0) and pins.light_red both use GPIO 18"
+                .to_owned()
+        ]
+    );
+    let problems = problems_of(&edited("adc = \"0.1\"", "adc = \"0.0\""));
+    assert!(
+        problems[0].contains("spi.stepper") && problems[0].contains("spi.adc"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn out_of_range_and_malformed_entries_say_what_is_allowed() {
+    let problems = problems_of(&edited("step = 23 ", "step = 1 "));
+    assert!(
+        problems[0].contains("use a header GPIO from 2 to 27"),
+        "{problems:?}"
+    );
+    let problems = problems_of(&edited("stepper = \"0.0\"", "stepper = \"spidev0\""));
+    assert!(
+        problems[0].contains("must be \"bus.chip_select\""),
+        "{problems:?}"
+    );
+    let problems = problems_of(&edited("encoder = \"1.0\"", "encoder = \"3.0\""));
+    assert!(problems[0].contains("bus 3 is not wired"), "{problems:?}");
+    let problems = problems_of(&edited("step = 23 ", "stpe = 23 "));
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("pins.stpe is not a signal")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("pins.step is not assigned")),
+        "{problems:?}"
+    );
+    let problems = problems_of(&edited("debounce_samples = 3", "debounce_samples = 0"));
+    assert!(problems[0].contains("1 to 64"), "{problems:?}");
+    let problems = problems_of("not toml at all [");
+    assert_eq!(problems.len(), 1);
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let text = edited("door = 6 ", "door = 23 ").replacen("buzzer = 12 ", "# buzzer", 1);
+    let error = BoardConfig::from_toml(&text).unwrap_err();
+    assert_eq!(error.problems.len(), 2, "{error}");
+    assert!(error
+        .to_string()
+        .starts_with("the board configuration cannot be used (see docs/wiring.md):"));
+}
