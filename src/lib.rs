@@ -9,4 +9,5 @@ pub mod druglib;
 pub mod exact;
 pub mod platform;
 pub mod signing;
+pub mod stack;
 pub mod therapy;

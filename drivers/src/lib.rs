@@ -8,6 +8,7 @@
 
 pub mod analog;
 pub mod annunciator;
+pub mod backend;
 pub mod config;
 pub mod debounce;
 pub mod hat;

@@ -1,53 +1,112 @@
-//! `perfuse`: the pump. Today it verifies and activates the drug library the
-//! pump would start with, and reports what it found; the UI, control thread,
-//! supervisor and simulated board join it as they are built.
+//! `perfuse`: the pump. Today it brings up the simulated board, runs the boot
+//! cross-check of platform identity against the installed mechanism profile,
+//! activates the drug library, and reports what it found. The control
+//! thread, supervisor and touchscreen UI join it as they are built.
 use std::process::ExitCode;
 
 use perfuse::assets;
 use perfuse::druglib::{tool::today_utc, ActiveLibrary};
-use perfuse::signing::{signature_path, TrustedKeys};
+use perfuse::platform::{read_installed_profile, verify_platform};
+use perfuse::signing::{read_signed, TrustedKeys};
+use perfuse::stack::{sibling_binary, SimProcess};
+use perfuse_drivers::hat::HatIdentity;
+use perfuse_drivers::sim::SimPaths;
+
+fn run() -> Result<(), String> {
+    println!("Perfuse {} (GPL-3.0-or-later)", env!("CARGO_PKG_VERSION"));
+    let volumetric = std::env::args().any(|argument| argument == "--volumetric");
+    let (mechanism, profile) = if volumetric {
+        ("volumetric", "perfuse-v1-volumetric.toml")
+    } else {
+        ("syringe", "perfuse-s50-syringe.toml")
+    };
+    let keys_path = assets::trusted_keys();
+    let keys_text = std::fs::read_to_string(&keys_path)
+        .map_err(|error| format!("{}: {error}", keys_path.display()))?;
+    let keys = TrustedKeys::from_toml(&keys_text)
+        .map_err(|error| format!("{}: {error}", keys_path.display()))?;
+
+    let run_dir = std::env::temp_dir().join(format!("perfuse-{}", std::process::id()));
+    let sim = SimProcess::start(
+        &sibling_binary("perfuse-sim")?,
+        SimPaths::in_dir(&run_dir),
+        &["--mechanism", mechanism],
+        true,
+    )?;
+    println!(
+        "Simulated board: {} mechanism, control socket {}",
+        mechanism,
+        sim.paths.socket().display()
+    );
+
+    let profile_path = assets::assets_dir().join("platforms").join(profile);
+    match verify_platform(
+        HatIdentity::read_from(&sim.paths.hat()),
+        read_installed_profile(&profile_path),
+        &keys,
+    ) {
+        Ok(verified) => {
+            println!("Platform: {} verified", verified.platform.name);
+            println!("  board: {}", verified.identity);
+            println!(
+                "  profile: {} {}, signed by {}{}",
+                verified.profile.profile.name,
+                verified.profile.profile.version,
+                verified.signed_by,
+                if verified.development_key {
+                    " (DEVELOPMENT KEY: not for clinical use)"
+                } else {
+                    ""
+                }
+            );
+        }
+        Err(rejection) => {
+            println!("Platform NOT verified: {rejection}");
+            println!("  {}", rejection.action());
+        }
+    }
+
+    let library_path = assets::default_library();
+    let (bytes, signature) = read_signed(&library_path)?;
+    let mut active = ActiveLibrary::none();
+    match active.activate(&bytes, signature.as_deref(), &keys, today_utc(), false) {
+        Ok(_) => {
+            if let Some(verified) = active.get() {
+                println!("Drug library: {verified}");
+                for area in &verified.library.file.care_areas {
+                    println!("  {:<20} {:>3} entries", area.name, area.entries.len());
+                }
+            }
+        }
+        Err(error) => println!(
+            "Drug library {} refused: {error}; only basic infusions could be programmed",
+            library_path.display()
+        ),
+    }
+    let truth = sim.send("truth")?;
+    println!(
+        "Ground truth: motor driver {}, {} mL delivered, line pressure {:.0} mmHg",
+        if truth["motor_enabled"] == true {
+            "enabled"
+        } else {
+            "disabled (no supervisor yet)"
+        },
+        truth["delivered_ml"],
+        truth["downstream_mmhg"].as_f64().unwrap_or_default()
+    );
+    println!("Not built yet: the control thread, supervisor and touchscreen UI (issues 4 to 6).");
+    println!("Try: perfuse-sim, perfuse-platform and perfuse-druglib (each with --help).");
+    drop(sim);
+    let _ = std::fs::remove_dir_all(&run_dir);
+    Ok(())
+}
 
 fn main() -> ExitCode {
-    println!("Perfuse {} (GPL-3.0-or-later)", env!("CARGO_PKG_VERSION"));
-    let keys_path = assets::trusted_keys();
-    let keys = match std::fs::read_to_string(&keys_path)
-        .map_err(|error| error.to_string())
-        .and_then(|text| TrustedKeys::from_toml(&text).map_err(|error| error.to_string()))
-    {
-        Ok(keys) => keys,
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("perfuse: trusted keys {}: {message}", keys_path.display());
-            return ExitCode::FAILURE;
-        }
-    };
-    let library_path = assets::default_library();
-    let bytes = match std::fs::read(&library_path) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            eprintln!(
-                "perfuse: cannot read the drug library {}: {error}",
-                library_path.display()
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-    let signature = std::fs::read_to_string(signature_path(&library_path)).ok();
-    let mut active = ActiveLibrary::none();
-    if let Err(error) = active.activate(&bytes, signature.as_deref(), &keys, today_utc(), false) {
-        eprintln!(
-            "perfuse: drug library {} refused: {error}",
-            library_path.display()
-        );
-        eprintln!("perfuse: only basic infusions (mL/h, outside the library) could be programmed");
-        return ExitCode::FAILURE;
-    }
-    if let Some(verified) = active.get() {
-        println!("Drug library: {verified}");
-        for area in &verified.library.file.care_areas {
-            println!("  {:<20} {:>3} entries", area.name, area.entries.len());
+            eprintln!("perfuse: {message}");
+            ExitCode::FAILURE
         }
     }
-    println!("Not built yet: the touchscreen UI, control thread, supervisor and simulated board.");
-    println!("Run `perfuse-druglib --help` (cargo run --bin perfuse-druglib -- --help) to work with libraries.");
-    ExitCode::SUCCESS
 }

@@ -683,4 +683,30 @@ mod tests {
         physics.advance(0.001, 102_400);
         assert_eq!(physics.encoder_counts(4000), 8000);
     }
+
+    #[test]
+    fn two_hours_on_the_virtual_clock_conserve_volume() {
+        let mechanism = Mechanism::reference_syringe(Syringe::ML_50);
+        let per_step = mechanism.nominal_ml_per_native_step();
+        let mut physics = Physics::new(mechanism, LineModel::ADULT, 50.0);
+        // 20 mL/h for two hours in 10 ms steps: 720 000 steps of physics.
+        let steps_per_tick = 20.0 / 3600.0 / 100.0 / per_step;
+        for tick in 1..=720_000_i64 {
+            physics.advance(0.01, (steps_per_tick * tick as f64) as i64);
+        }
+        let truth = physics.truth();
+        assert!((truth.time_s - 7200.0).abs() < 1e-6);
+        let in_line = (truth.downstream_pressure_mmhg - LineModel::ADULT.venous_pressure_mmhg)
+            * LineModel::ADULT.downstream_compliance_ml_per_mmhg;
+        let accounted = truth.delivered_ml + in_line + truth.reservoir_ml;
+        assert!(
+            (accounted - 50.0).abs() < 1e-9,
+            "volume is conserved: {accounted}"
+        );
+        assert!(
+            (truth.delivered_ml - 40.0 / 1.0).abs() < 0.05,
+            "{}",
+            truth.delivered_ml
+        );
+    }
 }

@@ -1,0 +1,69 @@
+//! Board back-ends: where the pins and SPI devices of the board
+//! configuration come from. Every back-end hands out the same two sets,
+//! split by who may hold them (docs/wiring.md):
+//!
+//! - `ControlHardware`: STEP, DIR, sensor inputs, alarm lights and the
+//!   stepper and ADC SPI devices, for the app's control thread;
+//! - `SupervisorHardware`: the stepper driver's ENABLE line, the buzzer and
+//!   the encoder counter, for the supervisor process alone.
+//!
+//! Back-ends: `sim` (always built), `rpi` (feature `rpi`: rppal GPIO and
+//! spidev), `linux` (feature `linux`: GPIO character device and spidev).
+
+#[cfg(any(feature = "rpi", feature = "linux"))]
+pub mod spidev;
+
+#[cfg(feature = "linux")]
+pub mod linux;
+#[cfg(feature = "rpi")]
+pub mod rpi;
+
+pub mod sim;
+
+use std::fmt;
+
+/// What the control thread drives and reads.
+pub struct ControlHardware<OUT, IN, SPI> {
+    pub step: OUT,
+    pub direction: OUT,
+    pub air_sensor: IN,
+    pub door: IN,
+    pub container: IN,
+    pub light_red: OUT,
+    pub light_yellow: OUT,
+    pub stepper: SPI,
+    pub adc: SPI,
+}
+
+/// What only the supervisor holds.
+pub struct SupervisorHardware<OUT, SPI> {
+    /// The stepper driver's DRV_ENN: low enables.
+    pub motor_enable: OUT,
+    pub buzzer: OUT,
+    pub encoder: SPI,
+}
+
+/// Why a back-end could not open the board.
+#[derive(Debug)]
+pub struct BackendError {
+    /// Which signal or device, as the board configuration names it.
+    pub what: String,
+    pub detail: String,
+}
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot open {}: {}", self.what, self.detail)
+    }
+}
+
+impl std::error::Error for BackendError {}
+
+impl BackendError {
+    pub fn new(what: impl Into<String>, detail: impl fmt::Display) -> Self {
+        Self {
+            what: what.into(),
+            detail: detail.to_string(),
+        }
+    }
+}

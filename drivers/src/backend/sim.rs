@@ -1,0 +1,46 @@
+//! The `sim` back-end: the board configuration's pins and devices on the
+//! simulated board.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use super::{ControlHardware, SupervisorHardware};
+use crate::config::BoardConfig;
+use crate::sim::{Board, SimChip, SimPin, SimSpi};
+
+pub type SimControlHardware = ControlHardware<SimPin, SimPin, SimSpi>;
+pub type SimSupervisorHardware = SupervisorHardware<SimPin, SimSpi>;
+
+/// The control thread's hardware; registers this process as the app.
+pub fn open_control(board: &Arc<Board>, config: &BoardConfig) -> SimControlHardware {
+    board
+        .memory()
+        .app_pid
+        .store(std::process::id(), Ordering::Release);
+    let pin = |line: u8| SimPin::new(board.clone(), line);
+    let pins = config.pins;
+    ControlHardware {
+        step: pin(pins.step),
+        direction: pin(pins.direction),
+        air_sensor: pin(pins.air_sensor),
+        door: pin(pins.door),
+        container: pin(pins.container),
+        light_red: pin(pins.light_red),
+        light_yellow: pin(pins.light_yellow),
+        stepper: SimSpi::new(board.clone(), SimChip::Stepper),
+        adc: SimSpi::new(board.clone(), SimChip::Adc),
+    }
+}
+
+/// The supervisor's hardware; registers this process as the supervisor.
+pub fn open_supervisor(board: &Arc<Board>, config: &BoardConfig) -> SimSupervisorHardware {
+    board
+        .memory()
+        .supervisor_pid
+        .store(std::process::id(), Ordering::Release);
+    SupervisorHardware {
+        motor_enable: SimPin::new(board.clone(), config.pins.motor_enable),
+        buzzer: SimPin::new(board.clone(), config.pins.buzzer),
+        encoder: SimSpi::new(board.clone(), SimChip::EncoderCounter),
+    }
+}

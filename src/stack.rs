@@ -1,0 +1,95 @@
+//! Starting and stopping the processes of the stack (for now the simulated
+//! board; the supervisor joins it) from the `perfuse` launcher and tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use perfuse_drivers::sim::{SimClient, SimPaths};
+
+/// How long the simulator may take to open its control socket.
+pub const SIM_START_DEADLINE: Duration = Duration::from_secs(10);
+
+/// A sibling binary of the running executable (they are built together).
+pub fn sibling_binary(name: &str) -> Result<PathBuf, String> {
+    let current = std::env::current_exe()
+        .map_err(|error| format!("cannot find this program's path: {error}"))?;
+    let path = current.with_file_name(name);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} is missing: build the whole package (cargo build --release)",
+            path.display()
+        ))
+    }
+}
+
+/// A running `perfuse-sim`, stopped (SIGTERM, then SIGKILL) when dropped.
+pub struct SimProcess {
+    child: Child,
+    pub paths: SimPaths,
+}
+
+impl SimProcess {
+    /// Starts `executable run <args>` on `paths` and waits until it answers.
+    pub fn start(
+        executable: &Path,
+        paths: SimPaths,
+        args: &[&str],
+        quiet: bool,
+    ) -> Result<SimProcess, String> {
+        let mut command = Command::new(executable);
+        command.arg("--dir").arg(&paths.dir).arg("run").args(args);
+        if quiet {
+            command.stderr(Stdio::null());
+        }
+        let child = command
+            .spawn()
+            .map_err(|error| format!("cannot start {}: {error}", executable.display()))?;
+        let mut process = SimProcess { child, paths };
+        let started = Instant::now();
+        while SimClient::connect(&process.paths).is_err() {
+            if let Ok(Some(status)) = process.child.try_wait() {
+                return Err(format!("perfuse-sim stopped at start ({status})"));
+            }
+            if started.elapsed() > SIM_START_DEADLINE {
+                return Err(format!(
+                    "perfuse-sim did not answer within {} s",
+                    SIM_START_DEADLINE.as_secs()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(process)
+    }
+
+    /// Sends one command.
+    pub fn send(&self, command: &str) -> Result<serde_json::Value, String> {
+        SimClient::connect(&self.paths)?.send(command)
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
