@@ -84,15 +84,16 @@ fn run() -> Result<(), String> {
         ),
     }
     let truth = sim.send("truth")?;
+    let field = |name: &str| truth.get(name).cloned().unwrap_or_default();
     println!(
         "Ground truth: motor driver {}, {} mL delivered, line pressure {:.0} mmHg",
-        if truth["motor_enabled"] == true {
+        if field("motor_enabled") == true {
             "enabled"
         } else {
             "disabled (no supervisor yet)"
         },
-        truth["delivered_ml"],
-        truth["downstream_mmhg"].as_f64().unwrap_or_default()
+        field("delivered_ml"),
+        field("downstream_mmhg").as_f64().unwrap_or_default()
     );
     println!("Not built yet: the control thread, supervisor and touchscreen UI (issues 4 to 6).");
     println!("Try: perfuse-sim, perfuse-platform and perfuse-druglib (each with --help).");
