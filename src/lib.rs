@@ -5,6 +5,7 @@
 //! reduction. See DESIGN.md in the shared folder for the whole picture.
 
 pub mod assets;
+pub mod control;
 pub mod druglib;
 pub mod exact;
 pub mod platform;

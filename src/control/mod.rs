@@ -1,0 +1,8 @@
+//! The control side of the pump: integer control units, step generation,
+//! and (as they land) the pump state machine, detectors and the real-time
+//! control thread. Nothing here allocates, blocks or panics on the control
+//! path.
+
+pub mod state;
+pub mod steps;
+pub mod units;

@@ -1,0 +1,561 @@
+//! The pump state machine.
+//!
+//! `next(state, event) -> (state, notices)` is a pure function matched
+//! exhaustively over states and events (no `_` arm), so a new state or event
+//! forces every transition to be decided. The motor is commanded only by
+//! `State::commanded_rate`, which is zero everywhere but `Delivering` and
+//! `KeepVeinOpen`. The state machine never allocates: programs and progress
+//! are fixed-size values moved from state to state.
+//!
+//! Safety rules it keeps (checked by the property tests):
+//! - flow only in the delivering states, never while a flow-stopping alarm
+//!   is active, never above the programmed (or titrated) rate;
+//! - a pause, stop or alarm stops flow from the very next period;
+//! - the volume of a segment, and so the VTBI, is never exceeded;
+//! - the end of the VTBI goes to KVO or completes, as programmed, and a
+//!   near-end notice comes first;
+//! - an alarm never resumes flow by itself: after it clears, the pump waits
+//!   paused for the nurse.
+
+use arrayvec::ArrayVec;
+
+use super::units::{Nanolitres, NanolitresPerHour};
+use crate::therapy::SegmentPurpose;
+
+/// Longest program: loading then maintenance.
+pub const MAX_SEGMENTS: usize = 2;
+
+/// Announce the near end when this little time is left at the current rate.
+pub const NEAR_END_MICROSECONDS: u64 = 5 * 60 * 1_000_000;
+
+/// A stretch of delivery at one rate, in control units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment {
+    pub purpose: SegmentPurpose,
+    pub rate: NanolitresPerHour,
+    pub volume: Nanolitres,
+}
+
+/// What follows the last segment of a primary program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    Stop,
+    /// Keep the vein open at this rate (already no higher than the last segment's).
+    KeepVeinOpen(NanolitresPerHour),
+}
+
+/// A confirmed program, converted to control units.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Program {
+    pub segments: ArrayVec<Segment, MAX_SEGMENTS>,
+    pub end: End,
+}
+
+impl Program {
+    pub fn total_volume(&self) -> Nanolitres {
+        self.segments.iter().fold(Nanolitres(0), |total, segment| {
+            total.saturating_add(segment.volume)
+        })
+    }
+}
+
+/// How far a program has got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    pub program: Program,
+    /// Index of the segment being delivered.
+    pub segment: usize,
+    pub segment_delivered: Nanolitres,
+    pub delivered: Nanolitres,
+}
+
+impl Progress {
+    pub fn new(program: Program) -> Self {
+        Self {
+            program,
+            segment: 0,
+            segment_delivered: Nanolitres(0),
+            delivered: Nanolitres(0),
+        }
+    }
+
+    pub fn current(&self) -> Option<&Segment> {
+        self.program.segments.get(self.segment)
+    }
+
+    /// Volume left in the current segment.
+    pub fn segment_remaining(&self) -> Nanolitres {
+        self.current().map_or(Nanolitres(0), |segment| {
+            segment.volume.saturating_sub(self.segment_delivered)
+        })
+    }
+
+    /// Volume left in the whole program.
+    pub fn remaining(&self) -> Nanolitres {
+        self.program.total_volume().saturating_sub(self.delivered)
+    }
+
+    /// Books `volume` (capped at the segment's remainder); true when the
+    /// segment is done.
+    fn book(&mut self, volume: Nanolitres) -> bool {
+        let taken = Nanolitres(volume.0.min(self.segment_remaining().0));
+        self.segment_delivered = self.segment_delivered.saturating_add(taken);
+        self.delivered = self.delivered.saturating_add(taken);
+        self.segment_remaining() == Nanolitres(0)
+    }
+
+    /// Moves to the next segment; false if there is none.
+    fn advance(&mut self) -> bool {
+        if self.segment + 1 < self.program.segments.len() {
+            self.segment += 1;
+            self.segment_delivered = Nanolitres(0);
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Something delivered on top of the primary, which then resumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverlayKind {
+    Bolus,
+    Secondary,
+}
+
+/// A running infusion: the primary, and a bolus or secondary over it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Infusion {
+    pub primary: Progress,
+    pub overlay: Option<(OverlayKind, Progress)>,
+    pub near_end_announced: bool,
+    /// Volume given while keeping the vein open, after the VTBI.
+    pub kvo_delivered: Nanolitres,
+}
+
+impl Infusion {
+    pub fn new(program: Program) -> Self {
+        Self {
+            primary: Progress::new(program),
+            overlay: None,
+            near_end_announced: false,
+            kvo_delivered: Nanolitres(0),
+        }
+    }
+
+    /// The progress delivering now (the overlay if any).
+    pub fn active(&self) -> &Progress {
+        self.overlay
+            .as_ref()
+            .map_or(&self.primary, |(_, progress)| progress)
+    }
+
+    fn active_mut(&mut self) -> &mut Progress {
+        match &mut self.overlay {
+            Some((_, progress)) => progress,
+            None => &mut self.primary,
+        }
+    }
+
+    /// The rate being delivered now.
+    pub fn rate(&self) -> NanolitresPerHour {
+        self.active()
+            .current()
+            .map_or(NanolitresPerHour(0), |segment| segment.rate)
+    }
+}
+
+/// Why flow stopped on an alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopCause {
+    DownstreamOcclusion,
+    UpstreamOcclusion,
+    AirInLine,
+    DoorOpen,
+    EndOfContainer,
+    MotorStall,
+    DriverFault,
+    EncoderDisagreement,
+    SensorFault,
+}
+
+/// A fault that needs the pump restarted (after service).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    SelfTestFailed,
+    ControlOverrun,
+    HardwareUnavailable,
+}
+
+/// Where the pump goes back to when a paused infusion resumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResumeTo {
+    Delivering,
+    KeepVeinOpen(NanolitresPerHour),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum State {
+    /// Power-on self-test running: no motor.
+    SelfTest,
+    /// The platform cross-check refused this hardware: no infusion, ever.
+    PlatformRejected,
+    /// Nothing programmed.
+    Idle,
+    /// A confirmed program waits for Start.
+    Ready(Infusion),
+    Delivering(Infusion),
+    /// The VTBI is done; the vein is kept open.
+    KeepVeinOpen {
+        infusion: Infusion,
+        rate: NanolitresPerHour,
+    },
+    Paused {
+        infusion: Infusion,
+        resume: ResumeTo,
+    },
+    /// Flow stopped by an alarm; the program is kept.
+    AlarmStopped {
+        infusion: Infusion,
+        cause: StopCause,
+        resume: ResumeTo,
+    },
+    /// The VTBI is done and the program ended (no KVO).
+    Completed(Infusion),
+    /// Motor off until restart.
+    Fault(FaultKind),
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    SelfTestPassed,
+    SelfTestFailed,
+    PlatformRejected,
+    /// A confirmed program (replaces one that has not started).
+    Load(Program),
+    Start,
+    Pause,
+    Resume,
+    /// End the infusion (the program is logged elsewhere; the pump is idle).
+    Stop,
+    /// A new rate for the current primary segment (checked by the therapy core first).
+    Titrate(NanolitresPerHour),
+    Bolus(Segment),
+    Secondary(Program),
+    /// Volume the motor delivered during the last period.
+    Delivered(Nanolitres),
+    /// A detector raised a flow-stopping alarm.
+    StopFlow(StopCause),
+    /// The flow-stopping alarms are resolved and acknowledged.
+    AlarmsResolved,
+    Fault(FaultKind),
+}
+
+/// What the rest of the pump should know about a transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    Started,
+    SegmentChanged(SegmentPurpose),
+    OverlayFinished(OverlayKind),
+    NearEnd,
+    KeepVeinOpenStarted,
+    Completed,
+    FlowStopped(StopCause),
+    /// An event that does not apply in this state (for the interaction log).
+    Ignored,
+}
+
+/// At most this many notices per transition.
+pub type Notices = ArrayVec<Notice, 4>;
+
+fn notices(items: &[Notice]) -> Notices {
+    items.iter().copied().take(4).collect()
+}
+
+impl State {
+    /// The rate the motor is commanded at in this state.
+    pub fn commanded_rate(&self) -> NanolitresPerHour {
+        match self {
+            State::Delivering(infusion) => infusion.rate(),
+            State::KeepVeinOpen { rate, .. } => *rate,
+            State::SelfTest
+            | State::PlatformRejected
+            | State::Idle
+            | State::Ready(_)
+            | State::Paused { .. }
+            | State::AlarmStopped { .. }
+            | State::Completed(_)
+            | State::Fault(_) => NanolitresPerHour(0),
+        }
+    }
+
+    /// The infusion this state holds, if any.
+    pub fn infusion(&self) -> Option<&Infusion> {
+        match self {
+            State::Ready(infusion)
+            | State::Delivering(infusion)
+            | State::Completed(infusion)
+            | State::KeepVeinOpen { infusion, .. }
+            | State::Paused { infusion, .. }
+            | State::AlarmStopped { infusion, .. } => Some(infusion),
+            State::SelfTest | State::PlatformRejected | State::Idle | State::Fault(_) => None,
+        }
+    }
+}
+
+/// Delivery bookkeeping in `Delivering`.
+fn deliver(mut infusion: Infusion, volume: Nanolitres) -> (State, Notices) {
+    let mut out = Notices::new();
+    let segment_done = infusion.active_mut().book(volume);
+    if segment_done {
+        if infusion.active_mut().advance() {
+            if let Some(segment) = infusion.active().current() {
+                out.push(Notice::SegmentChanged(segment.purpose));
+            }
+        } else if let Some((kind, _)) = infusion.overlay.take() {
+            out.push(Notice::OverlayFinished(kind));
+        } else {
+            let state = match infusion.primary.program.end {
+                End::KeepVeinOpen(rate) => {
+                    out.push(Notice::KeepVeinOpenStarted);
+                    State::KeepVeinOpen { infusion, rate }
+                }
+                End::Stop => {
+                    out.push(Notice::Completed);
+                    State::Completed(infusion)
+                }
+            };
+            return (state, out);
+        }
+    }
+    if infusion.overlay.is_none() && !infusion.near_end_announced {
+        let left = infusion.primary.remaining();
+        let near = infusion
+            .rate()
+            .time_for(left)
+            .is_some_and(|time| time <= NEAR_END_MICROSECONDS);
+        if near {
+            infusion.near_end_announced = true;
+            out.push(Notice::NearEnd);
+        }
+    }
+    (State::Delivering(infusion), out)
+}
+
+/// Replaces the rate of the current primary segment.
+fn titrate(mut infusion: Infusion, rate: NanolitresPerHour) -> Infusion {
+    let index = infusion.primary.segment;
+    if let Some(segment) = infusion.primary.program.segments.get_mut(index) {
+        segment.rate = rate;
+        infusion.near_end_announced = false;
+    }
+    infusion
+}
+
+fn with_overlay(mut infusion: Infusion, kind: OverlayKind, program: Program) -> Infusion {
+    infusion.overlay = Some((kind, Progress::new(program)));
+    infusion
+}
+
+fn bolus_program(segment: Segment) -> Program {
+    let mut segments = ArrayVec::new();
+    segments.push(segment);
+    Program {
+        segments,
+        end: End::Stop,
+    }
+}
+
+fn valid(program: &Program) -> bool {
+    !program.segments.is_empty()
+        && program
+            .segments
+            .iter()
+            .all(|segment| segment.rate.0 > 0 && segment.volume.0 > 0)
+}
+
+/// The transition function.
+pub fn next(state: State, event: Event) -> (State, Notices) {
+    use Event as E;
+    use State as S;
+    let ignored = |state: State| (state, notices(&[Notice::Ignored]));
+    match (state, event) {
+        // Faults win everywhere, and nothing leaves a fault but a restart.
+        (S::Fault(kind), _) => (S::Fault(kind), notices(&[Notice::Ignored])),
+        (_, E::Fault(kind)) => (S::Fault(kind), Notices::new()),
+        (S::PlatformRejected, _) => ignored(S::PlatformRejected),
+
+        (S::SelfTest, E::SelfTestPassed) => (S::Idle, Notices::new()),
+        (S::SelfTest, E::SelfTestFailed) => (S::Fault(FaultKind::SelfTestFailed), Notices::new()),
+        (S::SelfTest, E::PlatformRejected) => (S::PlatformRejected, Notices::new()),
+        (
+            state @ S::SelfTest,
+            E::Load(_)
+            | E::Start
+            | E::Pause
+            | E::Resume
+            | E::Stop
+            | E::Titrate(_)
+            | E::Bolus(_)
+            | E::Secondary(_)
+            | E::Delivered(_)
+            | E::StopFlow(_)
+            | E::AlarmsResolved,
+        ) => ignored(state),
+
+        (S::Idle | S::Ready(_) | S::Completed(_), E::Load(program)) if valid(&program) => {
+            (S::Ready(Infusion::new(program)), Notices::new())
+        }
+        (S::Ready(infusion), E::Start) => (S::Delivering(infusion), notices(&[Notice::Started])),
+        (
+            S::Ready(_)
+            | S::Completed(_)
+            | S::Paused { .. }
+            | S::AlarmStopped { .. }
+            | S::KeepVeinOpen { .. },
+            E::Stop,
+        ) => (S::Idle, Notices::new()),
+        (S::Delivering(_), E::Stop) => (S::Idle, Notices::new()),
+
+        (S::Delivering(infusion), E::Delivered(volume)) => deliver(infusion, volume),
+        (S::Delivering(infusion), E::Pause) => (
+            S::Paused {
+                infusion,
+                resume: ResumeTo::Delivering,
+            },
+            Notices::new(),
+        ),
+        (S::Delivering(infusion), E::Titrate(rate)) if rate.0 > 0 => {
+            (S::Delivering(titrate(infusion, rate)), Notices::new())
+        }
+        (S::Delivering(infusion), E::Bolus(segment))
+            if infusion.overlay.is_none() && segment.rate.0 > 0 && segment.volume.0 > 0 =>
+        {
+            (
+                S::Delivering(with_overlay(
+                    infusion,
+                    OverlayKind::Bolus,
+                    bolus_program(segment),
+                )),
+                Notices::new(),
+            )
+        }
+        (S::Delivering(infusion), E::Secondary(program))
+            if infusion.overlay.is_none() && valid(&program) =>
+        {
+            (
+                S::Delivering(with_overlay(infusion, OverlayKind::Secondary, program)),
+                Notices::new(),
+            )
+        }
+        (S::Delivering(infusion), E::StopFlow(cause)) => (
+            S::AlarmStopped {
+                infusion,
+                cause,
+                resume: ResumeTo::Delivering,
+            },
+            notices(&[Notice::FlowStopped(cause)]),
+        ),
+
+        (S::KeepVeinOpen { mut infusion, rate }, E::Delivered(volume)) => {
+            infusion.kvo_delivered = infusion.kvo_delivered.saturating_add(volume);
+            (S::KeepVeinOpen { infusion, rate }, Notices::new())
+        }
+        (S::KeepVeinOpen { infusion, rate }, E::Pause) => (
+            S::Paused {
+                infusion,
+                resume: ResumeTo::KeepVeinOpen(rate),
+            },
+            Notices::new(),
+        ),
+        (S::KeepVeinOpen { infusion, rate }, E::StopFlow(cause)) => (
+            S::AlarmStopped {
+                infusion,
+                cause,
+                resume: ResumeTo::KeepVeinOpen(rate),
+            },
+            notices(&[Notice::FlowStopped(cause)]),
+        ),
+
+        (
+            S::Paused {
+                infusion,
+                resume: ResumeTo::Delivering,
+            },
+            E::Resume,
+        ) => (S::Delivering(infusion), Notices::new()),
+        (
+            S::Paused {
+                infusion,
+                resume: ResumeTo::KeepVeinOpen(rate),
+            },
+            E::Resume,
+        ) => (S::KeepVeinOpen { infusion, rate }, Notices::new()),
+        (S::Paused { infusion, resume }, E::Titrate(rate))
+            if rate.0 > 0 && resume == ResumeTo::Delivering =>
+        {
+            (
+                S::Paused {
+                    infusion: titrate(infusion, rate),
+                    resume,
+                },
+                Notices::new(),
+            )
+        }
+        // An alarm while paused is remembered the same way: flow stays stopped.
+        (S::Paused { infusion, resume }, E::StopFlow(cause)) => (
+            S::AlarmStopped {
+                infusion,
+                cause,
+                resume,
+            },
+            notices(&[Notice::FlowStopped(cause)]),
+        ),
+
+        // Never resume by itself: once resolved, wait paused for the nurse.
+        (
+            S::AlarmStopped {
+                infusion, resume, ..
+            },
+            E::AlarmsResolved,
+        ) => (S::Paused { infusion, resume }, Notices::new()),
+        (
+            S::AlarmStopped {
+                infusion, resume, ..
+            },
+            E::StopFlow(cause),
+        ) => (
+            S::AlarmStopped {
+                infusion,
+                cause,
+                resume,
+            },
+            notices(&[Notice::FlowStopped(cause)]),
+        ),
+
+        (
+            state @ (S::Idle
+            | S::Ready(_)
+            | S::Delivering(_)
+            | S::KeepVeinOpen { .. }
+            | S::Paused { .. }
+            | S::AlarmStopped { .. }
+            | S::Completed(_)),
+            E::SelfTestPassed
+            | E::SelfTestFailed
+            | E::PlatformRejected
+            | E::Load(_)
+            | E::Start
+            | E::Pause
+            | E::Resume
+            | E::Stop
+            | E::Titrate(_)
+            | E::Bolus(_)
+            | E::Secondary(_)
+            | E::Delivered(_)
+            | E::StopFlow(_)
+            | E::AlarmsResolved,
+        ) => ignored(state),
+    }
+}
