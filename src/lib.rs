@@ -4,6 +4,7 @@
 //! (units, dose maths, programs) and the drug library with its dose-error
 //! reduction. See DESIGN.md in the shared folder for the whole picture.
 
+pub mod alarms;
 pub mod assets;
 pub mod control;
 pub mod druglib;

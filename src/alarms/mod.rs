@@ -1,0 +1,419 @@
+//! Alarm conditions and their annunciation (IEC 60601-1-8): priorities,
+//! latching, a two-minute silence that re-annunciates, callback reminders,
+//! and several alarms shown at once in priority order.
+//!
+//! Detectors say each period whether a condition is present; this module
+//! decides what is raised, shown and sounded. It never forgets a condition
+//! that is present: a present condition is raised whatever happened before
+//! (acknowledged, silenced, cleared, restarted), which is how every detector
+//! re-arms (DESIGN.md, F4). Fixed size: one slot per condition, no allocation.
+
+use perfuse_drivers::annunciator::{Announcement, Priority};
+
+/// Silence lasts two minutes, then the alarm sounds again if still there.
+pub const SILENCE_MS: u64 = 120_000;
+/// A paused infusion calls the nurse back after two minutes.
+pub const CALLBACK_PAUSED_MS: u64 = 120_000;
+/// A pump left programmed but not started calls back after five minutes.
+pub const CALLBACK_UNSTARTED_MS: u64 = 300_000;
+
+/// Every alarm condition the pump knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Condition {
+    DownstreamOcclusion,
+    UpstreamOcclusion,
+    AirInLine,
+    AccumulatedAir,
+    DoorOpen,
+    EndOfContainer,
+    MotorStall,
+    DriverFault,
+    EncoderDisagreement,
+    SensorFault,
+    SupervisorTrip,
+    InfusionComplete,
+    NearEnd,
+    KeepVeinOpen,
+    CallbackPaused,
+    CallbackUnstarted,
+}
+
+impl Condition {
+    pub const ALL: [Condition; 16] = [
+        Condition::DownstreamOcclusion,
+        Condition::UpstreamOcclusion,
+        Condition::AirInLine,
+        Condition::AccumulatedAir,
+        Condition::DoorOpen,
+        Condition::EndOfContainer,
+        Condition::MotorStall,
+        Condition::DriverFault,
+        Condition::EncoderDisagreement,
+        Condition::SensorFault,
+        Condition::SupervisorTrip,
+        Condition::InfusionComplete,
+        Condition::NearEnd,
+        Condition::KeepVeinOpen,
+        Condition::CallbackPaused,
+        Condition::CallbackUnstarted,
+    ];
+
+    fn index(self) -> usize {
+        match self {
+            Condition::DownstreamOcclusion => 0,
+            Condition::UpstreamOcclusion => 1,
+            Condition::AirInLine => 2,
+            Condition::AccumulatedAir => 3,
+            Condition::DoorOpen => 4,
+            Condition::EndOfContainer => 5,
+            Condition::MotorStall => 6,
+            Condition::DriverFault => 7,
+            Condition::EncoderDisagreement => 8,
+            Condition::SensorFault => 9,
+            Condition::SupervisorTrip => 10,
+            Condition::InfusionComplete => 11,
+            Condition::NearEnd => 12,
+            Condition::KeepVeinOpen => 13,
+            Condition::CallbackPaused => 14,
+            Condition::CallbackUnstarted => 15,
+        }
+    }
+
+    /// Priority by the harm delay: flow stopped or unsafe is high; the nurse
+    /// needed soon is medium; information is low.
+    pub fn priority(self) -> Priority {
+        match self {
+            Condition::DownstreamOcclusion
+            | Condition::UpstreamOcclusion
+            | Condition::AirInLine
+            | Condition::AccumulatedAir
+            | Condition::DoorOpen
+            | Condition::EndOfContainer
+            | Condition::MotorStall
+            | Condition::DriverFault
+            | Condition::EncoderDisagreement
+            | Condition::SensorFault
+            | Condition::SupervisorTrip => Priority::High,
+            Condition::InfusionComplete | Condition::KeepVeinOpen | Condition::CallbackPaused => {
+                Priority::Medium
+            }
+            Condition::NearEnd | Condition::CallbackUnstarted => Priority::Low,
+        }
+    }
+
+    /// Does this condition stop flow?
+    pub fn stops_flow(self) -> bool {
+        self.priority() == Priority::High
+    }
+
+    /// A latching alarm stays until acknowledged, even if its condition goes
+    /// away by itself: the nurse must learn that flow was interrupted.
+    pub fn latching(self) -> bool {
+        self.stops_flow()
+    }
+
+    /// What the nurse should do, in a few words (the UI shows the translated text).
+    pub fn action(self) -> &'static str {
+        match self {
+            Condition::DownstreamOcclusion => {
+                "Check the line below the pump for a closed clamp or a kink, then resume."
+            }
+            Condition::UpstreamOcclusion => {
+                "Check the line above the pump and the container, then resume."
+            }
+            Condition::AirInLine => "Remove the air from the line, then resume.",
+            Condition::AccumulatedAir => {
+                "Check the line for small bubbles, prime them out, then resume."
+            }
+            Condition::DoorOpen => "Close the door, then resume.",
+            Condition::EndOfContainer => "Replace the syringe or bag, or end the infusion.",
+            Condition::MotorStall => {
+                "The mechanism is blocked: check the syringe or set is seated, then resume."
+            }
+            Condition::DriverFault => {
+                "The motor driver reported a fault: take the pump out of use."
+            }
+            Condition::EncoderDisagreement => {
+                "The motor did not move as commanded: take the pump out of use."
+            }
+            Condition::SensorFault => "A sensor failed: take the pump out of use.",
+            Condition::SupervisorTrip => {
+                "The safety supervisor stopped the pump: check the program, then resume."
+            }
+            Condition::InfusionComplete => "The infusion is complete.",
+            Condition::NearEnd => "The infusion is nearly complete.",
+            Condition::KeepVeinOpen => "The volume is infused; the vein is kept open.",
+            Condition::CallbackPaused => "The infusion is still paused.",
+            Condition::CallbackUnstarted => "A program is waiting to be started.",
+        }
+    }
+}
+
+/// One condition's alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Slot {
+    /// Shown (raised and not yet cleared).
+    raised: bool,
+    /// The condition is present now.
+    present: bool,
+    raised_at_ms: u64,
+    acknowledged: bool,
+}
+
+/// A raised alarm as the UI lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActiveAlarm {
+    pub condition: Condition,
+    pub priority: Priority,
+    pub raised_at_ms: u64,
+    pub present: bool,
+    pub acknowledged: bool,
+}
+
+/// What changed in one update, for the event log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlarmChange {
+    Raised(Condition),
+    Cleared(Condition),
+}
+
+/// All alarms of the pump.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Alarms {
+    slots: [Slot; 16],
+    silenced_until_ms: Option<u64>,
+    /// When the audible alarm started (restarts on each new raise or re-annunciation).
+    sounding_since_ms: u64,
+}
+
+impl Alarms {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn slot(&self, condition: Condition) -> Slot {
+        self.slots
+            .get(condition.index())
+            .copied()
+            .unwrap_or_default()
+    }
+
+    fn slot_mut(&mut self, condition: Condition) -> Option<&mut Slot> {
+        self.slots.get_mut(condition.index())
+    }
+
+    /// Reports whether `condition` is present at `now_ms`; raises or clears.
+    pub fn update(
+        &mut self,
+        condition: Condition,
+        present: bool,
+        now_ms: u64,
+    ) -> Option<AlarmChange> {
+        let slot = self.slot_mut(condition)?;
+        slot.present = present;
+        if present && !slot.raised {
+            *slot = Slot {
+                raised: true,
+                present: true,
+                raised_at_ms: now_ms,
+                acknowledged: false,
+            };
+            // A new alarm always sounds, even during a silence.
+            self.silenced_until_ms = None;
+            self.sounding_since_ms = now_ms;
+            return Some(AlarmChange::Raised(condition));
+        }
+        if !present && slot.raised && (!condition.latching() || slot.acknowledged) {
+            *slot = Slot::default();
+            return Some(AlarmChange::Cleared(condition));
+        }
+        None
+    }
+
+    /// The nurse acknowledges every raised alarm: those whose condition is gone
+    /// clear; present ones stay shown, acknowledged.
+    pub fn acknowledge(&mut self) -> usize {
+        let mut cleared = 0;
+        for slot in &mut self.slots {
+            if slot.raised {
+                slot.acknowledged = true;
+                if !slot.present {
+                    *slot = Slot::default();
+                    cleared += 1;
+                }
+            }
+        }
+        cleared
+    }
+
+    /// Silences the sound for two minutes (the lights keep flashing). Only
+    /// when something is raised; returns whether it took effect.
+    pub fn silence(&mut self, now_ms: u64) -> bool {
+        if self.active().next().is_none() {
+            return false;
+        }
+        self.silenced_until_ms = Some(now_ms.saturating_add(SILENCE_MS));
+        true
+    }
+
+    /// Silence remaining, ms (for the UI countdown).
+    pub fn silence_remaining_ms(&self, now_ms: u64) -> u64 {
+        self.silenced_until_ms
+            .map_or(0, |until| until.saturating_sub(now_ms))
+    }
+
+    /// Raised alarms, highest priority first, then oldest first.
+    pub fn active(&self) -> impl Iterator<Item = ActiveAlarm> + '_ {
+        let mut order: [Option<ActiveAlarm>; 16] = [None; 16];
+        for (target, condition) in order.iter_mut().zip(Condition::ALL) {
+            let slot = self.slot(condition);
+            if slot.raised {
+                *target = Some(ActiveAlarm {
+                    condition,
+                    priority: condition.priority(),
+                    raised_at_ms: slot.raised_at_ms,
+                    present: slot.present,
+                    acknowledged: slot.acknowledged,
+                });
+            }
+        }
+        // In place and allocation-free; ties broken by condition for a stable order.
+        order.sort_unstable_by(|a, b| match (a, b) {
+            (Some(a), Some(b)) => b
+                .priority
+                .cmp(&a.priority)
+                .then(a.raised_at_ms.cmp(&b.raised_at_ms))
+                .then(a.condition.index().cmp(&b.condition.index())),
+            (Some(_), None) => core::cmp::Ordering::Less,
+            (None, Some(_)) => core::cmp::Ordering::Greater,
+            (None, None) => core::cmp::Ordering::Equal,
+        });
+        order.into_iter().flatten()
+    }
+
+    /// Is any flow-stopping alarm raised?
+    pub fn stopping_flow(&self) -> bool {
+        self.active().any(|alarm| alarm.condition.stops_flow())
+    }
+
+    /// What the buzzer and lights should do now: the top alarm, audible
+    /// unless silenced; a silence that ran out re-annunciates.
+    pub fn announcement(&mut self, now_ms: u64) -> Option<Announcement> {
+        let top = self.active().next()?;
+        if let Some(until) = self.silenced_until_ms {
+            if now_ms >= until {
+                self.silenced_until_ms = None;
+                self.sounding_since_ms = now_ms;
+            }
+        }
+        Some(Announcement {
+            priority: top.priority,
+            audible: self.silenced_until_ms.is_none(),
+            since_ms: self.sounding_since_ms,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn several_alarms_are_listed_by_priority_then_age() {
+        let mut alarms = Alarms::new();
+        alarms.update(Condition::NearEnd, true, 10);
+        alarms.update(Condition::CallbackPaused, true, 20);
+        alarms.update(Condition::DoorOpen, true, 30);
+        alarms.update(Condition::AirInLine, true, 40);
+        let order: Vec<Condition> = alarms.active().map(|alarm| alarm.condition).collect();
+        assert_eq!(
+            order,
+            vec![
+                Condition::DoorOpen,
+                Condition::AirInLine,
+                Condition::CallbackPaused,
+                Condition::NearEnd
+            ]
+        );
+    }
+
+    #[test]
+    fn a_latching_alarm_stays_until_acknowledged_even_when_its_cause_is_gone() {
+        let mut alarms = Alarms::new();
+        assert_eq!(
+            alarms.update(Condition::DownstreamOcclusion, true, 0),
+            Some(AlarmChange::Raised(Condition::DownstreamOcclusion))
+        );
+        assert_eq!(
+            alarms.update(Condition::DownstreamOcclusion, false, 100),
+            None
+        );
+        assert!(alarms.stopping_flow());
+        assert_eq!(alarms.acknowledge(), 1);
+        assert!(!alarms.stopping_flow());
+        // Non-latching alarms clear with their condition.
+        alarms.update(Condition::NearEnd, true, 200);
+        assert_eq!(
+            alarms.update(Condition::NearEnd, false, 300),
+            Some(AlarmChange::Cleared(Condition::NearEnd))
+        );
+    }
+
+    #[test]
+    fn acknowledging_a_present_alarm_keeps_it_until_the_cause_goes() {
+        let mut alarms = Alarms::new();
+        alarms.update(Condition::AirInLine, true, 0);
+        assert_eq!(alarms.acknowledge(), 0);
+        assert!(alarms.stopping_flow());
+        assert_eq!(
+            alarms.update(Condition::AirInLine, false, 10),
+            Some(AlarmChange::Cleared(Condition::AirInLine))
+        );
+        // And it re-arms: the next air raises again.
+        assert_eq!(
+            alarms.update(Condition::AirInLine, true, 20),
+            Some(AlarmChange::Raised(Condition::AirInLine))
+        );
+    }
+
+    #[test]
+    fn silence_lasts_two_minutes_then_the_alarm_sounds_again() {
+        let mut alarms = Alarms::new();
+        assert!(!alarms.silence(0), "nothing to silence");
+        alarms.update(Condition::DownstreamOcclusion, true, 1000);
+        assert!(alarms
+            .announcement(1000)
+            .is_some_and(|a| a.audible && a.priority == Priority::High));
+        assert!(alarms.silence(2000));
+        assert_eq!(alarms.silence_remaining_ms(62_000), 60_000);
+        assert!(alarms.announcement(121_999).is_some_and(|a| !a.audible));
+        assert!(
+            alarms.announcement(122_000).is_some_and(|a| a.audible),
+            "re-annunciates after 2 min"
+        );
+    }
+
+    #[test]
+    fn a_new_alarm_sounds_through_a_silence() {
+        let mut alarms = Alarms::new();
+        alarms.update(Condition::NearEnd, true, 0);
+        alarms.silence(0);
+        alarms.update(Condition::AirInLine, true, 5000);
+        let announcement = alarms.announcement(5000);
+        assert!(announcement.is_some_and(|a| a.audible && a.priority == Priority::High));
+    }
+
+    #[test]
+    fn priorities_follow_the_harm() {
+        for condition in Condition::ALL {
+            assert_eq!(
+                condition.stops_flow(),
+                condition.priority() == Priority::High,
+                "{condition:?}"
+            );
+            assert!(!condition.action().is_empty());
+        }
+        assert_eq!(Condition::CallbackPaused.priority(), Priority::Medium);
+        assert_eq!(Condition::NearEnd.priority(), Priority::Low);
+    }
+}
