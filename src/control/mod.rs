@@ -3,7 +3,9 @@
 //! control thread. Nothing here allocates, blocks or panics on the control
 //! path.
 
+pub mod controller;
 pub mod detectors;
+pub mod settings;
 pub mod state;
 pub mod steps;
 pub mod units;

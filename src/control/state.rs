@@ -177,6 +177,7 @@ pub enum StopCause {
     DriverFault,
     EncoderDisagreement,
     SensorFault,
+    SupervisorTrip,
 }
 
 /// A fault that needs the pump restarted (after service).

@@ -11,6 +11,8 @@
 use std::path::PathBuf;
 
 use perfuse::druglib::model::{DosingUnit, Entry};
+pub mod rig;
+
 use perfuse::druglib::{parse_library, Library};
 use perfuse::signing::{sign, signing_key_from_pem, TrustedKeys};
 use perfuse::therapy::{

@@ -423,7 +423,12 @@ impl Physics {
                 let pressure = self.downstream_pressure_mmhg().max(0.0);
                 let back_pressure = (1.0 - back_pressure_loss_per_mmhg * pressure).max(0.0);
                 let fill = self.fill_fraction();
-                swept.max(0.0) * back_pressure * fill
+                if swept < 0.0 {
+                    // Running the fingers backwards draws fluid back from the line.
+                    swept
+                } else {
+                    swept * back_pressure * fill
+                }
             }
         }
     }

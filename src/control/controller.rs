@@ -1,0 +1,725 @@
+//! One period of pump control, on real drivers: read the sensors, run the
+//! detectors and alarms, advance the state machine, and step the motor.
+//!
+//! The control thread calls `period` on absolute deadlines; tests call it on
+//! a virtual clock against the simulated board. `period` never allocates,
+//! never blocks and never panics: every bus error becomes a condition, every
+//! buffer is fixed-size.
+//!
+//! After a downstream occlusion the mechanism backs off (runs in reverse)
+//! until the line pressure is back near its baseline, so that the fluid
+//! squeezed into the line does not reach the patient as a bolus when the
+//! occlusion is cleared. The volume backed off is owed: the first forward
+//! steps after resuming repay it and are not counted as delivered.
+
+use arrayvec::ArrayVec;
+use embedded_hal::digital::{InputPin, OutputPin};
+use embedded_hal::spi::SpiDevice;
+use perfuse_drivers::analog::{PositionSensor, PressureSensor};
+use perfuse_drivers::annunciator::{light_on, Announcement, Priority};
+use perfuse_drivers::debounce::{DebounceSamples, DebouncedInput, InputState, Polarity};
+use perfuse_drivers::ls7366r::Ls7366r;
+use perfuse_drivers::mcp3008::{Channel, Mcp3008};
+use perfuse_drivers::tmc5160::{Direction, DriverConfig, DriverStatus, StepDir, Tmc5160};
+
+use super::detectors::{Conditions, DetectorSettings, Detectors, Readings};
+use super::state::{next, Event, FaultKind, Notice, Program, Segment, State, StopCause};
+use super::steps::{Mechanics, StepGenerator};
+use super::units::{Microsteps, Nanolitres, NanolitresPerHour};
+use crate::alarms::{ActiveAlarm, AlarmChange, Alarms, Condition};
+
+/// ADC inputs of the reference board (docs/wiring.md).
+pub const UPSTREAM_CHANNEL: u8 = 0;
+pub const DOWNSTREAM_CHANNEL: u8 = 1;
+pub const PLUNGER_CHANNEL: u8 = 2;
+
+/// What the UI (or a test) asks of the control thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Load(Program),
+    Start,
+    Pause,
+    Resume,
+    Stop,
+    Titrate(NanolitresPerHour),
+    Bolus(Segment),
+    Secondary(Program),
+    AcknowledgeAlarms,
+    SilenceAlarms,
+}
+
+/// Constants of the controller, from the verified platform and board.
+#[derive(Debug, Clone, Copy)]
+pub struct ControllerSettings {
+    pub period_us: u64,
+    pub mechanics: Mechanics,
+    pub detectors: DetectorSettings,
+    pub driver: DriverConfig,
+    pub downstream: PressureSensor,
+    pub upstream: Option<PressureSensor>,
+    pub plunger: Option<PositionSensor>,
+    pub debounce: DebounceSamples,
+    /// Periods between stepper status reads.
+    pub status_every: u32,
+    /// Most volume backed off after an occlusion.
+    pub backoff_limit: Nanolitres,
+    pub backoff_rate: NanolitresPerHour,
+    /// Back off until the pressure is within this of its baseline, tenths of mmHg.
+    pub backoff_margin: i32,
+}
+
+/// A mode without data, for the snapshot and the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    SelfTest,
+    PlatformRejected,
+    Idle,
+    Ready,
+    Delivering,
+    KeepVeinOpen,
+    Paused,
+    AlarmStopped,
+    Completed,
+    Fault,
+}
+
+impl Mode {
+    fn of(state: &State) -> Mode {
+        match state {
+            State::SelfTest => Mode::SelfTest,
+            State::PlatformRejected => Mode::PlatformRejected,
+            State::Idle => Mode::Idle,
+            State::Ready(_) => Mode::Ready,
+            State::Delivering(_) => Mode::Delivering,
+            State::KeepVeinOpen { .. } => Mode::KeepVeinOpen,
+            State::Paused { .. } => Mode::Paused,
+            State::AlarmStopped { .. } => Mode::AlarmStopped,
+            State::Completed(_) => Mode::Completed,
+            State::Fault(_) => Mode::Fault,
+        }
+    }
+}
+
+/// The state of the pump as the UI shows it: fixed size, copied out each period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Snapshot {
+    pub period: u64,
+    pub now_us: u64,
+    pub mode: Mode,
+    pub commanded_rate: NanolitresPerHour,
+    /// Primary volume delivered and left.
+    pub delivered: Nanolitres,
+    pub remaining: Nanolitres,
+    pub kvo_delivered: Nanolitres,
+    pub downstream_tenths_mmhg: Option<i32>,
+    pub upstream_tenths_mmhg: Option<i32>,
+    /// The highest-priority raised alarms, in order.
+    pub alarms: [Option<ActiveAlarm>; 4],
+    pub announcement: Option<Announcement>,
+    pub silence_remaining_ms: u64,
+    /// Net microsteps commanded (forward minus back-off).
+    pub steps: i64,
+    pub bus_errors: u64,
+}
+
+/// Something to log or tell the UI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ControlEvent {
+    Notice(Notice),
+    Alarm(AlarmChange),
+    /// A command the current state does not allow.
+    Refused(CommandKind),
+}
+
+/// A command without its data, for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandKind {
+    Load,
+    Start,
+    Pause,
+    Resume,
+    Stop,
+    Titrate,
+    Bolus,
+    Secondary,
+    AcknowledgeAlarms,
+    SilenceAlarms,
+}
+
+/// Most events one period reports.
+pub const MAX_EVENTS: usize = 16;
+pub type ControlEvents = ArrayVec<ControlEvent, MAX_EVENTS>;
+
+/// What one period produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodOutput {
+    pub snapshot: Snapshot,
+    pub events: ControlEvents,
+    /// Events that did not fit (counted, never waited for).
+    pub dropped_events: u32,
+}
+
+/// Which segment the step counters belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct SegmentKey {
+    overlay: bool,
+    primary_segment: usize,
+    overlay_segment: usize,
+}
+
+fn segment_key(state: &State) -> SegmentKey {
+    state
+        .infusion()
+        .map_or_else(SegmentKey::default, |infusion| SegmentKey {
+            overlay: infusion.overlay.is_some(),
+            primary_segment: infusion.primary.segment,
+            overlay_segment: infusion
+                .overlay
+                .as_ref()
+                .map_or(0, |(_, progress)| progress.segment),
+        })
+}
+
+/// The control hardware and everything that runs on it.
+pub struct Controller<OUT, IN, SPI> {
+    settings: ControllerSettings,
+    stepper: Tmc5160<SPI>,
+    pins: StepDir<OUT, OUT>,
+    adc: Mcp3008<SPI>,
+    encoder: Option<Ls7366r<SPI>>,
+    air: DebouncedInput<IN>,
+    door: DebouncedInput<IN>,
+    lights: (OUT, OUT),
+    state: State,
+    generator: StepGenerator,
+    backoff: StepGenerator,
+    detectors: Detectors,
+    alarms: Alarms,
+    period: u64,
+    steps: i64,
+    segment: SegmentKey,
+    segment_steps: u64,
+    segment_booked: Nanolitres,
+    /// Microsteps backed off and not yet repaid.
+    owed_steps: u64,
+    /// Microsteps still to back off now.
+    backoff_left: u64,
+    last_rate: NanolitresPerHour,
+    last_driver: Option<DriverStatus>,
+    bus_errors: u64,
+    paused_since_ms: Option<u64>,
+    snapshot: Snapshot,
+}
+
+/// The pins and devices the controller takes.
+pub struct ControllerHardware<OUT, IN, SPI> {
+    pub step: OUT,
+    pub direction: OUT,
+    pub air_sensor: IN,
+    pub door: IN,
+    pub light_red: OUT,
+    pub light_yellow: OUT,
+    pub stepper: SPI,
+    pub adc: SPI,
+    pub encoder: Option<SPI>,
+}
+
+impl<OUT, IN, SPI> Controller<OUT, IN, SPI>
+where
+    OUT: OutputPin,
+    IN: InputPin,
+    SPI: SpiDevice,
+{
+    /// Builds the controller and runs the power-on self-test: the stepper
+    /// answers as a TMC5160 and takes its configuration, the ADC and the
+    /// encoder counter answer. `platform_verified` is the boot cross-check.
+    pub fn start(
+        hardware: ControllerHardware<OUT, IN, SPI>,
+        settings: ControllerSettings,
+        platform_verified: bool,
+    ) -> Self {
+        let mut controller = Self {
+            settings,
+            stepper: Tmc5160::new(hardware.stepper),
+            pins: StepDir::new(hardware.step, hardware.direction),
+            adc: Mcp3008::new(hardware.adc),
+            encoder: hardware.encoder.map(Ls7366r::new),
+            air: DebouncedInput::new(hardware.air_sensor, Polarity::ActiveHigh, settings.debounce),
+            door: DebouncedInput::new(hardware.door, Polarity::ActiveHigh, settings.debounce),
+            lights: (hardware.light_red, hardware.light_yellow),
+            state: State::SelfTest,
+            generator: StepGenerator::new(settings.mechanics, settings.period_us),
+            backoff: StepGenerator::new(settings.mechanics, settings.period_us),
+            detectors: Detectors::default(),
+            alarms: Alarms::new(),
+            period: 0,
+            steps: 0,
+            segment: SegmentKey::default(),
+            segment_steps: 0,
+            segment_booked: Nanolitres(0),
+            owed_steps: 0,
+            backoff_left: 0,
+            last_rate: NanolitresPerHour(0),
+            last_driver: None,
+            bus_errors: 0,
+            paused_since_ms: None,
+            snapshot: Snapshot::default(),
+        };
+        let event = if !platform_verified {
+            Event::PlatformRejected
+        } else if controller.self_test() {
+            Event::SelfTestPassed
+        } else {
+            Event::SelfTestFailed
+        };
+        controller.apply(event, &mut ControlEvents::new());
+        controller
+    }
+
+    fn self_test(&mut self) -> bool {
+        // The inputs must settle (be read the same often enough) before any
+        // delivery: an unknown input counts as unsafe (door open, air).
+        let mut settled = false;
+        for _ in 0..128 {
+            let air = self.air.sample().map(|reading| reading.state);
+            let door = self.door.sample().map(|reading| reading.state);
+            if matches!((air, door), (Ok(air), Ok(door)) if air != InputState::Unknown && door != InputState::Unknown)
+            {
+                settled = true;
+                break;
+            }
+        }
+        let stepper = self.stepper.configure(&self.settings.driver).is_ok();
+        let encoder = match &mut self.encoder {
+            Some(counter) => counter.configure().is_ok(),
+            None => true,
+        };
+        let adc = Channel::try_from(DOWNSTREAM_CHANNEL).is_ok_and(|channel| {
+            self.adc
+                .read(channel)
+                .is_ok_and(|counts| self.settings.downstream.pressure(counts).is_ok())
+        });
+        settled && stepper && encoder && adc
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn alarms(&self) -> &Alarms {
+        &self.alarms
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        self.snapshot
+    }
+
+    /// Applies one event to the state machine; false if the state refused it.
+    fn apply(&mut self, event: Event, events: &mut ControlEvents) -> bool {
+        let state = core::mem::replace(&mut self.state, State::Idle);
+        let (state, notices) = next(state, event);
+        self.state = state;
+        let mut refused = false;
+        for notice in notices {
+            if notice == Notice::Ignored {
+                refused = true;
+            } else {
+                push(events, ControlEvent::Notice(notice));
+            }
+        }
+        !refused
+    }
+
+    fn command(&mut self, command: Command, now_ms: u64, events: &mut ControlEvents) {
+        let (kind, event) = match command {
+            Command::Load(program) => (CommandKind::Load, Event::Load(program)),
+            Command::Start => (CommandKind::Start, Event::Start),
+            Command::Pause => (CommandKind::Pause, Event::Pause),
+            Command::Resume => (CommandKind::Resume, Event::Resume),
+            Command::Stop => (CommandKind::Stop, Event::Stop),
+            Command::Titrate(rate) => (CommandKind::Titrate, Event::Titrate(rate)),
+            Command::Bolus(segment) => (CommandKind::Bolus, Event::Bolus(segment)),
+            Command::Secondary(program) => (CommandKind::Secondary, Event::Secondary(program)),
+            Command::AcknowledgeAlarms => {
+                self.alarms.acknowledge();
+                return;
+            }
+            Command::SilenceAlarms => {
+                if !self.alarms.silence(now_ms) {
+                    push(events, ControlEvent::Refused(CommandKind::SilenceAlarms));
+                }
+                return;
+            }
+        };
+        if !self.apply(event, events) {
+            push(events, ControlEvent::Refused(kind));
+        }
+    }
+
+    /// One control period at `now_us`, after taking `commands`.
+    pub fn period(
+        &mut self,
+        now_us: u64,
+        commands: impl IntoIterator<Item = Command>,
+    ) -> PeriodOutput {
+        let mut events = ControlEvents::new();
+        let mut dropped = 0_u32;
+        let now_ms = now_us / 1000;
+        self.period = self.period.wrapping_add(1);
+        for command in commands {
+            self.command(command, now_ms, &mut events);
+        }
+
+        let readings = self.read_sensors(now_us);
+        let present = self.detectors.evaluate(&readings, &self.settings.detectors);
+        self.raise_alarms(present, readings.delivering, now_ms, &mut events);
+
+        self.drive_motor(&mut events);
+        self.update_lights(now_ms);
+        self.snapshot = self.build_snapshot(now_us, &readings);
+        if events.is_full() {
+            dropped = dropped.saturating_add(1);
+        }
+        PeriodOutput {
+            snapshot: self.snapshot,
+            events,
+            dropped_events: dropped,
+        }
+    }
+
+    fn read_pressure(&mut self, channel: u8, sensor: PressureSensor) -> Option<i32> {
+        let channel = Channel::try_from(channel).ok()?;
+        match self.adc.read(channel) {
+            Ok(counts) => sensor
+                .pressure(counts)
+                .ok()
+                .map(|pascals| pascals.tenths_of_mmhg()),
+            Err(_) => {
+                self.bus_errors = self.bus_errors.saturating_add(1);
+                None
+            }
+        }
+    }
+
+    fn read_sensors(&mut self, now_us: u64) -> Readings {
+        let settings = self.settings;
+        let mut bus_error = false;
+        let downstream = self.read_pressure(DOWNSTREAM_CHANNEL, settings.downstream);
+        let upstream = settings
+            .upstream
+            .and_then(|sensor| self.read_pressure(UPSTREAM_CHANNEL, sensor));
+        let plunger_um = match (settings.plunger, Channel::try_from(PLUNGER_CHANNEL)) {
+            (Some(sensor), Ok(channel)) => self
+                .adc
+                .read(channel)
+                .ok()
+                .and_then(|counts| sensor.position(counts).ok())
+                .map(|um| um.0),
+            _ => None,
+        };
+        let air = self.air.sample().map_or_else(
+            |_| {
+                bus_error = true;
+                InputState::Unknown
+            },
+            |reading| reading.state,
+        );
+        let door = self.door.sample().map_or_else(
+            |_| {
+                bus_error = true;
+                InputState::Unknown
+            },
+            |reading| reading.state,
+        );
+        let driver = if self.period % u64::from(settings.status_every.max(1)) == 0 {
+            match self.stepper.status() {
+                Ok(status) => {
+                    self.last_driver = Some(status);
+                    Some(status)
+                }
+                Err(_) => {
+                    bus_error = true;
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let encoder = match &mut self.encoder {
+            Some(counter) if self.period % 10 == 0 => match counter.count() {
+                Ok(counts) => Some(i64::from(counts.0)),
+                Err(_) => {
+                    bus_error = true;
+                    None
+                }
+            },
+            Some(_) | None => None,
+        };
+        let rate = self.state.commanded_rate();
+        let restarted = rate != self.last_rate && rate.0 > 0;
+        self.last_rate = rate;
+        if bus_error {
+            self.bus_errors = self.bus_errors.saturating_add(1);
+        }
+        Readings {
+            now_us,
+            downstream,
+            upstream,
+            plunger_um,
+            air,
+            door,
+            driver,
+            encoder,
+            commanded_steps: self.steps,
+            delivering: rate.0 > 0,
+            rate,
+            restarted,
+            bus_error,
+        }
+    }
+
+    fn raise_alarms(
+        &mut self,
+        present: Conditions,
+        delivering: bool,
+        now_ms: u64,
+        events: &mut ControlEvents,
+    ) {
+        let infusing = self.state.infusion().is_some();
+        for condition in Condition::ALL {
+            // Flow-stopping conditions matter while an infusion exists;
+            // reminders are raised by the state below.
+            let here = match condition {
+                Condition::CallbackPaused => {
+                    matches!(self.state, State::Paused { .. }) && self.paused_too_long(now_ms)
+                }
+                Condition::CallbackUnstarted => false,
+                Condition::InfusionComplete => matches!(self.state, State::Completed(_)),
+                Condition::KeepVeinOpen => matches!(self.state, State::KeepVeinOpen { .. }),
+                Condition::NearEnd => false,
+                Condition::SupervisorTrip => false,
+                _ => infusing && present.contains(condition),
+            };
+            if let Some(change) = self.alarms.update(condition, here, now_ms) {
+                push(events, ControlEvent::Alarm(change));
+                if let (AlarmChange::Raised(raised), true) = (change, condition.stops_flow()) {
+                    let cause = stop_cause(raised);
+                    if raised == Condition::DownstreamOcclusion && delivering {
+                        self.start_backoff();
+                    }
+                    self.apply(Event::StopFlow(cause), events);
+                }
+            }
+        }
+        if matches!(self.state, State::AlarmStopped { .. }) && !self.alarms.stopping_flow() {
+            self.apply(Event::AlarmsResolved, events);
+        }
+        if matches!(self.state, State::Paused { .. }) && self.paused_since_ms.is_none() {
+            self.paused_since_ms = Some(now_ms);
+        }
+        if !matches!(self.state, State::Paused { .. }) {
+            self.paused_since_ms = None;
+        }
+    }
+
+    fn paused_too_long(&self, now_ms: u64) -> bool {
+        self.paused_since_ms
+            .is_some_and(|since| now_ms.saturating_sub(since) >= crate::alarms::CALLBACK_PAUSED_MS)
+    }
+
+    fn start_backoff(&mut self) {
+        let limit = self
+            .settings
+            .mechanics
+            .microsteps_within(self.settings.backoff_limit);
+        self.backoff_left = limit.0;
+        self.backoff.stop();
+        self.backoff.set_rate(self.settings.backoff_rate);
+    }
+
+    fn drive_motor(&mut self, events: &mut ControlEvents) {
+        let rate = self.state.commanded_rate();
+        if rate.0 == 0 {
+            self.generator.stop();
+            self.run_backoff();
+            return;
+        }
+        self.backoff_left = 0;
+        let key = segment_key(&self.state);
+        if key != self.segment {
+            self.segment = key;
+            self.segment_steps = 0;
+            self.segment_booked = Nanolitres(0);
+        }
+        self.generator.set_rate(rate);
+        let target = self.segment_target();
+        let limit = Microsteps(
+            target
+                .map_or(u64::MAX, |target| {
+                    target.0.saturating_sub(self.segment_steps)
+                })
+                .saturating_add(self.owed_steps),
+        );
+        let steps = self.generator.tick(limit);
+        for _ in 0..steps {
+            if self.pins.step(Direction::Forward).is_err() {
+                self.bus_errors = self.bus_errors.saturating_add(1);
+                break;
+            }
+            self.steps = self.steps.saturating_add(1);
+            if self.owed_steps > 0 {
+                self.owed_steps -= 1;
+            } else {
+                self.segment_steps = self.segment_steps.saturating_add(1);
+            }
+        }
+        let delivered = self.book(target);
+        if delivered.0 > 0 || target.is_some_and(|target| self.segment_steps >= target.0) {
+            self.apply(Event::Delivered(delivered), events);
+        }
+    }
+
+    /// Steps that complete the current segment (None in KVO: no end).
+    fn segment_target(&self) -> Option<Microsteps> {
+        match &self.state {
+            State::Delivering(infusion) => infusion
+                .active()
+                .current()
+                .map(|segment| self.settings.mechanics.microsteps_within(segment.volume)),
+            _ => None,
+        }
+    }
+
+    /// Volume newly delivered by the segment's steps; the last step of a
+    /// segment books its whole remainder (within one microstep's volume).
+    fn book(&mut self, target: Option<Microsteps>) -> Nanolitres {
+        let total = match (target, &self.state) {
+            (Some(target), State::Delivering(infusion)) if self.segment_steps >= target.0 => {
+                let segment_volume = infusion
+                    .active()
+                    .current()
+                    .map_or(Nanolitres(0), |segment| segment.volume);
+                segment_volume
+            }
+            _ => self
+                .settings
+                .mechanics
+                .volume_of(Microsteps(self.segment_steps)),
+        };
+        let delta = total.saturating_sub(self.segment_booked);
+        self.segment_booked = total;
+        delta
+    }
+
+    fn run_backoff(&mut self) {
+        if self.backoff_left == 0 {
+            return;
+        }
+        let baseline = self.detectors.downstream.baseline().unwrap_or(0);
+        let relieved = self
+            .snapshot
+            .downstream_tenths_mmhg
+            .is_some_and(|pressure| pressure <= baseline + self.settings.backoff_margin);
+        if relieved {
+            self.backoff_left = 0;
+            return;
+        }
+        let steps = self.backoff.tick(Microsteps(self.backoff_left));
+        for _ in 0..steps {
+            if self.pins.step(Direction::Reverse).is_err() {
+                self.bus_errors = self.bus_errors.saturating_add(1);
+                self.backoff_left = 0;
+                return;
+            }
+            self.steps = self.steps.saturating_sub(1);
+            self.owed_steps = self.owed_steps.saturating_add(1);
+            self.backoff_left = self.backoff_left.saturating_sub(1);
+        }
+    }
+
+    fn update_lights(&mut self, now_ms: u64) {
+        let announcement = self.alarms.announcement(now_ms);
+        let (red, yellow) = match announcement {
+            Some(Announcement {
+                priority, since_ms, ..
+            }) => {
+                let lit = light_on(priority, now_ms.saturating_sub(since_ms));
+                (
+                    lit && priority == Priority::High,
+                    lit && priority != Priority::High,
+                )
+            }
+            None => (false, false),
+        };
+        let results = [
+            if red {
+                self.lights.0.set_high()
+            } else {
+                self.lights.0.set_low()
+            },
+            if yellow {
+                self.lights.1.set_high()
+            } else {
+                self.lights.1.set_low()
+            },
+        ];
+        if results.iter().any(Result::is_err) {
+            self.bus_errors = self.bus_errors.saturating_add(1);
+        }
+    }
+
+    fn build_snapshot(&mut self, now_us: u64, readings: &Readings) -> Snapshot {
+        let mut alarms = [None; 4];
+        for (slot, alarm) in alarms.iter_mut().zip(self.alarms.active()) {
+            *slot = Some(alarm);
+        }
+        let now_ms = now_us / 1000;
+        let infusion = self.state.infusion();
+        Snapshot {
+            period: self.period,
+            now_us,
+            mode: Mode::of(&self.state),
+            commanded_rate: self.state.commanded_rate(),
+            delivered: infusion.map_or(Nanolitres(0), |infusion| infusion.primary.delivered),
+            remaining: infusion.map_or(Nanolitres(0), |infusion| infusion.primary.remaining()),
+            kvo_delivered: infusion.map_or(Nanolitres(0), |infusion| infusion.kvo_delivered),
+            downstream_tenths_mmhg: readings.downstream,
+            upstream_tenths_mmhg: readings.upstream,
+            alarms,
+            announcement: self.alarms.announcement(now_ms),
+            silence_remaining_ms: self.alarms.silence_remaining_ms(now_ms),
+            steps: self.steps,
+            bus_errors: self.bus_errors,
+        }
+    }
+
+    /// Reports a fault from outside (an overrun the thread measured).
+    pub fn fault(&mut self, kind: FaultKind) {
+        self.apply(Event::Fault(kind), &mut ControlEvents::new());
+    }
+}
+
+fn push(events: &mut ControlEvents, event: ControlEvent) {
+    let _ = events.try_push(event);
+}
+
+fn stop_cause(condition: Condition) -> StopCause {
+    match condition {
+        Condition::DownstreamOcclusion => StopCause::DownstreamOcclusion,
+        Condition::UpstreamOcclusion => StopCause::UpstreamOcclusion,
+        Condition::AirInLine | Condition::AccumulatedAir => StopCause::AirInLine,
+        Condition::DoorOpen => StopCause::DoorOpen,
+        Condition::EndOfContainer => StopCause::EndOfContainer,
+        Condition::MotorStall => StopCause::MotorStall,
+        Condition::DriverFault => StopCause::DriverFault,
+        Condition::EncoderDisagreement => StopCause::EncoderDisagreement,
+        Condition::SupervisorTrip => StopCause::SupervisorTrip,
+        Condition::SensorFault
+        | Condition::InfusionComplete
+        | Condition::NearEnd
+        | Condition::KeepVeinOpen
+        | Condition::CallbackPaused
+        | Condition::CallbackUnstarted => StopCause::SensorFault,
+    }
+}

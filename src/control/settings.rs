@@ -1,0 +1,133 @@
+//! Controller settings from a verified platform's mechanism profile: the
+//! same signed constants drive the control thread on every platform.
+
+use perfuse_drivers::analog::{Calibration, PositionSensor, PressureSensor};
+use perfuse_drivers::debounce::DebounceSamples;
+use perfuse_drivers::tmc5160::{CurrentScale, DriverConfig, Microsteps};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+
+use super::controller::ControllerSettings;
+use super::detectors::DetectorSettings;
+use super::steps::Mechanics;
+use super::units::{Nanolitres, NanolitresPerHour};
+use crate::platform::{MechanismKind, MechanismProfile};
+
+/// Pascals in 1000 mmHg (1 mmHg = 133.322 Pa).
+const PASCALS_PER_1000_MMHG: i64 = 133_322;
+
+/// Why a profile cannot drive the controller (a validated profile should
+/// never give one; this guards the conversion).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the mechanism profile cannot drive the controller: {0}")]
+pub struct SettingsError(pub String);
+
+fn nanolitres(millilitres: Decimal, what: &str) -> Result<u64, SettingsError> {
+    let scaled = millilitres * Decimal::from(1_000_000);
+    if scaled.fract() != Decimal::ZERO {
+        return Err(SettingsError(format!(
+            "{what} {millilitres} mL is finer than a nanolitre"
+        )));
+    }
+    scaled
+        .to_u64()
+        .ok_or_else(|| SettingsError(format!("{what} {millilitres} mL is out of range")))
+}
+
+/// Settings for `profile`, with the syringe named `syringe` loaded (syringe
+/// platforms), at downstream occlusion level `level` (index into the
+/// profile's levels), for a control period of `period_us`.
+pub fn controller_settings(
+    profile: &MechanismProfile,
+    syringe: Option<&str>,
+    level: usize,
+    period_us: u64,
+    debounce_samples: u8,
+) -> Result<ControllerSettings, SettingsError> {
+    let ml_per_turn = match profile.profile.mechanism {
+        MechanismKind::Syringe => {
+            let name = syringe.ok_or_else(|| {
+                SettingsError("a syringe platform needs the loaded syringe".to_owned())
+            })?;
+            profile
+                .syringes
+                .iter()
+                .find(|candidate| candidate.name == name)
+                .map(|found| found.ml_per_turn)
+                .ok_or_else(|| SettingsError(format!("no syringe \"{name}\" in the profile")))?
+        }
+        MechanismKind::Volumetric => profile
+            .volumetric
+            .as_ref()
+            .map(|set| set.ml_per_turn)
+            .ok_or_else(|| SettingsError("no [volumetric] section".to_owned()))?,
+    };
+    let mechanics = Mechanics {
+        nl_per_turn: nanolitres(ml_per_turn, "ml_per_turn")?,
+        microsteps_per_turn: profile.microsteps_per_turn(),
+    };
+    let sensors = profile.sensors;
+    let span_pa = i64::from(sensors.pressure_span_mmhg) * PASCALS_PER_1000_MMHG / 1000;
+    let pressure = Calibration::new(
+        sensors.pressure_zero_counts,
+        sensors.pressure_span_counts,
+        i32::try_from(span_pa)
+            .map_err(|_| SettingsError("pressure span out of range".to_owned()))?,
+        sensors.pressure_fault_below,
+        sensors.pressure_fault_above,
+    )
+    .map_err(|error| SettingsError(error.to_owned()))?;
+    let plunger = match (sensors.position_zero_counts, sensors.position_counts_per_mm) {
+        (Some(zero), Some(per_mm)) => {
+            let span = zero.saturating_add(per_mm.saturating_mul(100));
+            Some(PositionSensor(
+                Calibration::new(zero, span, 100_000, 0, 1023)
+                    .map_err(|error| SettingsError(error.to_owned()))?,
+            ))
+        }
+        _ => None,
+    };
+    let threshold_mmhg = profile
+        .occlusion
+        .downstream_mmhg
+        .get(level)
+        .copied()
+        .ok_or_else(|| SettingsError(format!("no occlusion level {level}")))?;
+    let mut detectors = DetectorSettings::reference(mechanics.microsteps_per_turn);
+    detectors.downstream_threshold = i32::from(threshold_mmhg) * 10;
+    detectors.upstream_threshold = profile
+        .occlusion
+        .upstream_mmhg
+        .map(|mmhg| i32::from(mmhg) * 10);
+    detectors.encoder_counts_per_turn = u64::from(sensors.encoder_counts_per_turn);
+    let motor = profile.motor;
+    let driver = DriverConfig {
+        microsteps: Microsteps::try_from(motor.microsteps)
+            .map_err(|error| SettingsError(error.to_owned()))?,
+        run_current: CurrentScale::try_from(motor.run_current)
+            .map_err(|error| SettingsError(error.to_owned()))?,
+        hold_current: CurrentScale::try_from(motor.hold_current)
+            .map_err(|error| SettingsError(error.to_owned()))?,
+        global_scaler: 0,
+    };
+    let debounce = DebounceSamples::try_from(debounce_samples)
+        .map_err(|error| SettingsError(error.to_owned()))?;
+    Ok(ControllerSettings {
+        period_us,
+        mechanics,
+        detectors,
+        driver,
+        downstream: PressureSensor(pressure),
+        upstream: profile
+            .occlusion
+            .upstream_mmhg
+            .map(|_| PressureSensor(pressure)),
+        plunger,
+        debounce,
+        status_every: 10,
+        // Up to 1.5 mL back at 400 mL/h relieves a 50 mL syringe at 500 mmHg in seconds.
+        backoff_limit: Nanolitres(1_500_000),
+        backoff_rate: NanolitresPerHour(400_000_000),
+        backoff_margin: 100,
+    })
+}

@@ -1,0 +1,130 @@
+//! The controller runs the simulated mechanism end to end through the real
+//! drivers: volumes match the ground truth, programs end exactly at their
+//! VTBI, occlusions stop flow and back off, pause stops within a period.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::float_arithmetic
+)]
+
+mod common;
+
+use common::rig::{continuous, Platform, Rig};
+use perfuse::alarms::{AlarmChange, Condition};
+use perfuse::control::controller::{Command, ControlEvent, Mode};
+use perfuse::control::state::End;
+use perfuse::control::units::Nanolitres;
+use perfuse_drivers::sim::{Faults, Occlusion};
+
+#[test]
+fn the_self_test_passes_on_the_simulated_board() {
+    let rig = Rig::new(Platform::Syringe50, 1000);
+    assert_eq!(
+        *rig.controller.state(),
+        perfuse::control::state::State::Idle
+    );
+}
+
+#[test]
+fn ten_minutes_at_25_ml_per_hour_match_the_ground_truth() {
+    let mut rig = Rig::new(Platform::Syringe50, 1000);
+    rig.command(Command::Load(continuous(25.0, 50.0, End::Stop)));
+    rig.command(Command::Start);
+    rig.run_for(600.0);
+    rig.command(Command::Pause);
+    rig.run_for(30.0);
+    let pump = rig.last.delivered.0 as f64 / 1.0e6;
+    let truth = rig.truth().delivered_ml;
+    // The pump counts 4.1667 mL; the syringe's 0.02 mm of backlash (0.011 mL) never reaches the patient.
+    assert!((pump - 25.0 / 6.0).abs() < 0.001, "pump says {pump} mL");
+    let error = (truth - pump) / pump;
+    assert!(
+        error.abs() < 0.005,
+        "pump {pump} mL, truth {truth} mL: {:.3} %",
+        error * 100.0
+    );
+}
+
+#[test]
+fn a_program_ends_exactly_at_its_vtbi_then_keeps_the_vein_open() {
+    let mut rig = Rig::new(Platform::Volumetric, 1000);
+    rig.command(Command::Load(continuous(
+        120.0,
+        2.0,
+        End::KeepVeinOpen(perfuse::control::units::NanolitresPerHour(1_000_000)),
+    )));
+    rig.command(Command::Start);
+    let took = rig.run_until(120.0, |snapshot| snapshot.mode == Mode::KeepVeinOpen);
+    assert!(
+        took.is_some_and(|seconds| (59.0..61.0).contains(&seconds)),
+        "{took:?}"
+    );
+    assert_eq!(rig.last.delivered, Nanolitres(2_000_000));
+    assert!(rig.events.contains(&ControlEvent::Notice(
+        perfuse::control::state::Notice::NearEnd
+    )));
+    assert_eq!(rig.last.commanded_rate.0, 1_000_000);
+    rig.run_for(10.0);
+    assert!(rig.last.kvo_delivered.0 > 0);
+}
+
+#[test]
+fn a_downstream_occlusion_stops_flow_alarms_and_backs_off() {
+    let mut rig = Rig::new(Platform::Syringe50, 1000);
+    rig.command(Command::Load(continuous(25.0, 50.0, End::Stop)));
+    rig.command(Command::Start);
+    rig.run_for(20.0);
+    rig.simulator.physics_mut().set_faults(Faults {
+        downstream: Occlusion::Full,
+        ..Faults::NONE
+    });
+    let took = rig
+        .run_until(300.0, |snapshot| snapshot.mode == Mode::AlarmStopped)
+        .unwrap();
+    assert!(took < 30.0, "alarm after {took} s at 25 mL/h");
+    assert!(rig
+        .events
+        .contains(&ControlEvent::Alarm(AlarmChange::Raised(
+            Condition::DownstreamOcclusion
+        ))));
+    assert_eq!(rig.last.commanded_rate.0, 0);
+    let peak = rig.truth().downstream_pressure_mmhg;
+    rig.run_for(15.0);
+    let relieved = rig.truth().downstream_pressure_mmhg;
+    assert!(
+        relieved < peak - 20.0,
+        "back-off relieved {peak:.0} -> {relieved:.0} mmHg"
+    );
+    // Clearing the occlusion releases only a small bolus.
+    let before = rig.truth().delivered_ml;
+    rig.simulator.physics_mut().set_faults(Faults::NONE);
+    rig.run_for(30.0);
+    let bolus = rig.truth().delivered_ml - before;
+    assert!(bolus < 0.05, "bolus after release {bolus} mL");
+    // The alarm latches until acknowledged; then the pump waits paused.
+    assert_eq!(rig.mode(), Mode::AlarmStopped);
+    rig.command(Command::AcknowledgeAlarms);
+    rig.period(Vec::new());
+    assert_eq!(rig.mode(), Mode::Paused);
+    rig.command(Command::Resume);
+    rig.run_for(1.0);
+    assert_eq!(rig.mode(), Mode::Delivering);
+}
+
+#[test]
+fn pause_stops_the_motor_within_one_period() {
+    let mut rig = Rig::new(Platform::Volumetric, 1000);
+    rig.command(Command::Load(continuous(500.0, 100.0, End::Stop)));
+    rig.command(Command::Start);
+    rig.run_for(2.0);
+    let steps = rig.last.steps;
+    rig.command(Command::Pause);
+    assert_eq!(
+        rig.last.steps, steps,
+        "no step in the period the pause arrived"
+    );
+    rig.run_for(1.0);
+    assert_eq!(rig.last.steps, steps);
+}
