@@ -128,3 +128,37 @@ fn pause_stops_the_motor_within_one_period() {
     rig.run_for(1.0);
     assert_eq!(rig.last.steps, steps);
 }
+
+#[test]
+fn an_emptied_syringe_alarms_as_the_end_of_the_syringe() {
+    let mut rig = Rig::new(Platform::Syringe50, 1000);
+    rig.simulator.physics_mut().set_reservoir(1.0);
+    rig.command(Command::Load(continuous(100.0, 20.0, End::Stop)));
+    rig.command(Command::Start);
+    let took = rig.run_until(120.0, |snapshot| snapshot.mode == Mode::AlarmStopped);
+    // The alarm comes with half a millimetre of stroke left (0.28 mL of a
+    // 50 mL syringe): 0.72 mL at 100 mL/h is 26 s.
+    assert!(
+        took.is_some_and(|seconds| (24.0..28.0).contains(&seconds)),
+        "{took:?}"
+    );
+    // Within one position-sensor count (0.11 mm, 0.06 mL).
+    assert!(
+        (rig.truth().reservoir_ml - 0.28).abs() < 0.07,
+        "{} mL left",
+        rig.truth().reservoir_ml
+    );
+    assert!(
+        rig.events
+            .contains(&ControlEvent::Alarm(AlarmChange::Raised(
+                Condition::EndOfContainer
+            ))),
+        "{:?}",
+        rig.events
+    );
+    assert!(!rig
+        .events
+        .contains(&ControlEvent::Alarm(AlarmChange::Raised(
+            Condition::MotorStall
+        ))));
+}

@@ -44,23 +44,35 @@ pub fn controller_settings(
     period_us: u64,
     debounce_samples: u8,
 ) -> Result<ControllerSettings, SettingsError> {
-    let ml_per_turn = match profile.profile.mechanism {
+    let (ml_per_turn, syringe_end_um) = match profile.profile.mechanism {
         MechanismKind::Syringe => {
             let name = syringe.ok_or_else(|| {
                 SettingsError("a syringe platform needs the loaded syringe".to_owned())
             })?;
-            profile
+            let found = profile
                 .syringes
                 .iter()
                 .find(|candidate| candidate.name == name)
-                .map(|found| found.ml_per_turn)
-                .ok_or_else(|| SettingsError(format!("no syringe \"{name}\" in the profile")))?
+                .ok_or_else(|| SettingsError(format!("no syringe \"{name}\" in the profile")))?;
+            let pitch = profile
+                .lead_screw
+                .map(|screw| screw.pitch_mm)
+                .ok_or_else(|| SettingsError("no [lead_screw]".to_owned()))?;
+            // The plunger's full stroke less half a millimetre: the syringe is empty.
+            let stroke_um = found.capacity_ml / found.ml_per_turn * pitch * Decimal::from(1000);
+            let end = (stroke_um - Decimal::from(500))
+                .to_i32()
+                .ok_or_else(|| SettingsError("syringe stroke out of range".to_owned()))?;
+            (found.ml_per_turn, Some(end))
         }
-        MechanismKind::Volumetric => profile
-            .volumetric
-            .as_ref()
-            .map(|set| set.ml_per_turn)
-            .ok_or_else(|| SettingsError("no [volumetric] section".to_owned()))?,
+        MechanismKind::Volumetric => (
+            profile
+                .volumetric
+                .as_ref()
+                .map(|set| set.ml_per_turn)
+                .ok_or_else(|| SettingsError("no [volumetric] section".to_owned()))?,
+            None,
+        ),
     };
     let mechanics = Mechanics {
         nl_per_turn: nanolitres(ml_per_turn, "ml_per_turn")?,
@@ -100,6 +112,7 @@ pub fn controller_settings(
         .upstream_mmhg
         .map(|mmhg| i32::from(mmhg) * 10);
     detectors.encoder_counts_per_turn = u64::from(sensors.encoder_counts_per_turn);
+    detectors.syringe_end_um = syringe_end_um;
     let motor = profile.motor;
     let driver = DriverConfig {
         microsteps: Microsteps::try_from(motor.microsteps)

@@ -68,6 +68,15 @@ pub struct RateSpec {
     pub max_ml_h: Decimal,
 }
 
+/// The lead screw of a syringe mechanism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeadScrewSpec {
+    /// Plunger travel per screw turn, mm.
+    #[serde(deserialize_with = "exact_decimal")]
+    pub pitch_mm: Decimal,
+}
+
 /// A syringe the syringe mechanism is calibrated for.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -126,6 +135,8 @@ pub struct MechanismProfile {
     pub profile: ProfileHeader,
     pub motor: MotorSpec,
     pub rates: RateSpec,
+    #[serde(default)]
+    pub lead_screw: Option<LeadScrewSpec>,
     #[serde(default, rename = "syringe")]
     pub syringes: Vec<SyringeSpec>,
     #[serde(default)]
@@ -216,6 +227,14 @@ impl MechanismProfile {
                         ));
                     }
                 }
+                if self
+                    .lead_screw
+                    .is_none_or(|screw| screw.pitch_mm <= Decimal::ZERO)
+                {
+                    problems.push(
+                        "a syringe platform needs [lead_screw] pitch_mm above zero".to_owned(),
+                    );
+                }
                 if self.sensors.position_zero_counts.is_none()
                     || self.sensors.position_counts_per_mm.is_none()
                 {
@@ -227,6 +246,9 @@ impl MechanismProfile {
             (MechanismKind::Volumetric, true, Some(set)) => {
                 if set.ml_per_turn <= Decimal::ZERO {
                     problems.push("volumetric.ml_per_turn must be above zero".to_owned());
+                }
+                if self.lead_screw.is_some() {
+                    problems.push("a volumetric platform has no [lead_screw]".to_owned());
                 }
                 if self.occlusion.upstream_mmhg.is_none_or(|level| level >= 0) {
                     problems.push(

@@ -43,6 +43,7 @@ pub struct Rig {
     pub events: Vec<ControlEvent>,
     pub last: Snapshot,
     physics_per_period: u32,
+    settings: perfuse::control::controller::ControllerSettings,
 }
 
 fn profile(name: &str) -> MechanismProfile {
@@ -113,7 +114,9 @@ impl Rig {
             enable,
             events: Vec::new(),
             last: Snapshot::default(),
-            physics_per_period: u32::try_from(period_us / 1000).unwrap().max(1),
+            settings,
+            // One physics step per period, at most 10 ms each (the line model is exact at any step).
+            physics_per_period: u32::try_from(period_us / 10_000).unwrap().max(1),
         }
     }
 
@@ -151,6 +154,27 @@ impl Rig {
             }
         }
         None
+    }
+
+    /// Restarts the app: a new controller on the same board (the world and
+    /// the board are untouched, the program is gone from memory).
+    pub fn restart(&mut self) {
+        let config = BoardConfig::from_toml(REFERENCE_TOML).unwrap();
+        let pins = config.pins;
+        let board = &self.board;
+        let pin = |line: u8| SimPin::new(board.clone(), line);
+        let hardware = ControllerHardware {
+            step: pin(pins.step),
+            direction: pin(pins.direction),
+            air_sensor: pin(pins.air_sensor),
+            door: pin(pins.door),
+            light_red: pin(pins.light_red),
+            light_yellow: pin(pins.light_yellow),
+            stepper: SimSpi::new(board.clone(), SimChip::Stepper),
+            adc: SimSpi::new(board.clone(), SimChip::Adc),
+            encoder: Some(SimSpi::new(board.clone(), SimChip::EncoderCounter)),
+        };
+        self.controller = Controller::start(hardware, self.settings, true);
     }
 
     pub fn truth(&self) -> Truth {

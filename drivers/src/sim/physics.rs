@@ -273,13 +273,10 @@ pub struct Truth {
 }
 
 impl Physics {
-    /// A full syringe or bag of `reservoir_ml`, nothing delivered yet.
+    /// A syringe or bag holding `reservoir_ml`, nothing delivered yet. A
+    /// syringe filled below capacity has its plunger further in.
     pub fn new(mechanism: Mechanism, line: LineModel, reservoir_ml: f64) -> Self {
-        let reservoir_ml = match mechanism {
-            Mechanism::Syringe { syringe, .. } => reservoir_ml.min(syringe.capacity_ml),
-            Mechanism::Peristaltic { .. } => reservoir_ml,
-        };
-        Self {
+        let mut physics = Self {
             mechanism,
             line,
             faults: Faults::NONE,
@@ -294,7 +291,9 @@ impl Physics {
             air_delivered_ml: 0.0,
             bubbles: VecDeque::with_capacity(MAX_BUBBLES),
             time_s: 0.0,
-        }
+        };
+        physics.set_reservoir(reservoir_ml);
+        physics
     }
 
     pub fn mechanism(&self) -> &Mechanism {
@@ -324,9 +323,18 @@ impl Physics {
         self.bubbles.clear();
     }
 
-    /// Sets the fluid left, as when a nearly empty bag is hung.
+    /// Loads a fresh syringe, or hangs a bag, holding `millilitres`.
     pub fn set_reservoir(&mut self, millilitres: f64) {
-        self.reservoir_ml = millilitres.max(0.0);
+        let millilitres = millilitres.max(0.0);
+        match self.mechanism {
+            Mechanism::Syringe { syringe, .. } => {
+                self.reservoir_ml = millilitres.min(syringe.capacity_ml);
+                self.plunger_mm =
+                    (syringe.capacity_ml - self.reservoir_ml) * 1000.0 / syringe.area_mm2();
+                self.slack_mm = 0.0;
+            }
+            Mechanism::Peristaltic { .. } => self.reservoir_ml = millilitres,
+        }
     }
 
     /// Can the rotor turn forward from here? (End of syringe or a stall block it.)
@@ -341,11 +349,8 @@ impl Physics {
     }
 
     fn travel_limit_mm(&self, syringe: Syringe) -> f64 {
-        // The plunger stops where the fluid loaded runs out.
-        let loaded_travel = (self.reservoir_ml + self.plunger_mm * syringe.area_mm2() / 1000.0)
-            * 1000.0
-            / syringe.area_mm2();
-        loaded_travel.min(syringe.stroke_mm())
+        // The plunger stops at the end of the barrel.
+        syringe.stroke_mm()
     }
 
     /// Encoder reading for the rotor as it really turned, for `counts_per_turn`.
