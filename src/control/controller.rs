@@ -694,6 +694,12 @@ where
         }
     }
 
+    /// Stops stepping (the thread is ending): no further step is emitted.
+    pub fn stop_motor(&mut self) {
+        self.generator.stop();
+        self.backoff_left = 0;
+    }
+
     /// Reports a fault from outside (an overrun the thread measured).
     pub fn fault(&mut self, kind: FaultKind) {
         self.apply(Event::Fault(kind), &mut ControlEvents::new());

@@ -8,4 +8,5 @@ pub mod detectors;
 pub mod settings;
 pub mod state;
 pub mod steps;
+pub mod thread;
 pub mod units;

@@ -1,0 +1,323 @@
+//! The real-time control thread.
+//!
+//! A fixed-period loop on absolute deadlines (`clock_nanosleep` with
+//! `TIMER_ABSTIME` on CLOCK_MONOTONIC), under SCHED_FIFO at a configured
+//! priority, with memory locked and pinned to a CPU where permitted. Where
+//! not permitted it runs anyway, warns once, and reports what it got.
+//!
+//! In the loop: no allocation, no lock shared with another thread, no
+//! blocking I/O, no panic. Commands arrive through a bounded lock-free
+//! queue (at most `COMMANDS_PER_PERIOD` taken per period); events leave
+//! through another that drops and counts when full; the snapshot is
+//! published through a triple buffer the UI reads without ever blocking the
+//! writer. Overruns (a period that started more than one period late) are
+//! counted; lateness goes into a fixed histogram and, for benchmarks, a
+//! preallocated record.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use arrayvec::ArrayVec;
+use embedded_hal::digital::{InputPin, OutputPin};
+use embedded_hal::spi::SpiDevice;
+use nix::time::{clock_gettime, clock_nanosleep, ClockId, ClockNanosleepFlags};
+
+use super::controller::{Command, ControlEvent, Controller, Snapshot};
+
+/// Commands queued from the UI at most.
+pub const COMMAND_CAPACITY: usize = 32;
+/// Events queued for the services at most; more are dropped and counted.
+pub const EVENT_CAPACITY: usize = 1024;
+/// Commands taken per period at most (the rest wait for the next period).
+pub const COMMANDS_PER_PERIOD: usize = 8;
+/// Lateness histogram: bucket n counts wake-ups late by [2^(n-1), 2^n) us.
+pub const LATENESS_BUCKETS: usize = 24;
+
+/// How the thread should run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadConfig {
+    pub period_us: u64,
+    /// SCHED_FIFO priority (1 to 99); None to stay a normal thread.
+    pub fifo_priority: Option<u8>,
+    /// CPU to pin the thread to.
+    pub cpu: Option<usize>,
+    pub lock_memory: bool,
+    /// Keep every wake-up's lateness, up to this many (for benchmarks; 0 for none).
+    pub record_latencies: usize,
+}
+
+impl ThreadConfig {
+    /// 1 ms period, SCHED_FIFO 80 on the last CPU, memory locked.
+    pub fn pump(cpus: usize) -> Self {
+        Self {
+            period_us: 1000,
+            fifo_priority: Some(80),
+            cpu: Some(cpus.saturating_sub(1)),
+            lock_memory: true,
+            record_latencies: 0,
+        }
+    }
+}
+
+/// What real-time treatment the thread got.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RealtimeStatus {
+    pub fifo: bool,
+    pub memory_locked: bool,
+    pub pinned: bool,
+    /// Why anything asked for was not granted (one line each).
+    pub warnings: Vec<String>,
+}
+
+/// Counters shared with the outside world (atomics only).
+#[derive(Debug, Default)]
+pub struct ControlStats {
+    pub periods: AtomicU64,
+    pub overruns: AtomicU64,
+    pub dropped_events: AtomicU64,
+    pub max_lateness_us: AtomicU64,
+    pub lateness_histogram: [AtomicU64; LATENESS_BUCKETS],
+}
+
+impl ControlStats {
+    fn record(&self, lateness_us: u64) {
+        self.max_lateness_us
+            .fetch_max(lateness_us, Ordering::Relaxed);
+        let bucket = (u64::BITS - lateness_us.leading_zeros()) as usize;
+        if let Some(slot) = self
+            .lateness_histogram
+            .get(bucket.min(LATENESS_BUCKETS - 1))
+        {
+            slot.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What the thread hands back when it stops.
+#[derive(Debug)]
+pub struct ThreadReport {
+    /// Wake-up lateness of each period, us (as many as were asked to be kept).
+    pub latencies_us: Vec<u32>,
+}
+
+/// The UI's and services' side of the control thread.
+pub struct ControlHandle {
+    commands: rtrb::Producer<Command>,
+    events: rtrb::Consumer<ControlEvent>,
+    snapshot: triple_buffer::Output<Snapshot>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<ThreadReport>>,
+    pub stats: Arc<ControlStats>,
+    pub realtime: RealtimeStatus,
+}
+
+/// Why a command was not queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the control thread's command queue is full ({COMMAND_CAPACITY} commands); try again")]
+pub struct QueueFull;
+
+impl ControlHandle {
+    /// Queues a command; never blocks.
+    pub fn send(&mut self, command: Command) -> Result<(), QueueFull> {
+        self.commands.push(command).map_err(|_| QueueFull)
+    }
+
+    /// The latest snapshot; never blocks the control thread.
+    pub fn snapshot(&mut self) -> Snapshot {
+        *self.snapshot.read()
+    }
+
+    /// Takes up to `max` queued events.
+    pub fn events(&mut self, max: usize) -> Vec<ControlEvent> {
+        let available = self.events.slots().min(max);
+        let mut taken = Vec::with_capacity(available);
+        while taken.len() < available {
+            match self.events.pop() {
+                Ok(event) => taken.push(event),
+                Err(_) => break,
+            }
+        }
+        taken
+    }
+
+    /// Stops the thread and returns its report.
+    pub fn stop(mut self) -> ThreadReport {
+        self.stop.store(true, Ordering::Release);
+        self.thread
+            .take()
+            .and_then(|thread| thread.join().ok())
+            .unwrap_or(ThreadReport {
+                latencies_us: Vec::new(),
+            })
+    }
+}
+
+impl Drop for ControlHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn monotonic_us() -> u64 {
+    clock_gettime(ClockId::CLOCK_MONOTONIC).map_or(0, |time| {
+        let seconds = u64::try_from(time.tv_sec()).unwrap_or(0);
+        let nanos = u64::try_from(time.tv_nsec()).unwrap_or(0);
+        seconds
+            .saturating_mul(1_000_000)
+            .saturating_add(nanos / 1000)
+    })
+}
+
+fn timespec_of(us: u64) -> nix::sys::time::TimeSpec {
+    let seconds = i64::try_from(us / 1_000_000).unwrap_or(i64::MAX);
+    let nanos = i64::try_from((us % 1_000_000) * 1000).unwrap_or(0);
+    nix::sys::time::TimeSpec::new(seconds, nanos)
+}
+
+/// Asks for real-time treatment for the calling thread; reports what it got.
+fn go_realtime(config: &ThreadConfig) -> RealtimeStatus {
+    let mut status = RealtimeStatus::default();
+    if let Some(priority) = config.fifo_priority {
+        use thread_priority::unix::{
+            set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
+            ThreadSchedulePolicy,
+        };
+        let result = thread_priority::ThreadPriorityValue::try_from(priority)
+            .map_err(|error| format!("{error:?}"))
+            .and_then(|value| {
+                set_thread_priority_and_policy(
+                    thread_native_id(),
+                    thread_priority::ThreadPriority::Crossplatform(value),
+                    ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo),
+                )
+                .map_err(|error| format!("{error:?}"))
+            });
+        match result {
+            Ok(()) => status.fifo = true,
+            Err(error) => status.warnings.push(format!(
+                "SCHED_FIFO {priority} not permitted ({error}): running as a normal thread"
+            )),
+        }
+    }
+    if config.lock_memory {
+        use nix::sys::mman::{mlockall, MlockAllFlags};
+        match mlockall(MlockAllFlags::MCL_CURRENT | MlockAllFlags::MCL_FUTURE) {
+            Ok(()) => status.memory_locked = true,
+            Err(error) => status.warnings.push(format!(
+                "mlockall not permitted ({error}): memory may be paged"
+            )),
+        }
+    }
+    if let Some(cpu) = config.cpu {
+        let mut set = nix::sched::CpuSet::new();
+        match set
+            .set(cpu)
+            .and_then(|()| nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set))
+        {
+            Ok(()) => status.pinned = true,
+            Err(error) => status
+                .warnings
+                .push(format!("cannot pin to CPU {cpu} ({error})")),
+        }
+    }
+    status
+}
+
+/// Starts the control thread running `controller`.
+pub fn spawn<OUT, IN, SPI>(
+    mut controller: Controller<OUT, IN, SPI>,
+    config: ThreadConfig,
+) -> Result<ControlHandle, String>
+where
+    OUT: OutputPin + Send + 'static,
+    IN: InputPin + Send + 'static,
+    SPI: SpiDevice + Send + 'static,
+{
+    let (command_producer, mut command_consumer) =
+        rtrb::RingBuffer::<Command>::new(COMMAND_CAPACITY);
+    let (mut event_producer, event_consumer) =
+        rtrb::RingBuffer::<ControlEvent>::new(EVENT_CAPACITY);
+    let (mut snapshot_input, snapshot_output) =
+        triple_buffer::triple_buffer(&controller.snapshot());
+    let stop = Arc::new(AtomicBool::new(false));
+    let stats = Arc::new(ControlStats::default());
+    let (ready_sender, ready_receiver) = std::sync::mpsc::sync_channel::<RealtimeStatus>(1);
+    let thread_stop = stop.clone();
+    let thread_stats = stats.clone();
+    let thread = std::thread::Builder::new()
+        .name("perfuse-control".to_owned())
+        .spawn(move || {
+            let status = go_realtime(&config);
+            let mut latencies: Vec<u32> = Vec::with_capacity(config.record_latencies);
+            let _ = ready_sender.send(status);
+            let period = config.period_us.max(1);
+            let mut deadline = monotonic_us().saturating_add(period);
+            // The loop: nothing below allocates (the latency record was sized above).
+            while !thread_stop.load(Ordering::Acquire) {
+                let _ = clock_nanosleep(
+                    ClockId::CLOCK_MONOTONIC,
+                    ClockNanosleepFlags::TIMER_ABSTIME,
+                    &timespec_of(deadline),
+                );
+                let woke = monotonic_us();
+                let lateness = woke.saturating_sub(deadline);
+                thread_stats.record(lateness);
+                if latencies.len() < latencies.capacity() {
+                    latencies.push(u32::try_from(lateness).unwrap_or(u32::MAX));
+                }
+                let mut commands: ArrayVec<Command, COMMANDS_PER_PERIOD> = ArrayVec::new();
+                while !commands.is_full() {
+                    match command_consumer.pop() {
+                        Ok(command) => commands.push(command),
+                        Err(_) => break,
+                    }
+                }
+                let output = controller.period(woke, commands);
+                let mut dropped = u64::from(output.dropped_events);
+                for event in output.events {
+                    if event_producer.push(event).is_err() {
+                        dropped += 1;
+                    }
+                }
+                if dropped > 0 {
+                    thread_stats
+                        .dropped_events
+                        .fetch_add(dropped, Ordering::Relaxed);
+                }
+                snapshot_input.write(output.snapshot);
+                thread_stats.periods.fetch_add(1, Ordering::Relaxed);
+                deadline = deadline.saturating_add(period);
+                let now = monotonic_us();
+                if now > deadline.saturating_add(period) {
+                    // More than a period behind: count it and start afresh
+                    // rather than run a burst of catch-up periods.
+                    thread_stats.overruns.fetch_add(1, Ordering::Relaxed);
+                    deadline = now.saturating_add(period);
+                }
+            }
+            controller.stop_motor();
+            ThreadReport {
+                latencies_us: latencies,
+            }
+        })
+        .map_err(|error| format!("cannot start the control thread: {error}"))?;
+    let realtime = ready_receiver
+        .recv()
+        .map_err(|_| "the control thread stopped while starting".to_owned())?;
+    for warning in &realtime.warnings {
+        eprintln!("perfuse: control thread: {warning}");
+    }
+    Ok(ControlHandle {
+        commands: command_producer,
+        events: event_consumer,
+        snapshot: snapshot_output,
+        stop,
+        thread: Some(thread),
+        stats,
+        realtime,
+    })
+}
