@@ -12,4 +12,5 @@ pub mod exact;
 pub mod platform;
 pub mod signing;
 pub mod stack;
+pub mod supervision;
 pub mod therapy;

@@ -1,0 +1,4 @@
+//! Supervision: the heartbeat protocol shared by the app's control thread
+//! and the `perfuse-supervisor` process, and the link that carries it.
+
+pub mod protocol;

@@ -1,0 +1,265 @@
+//! The heartbeat protocol between the app's control thread and the
+//! supervisor: one fixed-size, versioned binary message, little-endian, with
+//! a CRC-32C over everything before it.
+//!
+//! ```text
+//! offset size field
+//!  0     4    magic "PFHB"
+//!  4     2    version (1)
+//!  6     1    kind: 1 hello (a new session), 2 heartbeat, 3 resume confirmed by the nurse
+//!  7     1    mode (the pump state, see `Mode`)
+//!  8     8    session id (random per app start; fixed within a session)
+//! 16     8    sequence number (1 for the hello, then +1 per message)
+//! 24     8    sent at, microseconds of CLOCK_MONOTONIC
+//! 32     8    commanded rate, nL/h
+//! 40     8    commanded microsteps so far, net (i64)
+//! 48     1    alarm: priority (0 none, 1 low, 2 medium, 3 high) | audible << 4
+//! 49     3    reserved, zero
+//! 52     4    CRC-32C (Castagnoli) of bytes 0..52
+//! ```
+//!
+//! Decoding checks everything a message can get wrong on its own (length,
+//! magic, version, kind, mode, alarm bits, reserved bytes, CRC); whether it
+//! is in sequence, fresh and not a flood is the supervisor's judgement.
+
+/// Length of every message.
+pub const MESSAGE_LEN: usize = 56;
+pub const MAGIC: [u8; 4] = *b"PFHB";
+pub const VERSION: u16 = 1;
+
+const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
+
+/// What a message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Opens a session (after every app start or reconnection).
+    Hello,
+    Heartbeat,
+    /// The nurse confirmed, on the pump's screen, resuming after a trip.
+    ResumeConfirmed,
+}
+
+/// The pump state as the supervisor needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PumpMode {
+    /// No flow: self-test, idle, ready, paused, alarm, completed, fault.
+    Stopped,
+    /// Flow commanded (delivering or keeping the vein open).
+    Delivering,
+}
+
+/// Alarm priority the supervisor sounds on the buzzer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AlarmLevel {
+    None,
+    Low,
+    Medium,
+    High,
+}
+
+/// One decoded message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Message {
+    pub kind: Kind,
+    pub mode: PumpMode,
+    pub session: u64,
+    pub sequence: u64,
+    pub sent_at_us: u64,
+    pub rate_nl_per_h: u64,
+    pub steps: i64,
+    pub alarm: AlarmLevel,
+    pub audible: bool,
+}
+
+/// Why bytes are not a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("a heartbeat is {MESSAGE_LEN} bytes, not {0}")]
+    Length(usize),
+    #[error("not a Perfuse heartbeat (magic)")]
+    Magic,
+    #[error("heartbeat version {0} is not the version {VERSION} this supervisor speaks")]
+    Version(u16),
+    #[error("unknown message kind {0}")]
+    Kind(u8),
+    #[error("unknown pump mode {0}")]
+    Mode(u8),
+    #[error("invalid alarm byte {0:#04x}")]
+    Alarm(u8),
+    #[error("reserved bytes are not zero")]
+    Reserved,
+    #[error("CRC mismatch: the message was corrupted")]
+    Crc,
+}
+
+fn kind_byte(kind: Kind) -> u8 {
+    match kind {
+        Kind::Hello => 1,
+        Kind::Heartbeat => 2,
+        Kind::ResumeConfirmed => 3,
+    }
+}
+
+fn mode_byte(mode: PumpMode) -> u8 {
+    match mode {
+        PumpMode::Stopped => 0,
+        PumpMode::Delivering => 1,
+    }
+}
+
+fn alarm_byte(alarm: AlarmLevel, audible: bool) -> u8 {
+    let level = match alarm {
+        AlarmLevel::None => 0,
+        AlarmLevel::Low => 1,
+        AlarmLevel::Medium => 2,
+        AlarmLevel::High => 3,
+    };
+    level | (u8::from(audible) << 4)
+}
+
+impl Message {
+    /// The 56 bytes on the wire.
+    pub fn encode(&self) -> [u8; MESSAGE_LEN] {
+        let mut bytes = [0_u8; MESSAGE_LEN];
+        let mut put = |offset: usize, field: &[u8]| {
+            if let Some(slot) = bytes.get_mut(offset..offset + field.len()) {
+                slot.copy_from_slice(field);
+            }
+        };
+        put(0, &MAGIC);
+        put(4, &VERSION.to_le_bytes());
+        put(6, &[kind_byte(self.kind), mode_byte(self.mode)]);
+        put(8, &self.session.to_le_bytes());
+        put(16, &self.sequence.to_le_bytes());
+        put(24, &self.sent_at_us.to_le_bytes());
+        put(32, &self.rate_nl_per_h.to_le_bytes());
+        put(40, &self.steps.to_le_bytes());
+        put(48, &[alarm_byte(self.alarm, self.audible), 0, 0, 0]);
+        let crc = CRC.checksum(bytes.get(..52).unwrap_or_default());
+        if let Some(slot) = bytes.get_mut(52..56) {
+            slot.copy_from_slice(&crc.to_le_bytes());
+        }
+        bytes
+    }
+
+    /// Decodes and checks a received message.
+    pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
+        let bytes: &[u8; MESSAGE_LEN] = bytes
+            .try_into()
+            .map_err(|_| DecodeError::Length(bytes.len()))?;
+        let [m0, m1, m2, m3, v0, v1, kind, mode, ..] = *bytes;
+        if [m0, m1, m2, m3] != MAGIC {
+            return Err(DecodeError::Magic);
+        }
+        let version = u16::from_le_bytes([v0, v1]);
+        if version != VERSION {
+            return Err(DecodeError::Version(version));
+        }
+        let (body, crc_bytes) = bytes.split_at(52);
+        let crc = u32::from_le_bytes(
+            crc_bytes
+                .try_into()
+                .map_err(|_| DecodeError::Length(bytes.len()))?,
+        );
+        if CRC.checksum(body) != crc {
+            return Err(DecodeError::Crc);
+        }
+        let kind = match kind {
+            1 => Kind::Hello,
+            2 => Kind::Heartbeat,
+            3 => Kind::ResumeConfirmed,
+            other => return Err(DecodeError::Kind(other)),
+        };
+        let mode = match mode {
+            0 => PumpMode::Stopped,
+            1 => PumpMode::Delivering,
+            other => return Err(DecodeError::Mode(other)),
+        };
+        let word = |start: usize| -> [u8; 8] {
+            bytes
+                .get(start..start + 8)
+                .and_then(|slice| <[u8; 8]>::try_from(slice).ok())
+                .unwrap_or_default()
+        };
+        let [alarm, r0, r1, r2] = bytes
+            .get(48..52)
+            .and_then(|slice| <[u8; 4]>::try_from(slice).ok())
+            .unwrap_or([0xFF; 4]);
+        if [r0, r1, r2] != [0, 0, 0] {
+            return Err(DecodeError::Reserved);
+        }
+        let level = match alarm & 0x0F {
+            0 => AlarmLevel::None,
+            1 => AlarmLevel::Low,
+            2 => AlarmLevel::Medium,
+            3 => AlarmLevel::High,
+            _ => return Err(DecodeError::Alarm(alarm)),
+        };
+        if alarm & 0xE0 != 0 {
+            return Err(DecodeError::Alarm(alarm));
+        }
+        Ok(Message {
+            kind,
+            mode,
+            session: u64::from_le_bytes(word(8)),
+            sequence: u64::from_le_bytes(word(16)),
+            sent_at_us: u64::from_le_bytes(word(24)),
+            rate_nl_per_h: u64::from_le_bytes(word(32)),
+            steps: i64::from_le_bytes(word(40)),
+            alarm: level,
+            audible: alarm & 0x10 != 0,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Message {
+        Message {
+            kind: Kind::Heartbeat,
+            mode: PumpMode::Delivering,
+            session: 0x1122_3344_5566_7788,
+            sequence: 42,
+            sent_at_us: 123_456_789,
+            rate_nl_per_h: 25_000_000,
+            steps: -5,
+            alarm: AlarmLevel::High,
+            audible: true,
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        let message = sample();
+        assert_eq!(Message::decode(&message.encode()), Ok(message));
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_detected() {
+        let bytes = sample().encode();
+        for byte in 0..MESSAGE_LEN {
+            for bit in 0..8 {
+                let mut flipped = bytes;
+                if let Some(target) = flipped.get_mut(byte) {
+                    *target ^= 1 << bit;
+                }
+                assert!(
+                    Message::decode(&flipped).is_err(),
+                    "flip of byte {byte} bit {bit} went unnoticed"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_lengths_and_versions_are_named() {
+        assert_eq!(Message::decode(&[0; 10]), Err(DecodeError::Length(10)));
+        let mut bytes = sample().encode();
+        if let Some(version) = bytes.get_mut(4) {
+            *version = 2;
+        }
+        assert_eq!(Message::decode(&bytes), Err(DecodeError::Version(2)));
+    }
+}
