@@ -22,6 +22,8 @@ use perfuse::control::settings::controller_settings;
 use perfuse::control::state::{End, Notice};
 use perfuse::control::thread::{spawn, ThreadConfig};
 use perfuse::platform::MechanismProfile;
+use perfuse::supervision::link::{HeartbeatListener, HeartbeatSender, Received};
+use perfuse::supervision::protocol::{Kind, Message, PumpMode, MESSAGE_LEN};
 use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
 use perfuse_drivers::sim::{
     Board, LineModel, Mechanism, Physics, SensorModel, SimChip, SimPin, SimSpi, SimWiring,
@@ -76,7 +78,11 @@ fn the_thread_runs_the_pump_in_real_time() {
         record_latencies: 5000,
         ..ThreadConfig::pump(2)
     };
-    let mut handle = spawn(controller, thread_config).unwrap();
+    let socket_dir = tempfile::tempdir().unwrap();
+    let socket = socket_dir.path().join("supervisor.sock");
+    let listener = HeartbeatListener::bind(&socket, nix::unistd::geteuid().as_raw()).unwrap();
+    let sender = HeartbeatSender::new(&socket).unwrap();
+    let mut handle = spawn(controller, thread_config, Some(sender)).unwrap();
     eprintln!("real-time status: {:?}", handle.realtime);
 
     handle
@@ -107,7 +113,22 @@ fn the_thread_runs_the_pump_in_real_time() {
 
     let periods = handle.stats.periods.load(Ordering::Relaxed);
     let overruns = handle.stats.overruns.load(Ordering::Relaxed);
+    let heartbeats_sent = handle.stats.heartbeats_sent.load(Ordering::Relaxed);
     let report = handle.stop();
+    let peer = listener.accept().unwrap().unwrap();
+    let mut buffer = [0_u8; 2 * MESSAGE_LEN];
+    let mut messages = Vec::new();
+    while let Received::Bytes(length) = peer.receive(&mut buffer) {
+        messages.push(Message::decode(&buffer[..length]).unwrap());
+    }
+    assert_eq!(messages.first().map(|message| message.kind), Some(Kind::Hello));
+    assert_eq!(messages.iter().filter(|message| message.kind == Kind::ResumeConfirmed).count(), 1);
+    let beats: Vec<&Message> = messages.iter().filter(|message| message.kind == Kind::Heartbeat).collect();
+    assert!(beats.len() >= 200, "{} heartbeats in 2.25 s at 10 ms", beats.len());
+    assert_eq!(beats.len() as u64 + 2, heartbeats_sent + 1, "every heartbeat sent arrived");
+    assert!(beats.iter().any(|beat| beat.mode == PumpMode::Delivering && beat.rate_nl_per_h == 360_000_000));
+    assert_eq!(beats.last().map(|beat| beat.mode), Some(PumpMode::Stopped), "paused at the end");
+    assert!(messages.windows(2).all(|pair| pair[1].sequence == pair[0].sequence + 1), "in sequence, none lost");
     running.store(false, Ordering::Release);
     let truth = physics_thread.join().unwrap();
     assert!(periods > 2000, "{periods} periods in 2.25 s");

@@ -1,7 +1,12 @@
 //! The heartbeat parser under random input: no byte string makes it panic,
 //! every well-formed message round-trips, and any corruption of a valid
 //! message is refused.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use perfuse::supervision::protocol::{AlarmLevel, Kind, Message, PumpMode, MESSAGE_LEN};
 use proptest::prelude::*;
@@ -15,20 +20,29 @@ fn message() -> impl Strategy<Value = Message> {
         any::<u64>(),
         any::<u64>(),
         any::<i64>(),
-        prop::sample::select(vec![AlarmLevel::None, AlarmLevel::Low, AlarmLevel::Medium, AlarmLevel::High]),
+        prop::sample::select(vec![
+            AlarmLevel::None,
+            AlarmLevel::Low,
+            AlarmLevel::Medium,
+            AlarmLevel::High,
+        ]),
         any::<bool>(),
     )
-        .prop_map(|(kind, mode, session, sequence, sent_at_us, rate_nl_per_h, steps, alarm, audible)| Message {
-            kind,
-            mode,
-            session,
-            sequence,
-            sent_at_us,
-            rate_nl_per_h,
-            steps,
-            alarm,
-            audible,
-        })
+        .prop_map(
+            |(kind, mode, session, sequence, sent_at_us, rate_nl_per_h, steps, alarm, audible)| {
+                Message {
+                    kind,
+                    mode,
+                    session,
+                    sequence,
+                    sent_at_us,
+                    rate_nl_per_h,
+                    steps,
+                    alarm,
+                    audible,
+                }
+            },
+        )
 }
 
 proptest! {

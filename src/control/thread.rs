@@ -23,7 +23,10 @@ use embedded_hal::digital::{InputPin, OutputPin};
 use embedded_hal::spi::SpiDevice;
 use nix::time::{clock_gettime, clock_nanosleep, ClockId, ClockNanosleepFlags};
 
-use super::controller::{Command, ControlEvent, Controller, Snapshot};
+use super::controller::{Command, ControlEvent, Controller, Mode, Snapshot};
+use crate::supervision::link::{HeartbeatSender, Sent, Status};
+use crate::supervision::protocol::{AlarmLevel, Kind, PumpMode};
+use perfuse_drivers::annunciator::Priority;
 
 /// Commands queued from the UI at most.
 pub const COMMAND_CAPACITY: usize = 32;
@@ -45,6 +48,8 @@ pub struct ThreadConfig {
     pub lock_memory: bool,
     /// Keep every wake-up's lateness, up to this many (for benchmarks; 0 for none).
     pub record_latencies: usize,
+    /// Periods between heartbeats to the supervisor.
+    pub heartbeat_every: u32,
 }
 
 impl ThreadConfig {
@@ -56,6 +61,8 @@ impl ThreadConfig {
             cpu: Some(cpus.saturating_sub(1)),
             lock_memory: true,
             record_latencies: 0,
+            // 10 ms heartbeats: the supervisor's deadline (50 ms) is five of them.
+            heartbeat_every: 10,
         }
     }
 }
@@ -74,6 +81,9 @@ pub struct RealtimeStatus {
 #[derive(Debug, Default)]
 pub struct ControlStats {
     pub periods: AtomicU64,
+    pub heartbeats_sent: AtomicU64,
+    /// Heartbeats not delivered (socket full, or no supervisor connected).
+    pub heartbeats_missed: AtomicU64,
     pub overruns: AtomicU64,
     pub dropped_events: AtomicU64,
     pub max_lateness_us: AtomicU64,
@@ -162,6 +172,41 @@ impl Drop for ControlHandle {
     }
 }
 
+/// What the heartbeat says about a snapshot.
+fn status_of(snapshot: &Snapshot) -> Status {
+    let (alarm, audible) = match snapshot.announcement {
+        None => (AlarmLevel::None, false),
+        Some(announcement) => (
+            match announcement.priority {
+                Priority::Low => AlarmLevel::Low,
+                Priority::Medium => AlarmLevel::Medium,
+                Priority::High => AlarmLevel::High,
+            },
+            announcement.audible,
+        ),
+    };
+    Status {
+        now_us: snapshot.now_us,
+        mode: if snapshot.commanded_rate.0 > 0 {
+            PumpMode::Delivering
+        } else {
+            PumpMode::Stopped
+        },
+        rate_nl_per_h: snapshot.commanded_rate.0,
+        steps: snapshot.steps,
+        alarm,
+        audible,
+    }
+}
+
+fn count_heartbeat(stats: &ControlStats, sent: Sent) {
+    let counter = match sent {
+        Sent::Delivered => &stats.heartbeats_sent,
+        Sent::Dropped | Sent::NotConnected => &stats.heartbeats_missed,
+    };
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
 fn monotonic_us() -> u64 {
     clock_gettime(ClockId::CLOCK_MONOTONIC).map_or(0, |time| {
         let seconds = u64::try_from(time.tv_sec()).unwrap_or(0);
@@ -227,10 +272,12 @@ fn go_realtime(config: &ThreadConfig) -> RealtimeStatus {
     status
 }
 
-/// Starts the control thread running `controller`.
+/// Starts the control thread running `controller`, heartbeating to the
+/// supervisor through `heartbeat` when given.
 pub fn spawn<OUT, IN, SPI>(
     mut controller: Controller<OUT, IN, SPI>,
     config: ThreadConfig,
+    mut heartbeat: Option<HeartbeatSender>,
 ) -> Result<ControlHandle, String>
 where
     OUT: OutputPin + Send + 'static,
@@ -276,7 +323,21 @@ where
                         Err(_) => break,
                     }
                 }
+                let nurse_started = commands
+                    .iter()
+                    .any(|command| matches!(command, Command::Start | Command::Resume));
                 let output = controller.period(woke, commands);
+                if let Some(sender) = &mut heartbeat {
+                    let status = status_of(&output.snapshot);
+                    // The nurse's own start or resume, on this screen, is what lets
+                    // the supervisor enable the motor again after a trip.
+                    if nurse_started && output.snapshot.mode == Mode::Delivering {
+                        count_heartbeat(&thread_stats, sender.send(Kind::ResumeConfirmed, &status));
+                    }
+                    if output.snapshot.period % u64::from(config.heartbeat_every.max(1)) == 0 {
+                        count_heartbeat(&thread_stats, sender.send(Kind::Heartbeat, &status));
+                    }
+                }
                 let mut dropped = u64::from(output.dropped_events);
                 for event in output.events {
                     if event_producer.push(event).is_err() {

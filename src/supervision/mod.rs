@@ -1,4 +1,5 @@
 //! Supervision: the heartbeat protocol shared by the app's control thread
 //! and the `perfuse-supervisor` process, and the link that carries it.
 
+pub mod link;
 pub mod protocol;

@@ -1,0 +1,239 @@
+//! The heartbeat link: a Unix SOCK_SEQPACKET connection from the app to the
+//! supervisor. Seqpacket keeps message boundaries like a datagram and, being
+//! a connection, tells the supervisor the moment the app's end closes (the
+//! app crashed), so it can cut at once rather than wait for a deadline.
+//!
+//! The app side never blocks: sends use MSG_DONTWAIT, a full socket drops
+//! the message and counts it, and a lost connection is retried every
+//! `RECONNECT_EVERY` heartbeats, each new connection opening with a hello.
+//! The supervisor side accepts only peers of the configured user
+//! (SO_PEERCRED).
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+
+use uds::nonblocking::{UnixSeqpacketConn, UnixSeqpacketListener};
+
+use super::protocol::{AlarmLevel, Kind, Message, PumpMode, MESSAGE_LEN};
+
+/// Heartbeats between reconnection attempts while the supervisor is unreachable.
+pub const RECONNECT_EVERY: u32 = 10;
+
+/// What happened to one heartbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    Delivered,
+    /// The supervisor's socket was full: dropped and counted.
+    Dropped,
+    /// No connection (the supervisor is not there yet, or went away).
+    NotConnected,
+}
+
+/// The app's end.
+pub struct HeartbeatSender {
+    path: PathBuf,
+    socket: Option<UnixSeqpacketConn>,
+    session: u64,
+    sequence: u64,
+    until_retry: u32,
+    pub sent: u64,
+    pub dropped: u64,
+    pub connections: u64,
+}
+
+impl HeartbeatSender {
+    /// A sender for the supervisor listening at `path`, with a random session id.
+    pub fn new(path: &Path) -> Result<Self, String> {
+        let mut session = [0_u8; 8];
+        getrandom::fill(&mut session)
+            .map_err(|error| format!("no randomness for the session id: {error}"))?;
+        Ok(Self {
+            path: path.to_owned(),
+            socket: None,
+            session: u64::from_le_bytes(session),
+            sequence: 0,
+            until_retry: 0,
+            sent: 0,
+            dropped: 0,
+            connections: 0,
+        })
+    }
+
+    pub fn session(&self) -> u64 {
+        self.session
+    }
+
+    fn connect(&mut self) -> bool {
+        match UnixSeqpacketConn::connect(&self.path) {
+            Ok(connection) => {
+                self.socket = Some(connection);
+                self.connections += 1;
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn transmit(&mut self, message: &Message) -> Sent {
+        let Some(socket) = &self.socket else {
+            return Sent::NotConnected;
+        };
+        match socket.send(&message.encode()) {
+            Ok(_) => {
+                self.sent += 1;
+                Sent::Delivered
+            }
+            Err(error) if error.kind() == ErrorKind::WouldBlock => {
+                self.dropped += 1;
+                Sent::Dropped
+            }
+            Err(_) => {
+                self.socket = None;
+                Sent::NotConnected
+            }
+        }
+    }
+
+    fn message(&mut self, kind: Kind, status: &Status) -> Message {
+        self.sequence += 1;
+        Message {
+            kind,
+            mode: status.mode,
+            session: self.session,
+            sequence: self.sequence,
+            sent_at_us: status.now_us,
+            rate_nl_per_h: status.rate_nl_per_h,
+            steps: status.steps,
+            alarm: status.alarm,
+            audible: status.audible,
+        }
+    }
+
+    /// Sends one message of `kind`; (re)connects first when needed, opening
+    /// every new connection with a hello. Never blocks.
+    pub fn send(&mut self, kind: Kind, status: &Status) -> Sent {
+        if self.socket.is_none() {
+            if self.until_retry > 0 {
+                self.until_retry -= 1;
+                return Sent::NotConnected;
+            }
+            if !self.connect() {
+                self.until_retry = RECONNECT_EVERY;
+                return Sent::NotConnected;
+            }
+            let hello = self.message(Kind::Hello, status);
+            if self.transmit(&hello) != Sent::Delivered {
+                return Sent::NotConnected;
+            }
+        }
+        let message = self.message(kind, status);
+        self.transmit(&message)
+    }
+}
+
+/// What a heartbeat reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    pub now_us: u64,
+    pub mode: PumpMode,
+    pub rate_nl_per_h: u64,
+    pub steps: i64,
+    pub alarm: AlarmLevel,
+    pub audible: bool,
+}
+
+/// The supervisor's end: a listening socket.
+pub struct HeartbeatListener {
+    socket: UnixSeqpacketListener,
+    path: PathBuf,
+    allowed_uid: u32,
+}
+
+/// A connected app.
+pub struct Peer {
+    socket: UnixSeqpacketConn,
+    pub pid: u32,
+    pub uid: u32,
+}
+
+/// A peer refused by its credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused {
+    pub pid: u32,
+    pub uid: u32,
+}
+
+/// What one receive found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    /// A message of this many bytes is in the buffer (possibly malformed).
+    Bytes(usize),
+    Nothing,
+    /// The app's end closed: it exited or crashed.
+    Closed,
+}
+
+impl HeartbeatListener {
+    /// Listens at `path` (replacing a stale socket file), accepting peers of `allowed_uid`.
+    pub fn bind(path: &Path, allowed_uid: u32) -> Result<Self, String> {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(error) if error.kind() == ErrorKind::NotFound => {}
+            Err(error) => {
+                return Err(format!(
+                    "cannot remove the stale socket {}: {error}",
+                    path.display()
+                ))
+            }
+        }
+        let socket = UnixSeqpacketListener::bind(path)
+            .map_err(|error| format!("cannot listen on {}: {error}", path.display()))?;
+        Ok(Self {
+            socket,
+            path: path.to_owned(),
+            allowed_uid,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Accepts one waiting connection, if any; refuses peers of other users.
+    pub fn accept(&self) -> Result<Option<Peer>, Refused> {
+        let Ok((socket, _)) = self.socket.accept_unix_addr() else {
+            return Ok(None);
+        };
+        let Ok(credentials) = socket.initial_peer_credentials() else {
+            return Err(Refused {
+                pid: 0,
+                uid: u32::MAX,
+            });
+        };
+        let pid = credentials.pid().map_or(0, |pid| pid.get());
+        let uid = credentials.euid();
+        if uid != self.allowed_uid {
+            return Err(Refused { pid, uid });
+        }
+        Ok(Some(Peer { socket, pid, uid }))
+    }
+}
+
+impl Drop for HeartbeatListener {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl Peer {
+    /// Receives one message into `buffer` without blocking. A message longer
+    /// than the buffer fills it (and is malformed: not `MESSAGE_LEN` bytes).
+    pub fn receive(&self, buffer: &mut [u8; 2 * MESSAGE_LEN]) -> Received {
+        match self.socket.recv(buffer) {
+            Ok(0) => Received::Closed,
+            Ok(length) => Received::Bytes(length),
+            Err(error) if error.kind() == ErrorKind::WouldBlock => Received::Nothing,
+            Err(_) => Received::Closed,
+        }
+    }
+}
