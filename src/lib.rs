@@ -9,6 +9,7 @@ pub mod assets;
 pub mod control;
 pub mod druglib;
 pub mod exact;
+pub mod harness;
 pub mod platform;
 pub mod signing;
 pub mod stack;

@@ -20,7 +20,7 @@ use perfuse_drivers::sim::{Faults, Occlusion};
 
 #[test]
 fn the_self_test_passes_on_the_simulated_board() {
-    let rig = Rig::new(Platform::Syringe50, 1000);
+    let rig = Rig::new(Platform::Syringe50, 1000).unwrap();
     assert_eq!(
         *rig.controller.state(),
         perfuse::control::state::State::Idle
@@ -29,7 +29,7 @@ fn the_self_test_passes_on_the_simulated_board() {
 
 #[test]
 fn ten_minutes_at_25_ml_per_hour_match_the_ground_truth() {
-    let mut rig = Rig::new(Platform::Syringe50, 1000);
+    let mut rig = Rig::new(Platform::Syringe50, 1000).unwrap();
     rig.command(Command::Load(continuous(25.0, 50.0, End::Stop)));
     rig.command(Command::Start);
     rig.run_for(600.0);
@@ -49,7 +49,7 @@ fn ten_minutes_at_25_ml_per_hour_match_the_ground_truth() {
 
 #[test]
 fn a_program_ends_exactly_at_its_vtbi_then_keeps_the_vein_open() {
-    let mut rig = Rig::new(Platform::Volumetric, 1000);
+    let mut rig = Rig::new(Platform::Volumetric, 1000).unwrap();
     rig.command(Command::Load(continuous(
         120.0,
         2.0,
@@ -72,7 +72,7 @@ fn a_program_ends_exactly_at_its_vtbi_then_keeps_the_vein_open() {
 
 #[test]
 fn a_downstream_occlusion_stops_flow_alarms_and_backs_off() {
-    let mut rig = Rig::new(Platform::Syringe50, 1000);
+    let mut rig = Rig::new(Platform::Syringe50, 1000).unwrap();
     rig.command(Command::Load(continuous(25.0, 50.0, End::Stop)));
     rig.command(Command::Start);
     rig.run_for(20.0);
@@ -115,7 +115,7 @@ fn a_downstream_occlusion_stops_flow_alarms_and_backs_off() {
 
 #[test]
 fn pause_stops_the_motor_within_one_period() {
-    let mut rig = Rig::new(Platform::Volumetric, 1000);
+    let mut rig = Rig::new(Platform::Volumetric, 1000).unwrap();
     rig.command(Command::Load(continuous(500.0, 100.0, End::Stop)));
     rig.command(Command::Start);
     rig.run_for(2.0);
@@ -131,7 +131,7 @@ fn pause_stops_the_motor_within_one_period() {
 
 #[test]
 fn an_emptied_syringe_alarms_as_the_end_of_the_syringe() {
-    let mut rig = Rig::new(Platform::Syringe50, 1000);
+    let mut rig = Rig::new(Platform::Syringe50, 1000).unwrap();
     rig.simulator.physics_mut().set_reservoir(1.0);
     rig.command(Command::Load(continuous(100.0, 20.0, End::Stop)));
     rig.command(Command::Start);

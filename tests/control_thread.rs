@@ -121,14 +121,45 @@ fn the_thread_runs_the_pump_in_real_time() {
     while let Received::Bytes(length) = peer.receive(&mut buffer) {
         messages.push(Message::decode(&buffer[..length]).unwrap());
     }
-    assert_eq!(messages.first().map(|message| message.kind), Some(Kind::Hello));
-    assert_eq!(messages.iter().filter(|message| message.kind == Kind::ResumeConfirmed).count(), 1);
-    let beats: Vec<&Message> = messages.iter().filter(|message| message.kind == Kind::Heartbeat).collect();
-    assert!(beats.len() >= 200, "{} heartbeats in 2.25 s at 10 ms", beats.len());
-    assert_eq!(beats.len() as u64 + 2, heartbeats_sent + 1, "every heartbeat sent arrived");
-    assert!(beats.iter().any(|beat| beat.mode == PumpMode::Delivering && beat.rate_nl_per_h == 360_000_000));
-    assert_eq!(beats.last().map(|beat| beat.mode), Some(PumpMode::Stopped), "paused at the end");
-    assert!(messages.windows(2).all(|pair| pair[1].sequence == pair[0].sequence + 1), "in sequence, none lost");
+    assert_eq!(
+        messages.first().map(|message| message.kind),
+        Some(Kind::Hello)
+    );
+    assert_eq!(
+        messages
+            .iter()
+            .filter(|message| message.kind == Kind::ResumeConfirmed)
+            .count(),
+        1
+    );
+    let beats: Vec<&Message> = messages
+        .iter()
+        .filter(|message| message.kind == Kind::Heartbeat)
+        .collect();
+    assert!(
+        beats.len() >= 200,
+        "{} heartbeats in 2.25 s at 10 ms",
+        beats.len()
+    );
+    assert_eq!(
+        beats.len() as u64 + 2,
+        heartbeats_sent + 1,
+        "every heartbeat sent arrived"
+    );
+    assert!(beats
+        .iter()
+        .any(|beat| beat.mode == PumpMode::Delivering && beat.rate_nl_per_h == 360_000_000));
+    assert_eq!(
+        beats.last().map(|beat| beat.mode),
+        Some(PumpMode::Stopped),
+        "paused at the end"
+    );
+    assert!(
+        messages
+            .windows(2)
+            .all(|pair| pair[1].sequence == pair[0].sequence + 1),
+        "in sequence, none lost"
+    );
     running.store(false, Ordering::Release);
     let truth = physics_thread.join().unwrap();
     assert!(periods > 2000, "{periods} periods in 2.25 s");

@@ -69,7 +69,7 @@ fn acknowledge_and_resume(rig: &mut Rig, what: &str) {
 }
 
 fn started(platform: Platform) -> Rig {
-    let mut rig = Rig::new(platform, 10_000);
+    let mut rig = Rig::new(platform, 10_000).unwrap();
     rig.command(Command::Load(continuous(100.0, 5000.0, End::Stop)));
     rig.command(Command::Start);
     rig.run_for(12.0);
@@ -170,7 +170,7 @@ fn a_thousand_occlusions_in_six_variants_all_alarm() {
             Condition::DownstreamOcclusion,
             &format!("before restart #{cycle}"),
         ));
-        rig.restart();
+        rig.restart().unwrap();
         rig.command(Command::Load(continuous(100.0, 5000.0, End::Stop)));
         rig.command(Command::Start);
         longest = longest.max(expect_alarm(

@@ -1,0 +1,205 @@
+//! A pump on the simulated board, in one process, on a virtual clock: the
+//! real controller (real drivers, detectors, alarms, state machine) against
+//! the real physics, for tests and benchmarks. The caller plays the
+//! supervisor (ENABLE is held on) and the nurse. Hours of infusion run in
+//! seconds.
+#![allow(
+    clippy::float_arithmetic,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+
+use std::sync::Arc;
+
+use arrayvec::ArrayVec;
+use embedded_hal::digital::OutputPin;
+use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
+use perfuse_drivers::sim::{
+    Board, LineModel, Mechanism, Physics, SensorModel, SimChip, SimPin, SimSpi, SimWiring,
+    Simulator, Syringe, Truth,
+};
+
+use crate::control::controller::{
+    Command, ControlEvent, Controller, ControllerHardware, ControllerSettings, Mode, Snapshot,
+};
+use crate::control::settings::controller_settings;
+use crate::control::state::{End, Program, Segment};
+use crate::control::units::{Nanolitres, NanolitresPerHour};
+use crate::platform::MechanismProfile;
+use crate::therapy::SegmentPurpose;
+
+/// The two reference platforms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// Perfuse S50 with a 50 mL syringe.
+    Syringe50,
+    /// Perfuse V1 volumetric.
+    Volumetric,
+}
+
+impl Platform {
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Syringe50 => "S50 syringe (50 mL)",
+            Platform::Volumetric => "V1 volumetric",
+        }
+    }
+}
+
+/// The signed profile shipped for a platform (signature checked elsewhere).
+pub fn shipped_profile(platform: Platform) -> Result<MechanismProfile, String> {
+    let name = match platform {
+        Platform::Syringe50 => "perfuse-s50-syringe.toml",
+        Platform::Volumetric => "perfuse-v1-volumetric.toml",
+    };
+    let path = crate::assets::assets_dir().join("platforms").join(name);
+    let bytes = std::fs::read(&path).map_err(|error| format!("{}: {error}", path.display()))?;
+    MechanismProfile::parse(&bytes).map_err(|error| error.to_string())
+}
+
+/// Controller settings for a platform, occlusion level 1 (300 mmHg).
+pub fn platform_settings(platform: Platform, period_us: u64) -> Result<ControllerSettings, String> {
+    let profile = shipped_profile(platform)?;
+    let syringe = match platform {
+        Platform::Syringe50 => Some("BD Plastipak 50 mL"),
+        Platform::Volumetric => None,
+    };
+    controller_settings(&profile, syringe, 1, period_us, 3).map_err(|error| error.to_string())
+}
+
+/// The pump on its simulated board.
+pub struct Rig {
+    pub simulator: Simulator,
+    pub controller: Controller<SimPin, SimPin, SimSpi>,
+    pub board: Arc<Board>,
+    pub now_us: u64,
+    pub period_us: u64,
+    pub events: Vec<ControlEvent>,
+    pub last: Snapshot,
+    settings: ControllerSettings,
+    physics_per_period: u32,
+}
+
+fn hardware(
+    board: &Arc<Board>,
+    config: &BoardConfig,
+) -> ControllerHardware<SimPin, SimPin, SimSpi> {
+    let pin = |line: u8| SimPin::new(board.clone(), line);
+    let pins = config.pins;
+    ControllerHardware {
+        step: pin(pins.step),
+        direction: pin(pins.direction),
+        air_sensor: pin(pins.air_sensor),
+        door: pin(pins.door),
+        light_red: pin(pins.light_red),
+        light_yellow: pin(pins.light_yellow),
+        stepper: SimSpi::new(board.clone(), SimChip::Stepper),
+        adc: SimSpi::new(board.clone(), SimChip::Adc),
+        encoder: Some(SimSpi::new(board.clone(), SimChip::EncoderCounter)),
+    }
+}
+
+impl Rig {
+    /// A pump of `platform` with a control period of `period_us`.
+    pub fn new(platform: Platform, period_us: u64) -> Result<Rig, String> {
+        Self::with_settings(platform, platform_settings(platform, period_us)?)
+    }
+
+    /// A pump of `platform` with these controller settings.
+    pub fn with_settings(platform: Platform, settings: ControllerSettings) -> Result<Rig, String> {
+        let config = BoardConfig::from_toml(REFERENCE_TOML).map_err(|error| error.to_string())?;
+        let (mechanism, reservoir) = match platform {
+            Platform::Syringe50 => (Mechanism::reference_syringe(Syringe::ML_50), 50.0),
+            Platform::Volumetric => (Mechanism::reference_peristaltic(), 1000.0),
+        };
+        let board = Board::in_memory();
+        let physics = Physics::new(mechanism, LineModel::ADULT, reservoir);
+        let simulator = Simulator::new(
+            board.clone(),
+            physics,
+            SimWiring::from(config.pins),
+            SensorModel::REFERENCE,
+        );
+        let controller = Controller::start(hardware(&board, &config), settings, true);
+        let mut enable = SimPin::new(board.clone(), config.pins.motor_enable);
+        let _ = enable.set_low();
+        Ok(Rig {
+            simulator,
+            controller,
+            board,
+            now_us: 0,
+            period_us: settings.period_us,
+            events: Vec::new(),
+            last: Snapshot::default(),
+            settings,
+            // One physics step per period, at most 10 ms each (the line model is exact at any step).
+            physics_per_period: u32::try_from(settings.period_us / 10_000)
+                .unwrap_or(1)
+                .max(1),
+        })
+    }
+
+    /// Restarts the app: a new controller on the same board (the world and
+    /// the board are untouched; the program is gone from memory).
+    pub fn restart(&mut self) -> Result<(), String> {
+        let config = BoardConfig::from_toml(REFERENCE_TOML).map_err(|error| error.to_string())?;
+        self.controller = Controller::start(hardware(&self.board, &config), self.settings, true);
+        Ok(())
+    }
+
+    /// One control period with these commands, then the physics for its duration.
+    pub fn period(&mut self, commands: Vec<Command>) -> &Snapshot {
+        self.now_us += self.period_us;
+        let output = self.controller.period(self.now_us, commands);
+        self.events.extend(output.events.iter().copied());
+        self.last = output.snapshot;
+        let step = self.period_us as f64 / 1.0e6 / f64::from(self.physics_per_period);
+        for _ in 0..self.physics_per_period {
+            self.simulator.step(step);
+        }
+        &self.last
+    }
+
+    pub fn command(&mut self, command: Command) -> &Snapshot {
+        self.period(vec![command])
+    }
+
+    pub fn run_for(&mut self, seconds: f64) {
+        let periods = (seconds * 1.0e6 / self.period_us as f64) as u64;
+        for _ in 0..periods {
+            self.period(Vec::new());
+        }
+    }
+
+    /// Runs until `done` or `limit_s` seconds pass; returns the seconds taken.
+    pub fn run_until(&mut self, limit_s: f64, done: impl Fn(&Snapshot) -> bool) -> Option<f64> {
+        let start = self.now_us;
+        while (self.now_us - start) as f64 / 1.0e6 < limit_s {
+            let snapshot = *self.period(Vec::new());
+            if done(&snapshot) {
+                return Some((self.now_us - start) as f64 / 1.0e6);
+            }
+        }
+        None
+    }
+
+    pub fn truth(&self) -> Truth {
+        self.simulator.truth()
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.last.mode
+    }
+}
+
+/// A continuous program at `ml_per_hour` for `millilitres`.
+pub fn continuous(ml_per_hour: f64, millilitres: f64, end: End) -> Program {
+    let mut segments = ArrayVec::new();
+    segments.push(Segment {
+        purpose: SegmentPurpose::Primary,
+        rate: NanolitresPerHour((ml_per_hour * 1.0e6).round() as u64),
+        volume: Nanolitres((millilitres * 1.0e6).round() as u64),
+    });
+    Program { segments, end }
+}
