@@ -211,14 +211,16 @@ pub struct LineModel {
 
 impl LineModel {
     /// An adult peripheral IV: about 15 mmHg across the catheter at 100 mL/h,
-    /// venous pressure 8 mmHg, a bag 30 cm above the pump.
+    /// venous pressure 8 mmHg, a bag 30 cm above the pump on a gravity set.
     pub const ADULT: LineModel = LineModel {
         downstream_compliance_ml_per_mmhg: 0.0025,
         patient_resistance: 540.0,
         venous_pressure_mmhg: 8.0,
         container_head_mmhg: 22.0,
         upstream_compliance_ml_per_mmhg: 0.002,
-        upstream_resistance: 200.0,
+        // A spiked bag and a gravity set flow litres per hour: about 5 mmHg
+        // lost at 1 L/h.
+        upstream_resistance: 20.0,
     };
 }
 
