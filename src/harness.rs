@@ -203,3 +203,47 @@ pub fn continuous(ml_per_hour: f64, millilitres: f64, end: End) -> Program {
     });
     Program { segments, end }
 }
+
+/// A controller on a fresh simulated board, with the simulator that runs its
+/// physics, for running the real control thread in real time.
+pub fn controller_on_board(
+    platform: Platform,
+    period_us: u64,
+) -> Result<(Controller<SimPin, SimPin, SimSpi>, Simulator, Arc<Board>), String> {
+    let rig = Rig::new(platform, period_us)?;
+    Ok((rig.controller, rig.simulator, rig.board))
+}
+
+/// The physics in real time in its own thread (every 0.5 ms), as
+/// `perfuse-sim` runs it, beside a control thread.
+pub struct PhysicsThread {
+    running: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Truth>,
+}
+
+impl PhysicsThread {
+    pub fn start(mut simulator: Simulator) -> Self {
+        let running = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let flag = running.clone();
+        let thread = std::thread::spawn(move || {
+            let mut last = std::time::Instant::now();
+            while flag.load(std::sync::atomic::Ordering::Acquire) {
+                std::thread::sleep(std::time::Duration::from_micros(500));
+                let now = std::time::Instant::now();
+                simulator.step(now.duration_since(last).as_secs_f64());
+                last = now;
+            }
+            simulator.truth()
+        });
+        Self { running, thread }
+    }
+
+    /// Stops the physics; returns the final ground truth.
+    pub fn stop(self) -> Result<Truth, String> {
+        self.running
+            .store(false, std::sync::atomic::Ordering::Release);
+        self.thread
+            .join()
+            .map_err(|_| "the physics thread panicked".to_owned())
+    }
+}

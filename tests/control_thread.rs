@@ -11,69 +11,22 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use common::rig::continuous;
-use embedded_hal::digital::OutputPin;
-use perfuse::control::controller::{Command, ControlEvent, Controller, ControllerHardware, Mode};
-use perfuse::control::settings::controller_settings;
+use perfuse::control::controller::{Command, ControlEvent, Mode};
 use perfuse::control::state::{End, Notice};
 use perfuse::control::thread::{spawn, ThreadConfig};
-use perfuse::platform::MechanismProfile;
 use perfuse::supervision::link::{HeartbeatListener, HeartbeatSender, Received};
 use perfuse::supervision::protocol::{Kind, Message, PumpMode, MESSAGE_LEN};
-use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
-use perfuse_drivers::sim::{
-    Board, LineModel, Mechanism, Physics, SensorModel, SimChip, SimPin, SimSpi, SimWiring,
-    Simulator,
-};
 
 #[test]
 fn the_thread_runs_the_pump_in_real_time() {
-    let config = BoardConfig::from_toml(REFERENCE_TOML).unwrap();
-    let profile = MechanismProfile::parse(
-        &std::fs::read(common::asset("platforms/perfuse-v1-volumetric.toml")).unwrap(),
-    )
-    .unwrap();
-    let settings = controller_settings(&profile, None, 1, 1000, 3).unwrap();
-    let board = Board::in_memory();
-    let physics = Physics::new(Mechanism::reference_peristaltic(), LineModel::ADULT, 1000.0);
-    let mut simulator = Simulator::new(
-        board.clone(),
-        physics,
-        SimWiring::from(config.pins),
-        SensorModel::REFERENCE,
-    );
-    // The physics in real time beside the control thread, as perfuse-sim runs it.
-    let running = Arc::new(AtomicBool::new(true));
-    let physics_running = running.clone();
-    let physics_thread = std::thread::spawn(move || {
-        let mut last = Instant::now();
-        while physics_running.load(Ordering::Acquire) {
-            std::thread::sleep(Duration::from_micros(500));
-            let now = Instant::now();
-            simulator.step(now.duration_since(last).as_secs_f64());
-            last = now;
-        }
-        simulator.truth()
-    });
-    let pin = |line: u8| SimPin::new(board.clone(), line);
-    let pins = config.pins;
-    pin(pins.motor_enable).set_low().unwrap();
-    let hardware = ControllerHardware {
-        step: pin(pins.step),
-        direction: pin(pins.direction),
-        air_sensor: pin(pins.air_sensor),
-        door: pin(pins.door),
-        light_red: pin(pins.light_red),
-        light_yellow: pin(pins.light_yellow),
-        stepper: SimSpi::new(board.clone(), SimChip::Stepper),
-        adc: SimSpi::new(board.clone(), SimChip::Adc),
-        encoder: None,
-    };
-    let controller = Controller::start(hardware, settings, true);
+    let (controller, simulator, _board) =
+        perfuse::harness::controller_on_board(perfuse::harness::Platform::Volumetric, 1000)
+            .unwrap();
+    let physics = perfuse::harness::PhysicsThread::start(simulator);
     let thread_config = ThreadConfig {
         record_latencies: 5000,
         ..ThreadConfig::pump(2)
@@ -160,8 +113,7 @@ fn the_thread_runs_the_pump_in_real_time() {
             .all(|pair| pair[1].sequence == pair[0].sequence + 1),
         "in sequence, none lost"
     );
-    running.store(false, Ordering::Release);
-    let truth = physics_thread.join().unwrap();
+    let truth = physics.stop().unwrap();
     assert!(periods > 2000, "{periods} periods in 2.25 s");
     assert!(overruns < periods / 100, "{overruns} overruns");
     assert!(report.latencies_us.len() >= 2000);
