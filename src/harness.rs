@@ -204,12 +204,15 @@ pub fn continuous(ml_per_hour: f64, millilitres: f64, end: End) -> Program {
     Program { segments, end }
 }
 
+/// The controller as the simulated board's back-end builds it.
+pub type SimController = Controller<SimPin, SimPin, SimSpi>;
+
 /// A controller on a fresh simulated board, with the simulator that runs its
 /// physics, for running the real control thread in real time.
 pub fn controller_on_board(
     platform: Platform,
     period_us: u64,
-) -> Result<(Controller<SimPin, SimPin, SimSpi>, Simulator, Arc<Board>), String> {
+) -> Result<(SimController, Simulator, Arc<Board>), String> {
     let rig = Rig::new(platform, period_us)?;
     Ok((rig.controller, rig.simulator, rig.board))
 }
