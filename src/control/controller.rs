@@ -61,6 +61,9 @@ pub struct ControllerSettings {
     pub debounce: DebounceSamples,
     /// Periods between stepper status reads.
     pub status_every: u32,
+    /// Stroke lost per mmHg of back-pressure, parts per million (volumetric
+    /// set, calibrated in the profile; 0 for a syringe).
+    pub stroke_loss_ppm_per_mmhg: u32,
     /// Most volume backed off after an occlusion.
     pub backoff_limit: Nanolitres,
     pub backoff_rate: NanolitresPerHour,
@@ -147,6 +150,9 @@ pub enum CommandKind {
     SilenceAlarms,
 }
 
+/// Parts per million.
+const PPM: u64 = 1_000_000;
+
 /// Most events one period reports.
 pub const MAX_EVENTS: usize = 16;
 pub type ControlEvents = ArrayVec<ControlEvent, MAX_EVENTS>;
@@ -163,6 +169,7 @@ pub struct PeriodOutput {
 /// Which segment the step counters belong to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct SegmentKey {
+    keep_vein_open: bool,
     overlay: bool,
     primary_segment: usize,
     overlay_segment: usize,
@@ -172,6 +179,7 @@ fn segment_key(state: &State) -> SegmentKey {
     state
         .infusion()
         .map_or_else(SegmentKey::default, |infusion| SegmentKey {
+            keep_vein_open: matches!(state, State::KeepVeinOpen { .. }),
             overlay: infusion.overlay.is_some(),
             primary_segment: infusion.primary.segment,
             overlay_segment: infusion
@@ -199,7 +207,9 @@ pub struct Controller<OUT, IN, SPI> {
     period: u64,
     steps: i64,
     segment: SegmentKey,
-    segment_steps: u64,
+    /// Delivered volume of the segment as an exact fraction: sum over its
+    /// steps of nL per turn x efficiency (ppm), over microsteps per turn x 10^6.
+    segment_numerator: u128,
     segment_booked: Nanolitres,
     /// Microsteps backed off and not yet repaid.
     owed_steps: u64,
@@ -256,7 +266,7 @@ where
             period: 0,
             steps: 0,
             segment: SegmentKey::default(),
-            segment_steps: 0,
+            segment_numerator: 0,
             segment_booked: Nanolitres(0),
             owed_steps: 0,
             backoff_left: 0,
@@ -538,6 +548,23 @@ where
         self.backoff.set_rate(self.settings.backoff_rate);
     }
 
+    /// Stroke efficiency now, parts per million: the volumetric set loses
+    /// stroke volume under back-pressure (calibrated in the profile); a
+    /// syringe does not.
+    fn efficiency_ppm(&self) -> u64 {
+        let loss = u64::from(self.settings.stroke_loss_ppm_per_mmhg);
+        if loss == 0 {
+            return PPM;
+        }
+        let tenths = self
+            .snapshot
+            .downstream_tenths_mmhg
+            .unwrap_or(0)
+            .clamp(0, 10_000);
+        let mmhg = u64::try_from(tenths / 10).unwrap_or(0);
+        PPM.saturating_sub(loss.saturating_mul(mmhg)).max(PPM / 2)
+    }
+
     fn drive_motor(&mut self, events: &mut ControlEvents) {
         let rate = self.state.commanded_rate();
         if rate.0 == 0 {
@@ -549,19 +576,28 @@ where
         let key = segment_key(&self.state);
         if key != self.segment {
             self.segment = key;
-            self.segment_steps = 0;
+            self.segment_numerator = 0;
             self.segment_booked = Nanolitres(0);
         }
-        self.generator.set_rate(rate);
-        let target = self.segment_target();
-        let limit = Microsteps(
-            target
-                .map_or(u64::MAX, |target| {
-                    target.0.saturating_sub(self.segment_steps)
-                })
-                .saturating_add(self.owed_steps),
-        );
-        let steps = self.generator.tick(limit);
+        let efficiency = self.efficiency_ppm();
+        // Step faster by exactly the stroke the back-pressure takes.
+        let compensated = u128::from(rate.0) * u128::from(PPM) / u128::from(efficiency);
+        self.generator.set_rate(NanolitresPerHour(
+            u64::try_from(compensated).unwrap_or(u64::MAX),
+        ));
+        let mechanics = self.settings.mechanics;
+        let step_value = u128::from(mechanics.nl_per_turn) * u128::from(efficiency);
+        let divisor = u128::from(mechanics.microsteps_per_turn.max(1)) * u128::from(PPM);
+        let volume = self.segment_volume();
+        let remaining = |numerator: u128| {
+            volume.map(|volume| (u128::from(volume.0) * divisor).saturating_sub(numerator))
+        };
+        let limit = remaining(self.segment_numerator)
+            .map_or(u64::MAX, |left| {
+                u64::try_from(left / step_value.max(1)).unwrap_or(u64::MAX)
+            })
+            .saturating_add(self.owed_steps);
+        let steps = self.generator.tick(Microsteps(limit));
         for _ in 0..steps {
             if self.pins.step(Direction::Forward).is_err() {
                 self.bus_errors = self.bus_errors.saturating_add(1);
@@ -571,45 +607,31 @@ where
             if self.owed_steps > 0 {
                 self.owed_steps -= 1;
             } else {
-                self.segment_steps = self.segment_steps.saturating_add(1);
+                self.segment_numerator = self.segment_numerator.saturating_add(step_value);
             }
         }
-        let delivered = self.book(target);
-        if delivered.0 > 0 || target.is_some_and(|target| self.segment_steps >= target.0) {
+        // The segment is done when not one more microstep fits: its last
+        // (fraction of a) microstep's volume is booked with it.
+        let done = remaining(self.segment_numerator).is_some_and(|left| left < step_value);
+        let total = match (done, volume) {
+            (true, Some(volume)) => volume,
+            _ => Nanolitres(u64::try_from(self.segment_numerator / divisor).unwrap_or(u64::MAX)),
+        };
+        let delivered = total.saturating_sub(self.segment_booked);
+        self.segment_booked = total;
+        if delivered.0 > 0 || done {
             self.apply(Event::Delivered(delivered), events);
         }
     }
 
-    /// Steps that complete the current segment (None in KVO: no end).
-    fn segment_target(&self) -> Option<Microsteps> {
+    /// Volume of the segment being delivered (None while keeping the vein open).
+    fn segment_volume(&self) -> Option<Nanolitres> {
         match &self.state {
-            State::Delivering(infusion) => infusion
-                .active()
-                .current()
-                .map(|segment| self.settings.mechanics.microsteps_within(segment.volume)),
+            State::Delivering(infusion) => {
+                infusion.active().current().map(|segment| segment.volume)
+            }
             _ => None,
         }
-    }
-
-    /// Volume newly delivered by the segment's steps; the last step of a
-    /// segment books its whole remainder (within one microstep's volume).
-    fn book(&mut self, target: Option<Microsteps>) -> Nanolitres {
-        let total = match (target, &self.state) {
-            (Some(target), State::Delivering(infusion)) if self.segment_steps >= target.0 => {
-                let segment_volume = infusion
-                    .active()
-                    .current()
-                    .map_or(Nanolitres(0), |segment| segment.volume);
-                segment_volume
-            }
-            _ => self
-                .settings
-                .mechanics
-                .volume_of(Microsteps(self.segment_steps)),
-        };
-        let delta = total.saturating_sub(self.segment_booked);
-        self.segment_booked = total;
-        delta
     }
 
     fn run_backoff(&mut self) {

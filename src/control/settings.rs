@@ -125,8 +125,18 @@ pub fn controller_settings(
     };
     let debounce = DebounceSamples::try_from(debounce_samples)
         .map_err(|error| SettingsError(error.to_owned()))?;
+    let stroke_loss = profile
+        .volumetric
+        .as_ref()
+        .and_then(|set| set.stroke_loss_per_mmhg)
+        .unwrap_or(Decimal::ZERO);
+    let stroke_loss_ppm_per_mmhg = (stroke_loss * Decimal::from(1_000_000))
+        .round()
+        .to_u32()
+        .ok_or_else(|| SettingsError("stroke_loss_per_mmhg out of range".to_owned()))?;
     Ok(ControllerSettings {
         period_us,
+        stroke_loss_ppm_per_mmhg,
         mechanics,
         detectors,
         driver,

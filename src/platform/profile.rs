@@ -100,6 +100,10 @@ pub struct VolumetricSpec {
     /// Volume per camshaft turn, as calibrated, mL.
     #[serde(deserialize_with = "exact_decimal")]
     pub ml_per_turn: Decimal,
+    /// Fraction of the stroke lost per mmHg of back-pressure (the set's
+    /// tubing yields), as calibrated; the controller compensates for it.
+    #[serde(default, deserialize_with = "crate::exact::optional_exact_decimal")]
+    pub stroke_loss_per_mmhg: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -246,6 +250,14 @@ impl MechanismProfile {
             (MechanismKind::Volumetric, true, Some(set)) => {
                 if set.ml_per_turn <= Decimal::ZERO {
                     problems.push("volumetric.ml_per_turn must be above zero".to_owned());
+                }
+                if set
+                    .stroke_loss_per_mmhg
+                    .is_some_and(|loss| loss < Decimal::ZERO || loss > Decimal::new(1, 3))
+                {
+                    problems.push(
+                        "volumetric.stroke_loss_per_mmhg must lie between 0 and 0.001".to_owned(),
+                    );
                 }
                 if self.lead_screw.is_some() {
                     problems.push("a volumetric platform has no [lead_screw]".to_owned());
