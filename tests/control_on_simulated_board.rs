@@ -162,3 +162,59 @@ fn an_emptied_syringe_alarms_as_the_end_of_the_syringe() {
             Condition::MotorStall
         ))));
 }
+
+#[test]
+fn reminders_call_the_nurse_back_to_an_unstarted_or_paused_pump() {
+    let mut rig = Rig::new(Platform::Volumetric, 10_000).unwrap();
+    rig.command(Command::Load(continuous(50.0, 100.0, End::Stop)));
+    rig.run_for(299.0);
+    assert!(!rig
+        .events
+        .contains(&ControlEvent::Alarm(AlarmChange::Raised(
+            Condition::CallbackUnstarted
+        ))));
+    rig.run_for(2.0);
+    assert!(rig
+        .events
+        .contains(&ControlEvent::Alarm(AlarmChange::Raised(
+            Condition::CallbackUnstarted
+        ))));
+    rig.command(Command::Start);
+    rig.run_for(1.0);
+    assert!(rig
+        .events
+        .contains(&ControlEvent::Alarm(AlarmChange::Cleared(
+            Condition::CallbackUnstarted
+        ))));
+    rig.command(Command::Pause);
+    rig.run_for(121.0);
+    assert!(rig
+        .events
+        .contains(&ControlEvent::Alarm(AlarmChange::Raised(
+            Condition::CallbackPaused
+        ))));
+    assert!(rig.last.alarms[0].is_some_and(|alarm| alarm.condition == Condition::CallbackPaused));
+}
+
+#[test]
+fn the_near_end_and_the_end_of_an_infusion_alarm_in_order() {
+    let mut rig = Rig::new(Platform::Volumetric, 10_000).unwrap();
+    rig.command(Command::Load(continuous(120.0, 12.0, End::Stop)));
+    rig.command(Command::Start);
+    rig.run_until(600.0, |snapshot| snapshot.mode == Mode::Completed)
+        .unwrap();
+    rig.run_for(1.0);
+    let raised: Vec<Condition> = rig
+        .events
+        .iter()
+        .filter_map(|event| match event {
+            ControlEvent::Alarm(AlarmChange::Raised(condition)) => Some(*condition),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        raised,
+        vec![Condition::NearEnd, Condition::InfusionComplete]
+    );
+    assert_eq!(rig.last.delivered, Nanolitres(12_000_000));
+}

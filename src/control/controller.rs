@@ -218,7 +218,8 @@ pub struct Controller<OUT, IN, SPI> {
     last_rate: NanolitresPerHour,
     last_driver: Option<DriverStatus>,
     bus_errors: u64,
-    paused_since_ms: Option<u64>,
+    /// The mode the pump waits in (paused or ready) and since when, ms.
+    waiting_since_ms: Option<(Mode, u64)>,
     snapshot: Snapshot,
 }
 
@@ -273,7 +274,7 @@ where
             last_rate: NanolitresPerHour(0),
             last_driver: None,
             bus_errors: 0,
-            paused_since_ms: None,
+            waiting_since_ms: None,
             snapshot: Snapshot::default(),
         };
         let event = if !platform_verified {
@@ -502,12 +503,20 @@ where
             // reminders are raised by the state below.
             let here = match condition {
                 Condition::CallbackPaused => {
-                    matches!(self.state, State::Paused { .. }) && self.paused_too_long(now_ms)
+                    self.waited_too_long(Mode::Paused, crate::alarms::CALLBACK_PAUSED_MS, now_ms)
                 }
-                Condition::CallbackUnstarted => false,
+                Condition::CallbackUnstarted => {
+                    self.waited_too_long(Mode::Ready, crate::alarms::CALLBACK_UNSTARTED_MS, now_ms)
+                }
                 Condition::InfusionComplete => matches!(self.state, State::Completed(_)),
                 Condition::KeepVeinOpen => matches!(self.state, State::KeepVeinOpen { .. }),
-                Condition::NearEnd => false,
+                Condition::NearEnd => match &self.state {
+                    State::Delivering(infusion) => {
+                        infusion.near_end_announced && infusion.overlay.is_none()
+                    }
+                    _ => false,
+                },
+                // Raised from the supervisor's report, not from the app's own sensors.
                 Condition::SupervisorTrip => false,
                 _ => infusing && present.contains(condition),
             };
@@ -525,17 +534,23 @@ where
         if matches!(self.state, State::AlarmStopped { .. }) && !self.alarms.stopping_flow() {
             self.apply(Event::AlarmsResolved, events);
         }
-        if matches!(self.state, State::Paused { .. }) && self.paused_since_ms.is_none() {
-            self.paused_since_ms = Some(now_ms);
-        }
-        if !matches!(self.state, State::Paused { .. }) {
-            self.paused_since_ms = None;
+        let mode = Mode::of(&self.state);
+        let waiting = matches!(mode, Mode::Paused | Mode::Ready);
+        match self.waiting_since_ms {
+            Some((since_mode, _)) if waiting && since_mode == mode => {}
+            _ if waiting => self.waiting_since_ms = Some((mode, now_ms)),
+            _ => self.waiting_since_ms = None,
         }
     }
 
-    fn paused_too_long(&self, now_ms: u64) -> bool {
-        self.paused_since_ms
-            .is_some_and(|since| now_ms.saturating_sub(since) >= crate::alarms::CALLBACK_PAUSED_MS)
+    /// Has the pump been in `mode` (paused, or programmed and not started)
+    /// for `limit_ms` or more?
+    fn waited_too_long(&self, mode: Mode, limit_ms: u64, now_ms: u64) -> bool {
+        self.waiting_since_ms.is_some_and(|(since_mode, since)| {
+            since_mode == mode
+                && Mode::of(&self.state) == mode
+                && now_ms.saturating_sub(since) >= limit_ms
+        })
     }
 
     fn start_backoff(&mut self) {
