@@ -1,0 +1,459 @@
+//! The supervisor's judgement of the app, as a pure state machine.
+//!
+//! Only a live session whose heartbeats are fresh, in sequence and report a
+//! delivering pump may have the motor enabled. A missed deadline, the app's
+//! end closing, or the motor running ahead of what the app commanded trips
+//! the watch: the motor is disabled and stays disabled until the app opens a
+//! new session (hello) and the nurse confirms a resume on the pump's screen.
+//! It never re-enables on its own. Messages that are malformed, out of
+//! order, replayed, stale or part of a flood count as missed (they refresh
+//! nothing) and are reported for the log.
+
+use super::protocol::{DecodeError, Kind, Message, PumpMode};
+
+/// The supervision policy (documented defaults in `Policy::DEFAULT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Longest time without a good heartbeat before tripping, us.
+    pub deadline_us: u64,
+    /// A message sent longer ago than this is stale (it sat in a queue), us.
+    pub stale_after_us: u64,
+    /// Most messages accepted per `flood_window_us`; the rest are a flood.
+    pub flood_limit: u32,
+    pub flood_window_us: u64,
+}
+
+impl Policy {
+    /// Heartbeats every 10 ms; a 50 ms deadline is five missed in a row plus
+    /// scheduling slack; a message older than the deadline is stale; more than
+    /// 8 in 10 ms (a heartbeat and a resume is 2) is a flood.
+    pub const DEFAULT: Policy = Policy {
+        deadline_us: 50_000,
+        stale_after_us: 50_000,
+        flood_limit: 8,
+        flood_window_us: 10_000,
+    };
+}
+
+/// Why the watch tripped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TripReason {
+    /// No good heartbeat within the deadline.
+    MissedHeartbeat { silent_us: u64 },
+    /// The app's end of the connection closed (it crashed or exited).
+    AppGone,
+    /// The motor moved further than the app commanded.
+    Runaway {
+        commanded_steps: i64,
+        measured_steps: i64,
+    },
+    /// A heartbeat reported flow without a confirmed session start.
+    Unconfirmed,
+}
+
+/// A message that counted as missed, for the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejected {
+    Malformed(DecodeError),
+    /// A session this watch does not know.
+    WrongSession {
+        session: u64,
+    },
+    OutOfOrder {
+        expected_above: u64,
+        got: u64,
+    },
+    Replayed {
+        sequence: u64,
+    },
+    Stale {
+        age_us: u64,
+    },
+    Flood,
+}
+
+/// The supervisor's watch over the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watch {
+    /// No session yet (after start-up): motor disabled.
+    Waiting,
+    /// A session whose heartbeats are fresh.
+    Healthy {
+        session: u64,
+        last_sequence: u64,
+        last_beat_us: u64,
+        delivering: bool,
+        confirmed: bool,
+    },
+    /// Tripped: motor disabled, alarm sounding, until a new session is
+    /// confirmed by the nurse.
+    Tripped {
+        at_us: u64,
+        reason: TripReason,
+        new_session: Option<(u64, u64)>,
+    },
+}
+
+/// What happened, for the log and the alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchEvent {
+    SessionOpened { session: u64 },
+    Tripped(TripReason),
+    Resumed { session: u64 },
+    Rejected(Rejected),
+}
+
+/// Flood accounting: messages in the current window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FloodCounter {
+    window_start_us: u64,
+    count: u32,
+}
+
+impl FloodCounter {
+    fn admit(&mut self, now_us: u64, policy: &Policy) -> bool {
+        if now_us.saturating_sub(self.window_start_us) >= policy.flood_window_us {
+            self.window_start_us = now_us;
+            self.count = 0;
+        }
+        self.count = self.count.saturating_add(1);
+        self.count <= policy.flood_limit
+    }
+}
+
+impl Watch {
+    /// May the motor driver be enabled now?
+    pub fn motor_allowed(&self) -> bool {
+        match self {
+            Watch::Healthy {
+                delivering,
+                confirmed,
+                ..
+            } => *delivering && *confirmed,
+            Watch::Waiting | Watch::Tripped { .. } => false,
+        }
+    }
+
+    pub fn tripped(&self) -> bool {
+        matches!(self, Watch::Tripped { .. })
+    }
+
+    /// Takes one received message at `now_us` (monotonic, same clock as the app's).
+    pub fn receive(
+        self,
+        bytes: &[u8],
+        now_us: u64,
+        policy: &Policy,
+        flood: &mut FloodCounter,
+    ) -> (Watch, Option<WatchEvent>) {
+        let message = match Message::decode(bytes) {
+            Ok(message) => message,
+            Err(error) => return (self, Some(WatchEvent::Rejected(Rejected::Malformed(error)))),
+        };
+        if !flood.admit(now_us, policy) {
+            return (self, Some(WatchEvent::Rejected(Rejected::Flood)));
+        }
+        let age = now_us.saturating_sub(message.sent_at_us);
+        if age > policy.stale_after_us {
+            return (
+                self,
+                Some(WatchEvent::Rejected(Rejected::Stale { age_us: age })),
+            );
+        }
+        match (self, message.kind) {
+            // A hello opens a session (after start-up, or after a trip, where
+            // it still needs the nurse's confirmation).
+            (Watch::Waiting, Kind::Hello) => (
+                Watch::Healthy {
+                    session: message.session,
+                    last_sequence: message.sequence,
+                    last_beat_us: now_us,
+                    delivering: false,
+                    confirmed: false,
+                },
+                Some(WatchEvent::SessionOpened {
+                    session: message.session,
+                }),
+            ),
+            (Watch::Tripped { at_us, reason, .. }, Kind::Hello) => (
+                Watch::Tripped {
+                    at_us,
+                    reason,
+                    new_session: Some((message.session, message.sequence)),
+                },
+                Some(WatchEvent::SessionOpened {
+                    session: message.session,
+                }),
+            ),
+            (
+                Watch::Tripped {
+                    at_us,
+                    reason,
+                    new_session: Some((session, last)),
+                },
+                Kind::ResumeConfirmed | Kind::Heartbeat,
+            ) if message.session == session => {
+                if message.sequence <= last {
+                    return (
+                        Watch::Tripped {
+                            at_us,
+                            reason,
+                            new_session: Some((session, last)),
+                        },
+                        Some(WatchEvent::Rejected(Rejected::Replayed {
+                            sequence: message.sequence,
+                        })),
+                    );
+                }
+                if message.kind == Kind::ResumeConfirmed {
+                    (
+                        Watch::Healthy {
+                            session,
+                            last_sequence: message.sequence,
+                            last_beat_us: now_us,
+                            delivering: message.mode == PumpMode::Delivering,
+                            confirmed: true,
+                        },
+                        Some(WatchEvent::Resumed { session }),
+                    )
+                } else {
+                    (
+                        Watch::Tripped {
+                            at_us,
+                            reason,
+                            new_session: Some((session, message.sequence)),
+                        },
+                        None,
+                    )
+                }
+            }
+            (tripped @ Watch::Tripped { .. }, Kind::Heartbeat | Kind::ResumeConfirmed) => (
+                tripped,
+                Some(WatchEvent::Rejected(Rejected::WrongSession {
+                    session: message.session,
+                })),
+            ),
+            (Watch::Waiting, Kind::Heartbeat | Kind::ResumeConfirmed) => (
+                Watch::Waiting,
+                Some(WatchEvent::Rejected(Rejected::WrongSession {
+                    session: message.session,
+                })),
+            ),
+            (
+                Watch::Healthy {
+                    session,
+                    last_sequence,
+                    last_beat_us,
+                    delivering,
+                    confirmed,
+                },
+                kind,
+            ) => {
+                let healthy = Watch::Healthy {
+                    session,
+                    last_sequence,
+                    last_beat_us,
+                    delivering,
+                    confirmed,
+                };
+                if message.session != session {
+                    return (
+                        healthy,
+                        Some(WatchEvent::Rejected(Rejected::WrongSession {
+                            session: message.session,
+                        })),
+                    );
+                }
+                if message.sequence == last_sequence {
+                    return (
+                        healthy,
+                        Some(WatchEvent::Rejected(Rejected::Replayed {
+                            sequence: message.sequence,
+                        })),
+                    );
+                }
+                if message.sequence < last_sequence {
+                    return (
+                        healthy,
+                        Some(WatchEvent::Rejected(Rejected::OutOfOrder {
+                            expected_above: last_sequence,
+                            got: message.sequence,
+                        })),
+                    );
+                }
+                let confirmed = confirmed || kind == Kind::ResumeConfirmed;
+                let delivering = message.mode == PumpMode::Delivering;
+                let next = Watch::Healthy {
+                    session,
+                    last_sequence: message.sequence,
+                    last_beat_us: now_us,
+                    delivering,
+                    confirmed,
+                };
+                if delivering && !confirmed {
+                    // Flow reported without the nurse's start on this session.
+                    let reason = TripReason::Unconfirmed;
+                    return (
+                        Watch::Tripped {
+                            at_us: now_us,
+                            reason,
+                            new_session: None,
+                        },
+                        Some(WatchEvent::Tripped(reason)),
+                    );
+                }
+                (next, None)
+            }
+        }
+    }
+
+    /// Checks the deadline at `now_us`.
+    pub fn tick(self, now_us: u64, policy: &Policy) -> (Watch, Option<WatchEvent>) {
+        match self {
+            Watch::Healthy { last_beat_us, .. }
+                if now_us.saturating_sub(last_beat_us) > policy.deadline_us =>
+            {
+                let reason = TripReason::MissedHeartbeat {
+                    silent_us: now_us.saturating_sub(last_beat_us),
+                };
+                (
+                    Watch::Tripped {
+                        at_us: now_us,
+                        reason,
+                        new_session: None,
+                    },
+                    Some(WatchEvent::Tripped(reason)),
+                )
+            }
+            other => (other, None),
+        }
+    }
+
+    /// The app's end closed.
+    pub fn peer_closed(self, now_us: u64) -> (Watch, Option<WatchEvent>) {
+        match self {
+            Watch::Healthy { .. } => {
+                let reason = TripReason::AppGone;
+                (
+                    Watch::Tripped {
+                        at_us: now_us,
+                        reason,
+                        new_session: None,
+                    },
+                    Some(WatchEvent::Tripped(reason)),
+                )
+            }
+            // A session opened after a trip is gone too.
+            Watch::Tripped { at_us, reason, .. } => (
+                Watch::Tripped {
+                    at_us,
+                    reason,
+                    new_session: None,
+                },
+                None,
+            ),
+            Watch::Waiting => (Watch::Waiting, None),
+        }
+    }
+
+    /// The runaway check found the motor ahead of the commands.
+    pub fn runaway(
+        self,
+        now_us: u64,
+        commanded_steps: i64,
+        measured_steps: i64,
+    ) -> (Watch, Option<WatchEvent>) {
+        match self {
+            Watch::Tripped { .. } => (self, None),
+            Watch::Waiting | Watch::Healthy { .. } => {
+                let reason = TripReason::Runaway {
+                    commanded_steps,
+                    measured_steps,
+                };
+                (
+                    Watch::Tripped {
+                        at_us: now_us,
+                        reason,
+                        new_session: None,
+                    },
+                    Some(WatchEvent::Tripped(reason)),
+                )
+            }
+        }
+    }
+}
+
+/// Samples kept by the runaway check: one per 100 ms over 5 s.
+pub const RUNAWAY_SAMPLES: usize = 50;
+
+/// The independent runaway check: the encoder's motion against the motion
+/// the heartbeats commanded, over the last 5 s. It catches a control thread
+/// that is alive but commanding the wrong thing (or a driver stepping on its
+/// own).
+///
+/// Tolerance: the motor may run ahead by at most 64 microsteps plus 2 % of
+/// the commanded motion in the window. 64 microsteps covers the encoder's
+/// resolution and the up to 10 ms a heartbeat is older than the encoder
+/// reading (80 microsteps at the fastest rate fall within the 2 %).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunawayCheck {
+    /// (commanded, measured) microsteps, oldest first once full.
+    samples: [(i64, i64); RUNAWAY_SAMPLES],
+    next: usize,
+    filled: usize,
+    /// Encoder counts and microsteps per mechanism turn.
+    counts_per_turn: i64,
+    microsteps_per_turn: i64,
+}
+
+impl RunawayCheck {
+    pub fn new(counts_per_turn: u32, microsteps_per_turn: u64) -> Self {
+        Self {
+            samples: [(0, 0); RUNAWAY_SAMPLES],
+            next: 0,
+            filled: 0,
+            counts_per_turn: i64::from(counts_per_turn.max(1)),
+            microsteps_per_turn: i64::try_from(microsteps_per_turn)
+                .unwrap_or(i64::MAX)
+                .max(1),
+        }
+    }
+
+    /// Starts afresh (a new session: the app's step count restarts).
+    pub fn reset(&mut self) {
+        self.next = 0;
+        self.filled = 0;
+    }
+
+    /// Takes a sample (every 100 ms): the steps the last heartbeat reported,
+    /// and the encoder count now. Returns (commanded, measured) motion over
+    /// the window when the motor ran ahead beyond the tolerance.
+    pub fn sample(&mut self, commanded_steps: i64, encoder_counts: i64) -> Option<(i64, i64)> {
+        let measured =
+            encoder_counts.saturating_mul(self.microsteps_per_turn) / self.counts_per_turn;
+        let oldest = if self.filled == RUNAWAY_SAMPLES {
+            self.samples.get(self.next).copied()
+        } else {
+            self.samples.first().copied()
+        };
+        if let Some(slot) = self.samples.get_mut(self.next) {
+            *slot = (commanded_steps, measured);
+        }
+        self.next = (self.next + 1) % RUNAWAY_SAMPLES;
+        self.filled = (self.filled + 1).min(RUNAWAY_SAMPLES);
+        let (old_commanded, old_measured) = oldest?;
+        if self.filled < 2 {
+            return None;
+        }
+        let commanded = commanded_steps.saturating_sub(old_commanded);
+        let moved = measured.saturating_sub(old_measured);
+        let tolerance = 64 + commanded.abs() / 50;
+        if moved.saturating_sub(commanded) > tolerance
+            || commanded.saturating_sub(moved) > tolerance && moved < 0
+        {
+            Some((commanded, moved))
+        } else {
+            None
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! The supervisor's watch: when the motor may run, what trips it, and that
+//! nothing but a new session confirmed by the nurse un-trips it.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use perfuse::supervision::protocol::{AlarmLevel, Kind, Message, PumpMode};
+use perfuse::supervision::watch::{
+    FloodCounter, Policy, Rejected, RunawayCheck, TripReason, Watch, WatchEvent,
+};
+use proptest::prelude::*;
+
+const POLICY: Policy = Policy::DEFAULT;
+
+fn message(kind: Kind, session: u64, sequence: u64, sent_at_us: u64, delivering: bool) -> [u8; 56] {
+    Message {
+        kind,
+        mode: if delivering {
+            PumpMode::Delivering
+        } else {
+            PumpMode::Stopped
+        },
+        session,
+        sequence,
+        sent_at_us,
+        rate_nl_per_h: 25_000_000,
+        steps: 0,
+        alarm: AlarmLevel::None,
+        audible: false,
+    }
+    .encode()
+}
+
+struct Harness {
+    watch: Watch,
+    flood: FloodCounter,
+    events: Vec<WatchEvent>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        Self {
+            watch: Watch::Waiting,
+            flood: FloodCounter::default(),
+            events: Vec::new(),
+        }
+    }
+
+    fn receive(&mut self, bytes: &[u8], now_us: u64) {
+        let (watch, event) = self.watch.receive(bytes, now_us, &POLICY, &mut self.flood);
+        self.watch = watch;
+        self.events.extend(event);
+    }
+
+    fn tick(&mut self, now_us: u64) {
+        let (watch, event) = self.watch.tick(now_us, &POLICY);
+        self.watch = watch;
+        self.events.extend(event);
+    }
+}
+
+/// A session started and confirmed by the nurse, delivering, at t = 1 ms.
+fn delivering(session: u64) -> Harness {
+    let mut harness = Harness::new();
+    harness.receive(&message(Kind::Hello, session, 1, 1000, false), 1000);
+    harness.receive(
+        &message(Kind::ResumeConfirmed, session, 2, 1000, true),
+        1000,
+    );
+    harness.receive(&message(Kind::Heartbeat, session, 3, 1000, true), 1000);
+    assert!(harness.watch.motor_allowed());
+    harness
+}
+
+#[test]
+fn the_motor_runs_only_in_a_confirmed_fresh_delivering_session() {
+    let mut harness = Harness::new();
+    assert!(!harness.watch.motor_allowed());
+    harness.receive(&message(Kind::Hello, 7, 1, 0, false), 0);
+    assert!(
+        !harness.watch.motor_allowed(),
+        "a session alone enables nothing"
+    );
+    harness.receive(&message(Kind::Heartbeat, 7, 2, 0, false), 0);
+    assert!(
+        !harness.watch.motor_allowed(),
+        "a stopped pump needs no motor"
+    );
+    harness.receive(&message(Kind::ResumeConfirmed, 7, 3, 0, true), 0);
+    assert!(harness.watch.motor_allowed());
+    harness.receive(&message(Kind::Heartbeat, 7, 4, 10_000, false), 10_000);
+    assert!(
+        !harness.watch.motor_allowed(),
+        "paused: the enable drops with the next heartbeat"
+    );
+}
+
+#[test]
+fn flow_reported_without_the_nurses_start_trips() {
+    let mut harness = Harness::new();
+    harness.receive(&message(Kind::Hello, 7, 1, 0, false), 0);
+    harness.receive(&message(Kind::Heartbeat, 7, 2, 0, true), 0);
+    assert_eq!(
+        harness.events.last(),
+        Some(&WatchEvent::Tripped(TripReason::Unconfirmed))
+    );
+    assert!(!harness.watch.motor_allowed());
+}
+
+#[test]
+fn a_missed_deadline_trips_and_nothing_but_a_confirmed_new_session_recovers() {
+    let mut harness = delivering(7);
+    harness.tick(51_000);
+    assert!(
+        harness.watch.motor_allowed(),
+        "50 ms of silence is within the deadline"
+    );
+    harness.tick(51_001);
+    assert!(matches!(
+        harness.events.last(),
+        Some(WatchEvent::Tripped(TripReason::MissedHeartbeat { .. }))
+    ));
+    // The old session coming back does not re-enable.
+    harness.receive(&message(Kind::Heartbeat, 7, 4, 60_000, true), 60_000);
+    harness.receive(&message(Kind::ResumeConfirmed, 7, 5, 60_000, true), 60_000);
+    assert!(!harness.watch.motor_allowed());
+    // A new session: still off until the nurse confirms.
+    harness.receive(&message(Kind::Hello, 8, 1, 70_000, false), 70_000);
+    harness.receive(&message(Kind::Heartbeat, 8, 2, 70_000, false), 70_000);
+    assert!(!harness.watch.motor_allowed());
+    harness.receive(&message(Kind::ResumeConfirmed, 8, 3, 70_000, true), 70_000);
+    assert!(harness.watch.motor_allowed());
+    assert_eq!(
+        harness.events.last(),
+        Some(&WatchEvent::Resumed { session: 8 })
+    );
+}
+
+#[test]
+fn the_app_vanishing_trips_at_once() {
+    let harness = delivering(7);
+    let (watch, event) = harness.watch.peer_closed(2000);
+    assert_eq!(event, Some(WatchEvent::Tripped(TripReason::AppGone)));
+    assert!(!watch.motor_allowed());
+}
+
+#[test]
+fn bad_messages_count_as_missed_and_refresh_nothing() {
+    let mut harness = delivering(7);
+    let good = message(Kind::Heartbeat, 7, 4, 20_000, true);
+    let mut corrupt = good;
+    corrupt[30] ^= 0x40;
+    harness.receive(&corrupt, 20_000);
+    harness.receive(&message(Kind::Heartbeat, 7, 3, 20_000, true), 20_000); // replayed
+    harness.receive(&message(Kind::Heartbeat, 7, 2, 20_000, true), 20_000); // out of order
+    harness.receive(&message(Kind::Heartbeat, 9, 4, 20_000, true), 20_000); // another session
+    harness.receive(&message(Kind::Heartbeat, 7, 4, 1000, true), 60_000); // sent 59 ms ago: stale
+    let rejected: Vec<Rejected> = harness
+        .events
+        .iter()
+        .filter_map(|event| match event {
+            WatchEvent::Rejected(rejected) => Some(*rejected),
+            _ => None,
+        })
+        .collect();
+    assert!(matches!(rejected[0], Rejected::Malformed(_)));
+    assert_eq!(rejected[1], Rejected::Replayed { sequence: 3 });
+    assert_eq!(
+        rejected[2],
+        Rejected::OutOfOrder {
+            expected_above: 3,
+            got: 2
+        }
+    );
+    assert_eq!(rejected[3], Rejected::WrongSession { session: 9 });
+    assert_eq!(rejected[4], Rejected::Stale { age_us: 59_000 });
+    // None of them refreshed the deadline.
+    harness.tick(51_001);
+    assert!(harness.watch.tripped());
+}
+
+#[test]
+fn a_flood_is_refused_beyond_the_limit() {
+    let mut harness = delivering(7);
+    let mut sequence = 3;
+    let mut floods = 0;
+    for _ in 0..20 {
+        sequence += 1;
+        harness.receive(&message(Kind::Heartbeat, 7, sequence, 15_000, true), 15_000);
+    }
+    for event in &harness.events {
+        if *event == WatchEvent::Rejected(Rejected::Flood) {
+            floods += 1;
+        }
+    }
+    assert_eq!(floods, 12, "8 per 10 ms window are accepted");
+}
+
+#[test]
+fn the_runaway_check_catches_a_motor_ahead_of_its_commands() {
+    // Syringe: 4000 counts and 16 000 microsteps per turn.
+    let mut check = RunawayCheck::new(4000, 16_000);
+    let mut found = None;
+    for sample in 0..100_i64 {
+        // Commanded 40 microsteps per 100 ms; the motor runs at twice that.
+        found = found.or(check.sample(sample * 40, sample * 80 / 4));
+    }
+    let (commanded, measured) = found.unwrap();
+    assert!(measured > commanded + 64);
+    let mut honest = RunawayCheck::new(4000, 16_000);
+    for sample in 0..200_i64 {
+        assert_eq!(
+            honest.sample(sample * 800, sample * 200),
+            None,
+            "an honest motor at 999 mL/h"
+        );
+    }
+    let mut backwards = RunawayCheck::new(4000, 16_000);
+    let mut reversed = None;
+    for sample in 0..60_i64 {
+        reversed = reversed.or(backwards.sample(0, -sample * 10));
+    }
+    assert!(
+        reversed.is_some(),
+        "a motor running backwards on its own is caught too"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Whatever arrives, the motor never comes back on after a trip without a
+    /// resume confirmation of a session opened after the trip.
+    #[test]
+    fn never_re_enables_on_its_own(inputs in prop::collection::vec((0_u8..5, 0_u64..3, 0_u64..12, any::<bool>(), 0_u64..120_000), 1..80)) {
+        let mut harness = delivering(1);
+        let (watch, _) = harness.watch.peer_closed(2000);
+        harness.watch = watch;
+        let mut confirmed_after_trip = false;
+        let mut now = 2000;
+        for (what, session, sequence, delivering, advance) in inputs {
+            now += advance;
+            match what {
+                0 => harness.receive(&message(Kind::Hello, session + 10, sequence, now, false), now),
+                1 => harness.receive(&message(Kind::Heartbeat, session + 10, sequence, now, delivering), now),
+                2 => {
+                    let before = harness.watch;
+                    harness.receive(&message(Kind::ResumeConfirmed, session + 10, sequence, now, delivering), now);
+                    if before.tripped() && !harness.watch.tripped() {
+                        confirmed_after_trip = true;
+                    }
+                }
+                3 => harness.tick(now),
+                _ => harness.receive(&[0xAB; 56], now),
+            }
+            if !confirmed_after_trip {
+                prop_assert!(!harness.watch.motor_allowed(), "re-enabled without a confirmed new session");
+            }
+        }
+    }
+}
