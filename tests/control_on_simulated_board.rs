@@ -218,3 +218,26 @@ fn the_near_end_and_the_end_of_an_infusion_alarm_in_order() {
     );
     assert_eq!(rig.last.delivered, Nanolitres(12_000_000));
 }
+
+#[test]
+fn a_supervisor_cut_is_seen_by_the_app_and_stops_its_flow_with_an_alarm() {
+    use embedded_hal::digital::OutputPin;
+    let mut rig = Rig::new(Platform::Volumetric, 1000).unwrap();
+    rig.command(Command::Load(continuous(100.0, 50.0, End::Stop)));
+    rig.command(Command::Start);
+    rig.run_for(2.0);
+    // The supervisor takes the enable line away.
+    let line = perfuse_drivers::sim::SimWiring::REFERENCE.motor_enable;
+    perfuse_drivers::sim::SimPin::new(rig.board.clone(), line)
+        .set_high()
+        .unwrap();
+    let took = rig
+        .run_until(1.0, |snapshot| snapshot.mode == Mode::AlarmStopped)
+        .unwrap();
+    assert!(took <= 0.12, "seen after {took} s");
+    assert!(rig
+        .events
+        .contains(&ControlEvent::Alarm(AlarmChange::Raised(
+            Condition::SupervisorTrip
+        ))));
+}

@@ -145,6 +145,9 @@ pub struct DriverStatus {
     pub driver_error: bool,
     /// GSTAT.uv_cp: charge-pump undervoltage.
     pub undervoltage: bool,
+    /// IOIN.DRV_ENN: the enable input is high, so the power stage is off
+    /// (the supervisor holds this line).
+    pub enable_off: bool,
 }
 
 impl DriverStatus {
@@ -166,6 +169,7 @@ impl DriverStatus {
             reset: gstat & 0x01 != 0,
             driver_error: gstat & 0x02 != 0,
             undervoltage: gstat & 0x04 != 0,
+            enable_off: false,
         }
     }
 
@@ -256,11 +260,15 @@ impl<SPI: SpiDevice> Tmc5160<SPI> {
         Ok(())
     }
 
-    /// Reads DRV_STATUS and GSTAT.
+    /// Reads DRV_STATUS, GSTAT and IOIN.
     pub fn status(&mut self) -> Result<DriverStatus, Error<SPI::Error>> {
         let drv_status = self.read_register(Register::DrvStatus)?;
         let gstat = self.read_register(Register::Gstat)?;
-        Ok(DriverStatus::decode(drv_status, gstat))
+        let ioin = self.read_register(Register::Ioin)?;
+        Ok(DriverStatus {
+            enable_off: ioin & (1 << 4) != 0,
+            ..DriverStatus::decode(drv_status, gstat)
+        })
     }
 }
 

@@ -88,11 +88,14 @@ fn status_decodes_faults() {
     expected.extend(datagram([0x6F, 0, 0, 0, 0], [0x02, a, b, c, d]));
     expected.extend(datagram([0x01, 0, 0, 0, 0], [0x02, 0, 0, 0, 0]));
     expected.extend(datagram([0x01, 0, 0, 0, 0], [0x02, 0, 0, 0, 0x02]));
+    expected.extend(datagram([0x04, 0, 0, 0, 0], [0x02, 0, 0, 0, 0]));
+    expected.extend(datagram([0x04, 0, 0, 0, 0], [0x02, 0x30, 0, 0, 0x10]));
     let mut driver = Tmc5160::new(SpiMock::new(&expected));
     let status = driver.status().unwrap();
     assert!(status.overtemperature && status.short_to_ground_a && status.driver_error);
     assert!(!status.short_to_ground_b && !status.stall);
     assert_eq!(status.current_scale, 20);
+    assert!(status.enable_off, "IOIN bit 4: DRV_ENN high");
     assert!(status.is_fault());
     assert!(driver.last_status().driver_error());
     driver.release().done();

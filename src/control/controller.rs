@@ -150,6 +150,10 @@ pub enum CommandKind {
     SilenceAlarms,
 }
 
+/// The supervisor enables the driver within a few ms of the nurse's start;
+/// an enable still off this long while delivering means it cut the motor.
+pub const ENABLE_OFF_GRACE_MS: u64 = 100;
+
 /// Parts per million.
 const PPM: u64 = 1_000_000;
 
@@ -218,6 +222,8 @@ pub struct Controller<OUT, IN, SPI> {
     last_rate: NanolitresPerHour,
     last_driver: Option<DriverStatus>,
     bus_errors: u64,
+    /// Since when the driver has shown its enable off while delivering, ms.
+    enable_off_since_ms: Option<u64>,
     /// The mode the pump waits in (paused or ready) and since when, ms.
     waiting_since_ms: Option<(Mode, u64)>,
     snapshot: Snapshot,
@@ -275,6 +281,7 @@ where
             last_driver: None,
             bus_errors: 0,
             waiting_since_ms: None,
+            enable_off_since_ms: None,
             snapshot: Snapshot::default(),
         };
         let event = if !platform_verified {
@@ -468,6 +475,14 @@ where
             Some(_) | None => None,
         };
         let rate = self.state.commanded_rate();
+        let now_ms = now_us / 1000;
+        match (rate.0 > 0, self.last_driver.map(|status| status.enable_off)) {
+            (true, Some(true)) => {
+                self.enable_off_since_ms.get_or_insert(now_ms);
+            }
+            (true, None) => {}
+            _ => self.enable_off_since_ms = None,
+        }
         let restarted = rate != self.last_rate && rate.0 > 0;
         self.last_rate = rate;
         if bus_error {
@@ -516,8 +531,10 @@ where
                     }
                     _ => false,
                 },
-                // Raised from the supervisor's report, not from the app's own sensors.
-                Condition::SupervisorTrip => false,
+                // The supervisor holds ENABLE; the driver shows its level.
+                Condition::SupervisorTrip => self
+                    .enable_off_since_ms
+                    .is_some_and(|since| now_ms.saturating_sub(since) >= ENABLE_OFF_GRACE_MS),
                 _ => infusing && present.contains(condition),
             };
             if let Some(change) = self.alarms.update(condition, here, now_ms) {

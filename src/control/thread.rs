@@ -303,6 +303,7 @@ where
             let _ = ready_sender.send(status);
             let period = config.period_us.max(1);
             let mut deadline = monotonic_us().saturating_add(period);
+            let mut supervisor_tripped = false;
             // The loop: nothing below allocates (the latency record was sized above).
             while !thread_stop.load(Ordering::Acquire) {
                 let _ = clock_nanosleep(
@@ -327,8 +328,24 @@ where
                     .iter()
                     .any(|command| matches!(command, Command::Start | Command::Resume));
                 let output = controller.period(woke, commands);
+                if output.events.iter().any(|event| {
+                    *event
+                        == ControlEvent::Alarm(crate::alarms::AlarmChange::Raised(
+                            crate::alarms::Condition::SupervisorTrip,
+                        ))
+                }) {
+                    supervisor_tripped = true;
+                }
                 if let Some(sender) = &mut heartbeat {
                     let status = status_of(&output.snapshot);
+                    if nurse_started
+                        && output.snapshot.mode == Mode::Delivering
+                        && supervisor_tripped
+                    {
+                        // The supervisor listens only to a fresh handshake after a trip.
+                        sender.new_session();
+                        supervisor_tripped = false;
+                    }
                     // The nurse's own start or resume, on this screen, is what lets
                     // the supervisor enable the motor again after a trip.
                     if nurse_started && output.snapshot.mode == Mode::Delivering {

@@ -63,6 +63,20 @@ impl HeartbeatSender {
         self.session
     }
 
+    /// Drops the connection and starts a new session (after the supervisor
+    /// tripped, it listens only to a fresh handshake). The next send
+    /// reconnects and opens with a hello.
+    pub fn new_session(&mut self) {
+        self.socket = None;
+        self.until_retry = 0;
+        self.sequence = 0;
+        let mut session = [0_u8; 8];
+        self.session = match getrandom::fill(&mut session) {
+            Ok(()) => u64::from_le_bytes(session),
+            Err(_) => self.session.wrapping_add(0x9E37_79B9_7F4A_7C15),
+        };
+    }
+
     fn connect(&mut self) -> bool {
         match UnixSeqpacketConn::connect(&self.path) {
             Ok(connection) => {

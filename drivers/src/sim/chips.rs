@@ -74,7 +74,8 @@ fn drv_status(memory: &BoardMemory) -> u32 {
 fn stepper_register(memory: &BoardMemory, address: u8) -> u32 {
     match address {
         GSTAT => memory.stepper_gstat.load(Ordering::Acquire),
-        IOIN => 0x30 << 24,
+        // Version 0x30 in bits 31..24; bit 4 is the DRV_ENN input level.
+        IOIN => (0x30 << 24) | (u32::from(!memory.motor_enabled()) << 4),
         DRV_STATUS => drv_status(memory),
         other => memory.stepper_registers.get(other),
     }

@@ -1,0 +1,389 @@
+//! The supervisor's loop: the only code that may enable the motor driver.
+//!
+//! Single-threaded, on absolute deadlines. It only receives from the app and
+//! never waits on it: every socket operation is non-blocking. Each period:
+//! accept the app (checking who it is), take its messages, judge them
+//! (`Watch`), check the deadline, compare the encoder with the commands,
+//! drive ENABLE (and read it back), sound the buzzer (itself when tripped),
+//! log, and feed the watchdog only while all of that held.
+//!
+//! On a trip it writes the event to its own append-only log and fsyncs it
+//! before the next period; the motor is off from the same period.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use embedded_hal::digital::{OutputPin, StatefulOutputPin};
+use embedded_hal::spi::SpiDevice;
+use nix::time::{clock_gettime, clock_nanosleep, ClockId, ClockNanosleepFlags};
+use perfuse_drivers::annunciator::{burst, sounding_at, Priority};
+use perfuse_drivers::ls7366r::Ls7366r;
+
+use super::link::{HeartbeatListener, Peer, Received};
+use super::protocol::{AlarmLevel, Kind, Message, MESSAGE_LEN};
+use super::watch::{FloodCounter, Policy, RunawayCheck, TripReason, Watch, WatchEvent};
+
+/// Supervisor period, us: 2 ms, a tenth of the heartbeat deadline.
+pub const PERIOD_US: u64 = 2_000;
+/// Messages taken per period at most (more wait; a flood is judged by the watch).
+pub const MESSAGES_PER_PERIOD: usize = 16;
+/// Runaway samples every 100 ms (50 periods).
+const RUNAWAY_EVERY: u64 = 50;
+
+/// The hardware watchdog, however it is reached.
+pub trait Watchdog {
+    fn feed(&mut self) -> Result<(), String>;
+}
+
+impl Watchdog for perfuse_drivers::sim::SimWatchdog {
+    fn feed(&mut self) -> Result<(), String> {
+        perfuse_drivers::sim::SimWatchdog::feed(self);
+        Ok(())
+    }
+}
+
+/// Settings of one supervisor.
+#[derive(Debug, Clone)]
+pub struct SupervisorConfig {
+    pub socket: PathBuf,
+    pub allowed_uid: u32,
+    pub policy: Policy,
+    pub log: PathBuf,
+    pub encoder_counts_per_turn: u32,
+    pub microsteps_per_turn: u64,
+}
+
+/// What the supervisor counted over its run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SupervisorReport {
+    pub periods: u64,
+    pub trips: u64,
+    pub rejected: u64,
+    pub late_periods: u64,
+}
+
+fn now_us() -> u64 {
+    clock_gettime(ClockId::CLOCK_MONOTONIC).map_or(0, |time| {
+        let seconds = u64::try_from(time.tv_sec()).unwrap_or(0);
+        let nanos = u64::try_from(time.tv_nsec()).unwrap_or(0);
+        seconds
+            .saturating_mul(1_000_000)
+            .saturating_add(nanos / 1000)
+    })
+}
+
+/// The append-only, fsynced event log of the supervisor.
+pub struct SupervisorLog {
+    file: File,
+}
+
+impl SupervisorLog {
+    pub fn open(path: &Path) -> Result<Self, String> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|error| {
+                format!("cannot open the supervisor log {}: {error}", path.display())
+            })?;
+        Ok(Self { file })
+    }
+
+    /// Appends one line and forces it to disk.
+    pub fn record(&mut self, now_us: u64, line: &str) {
+        let _ = writeln!(self.file, "{now_us} {line}");
+        let _ = self.file.sync_data();
+    }
+}
+
+fn describe(reason: TripReason) -> String {
+    match reason {
+        TripReason::MissedHeartbeat { silent_us } => {
+            format!("TRIP missed heartbeat: silent {silent_us} us")
+        }
+        TripReason::AppGone => "TRIP app gone: its connection closed".to_owned(),
+        TripReason::Runaway {
+            commanded_steps,
+            measured_steps,
+        } => {
+            format!("TRIP runaway: commanded {commanded_steps} microsteps, motor moved {measured_steps}")
+        }
+        TripReason::Unconfirmed => "TRIP flow reported without the nurse's start".to_owned(),
+    }
+}
+
+/// The supervisor's pins and bus, and its checks of them.
+pub struct Supervisor<OUT, SPI, W> {
+    enable: OUT,
+    buzzer: OUT,
+    encoder: Ls7366r<SPI>,
+    watchdog: W,
+    config: SupervisorConfig,
+    log: SupervisorLog,
+}
+
+impl<OUT, SPI, W> Supervisor<OUT, SPI, W>
+where
+    OUT: OutputPin + StatefulOutputPin,
+    SPI: SpiDevice,
+    W: Watchdog,
+{
+    /// Start-up self-test: ENABLE driven and read back both ways (ending
+    /// disabled), a buzzer chirp, the encoder counter configured, the
+    /// watchdog fed. On any failure ENABLE is forced off, the failure is
+    /// logged and returned, and no supervisor (so no motor) runs.
+    pub fn start(
+        mut enable: OUT,
+        mut buzzer: OUT,
+        encoder: SPI,
+        mut watchdog: W,
+        config: SupervisorConfig,
+    ) -> Result<Self, String> {
+        let mut log = SupervisorLog::open(&config.log)?;
+        let mut encoder = Ls7366r::new(encoder);
+        match self_test(&mut enable, &mut buzzer, &mut encoder, &mut watchdog) {
+            Ok(()) => {
+                log.record(
+                    now_us(),
+                    "START self-test passed; motor disabled until a confirmed session",
+                );
+                Ok(Self {
+                    enable,
+                    buzzer,
+                    encoder,
+                    watchdog,
+                    config,
+                    log,
+                })
+            }
+            Err(problem) => {
+                let _ = enable.set_high();
+                log.record(
+                    now_us(),
+                    &format!("START self-test FAILED: {problem}; motor stays disabled"),
+                );
+                Err(format!("self-test failed: {problem}"))
+            }
+        }
+    }
+
+    /// Runs until `stop` is set. Disables the motor on the way out.
+    pub fn run(&mut self, listener: &HeartbeatListener, stop: &AtomicBool) -> SupervisorReport {
+        let mut report = SupervisorReport::default();
+        let mut watch = Watch::Waiting;
+        let mut flood = FloodCounter::default();
+        let mut runaway = RunawayCheck::new(
+            self.config.encoder_counts_per_turn,
+            self.config.microsteps_per_turn,
+        );
+        let mut peer: Option<Peer> = None;
+        let mut buffer = [0_u8; 2 * MESSAGE_LEN];
+        let mut commanded_steps = 0_i64;
+        let mut requested = (AlarmLevel::None, false, 0_u64);
+        let mut tripped_since = 0_u64;
+        let mut deadline = now_us().saturating_add(PERIOD_US);
+        while !stop.load(Ordering::Acquire) {
+            let _ = clock_nanosleep(
+                ClockId::CLOCK_MONOTONIC,
+                ClockNanosleepFlags::TIMER_ABSTIME,
+                &timespec(deadline),
+            );
+            let now = now_us();
+            report.periods += 1;
+            let mut events: [Option<WatchEvent>; MESSAGES_PER_PERIOD + 3] =
+                [None; MESSAGES_PER_PERIOD + 3];
+            let mut count = 0;
+            let mut push = |event: Option<WatchEvent>| {
+                if let (Some(event), Some(slot)) = (event, events.get_mut(count)) {
+                    *slot = Some(event);
+                    count += 1;
+                }
+            };
+            if peer.is_none() {
+                match listener.accept() {
+                    Ok(Some(accepted)) => {
+                        self.log.record(
+                            now,
+                            &format!("CONNECT app pid {} uid {}", accepted.pid, accepted.uid),
+                        );
+                        peer = Some(accepted);
+                    }
+                    Ok(None) => {}
+                    Err(refused) => self.log.record(
+                        now,
+                        &format!("REFUSED peer pid {} uid {}", refused.pid, refused.uid),
+                    ),
+                }
+            }
+            if let Some(connected) = &peer {
+                for _ in 0..MESSAGES_PER_PERIOD {
+                    match connected.receive(&mut buffer) {
+                        Received::Bytes(length) => {
+                            let bytes = buffer.get(..length.min(buffer.len())).unwrap_or_default();
+                            let decoded = Message::decode(bytes);
+                            let before = watch;
+                            let (after, event) =
+                                watch.receive(bytes, now, &self.config.policy, &mut flood);
+                            watch = after;
+                            if let (
+                                Ok(message),
+                                None
+                                | Some(WatchEvent::SessionOpened { .. })
+                                | Some(WatchEvent::Resumed { .. }),
+                            ) = (decoded, event)
+                            {
+                                if message.kind == Kind::Hello
+                                    || matches!(event, Some(WatchEvent::Resumed { .. }))
+                                {
+                                    runaway.reset();
+                                }
+                                commanded_steps = message.steps;
+                                requested = (message.alarm, message.audible, now);
+                            }
+                            if before != watch || event.is_some() {
+                                push(event);
+                            }
+                        }
+                        Received::Nothing => break,
+                        Received::Closed => {
+                            let (after, event) = watch.peer_closed(now);
+                            watch = after;
+                            push(event);
+                            self.log.record(now, "DISCONNECT app connection closed");
+                            peer = None;
+                            break;
+                        }
+                    }
+                }
+            }
+            let (after, event) = watch.tick(now, &self.config.policy);
+            watch = after;
+            push(event);
+            if report.periods % RUNAWAY_EVERY == 0 {
+                if let Ok(counts) = self.encoder.count() {
+                    if let Some((commanded, measured)) =
+                        runaway.sample(commanded_steps, i64::from(counts.0))
+                    {
+                        let (after, event) = watch.runaway(now, commanded, measured);
+                        watch = after;
+                        push(event);
+                    }
+                }
+            }
+            // The motor: on only while the watch allows, checked by reading back.
+            let allowed = watch.motor_allowed();
+            let driven = if allowed {
+                self.enable.set_low()
+            } else {
+                self.enable.set_high()
+            };
+            let confirmed = matches!(self.enable.is_set_high(), Ok(high) if high != allowed);
+            for event in events.iter().flatten() {
+                match event {
+                    WatchEvent::Tripped(reason) => {
+                        report.trips += 1;
+                        tripped_since = now;
+                        self.log.record(now, &describe(*reason));
+                    }
+                    WatchEvent::SessionOpened { session } => self
+                        .log
+                        .record(now, &format!("SESSION {session:016x} opened")),
+                    WatchEvent::Resumed { session } => self.log.record(
+                        now,
+                        &format!("RESUME confirmed by the nurse, session {session:016x}"),
+                    ),
+                    WatchEvent::Rejected(_) => report.rejected += 1,
+                }
+            }
+            // The buzzer: the high-priority pattern itself when tripped;
+            // otherwise what the app's last fresh heartbeat asked for.
+            let (level, audible, since) = if watch.tripped() {
+                (AlarmLevel::High, true, tripped_since)
+            } else if now.saturating_sub(requested.2) <= self.config.policy.deadline_us {
+                requested
+            } else {
+                (AlarmLevel::None, false, 0)
+            };
+            let priority = match level {
+                AlarmLevel::None => None,
+                AlarmLevel::Low => Some(Priority::Low),
+                AlarmLevel::Medium => Some(Priority::Medium),
+                AlarmLevel::High => Some(Priority::High),
+            };
+            let sound = audible
+                && priority.is_some_and(|priority| {
+                    sounding_at(burst(priority), now.saturating_sub(since) / 1000)
+                });
+            let _ = if sound {
+                self.buzzer.set_high()
+            } else {
+                self.buzzer.set_low()
+            };
+            // Feed the watchdog only if this period did everything it should.
+            if driven.is_ok() && confirmed {
+                let _ = self.watchdog.feed();
+            } else {
+                self.log.record(
+                    now,
+                    "FAULT the ENABLE line did not follow: watchdog no longer fed",
+                );
+            }
+            deadline = deadline.saturating_add(PERIOD_US);
+            let after = now_us();
+            if after > deadline {
+                report.late_periods += 1;
+                deadline = after.saturating_add(PERIOD_US);
+            }
+        }
+        let _ = self.enable.set_high();
+        let _ = self.buzzer.set_low();
+        self.log
+            .record(now_us(), "STOP supervisor stopped; motor disabled");
+        report
+    }
+}
+
+fn read_back<OUT: OutputPin + StatefulOutputPin>(pin: &mut OUT, high: bool) -> Result<(), String> {
+    let result = if high { pin.set_high() } else { pin.set_low() };
+    result.map_err(|_| "cannot drive the ENABLE line".to_owned())?;
+    match pin.is_set_high() {
+        Ok(level) if level == high => Ok(()),
+        Ok(_) => Err("the ENABLE line does not read back what was driven".to_owned()),
+        Err(_) => Err("cannot read the ENABLE line back".to_owned()),
+    }
+}
+
+fn self_test<OUT, SPI, W>(
+    enable: &mut OUT,
+    buzzer: &mut OUT,
+    encoder: &mut Ls7366r<SPI>,
+    watchdog: &mut W,
+) -> Result<(), String>
+where
+    OUT: OutputPin + StatefulOutputPin,
+    SPI: SpiDevice,
+    W: Watchdog,
+{
+    read_back(enable, true)?;
+    read_back(enable, false)?;
+    read_back(enable, true)?;
+    buzzer
+        .set_high()
+        .map_err(|_| "cannot drive the buzzer".to_owned())?;
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    buzzer
+        .set_low()
+        .map_err(|_| "cannot drive the buzzer".to_owned())?;
+    encoder
+        .configure()
+        .map_err(|error| format!("the encoder counter does not answer: {error:?}"))?;
+    watchdog.feed()
+}
+
+fn timespec(us: u64) -> nix::sys::time::TimeSpec {
+    let seconds = i64::try_from(us / 1_000_000).unwrap_or(i64::MAX);
+    let nanos = i64::try_from((us % 1_000_000) * 1000).unwrap_or(0);
+    nix::sys::time::TimeSpec::new(seconds, nanos)
+}
