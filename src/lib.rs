@@ -5,6 +5,7 @@
 //! reduction. See DESIGN.md in the shared folder for the whole picture.
 
 pub mod alarms;
+pub mod app;
 pub mod assets;
 pub mod control;
 pub mod druglib;

@@ -241,3 +241,24 @@ fn a_supervisor_cut_is_seen_by_the_app_and_stops_its_flow_with_an_alarm() {
             Condition::SupervisorTrip
         ))));
 }
+
+#[test]
+fn a_motor_never_enabled_since_the_start_alarms_after_two_seconds() {
+    use embedded_hal::digital::OutputPin;
+    let mut rig = Rig::new(Platform::Volumetric, 1000).unwrap();
+    let line = perfuse_drivers::sim::SimWiring::REFERENCE.motor_enable;
+    perfuse_drivers::sim::SimPin::new(rig.board.clone(), line)
+        .set_high()
+        .unwrap();
+    rig.command(Command::Load(continuous(100.0, 50.0, End::Stop)));
+    rig.command(Command::Start);
+    let took = rig
+        .run_until(5.0, |snapshot| snapshot.mode == Mode::AlarmStopped)
+        .unwrap();
+    assert!((2.0..2.1).contains(&took), "alarmed after {took} s");
+    assert!(rig
+        .events
+        .contains(&ControlEvent::Alarm(AlarmChange::Raised(
+            Condition::SupervisorTrip
+        ))));
+}

@@ -150,9 +150,13 @@ pub enum CommandKind {
     SilenceAlarms,
 }
 
-/// The supervisor enables the driver within a few ms of the nurse's start;
-/// an enable still off this long while delivering means it cut the motor.
+/// An enable that was on during this delivery and has been off this long
+/// means the supervisor cut the motor.
 pub const ENABLE_OFF_GRACE_MS: u64 = 100;
+/// An enable that never came on since the nurse's start this long means no
+/// supervisor allows the motor (absent, or refusing): also a trip. Longer, so
+/// a supervisor slowed by load at the start is not mistaken for a cut.
+pub const ENABLE_NEVER_ON_MS: u64 = 2000;
 
 /// Parts per million.
 const PPM: u64 = 1_000_000;
@@ -224,6 +228,8 @@ pub struct Controller<OUT, IN, SPI> {
     bus_errors: u64,
     /// Since when the driver has shown its enable off while delivering, ms.
     enable_off_since_ms: Option<u64>,
+    /// The enable has been on during this delivery (so an off is a cut).
+    enable_seen_on: bool,
     /// The mode the pump waits in (paused or ready) and since when, ms.
     waiting_since_ms: Option<(Mode, u64)>,
     snapshot: Snapshot,
@@ -282,6 +288,7 @@ where
             bus_errors: 0,
             waiting_since_ms: None,
             enable_off_since_ms: None,
+            enable_seen_on: false,
             snapshot: Snapshot::default(),
         };
         let event = if !platform_verified {
@@ -480,8 +487,15 @@ where
             (true, Some(true)) => {
                 self.enable_off_since_ms.get_or_insert(now_ms);
             }
+            (true, Some(false)) => {
+                self.enable_seen_on = true;
+                self.enable_off_since_ms = None;
+            }
             (true, None) => {}
-            _ => self.enable_off_since_ms = None,
+            (false, _) => {
+                self.enable_off_since_ms = None;
+                self.enable_seen_on = false;
+            }
         }
         let restarted = rate != self.last_rate && rate.0 > 0;
         self.last_rate = rate;
@@ -532,9 +546,15 @@ where
                     _ => false,
                 },
                 // The supervisor holds ENABLE; the driver shows its level.
-                Condition::SupervisorTrip => self
-                    .enable_off_since_ms
-                    .is_some_and(|since| now_ms.saturating_sub(since) >= ENABLE_OFF_GRACE_MS),
+                Condition::SupervisorTrip => {
+                    let grace = if self.enable_seen_on {
+                        ENABLE_OFF_GRACE_MS
+                    } else {
+                        ENABLE_NEVER_ON_MS
+                    };
+                    self.enable_off_since_ms
+                        .is_some_and(|since| now_ms.saturating_sub(since) >= grace)
+                }
                 _ => infusing && present.contains(condition),
             };
             if let Some(change) = self.alarms.update(condition, here, now_ms) {

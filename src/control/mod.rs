@@ -5,6 +5,7 @@
 
 pub mod controller;
 pub mod detectors;
+pub mod program;
 pub mod settings;
 pub mod state;
 pub mod steps;
