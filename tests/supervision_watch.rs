@@ -200,6 +200,29 @@ fn a_flood_is_refused_beyond_the_limit() {
 }
 
 #[test]
+fn a_sustained_flood_refreshes_nothing_and_trips_at_the_deadline() {
+    let mut harness = delivering(7);
+    let mut sequence = 3;
+    // 20 heartbeats every 2 ms (100 per 10 ms) for 80 ms.
+    for step in 0..40_u64 {
+        let now = 2000 + step * 2000;
+        for _ in 0..20 {
+            sequence += 1;
+            harness.receive(&message(Kind::Heartbeat, 7, sequence, now, true), now);
+        }
+        harness.tick(now);
+    }
+    assert!(harness.watch.tripped(), "a flood kept the motor on");
+    assert!(matches!(
+        harness
+            .events
+            .iter()
+            .find(|event| matches!(event, WatchEvent::Tripped(_))),
+        Some(WatchEvent::Tripped(TripReason::MissedHeartbeat { .. }))
+    ));
+}
+
+#[test]
 fn the_runaway_check_catches_a_motor_ahead_of_its_commands() {
     // Syringe: 4000 counts and 16 000 microsteps per turn.
     let mut check = RunawayCheck::new(4000, 16_000);

@@ -71,15 +71,20 @@ impl Stack {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let socket = dir.path().join("supervisor.sock");
+        // Ready once its self-test passed (what Type=notify tells systemd).
+        let log = dir.path().join("supervisor.log");
         let started = Instant::now();
-        while !socket.exists() {
+        while !std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("START self-test passed")
+        {
             assert!(
                 started.elapsed() < Duration::from_secs(10),
                 "the supervisor did not start"
             );
             std::thread::sleep(Duration::from_millis(10));
         }
+        std::thread::sleep(Duration::from_millis(5));
         let board = Board::open(&SimPaths::in_dir(dir.path()).board()).unwrap();
         Stack {
             _sim: sim,
@@ -170,10 +175,17 @@ impl Drop for Stack {
 
 fn check(kind: &str, results: &[(f64, f64, bool)], limit_ms: f64) {
     let worst_ms = results.iter().map(|result| result.0).fold(0.0, f64::max);
+    let mut sorted: Vec<f64> = results.iter().map(|result| result.0).collect();
+    sorted.sort_by(f64::total_cmp);
+    let median_ms = sorted[sorted.len() / 2];
     let worst_ml = results.iter().map(|result| result.1).fold(0.0, f64::max);
     // A deadline's worth at 25 mL/h, counted from the last heartbeat.
     let allowed_ml = 25.0 / 3_600_000.0 * (limit_ms + HEARTBEAT_MS);
-    eprintln!("{kind}: {} trials, motor off after at most {worst_ms:.1} ms, at most {:.3} uL moved after the fault", results.len(), worst_ml * 1000.0);
+    eprintln!(
+        "{kind}: {} trials, motor off after {median_ms:.1} ms (median), at most {worst_ms:.1} ms; at most {:.3} uL moved after the fault",
+        results.len(),
+        worst_ml * 1000.0
+    );
     for (trial, (ms, ml, sounded)) in results.iter().enumerate() {
         assert!(
             *ms <= limit_ms,
@@ -201,10 +213,15 @@ fn killing_the_app_disables_the_motor_at_once_every_time() {
         results.push(stack.measure(&mut app, Signal::SIGKILL));
         app.wait().unwrap();
     }
-    // The connection closes with the process: the supervisor cuts at once
-    // (measured: a few ms for the kernel to close the socket and one
-    // supervisor period), far inside the 50 ms deadline.
-    check("kill -9 the app", &results, 20.0);
+    // The connection closes with the process and the supervisor cuts at once
+    // (typically within a few ms: see the median). Linux closes a dying
+    // process's files only after freeing its locked memory, which can take
+    // tens of ms; the deadline still bounds it.
+    check(
+        "kill -9 the app",
+        &results,
+        DEADLINE_MS + 2.0 * SUPERVISOR_PERIOD_MS + 6.0,
+    );
     assert_eq!(
         stack.log().matches("TRIP app gone").count(),
         TRIALS,
@@ -256,4 +273,195 @@ fn stopping_the_app_trips_the_supervisor_within_the_deadline_every_time() {
             "{line}"
         );
     }
+}
+
+/// The test process as a misbehaving app: it speaks the protocol itself.
+struct FakeApp {
+    connection: uds::UnixSeqpacketConn,
+    session: u64,
+    sequence: u64,
+}
+
+use perfuse::supervision::protocol::{AlarmLevel, Kind, Message, PumpMode};
+
+impl FakeApp {
+    /// Connects, opens a session and confirms a start: the supervisor enables the motor.
+    fn delivering(stack: &Stack, session: u64) -> FakeApp {
+        let connection =
+            uds::UnixSeqpacketConn::connect(stack.dir.path().join("supervisor.sock")).unwrap();
+        let mut app = FakeApp {
+            connection,
+            session,
+            sequence: 0,
+        };
+        app.send(Kind::Hello, 0);
+        app.send(Kind::ResumeConfirmed, 0);
+        let memory = stack.board.memory();
+        let started = Instant::now();
+        while !memory.motor_enabled() {
+            app.send(Kind::Heartbeat, 0);
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "the supervisor never enabled the motor (board resets {}, watchdog expiries {}, supervisor alive {:?}):\n{}",
+                memory.resets.load(Ordering::Acquire),
+                memory.watchdog_expiries.load(Ordering::Acquire),
+                nix::sys::signal::kill(Pid::from_raw(i32::try_from(stack.supervisor.id()).unwrap()), None).is_ok(),
+                stack.log()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        app
+    }
+
+    fn message(&mut self, kind: Kind, steps: i64) -> [u8; 56] {
+        self.sequence += 1;
+        Message {
+            kind,
+            mode: PumpMode::Delivering,
+            session: self.session,
+            sequence: self.sequence,
+            sent_at_us: monotonic_us(),
+            rate_nl_per_h: 25_000_000,
+            steps,
+            alarm: AlarmLevel::None,
+            audible: false,
+        }
+        .encode()
+    }
+
+    /// Sends a good message; returns when it was sent (us).
+    fn send(&mut self, kind: Kind, steps: i64) -> u64 {
+        let bytes = self.message(kind, steps);
+        let _ = self.connection.send(&bytes);
+        monotonic_us()
+    }
+}
+
+/// Runs `misbehave` (called every 2 ms with the app) after a last good
+/// heartbeat; returns ms from that heartbeat until ENABLE is off.
+fn time_to_cut(stack: &Stack, app: &mut FakeApp, mut misbehave: impl FnMut(&mut FakeApp)) -> f64 {
+    let memory = stack.board.memory();
+    let last_good = app.send(Kind::Heartbeat, 0);
+    while memory.motor_enabled() {
+        assert!(
+            monotonic_us() - last_good < 2_000_000,
+            "the motor was never disabled"
+        );
+        misbehave(app);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    (monotonic_us() - last_good) as f64 / 1000.0
+}
+
+fn cut_within_deadline(kind: &str, times: &[f64]) {
+    let limit = DEADLINE_MS + 2.0 * SUPERVISOR_PERIOD_MS + 6.0;
+    let worst = times.iter().copied().fold(0.0, f64::max);
+    eprintln!(
+        "{kind}: {} trials, motor off at most {worst:.1} ms after the last good heartbeat",
+        times.len()
+    );
+    for (trial, ms) in times.iter().enumerate() {
+        assert!(
+            *ms >= DEADLINE_MS - 1.0,
+            "{kind} #{trial}: cut after {ms:.1} ms, before the deadline?"
+        );
+        assert!(
+            *ms <= limit,
+            "{kind} #{trial}: cut after {ms:.1} ms (limit {limit} ms)"
+        );
+    }
+}
+
+#[test]
+fn garbage_replayed_and_flooding_heartbeats_count_as_missed() {
+    let stack = Stack::start();
+    let mut garbage = Vec::new();
+    let mut replayed = Vec::new();
+    let mut flooded = Vec::new();
+    for trial in 0..TRIALS as u64 {
+        let mut app = FakeApp::delivering(&stack, 100 + trial * 3);
+        garbage.push(time_to_cut(&stack, &mut app, |app| {
+            let _ = app.connection.send(&[0x5A; 56]);
+            let mut corrupt = app.message(Kind::Heartbeat, 0);
+            corrupt[20] ^= 0x01;
+            let _ = app.connection.send(&corrupt);
+        }));
+        drop(app);
+        let mut app = FakeApp::delivering(&stack, 101 + trial * 3);
+        let replay = app.message(Kind::Heartbeat, 0);
+        let _ = app.connection.send(&replay);
+        replayed.push(time_to_cut(&stack, &mut app, |app| {
+            let _ = app.connection.send(&replay);
+        }));
+        drop(app);
+        let mut app = FakeApp::delivering(&stack, 102 + trial * 3);
+        flooded.push(time_to_cut(&stack, &mut app, |app| {
+            for _ in 0..20 {
+                app.send(Kind::Heartbeat, 0);
+            }
+        }));
+    }
+    cut_within_deadline("garbage heartbeats", &garbage);
+    cut_within_deadline("replayed heartbeats", &replayed);
+    cut_within_deadline("flooding heartbeats", &flooded);
+    assert_eq!(
+        stack.log().matches("TRIP missed heartbeat").count(),
+        3 * TRIALS,
+        "{}",
+        stack.log()
+    );
+}
+
+#[test]
+fn heartbeats_claiming_less_than_the_motor_does_trip_the_runaway_check() {
+    use embedded_hal::digital::OutputPin;
+    use perfuse_drivers::sim::{SimChip, SimPin, SimSpi};
+    use perfuse_drivers::tmc5160::{
+        CurrentScale, Direction, DriverConfig, Microsteps, StepDir, Tmc5160,
+    };
+    let stack = Stack::start();
+    // The motor driver configured, as the app's self-test would.
+    Tmc5160::new(SimSpi::new(stack.board.clone(), SimChip::Stepper))
+        .configure(&DriverConfig {
+            microsteps: Microsteps::try_from(16).unwrap(),
+            run_current: CurrentScale::try_from(20).unwrap(),
+            hold_current: CurrentScale::try_from(8).unwrap(),
+            global_scaler: 0,
+        })
+        .unwrap();
+    let wiring = SimWiring::REFERENCE;
+    let mut pins = StepDir::new(
+        SimPin::new(stack.board.clone(), wiring.step),
+        SimPin::new(stack.board.clone(), wiring.direction),
+    );
+    let mut detected_ms = Vec::new();
+    for trial in 0..TRIALS as u64 {
+        let mut app = FakeApp::delivering(&stack, 500 + trial);
+        // The heartbeats keep claiming no motion while the motor turns 2000 microsteps/s.
+        let started = monotonic_us();
+        let memory = stack.board.memory();
+        while memory.motor_enabled() {
+            assert!(
+                monotonic_us() - started < 5_000_000,
+                "the runaway was never caught"
+            );
+            for _ in 0..20 {
+                pins.step(Direction::Forward).unwrap();
+            }
+            app.send(Kind::Heartbeat, 0);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        detected_ms.push((monotonic_us() - started) as f64 / 1000.0);
+    }
+    let worst = detected_ms.iter().copied().fold(0.0, f64::max);
+    eprintln!("runaway (claims 0, motor at 2000 microsteps/s): {TRIALS} trials, caught within {worst:.0} ms");
+    // Two samples of 100 ms apart exceed the 64-microstep tolerance.
+    assert!(worst <= 400.0, "caught only after {worst} ms");
+    assert_eq!(
+        stack.log().matches("TRIP runaway").count(),
+        TRIALS,
+        "{}",
+        stack.log()
+    );
+    let _ = SimPin::new(stack.board.clone(), wiring.step).set_low();
 }

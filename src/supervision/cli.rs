@@ -70,6 +70,35 @@ fn notify_systemd_ready() {
     };
 }
 
+/// SCHED_FIFO priority of the supervisor: above the app's control thread (80),
+/// so a busy app can never starve the one process that may cut the motor.
+pub const FIFO_PRIORITY: u8 = 90;
+
+/// Asks for real-time scheduling and locked memory; warns once if refused.
+fn go_realtime() {
+    use thread_priority::unix::{
+        set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
+        ThreadSchedulePolicy,
+    };
+    let priority = thread_priority::ThreadPriorityValue::try_from(FIFO_PRIORITY)
+        .map_err(|error| format!("{error:?}"))
+        .and_then(|value| {
+            set_thread_priority_and_policy(
+                thread_native_id(),
+                thread_priority::ThreadPriority::Crossplatform(value),
+                ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo),
+            )
+            .map_err(|error| format!("{error:?}"))
+        });
+    if let Err(error) = priority {
+        eprintln!("perfuse-supervisor: SCHED_FIFO {FIFO_PRIORITY} not permitted ({error}): running as a normal process");
+    }
+    use nix::sys::mman::{mlockall, MlockAllFlags};
+    if let Err(error) = mlockall(MlockAllFlags::MCL_CURRENT | MlockAllFlags::MCL_FUTURE) {
+        eprintln!("perfuse-supervisor: mlockall not permitted ({error}): memory may be paged");
+    }
+}
+
 fn run(cli: Cli) -> Result<(), String> {
     let (bytes, signature) = read_signed(&cli.profile)?;
     let keys_text = std::fs::read_to_string(&cli.keys)
@@ -116,6 +145,7 @@ fn run(cli: Cli) -> Result<(), String> {
         signal_hook::flag::register(signal, stop.clone())
             .map_err(|error| format!("cannot handle signals: {error}"))?;
     }
+    go_realtime();
     notify_systemd_ready();
     eprintln!(
         "perfuse-supervisor: supervising; heartbeats on {}",

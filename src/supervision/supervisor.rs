@@ -209,6 +209,8 @@ where
                             &format!("CONNECT app pid {} uid {}", accepted.pid, accepted.uid),
                         );
                         peer = Some(accepted);
+                        // Flood accounting belongs to a connection.
+                        flood = FloodCounter::default();
                     }
                     Ok(None) => {}
                     Err(refused) => self.log.record(

@@ -103,21 +103,26 @@ pub enum WatchEvent {
     Rejected(Rejected),
 }
 
-/// Flood accounting: messages in the current window.
+/// Flood accounting: messages in the current window. A window over the
+/// limit makes the next one refuse everything too, so a sustained flood
+/// refreshes nothing and runs into the deadline; the flood ends with the
+/// first window within the limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FloodCounter {
     window_start_us: u64,
     count: u32,
+    flooding: bool,
 }
 
 impl FloodCounter {
     fn admit(&mut self, now_us: u64, policy: &Policy) -> bool {
         if now_us.saturating_sub(self.window_start_us) >= policy.flood_window_us {
+            self.flooding = self.count > policy.flood_limit;
             self.window_start_us = now_us;
             self.count = 0;
         }
         self.count = self.count.saturating_add(1);
-        self.count <= policy.flood_limit
+        !self.flooding && self.count <= policy.flood_limit
     }
 }
 
