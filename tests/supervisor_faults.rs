@@ -51,6 +51,40 @@ struct Stack {
     dir: tempfile::TempDir,
 }
 
+fn spawn_supervisor(dir: &Path, watchdog_ms: u32) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_perfuse-supervisor"))
+        .arg("--sim-dir")
+        .arg(dir)
+        .arg("--profile")
+        .arg(root().join("assets/platforms/perfuse-s50-syringe.toml"))
+        .arg("--keys")
+        .arg(root().join("assets/config/trusted-keys.toml"))
+        .arg("--watchdog-ms")
+        .arg(watchdog_ms.to_string())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the supervisor logged its `count`-th passed self-test.
+fn wait_ready(dir: &Path, count: usize) {
+    let log = dir.join("supervisor.log");
+    let started = Instant::now();
+    while std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .matches("START self-test passed")
+        .count()
+        < count
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the supervisor did not start"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(5));
+}
+
 impl Stack {
     fn start() -> Stack {
         let dir = tempfile::tempdir().unwrap();
@@ -61,30 +95,9 @@ impl Stack {
             true,
         )
         .unwrap();
-        let supervisor = Command::new(env!("CARGO_BIN_EXE_perfuse-supervisor"))
-            .arg("--sim-dir")
-            .arg(dir.path())
-            .arg("--profile")
-            .arg(root().join("assets/platforms/perfuse-s50-syringe.toml"))
-            .arg("--keys")
-            .arg(root().join("assets/config/trusted-keys.toml"))
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
         // Ready once its self-test passed (what Type=notify tells systemd).
-        let log = dir.path().join("supervisor.log");
-        let started = Instant::now();
-        while !std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .contains("START self-test passed")
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "the supervisor did not start"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        std::thread::sleep(Duration::from_millis(5));
+        let supervisor = spawn_supervisor(dir.path(), 1000);
+        wait_ready(dir.path(), 1);
         let board = Board::open(&SimPaths::in_dir(dir.path()).board()).unwrap();
         Stack {
             _sim: sim,
@@ -464,4 +477,65 @@ fn heartbeats_claiming_less_than_the_motor_does_trip_the_runaway_check() {
         stack.log()
     );
     let _ = SimPin::new(stack.board.clone(), wiring.step).set_low();
+}
+
+#[test]
+fn killing_the_supervisor_disables_the_motor_and_the_watchdog_resets_the_board() {
+    let mut stack = Stack::start();
+    let memory = stack.board.memory();
+    let mut released_ms = Vec::new();
+    for trial in 0..TRIALS {
+        if trial > 0 {
+            // A fresh supervisor (with a short watchdog) for the next trial.
+            stack.supervisor = spawn_supervisor(stack.dir.path(), 300);
+            wait_ready(stack.dir.path(), trial + 1);
+        }
+        let mut app = stack.infusing_app();
+        let resets = memory.resets.load(Ordering::Acquire);
+        let at_fault = monotonic_us();
+        stack.supervisor.kill().unwrap();
+        stack.supervisor.wait().unwrap();
+        // Its lines go back to their pull resistors: ENABLE off at once.
+        while memory.motor_enabled() {
+            assert!(
+                monotonic_us() - at_fault < 1_000_000,
+                "the motor stayed enabled without a supervisor"
+            );
+            std::hint::spin_loop();
+        }
+        released_ms.push((monotonic_us() - at_fault) as f64 / 1000.0);
+        // Nobody feeds the watchdog: the board resets and takes the app down.
+        // (Poll: `wait` would close the app's stdin and let it quit by itself.)
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = app.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "trial {trial}: the board was never reset"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert!(
+            !status.success(),
+            "trial {trial}: the app survived the board reset"
+        );
+        assert_eq!(
+            memory.resets.load(Ordering::Acquire),
+            resets + 1,
+            "trial {trial}: no board reset"
+        );
+        assert!(!memory.motor_enabled());
+    }
+    let worst = released_ms.iter().copied().fold(0.0, f64::max);
+    eprintln!("kill -9 the supervisor: {TRIALS} trials, ENABLE released within {worst:.1} ms, board reset by the watchdog every time");
+    assert!(
+        worst <= DEADLINE_MS,
+        "ENABLE released only after {worst} ms"
+    );
+    assert_eq!(
+        memory.watchdog_expiries.load(Ordering::Acquire),
+        TRIALS as u32
+    );
 }
