@@ -93,3 +93,81 @@ impl Drop for SimProcess {
         let _ = self.child.wait();
     }
 }
+
+/// A running `perfuse-supervisor`, stopped (SIGTERM, then SIGKILL) when dropped.
+pub struct SupervisorProcess {
+    child: Child,
+}
+
+impl SupervisorProcess {
+    /// Starts the supervisor on the simulated board in `sim_dir` and waits
+    /// until its self-test passed (what Type=notify tells systemd).
+    pub fn start(
+        executable: &Path,
+        sim_dir: &Path,
+        profile: &Path,
+        keys: &Path,
+    ) -> Result<Self, String> {
+        let log = sim_dir.join("supervisor.log");
+        let passed_before = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .matches("START self-test passed")
+            .count();
+        let child = Command::new(executable)
+            .arg("--sim-dir")
+            .arg(sim_dir)
+            .arg("--profile")
+            .arg(profile)
+            .arg("--keys")
+            .arg(keys)
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|error| format!("cannot start {}: {error}", executable.display()))?;
+        let mut process = Self { child };
+        let started = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.matches("START self-test passed").count() > passed_before {
+                return Ok(process);
+            }
+            if let Some(line) = text
+                .lines()
+                .rev()
+                .find(|line| line.contains("self-test FAILED"))
+            {
+                return Err(format!("the supervisor refused to start: {line}"));
+            }
+            if let Ok(Some(status)) = process.child.try_wait() {
+                return Err(format!("perfuse-supervisor stopped at start ({status})"));
+            }
+            if started.elapsed() > SIM_START_DEADLINE {
+                return Err("perfuse-supervisor did not become ready".to_owned());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for SupervisorProcess {
+    fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -105,7 +105,7 @@ fn command(line: &str, limits: &crate::therapy::RateLimits) -> Result<Option<Com
         "stop" => Command::Stop,
         "ack" => Command::AcknowledgeAlarms,
         "silence" => Command::SilenceAlarms,
-        "status" | "quit" | "" => return Ok(None),
+        "status" | "quit" | "help" | "" => return Ok(None),
         other => return Err(format!("unknown command \"{other}\": load, start, pause, resume, stop, titrate, ack, silence, status, quit")),
     }))
 }
@@ -127,6 +127,9 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits) {
                 let trimmed = line.trim();
                 if trimmed == "quit" {
                     break;
+                }
+                if trimmed == "help" {
+                    println!("help load <rate mL/h> <volume mL> | start | pause | resume | stop | titrate <rate mL/h> | ack | silence | status | quit");
                 }
                 if trimmed == "status" {
                     println!("status {}", status_json(&handle.snapshot()));
@@ -152,6 +155,12 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits) {
 }
 
 fn run(cli: Cli) -> Result<(), String> {
+    run_on(&cli)
+}
+
+/// Runs the app on the simulated board in `cli.sim_dir` until `quit` or the
+/// end of stdin.
+pub fn run_on(cli: &Cli) -> Result<(), String> {
     let keys_text = std::fs::read_to_string(&cli.keys)
         .map_err(|error| format!("{}: {error}", cli.keys.display()))?;
     let keys = TrustedKeys::from_toml(&keys_text).map_err(|error| error.to_string())?;
@@ -162,6 +171,10 @@ fn run(cli: Cli) -> Result<(), String> {
         &keys,
     )
     .map_err(|rejection| format!("platform not verified: {rejection}. {}", rejection.action()))?;
+    println!(
+        "platform {} verified on {}",
+        verified.platform.name, verified.identity
+    );
     let profile = verified.profile;
     let syringe =
         (profile.profile.mechanism == MechanismKind::Syringe).then_some(cli.syringe.as_str());
@@ -190,6 +203,7 @@ fn run(cli: Cli) -> Result<(), String> {
     );
     let socket = cli
         .socket
+        .clone()
         .unwrap_or_else(|| cli.sim_dir.join("supervisor.sock"));
     let sender = HeartbeatSender::new(&socket)?;
     let cpus = std::thread::available_parallelism().map_or(1, |count| count.get());

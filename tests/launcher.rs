@@ -1,0 +1,84 @@
+//! `cargo run --release` as a user runs it: the launcher brings up the
+//! simulated board and the supervisor as their own processes, and the app
+//! takes commands; an infusion starts, the supervisor enables the motor, and
+//! everything is cleaned up on quit.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[test]
+fn the_launcher_runs_the_whole_stack_and_cleans_up() {
+    let mut perfuse = Command::new(env!("CARGO_BIN_EXE_perfuse"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = perfuse.stdin.take().unwrap();
+    let stdout = BufReader::new(perfuse.stdout.take().unwrap());
+    let (sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines() {
+            let Ok(line) = line else { break };
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let wait_for = |needle: &str, seen: &mut Vec<String>| {
+        let started = Instant::now();
+        while !seen.iter().any(|line: &String| line.contains(needle)) {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "no \"{needle}\" in:\n{}",
+                seen.join("\n")
+            );
+            if let Ok(line) = lines.recv_timeout(Duration::from_millis(100)) {
+                seen.push(line);
+            }
+        }
+    };
+    wait_for("ready", &mut seen);
+    let board = seen
+        .iter()
+        .find_map(|line| line.strip_prefix("Simulated board (syringe): "))
+        .unwrap()
+        .to_owned();
+    assert!(seen
+        .iter()
+        .any(|line| line.starts_with("Supervisor: process")));
+    assert!(
+        seen.iter()
+            .any(|line| line.contains("platform Perfuse S50 syringe pump verified")),
+        "{seen:?}"
+    );
+    writeln!(stdin, "load 25 5").unwrap();
+    writeln!(stdin, "start").unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    writeln!(stdin, "status").unwrap();
+    wait_for("status {\"mode\":\"Delivering\"", &mut seen);
+    // The supervisor really enabled the motor: the board moved.
+    let truth = Command::new(env!("CARGO_BIN_EXE_perfuse-sim"))
+        .args(["--dir", &board, "ctl", "truth"])
+        .output()
+        .unwrap();
+    let truth: serde_json::Value = serde_json::from_slice(&truth.stdout).unwrap();
+    assert_eq!(truth["motor_enabled"], true, "{truth}");
+    assert!(truth["rotor_actual"].as_i64().unwrap() > 0);
+    writeln!(stdin, "quit").unwrap();
+    let status = perfuse.wait().unwrap();
+    assert!(status.success());
+    assert!(
+        !std::path::Path::new(&board).exists(),
+        "the board folder was left behind"
+    );
+}
