@@ -6,3 +6,4 @@ pub mod link;
 pub mod protocol;
 pub mod supervisor;
 pub mod watch;
+pub mod watchdog;
