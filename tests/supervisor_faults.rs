@@ -162,7 +162,12 @@ impl Stack {
             );
             std::hint::spin_loop();
         }
-        let disabled_after_ms = (monotonic_us() - at_fault) as f64 / 1000.0;
+        let disabled_at = memory.motor_disabled_at_us.load(Ordering::Acquire);
+        assert!(
+            disabled_at >= at_fault,
+            "the board's stamp {disabled_at} is older than the fault {at_fault}"
+        );
+        let disabled_after_ms = (disabled_at - at_fault) as f64 / 1000.0;
         let moved = memory.rotor_actual.load(Ordering::Acquire) - rotor_at_fault;
         let buzzer_line = SimWiring::REFERENCE.buzzer;
         let until = Instant::now() + Duration::from_secs(1);
@@ -364,7 +369,14 @@ fn time_to_cut(stack: &Stack, app: &mut FakeApp, mut misbehave: impl FnMut(&mut 
         misbehave(app);
         std::thread::sleep(Duration::from_millis(2));
     }
-    (monotonic_us() - last_good) as f64 / 1000.0
+    // The board stamps the instant DRV_ENN went high: this test process's
+    // own polling (not real-time) would add its scheduling delay.
+    let disabled_at = memory.motor_disabled_at_us.load(Ordering::Acquire);
+    assert!(
+        disabled_at >= last_good,
+        "the board's stamp is older than the last heartbeat"
+    );
+    (disabled_at - last_good) as f64 / 1000.0
 }
 
 fn cut_within_deadline(kind: &str, times: &[f64]) {
@@ -504,7 +516,12 @@ fn killing_the_supervisor_disables_the_motor_and_the_watchdog_resets_the_board()
             );
             std::hint::spin_loop();
         }
-        released_ms.push((monotonic_us() - at_fault) as f64 / 1000.0);
+        let released_at = memory.motor_disabled_at_us.load(Ordering::Acquire);
+        assert!(
+            released_at >= at_fault,
+            "the board's stamp is older than the kill"
+        );
+        released_ms.push((released_at - at_fault) as f64 / 1000.0);
         // Nobody feeds the watchdog: the board resets and takes the app down.
         // (Poll: `wait` would close the app's stdin and let it quit by itself.)
         let started = Instant::now();

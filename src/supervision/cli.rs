@@ -3,21 +3,45 @@
 //! the self-test, tells systemd it is ready (Type=notify), and supervises
 //! until SIGTERM.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use clap::Parser;
-use perfuse_drivers::backend::sim::open_supervisor;
+use perfuse_drivers::backend::SupervisorHardware;
 use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
 use perfuse_drivers::sim::{Board, SimPaths, SimWatchdog};
 
 use super::link::HeartbeatListener;
-use super::supervisor::{Supervisor, SupervisorConfig};
+use super::supervisor::{Supervisor, SupervisorConfig, Watchdog};
 use super::watch::Policy;
+#[cfg(any(feature = "rpi", feature = "linux"))]
+use super::watchdog::DeviceWatchdog;
 use crate::platform::MechanismProfile;
 use crate::signing::{read_signed, verify_detached, TrustedKeys};
+
+/// Which board the supervisor drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// The simulated board of `perfuse-sim` (needs --sim-dir).
+    Sim,
+    /// A Raspberry Pi 4 / CM4: rppal GPIO, spidev, /dev/watchdog (build with --features rpi).
+    Rpi,
+    /// Any Linux board: GPIO character device, spidev, /dev/watchdog (build with --features linux).
+    Linux,
+}
+
+impl Backend {
+    /// The name on the command line and of the cargo feature.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sim => "sim",
+            Backend::Rpi => "rpi",
+            Backend::Linux => "linux",
+        }
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,30 +50,59 @@ use crate::signing::{read_signed, verify_detached, TrustedKeys};
     about = "The Perfuse safety supervisor: holds the motor enable and the buzzer, watches the app's heartbeats"
 )]
 pub struct Cli {
-    /// Supervise on the simulated board in this folder (perfuse-sim --dir).
+    /// The board to supervise.
+    #[arg(long, value_enum, default_value_t = Backend::Sim)]
+    pub backend: Backend,
+    /// The simulated board's folder (perfuse-sim --dir); with --backend sim only.
     #[arg(long)]
-    pub sim_dir: PathBuf,
+    pub sim_dir: Option<PathBuf>,
     /// The installed, signed mechanism profile (for the encoder's ratio).
     #[arg(long)]
     pub profile: PathBuf,
     /// Trusted keys the profile must be signed by.
     #[arg(long)]
     pub keys: PathBuf,
-    /// Heartbeat socket (default: <sim-dir>/supervisor.sock).
+    /// Heartbeat socket (default: <sim-dir>/supervisor.sock, or
+    /// /run/perfuse/supervisor.sock on a real board).
     #[arg(long)]
     pub socket: Option<PathBuf>,
-    /// Append-only event log (default: <sim-dir>/supervisor.log).
+    /// Append-only event log (default: <sim-dir>/supervisor.log, or
+    /// /var/lib/perfuse/supervisor.log on a real board).
     #[arg(long)]
     pub log: Option<PathBuf>,
     /// Board configuration (default: the reference wiring).
     #[arg(long)]
     pub board_config: Option<PathBuf>,
-    /// Watchdog timeout, ms.
+    /// Watchdog timeout, ms (a real board's watchdog takes whole seconds, 1000 to 15000).
     #[arg(long, default_value_t = 1000)]
     pub watchdog_ms: u32,
+    /// The hardware watchdog device (real boards).
+    #[arg(long, default_value = "/dev/watchdog")]
+    pub watchdog_device: PathBuf,
+    /// The GPIO character device (--backend linux).
+    #[arg(long, default_value = "/dev/gpiochip0")]
+    pub gpio_chip: PathBuf,
+    /// The user id the app runs as; heartbeats from any other user are
+    /// refused (default: the supervisor's own).
+    #[arg(long)]
+    pub app_uid: Option<u32>,
     /// Heartbeat deadline, ms.
     #[arg(long, default_value_t = 50)]
     pub deadline_ms: u64,
+}
+
+/// Default locations on a real board (the systemd units create them).
+pub const DEVICE_SOCKET: &str = "/run/perfuse/supervisor.sock";
+pub const DEVICE_LOG: &str = "/var/lib/perfuse/supervisor.log";
+
+/// The whole seconds a hardware watchdog takes for `--watchdog-ms`.
+pub fn device_watchdog_seconds(watchdog_ms: u32) -> Result<u32, String> {
+    if watchdog_ms % 1000 != 0 || !(1000..=15000).contains(&watchdog_ms) {
+        return Err(format!(
+            "--watchdog-ms {watchdog_ms}: a hardware watchdog takes whole seconds, 1000 to 15000 ms"
+        ));
+    }
+    Ok(watchdog_ms / 1000)
 }
 
 fn notify_systemd_ready() {
@@ -99,7 +152,13 @@ fn go_realtime() {
     }
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+/// What the supervisor needs besides the board.
+struct Prepared {
+    config: SupervisorConfig,
+    board_config: BoardConfig,
+}
+
+fn prepare(cli: &Cli, default_dir: Option<&Path>) -> Result<Prepared, String> {
     let (bytes, signature) = read_signed(&cli.profile)?;
     let keys_text = std::fs::read_to_string(&cli.keys)
         .map_err(|error| format!("{}: {error}", cli.keys.display()))?;
@@ -112,15 +171,18 @@ fn run(cli: Cli) -> Result<(), String> {
         None => BoardConfig::from_toml(REFERENCE_TOML),
     }
     .map_err(|error| error.to_string())?;
-    let paths = SimPaths::in_dir(&cli.sim_dir);
-    let board = Board::open(&paths.board()).map_err(|error| error.to_string())?;
-    let hardware = open_supervisor(&board, &board_config);
-    let watchdog = SimWatchdog::open(board.clone(), cli.watchdog_ms);
+    let default_path = |name: &str, device: &str| match default_dir {
+        Some(dir) => dir.join(name),
+        None => PathBuf::from(device),
+    };
     let config = SupervisorConfig {
         socket: cli
             .socket
-            .unwrap_or_else(|| cli.sim_dir.join("supervisor.sock")),
-        allowed_uid: nix::unistd::geteuid().as_raw(),
+            .clone()
+            .unwrap_or_else(|| default_path("supervisor.sock", DEVICE_SOCKET)),
+        allowed_uid: cli
+            .app_uid
+            .unwrap_or_else(|| nix::unistd::geteuid().as_raw()),
         policy: Policy {
             deadline_us: cli.deadline_ms * 1000,
             stale_after_us: cli.deadline_ms * 1000,
@@ -128,10 +190,32 @@ fn run(cli: Cli) -> Result<(), String> {
         },
         log: cli
             .log
-            .unwrap_or_else(|| cli.sim_dir.join("supervisor.log")),
+            .clone()
+            .unwrap_or_else(|| default_path("supervisor.log", DEVICE_LOG)),
         encoder_counts_per_turn: profile.sensors.encoder_counts_per_turn,
         microsteps_per_turn: profile.microsteps_per_turn(),
     };
+    Ok(Prepared {
+        config,
+        board_config,
+    })
+}
+
+/// Self-test, ready, supervise until SIGTERM: the same on every board.
+fn supervise<OUT, SPI, W>(
+    hardware: SupervisorHardware<OUT, SPI>,
+    watchdog: W,
+    config: SupervisorConfig,
+) -> Result<(), String>
+where
+    OUT: embedded_hal::digital::OutputPin + embedded_hal::digital::StatefulOutputPin,
+    SPI: embedded_hal::spi::SpiDevice,
+    W: Watchdog,
+{
+    if let Some(parent) = config.socket.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
+    }
     let listener = HeartbeatListener::bind(&config.socket, config.allowed_uid)?;
     let mut supervisor = Supervisor::start(
         hardware.motor_enable,
@@ -157,6 +241,74 @@ fn run(cli: Cli) -> Result<(), String> {
         report.periods, report.trips, report.rejected, report.late_periods
     );
     Ok(())
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.backend {
+        Backend::Sim => {
+            let Some(sim_dir) = cli.sim_dir.clone() else {
+                return Err(
+                    "--backend sim needs --sim-dir (the folder perfuse-sim --dir made)".to_owned(),
+                );
+            };
+            let prepared = prepare(&cli, Some(&sim_dir))?;
+            let board = Board::open(&SimPaths::in_dir(&sim_dir).board())
+                .map_err(|error| error.to_string())?;
+            let hardware =
+                perfuse_drivers::backend::sim::open_supervisor(&board, &prepared.board_config);
+            let watchdog = SimWatchdog::open(board.clone(), cli.watchdog_ms);
+            supervise(hardware, watchdog, prepared.config)
+        }
+        Backend::Rpi | Backend::Linux => {
+            if cli.sim_dir.is_some() {
+                return Err(format!(
+                    "--sim-dir is for --backend sim; --backend {} drives the real board",
+                    cli.backend.name()
+                ));
+            }
+            let seconds = device_watchdog_seconds(cli.watchdog_ms)?;
+            let prepared = prepare(&cli, None)?;
+            run_device(&cli, seconds, prepared)
+        }
+    }
+}
+
+#[cfg(any(feature = "rpi", feature = "linux"))]
+fn open_watchdog(cli: &Cli, seconds: u32) -> Result<DeviceWatchdog, String> {
+    let watchdog = DeviceWatchdog::open(&cli.watchdog_device, seconds)?;
+    if watchdog.timeout_s != seconds {
+        eprintln!(
+            "perfuse-supervisor: asked the watchdog for {seconds} s, it granted {} s",
+            watchdog.timeout_s
+        );
+    }
+    Ok(watchdog)
+}
+
+#[cfg_attr(
+    not(all(feature = "rpi", feature = "linux")),
+    allow(unused_variables, clippy::needless_pass_by_value)
+)]
+fn run_device(cli: &Cli, seconds: u32, prepared: Prepared) -> Result<(), String> {
+    match cli.backend {
+        #[cfg(feature = "rpi")]
+        Backend::Rpi => {
+            let hardware = perfuse_drivers::backend::rpi::open_supervisor(&prepared.board_config)
+                .map_err(|error| error.to_string())?;
+            supervise(hardware, open_watchdog(cli, seconds)?, prepared.config)
+        }
+        #[cfg(feature = "linux")]
+        Backend::Linux => {
+            let hardware =
+                perfuse_drivers::backend::linux::open_supervisor(&prepared.board_config, &cli.gpio_chip)
+                    .map_err(|error| error.to_string())?;
+            supervise(hardware, open_watchdog(cli, seconds)?, prepared.config)
+        }
+        other => Err(format!(
+            "this perfuse-supervisor was built without the {0} back-end: rebuild with --features {0}",
+            other.name()
+        )),
+    }
 }
 
 /// Entry point of the binary.

@@ -13,7 +13,37 @@ use super::{BackendError, ControlHardware, SupervisorHardware};
 use crate::config::BoardConfig;
 
 pub type LinuxControlHardware = ControlHardware<CdevPin, CdevPin, SpidevDevice>;
-pub type LinuxSupervisorHardware = SupervisorHardware<CdevPin, SpidevDevice>;
+pub type LinuxSupervisorHardware = SupervisorHardware<ReadBackPin, SpidevDevice>;
+
+/// An output line whose state is read back from the kernel (the line's value,
+/// not a remembered one), so the supervisor's self-test and its checks of
+/// ENABLE see what the line really carries. `CdevPin` itself offers no
+/// `StatefulOutputPin`.
+pub struct ReadBackPin(CdevPin);
+
+impl embedded_hal::digital::ErrorType for ReadBackPin {
+    type Error = <CdevPin as embedded_hal::digital::ErrorType>::Error;
+}
+
+impl embedded_hal::digital::OutputPin for ReadBackPin {
+    fn set_low(&mut self) -> Result<(), Self::Error> {
+        self.0.set_low()
+    }
+
+    fn set_high(&mut self) -> Result<(), Self::Error> {
+        self.0.set_high()
+    }
+}
+
+impl embedded_hal::digital::StatefulOutputPin for ReadBackPin {
+    fn is_set_high(&mut self) -> Result<bool, Self::Error> {
+        embedded_hal::digital::InputPin::is_high(&mut self.0)
+    }
+
+    fn is_set_low(&mut self) -> Result<bool, Self::Error> {
+        embedded_hal::digital::InputPin::is_low(&mut self.0)
+    }
+}
 
 /// The usual GPIO chip of the Pi header on a mainline kernel.
 pub const DEFAULT_CHIP: &str = "/dev/gpiochip0";
@@ -81,14 +111,14 @@ pub fn open_supervisor(
     let mut gpio = chip(chip_path)?;
     let out = Use::Output;
     Ok(SupervisorHardware {
-        motor_enable: line(
+        motor_enable: ReadBackPin(line(
             &mut gpio,
             "motor_enable",
             config.pins.motor_enable,
             out,
             true,
-        )?,
-        buzzer: line(&mut gpio, "buzzer", config.pins.buzzer, out, false)?,
+        )?),
+        buzzer: ReadBackPin(line(&mut gpio, "buzzer", config.pins.buzzer, out, false)?),
         encoder: SpidevDevice::open(config.spi.encoder, Mode::Mode0, 1_000_000).map_err(
             |error| BackendError::new(format!("spi.encoder ({})", config.spi.encoder), error),
         )?,

@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// "PERFUSE1" in ASCII.
 pub const MAGIC: u64 = 0x5045_5246_5553_4531;
 /// Bumped whenever the layout below changes.
-pub const LAYOUT_VERSION: u32 = 1;
+pub const LAYOUT_VERSION: u32 = 2;
 
 /// Number of GPIO lines the board has (the Pi header's BCM 0..27, and room).
 pub const GPIO_LINES: u8 = 64;
@@ -138,6 +138,9 @@ pub struct BoardMemory {
     pub truth_plunger_um: AtomicI64,
     /// Board clock of the simulator's last physics step, ms.
     pub simulator_alive_at_ms: AtomicU64,
+    /// When DRV_ENN last went from low (enabled) to high (disabled), us on
+    /// the board clock: the instant the motor lost its drive, whoever did it.
+    pub motor_disabled_at_us: AtomicU64,
 }
 
 impl BoardMemory {
@@ -152,6 +155,12 @@ impl BoardMemory {
             return false;
         }
         let mask = 1_u64 << line;
+        // Stamped before the level changes, so whoever sees DRV_ENN high also
+        // sees when it went (only the supervisor and a board reset drive it).
+        if high && line == self.wiring.motor_enable.load(Ordering::Acquire) && !self.level(line) {
+            self.motor_disabled_at_us
+                .store(board_clock_us(), Ordering::Release);
+        }
         let before = if high {
             self.gpio_levels.fetch_or(mask, Ordering::AcqRel)
         } else {
@@ -319,6 +328,16 @@ impl Board {
             Backing::Shared(mapping) => unsafe { &*mapping.as_ptr().cast::<BoardMemory>() },
         }
     }
+}
+
+/// Microseconds on the board clock (CLOCK_MONOTONIC, shared by all processes).
+pub fn board_clock_us() -> u64 {
+    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC);
+    now.map_or(0, |time| {
+        let seconds = u64::try_from(time.tv_sec()).unwrap_or(0);
+        let micros = u64::try_from(time.tv_nsec()).unwrap_or(0) / 1000;
+        seconds.saturating_mul(1_000_000).saturating_add(micros)
+    })
 }
 
 /// Milliseconds on the board clock (CLOCK_MONOTONIC, shared by all processes).
