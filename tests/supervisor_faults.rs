@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use perfuse::stack::SimProcess;
-use perfuse_drivers::sim::{Board, SimPaths, SimWiring};
+use perfuse_drivers::sim::{chip_fault, Board, SimPaths, SimWiring};
 
 /// Trials per fault kind.
 const TRIALS: usize = 20;
@@ -146,19 +146,28 @@ impl Stack {
         app
     }
 
-    /// Injects `fault` into the app and measures, from the board: ms until
-    /// ENABLE is off, mL the motor moved after the fault, and whether the
-    /// buzzer sounded within a second.
-    fn measure(&self, app: &mut Child, fault: Signal) -> (f64, f64, bool) {
+    /// Injects `fault` into the app and measures, from the board: when
+    /// ENABLE went off (after the fault, and after the last heartbeat the
+    /// supervisor accepted, whose send time its trip record carries), mL the
+    /// motor moved after the fault, and whether the buzzer sounded within a second.
+    fn measure(&self, app: &mut Child, fault: Fault) -> Cut {
         let memory = self.board.memory();
         let pid = Pid::from_raw(i32::try_from(app.id()).unwrap());
+        let trips_before = self.log().matches("TRIP").count();
         let rotor_at_fault = memory.rotor_actual.load(Ordering::Acquire);
         let at_fault = monotonic_us();
-        kill(pid, fault).unwrap();
+        match fault {
+            Fault::Signal(signal) => kill(pid, signal).unwrap(),
+            Fault::StallControlThread => {
+                memory
+                    .chip_faults
+                    .fetch_or(chip_fault::STEPPER_BUS_HANG, Ordering::AcqRel);
+            }
+        }
         while memory.motor_enabled() {
             assert!(
                 monotonic_us() - at_fault < 2_000_000,
-                "the motor was never disabled after {fault}"
+                "the motor was never disabled after {fault:?}"
             );
             std::hint::spin_loop();
         }
@@ -167,7 +176,6 @@ impl Stack {
             disabled_at >= at_fault,
             "the board's stamp {disabled_at} is older than the fault {at_fault}"
         );
-        let disabled_after_ms = (disabled_at - at_fault) as f64 / 1000.0;
         let moved = memory.rotor_actual.load(Ordering::Acquire) - rotor_at_fault;
         let buzzer_line = SimWiring::REFERENCE.buzzer;
         let until = Instant::now() + Duration::from_secs(1);
@@ -176,13 +184,60 @@ impl Stack {
             sounded = memory.level(buzzer_line);
             std::thread::sleep(Duration::from_micros(500));
         }
-        (
-            disabled_after_ms,
-            moved as f64 * ML_PER_NATIVE_STEP,
+        let trip = loop {
+            let log = self.log();
+            if let Some(line) = log
+                .lines()
+                .filter(|line| line.contains("TRIP"))
+                .nth(trips_before)
+            {
+                break line.to_owned();
+            }
+            assert!(
+                monotonic_us() - at_fault < 2_000_000,
+                "no trip in the supervisor's log after {fault:?}:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        let last_good = last_good_sent_us(&trip);
+        Cut {
+            from_fault_ms: (disabled_at - at_fault) as f64 / 1000.0,
+            from_last_good_ms: disabled_at.saturating_sub(last_good) as f64 / 1000.0,
+            moved_ml: moved as f64 * ML_PER_NATIVE_STEP,
             sounded,
-        )
+        }
     }
 }
+
+/// How a trial breaks the app.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    Signal(Signal),
+    /// The stepper bus hangs: the control thread blocks in a transfer while
+    /// the rest of the app runs on.
+    StallControlThread,
+}
+
+/// One trial, from the board's ground truth.
+#[derive(Debug, Clone, Copy)]
+struct Cut {
+    from_fault_ms: f64,
+    from_last_good_ms: f64,
+    moved_ml: f64,
+    sounded: bool,
+}
+
+/// The send time of the last message the supervisor accepted, from its trip record.
+fn last_good_sent_us(trip: &str) -> u64 {
+    trip.split_once("last good message sent at ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("no last good message in the trip record: {trip}"))
+}
+
+/// The cut counted from the last good heartbeat: the deadline, two
+/// supervisor periods, and scheduling slack on a shared machine.
+const FROM_LAST_GOOD_LIMIT_MS: f64 = DEADLINE_MS + 2.0 * SUPERVISOR_PERIOD_MS + 6.0;
 
 impl Drop for Stack {
     fn drop(&mut self) {
@@ -191,32 +246,44 @@ impl Drop for Stack {
     }
 }
 
-fn check(kind: &str, results: &[(f64, f64, bool)], limit_ms: f64) {
-    let worst_ms = results.iter().map(|result| result.0).fold(0.0, f64::max);
-    let mut sorted: Vec<f64> = results.iter().map(|result| result.0).collect();
-    sorted.sort_by(f64::total_cmp);
-    let median_ms = sorted[sorted.len() / 2];
-    let worst_ml = results.iter().map(|result| result.1).fold(0.0, f64::max);
-    // A deadline's worth at 25 mL/h, counted from the last heartbeat.
-    let allowed_ml = 25.0 / 3_600_000.0 * (limit_ms + HEARTBEAT_MS);
+fn check(kind: &str, results: &[Cut], from_fault_limit_ms: f64) {
+    let sorted = |value: fn(&Cut) -> f64| {
+        let mut values: Vec<f64> = results.iter().map(value).collect();
+        values.sort_by(f64::total_cmp);
+        values
+    };
+    let from_fault = sorted(|cut| cut.from_fault_ms);
+    let from_last_good = sorted(|cut| cut.from_last_good_ms);
+    let moved = sorted(|cut| cut.moved_ml);
+    // A deadline's worth at 25 mL/h.
+    let allowed_ml = 25.0 / 3_600_000.0 * FROM_LAST_GOOD_LIMIT_MS;
     eprintln!(
-        "{kind}: {} trials, motor off after {median_ms:.1} ms (median), at most {worst_ms:.1} ms; at most {:.3} uL moved after the fault",
+        "{kind}: {} trials, motor off {:.1} ms (median), at most {:.1} ms after the fault; at most {:.1} ms after the last good heartbeat; at most {:.3} uL moved after the fault",
         results.len(),
-        worst_ml * 1000.0
+        from_fault[from_fault.len() / 2],
+        from_fault[from_fault.len() - 1],
+        from_last_good[from_last_good.len() - 1],
+        moved[moved.len() - 1] * 1000.0
     );
-    for (trial, (ms, ml, sounded)) in results.iter().enumerate() {
+    for (trial, cut) in results.iter().enumerate() {
         assert!(
-            *ms <= limit_ms,
-            "{kind} #{trial}: motor off after {ms:.1} ms (limit {limit_ms} ms)"
+            cut.from_fault_ms <= from_fault_limit_ms,
+            "{kind} #{trial}: motor off {:.1} ms after the fault (limit {from_fault_limit_ms} ms)",
+            cut.from_fault_ms
         );
         assert!(
-            *ml <= allowed_ml,
+            cut.from_last_good_ms <= FROM_LAST_GOOD_LIMIT_MS,
+            "{kind} #{trial}: motor off {:.1} ms after the last good heartbeat (limit {FROM_LAST_GOOD_LIMIT_MS} ms)",
+            cut.from_last_good_ms
+        );
+        assert!(
+            cut.moved_ml <= allowed_ml,
             "{kind} #{trial}: {:.3} uL moved after the fault (limit {:.3})",
-            ml * 1000.0,
+            cut.moved_ml * 1000.0,
             allowed_ml * 1000.0
         );
         assert!(
-            *sounded,
+            cut.sounded,
             "{kind} #{trial}: the supervisor's buzzer did not sound"
         );
     }
@@ -228,7 +295,7 @@ fn killing_the_app_disables_the_motor_at_once_every_time() {
     let mut results = Vec::new();
     for _ in 0..TRIALS {
         let mut app = stack.infusing_app();
-        results.push(stack.measure(&mut app, Signal::SIGKILL));
+        results.push(stack.measure(&mut app, Fault::Signal(Signal::SIGKILL)));
         app.wait().unwrap();
     }
     // The connection closes with the process and the supervisor cuts at once
@@ -254,7 +321,7 @@ fn stopping_the_app_trips_the_supervisor_within_the_deadline_every_time() {
     let mut results = Vec::new();
     for _ in 0..TRIALS {
         let mut app = stack.infusing_app();
-        results.push(stack.measure(&mut app, Signal::SIGSTOP));
+        results.push(stack.measure(&mut app, Fault::Signal(Signal::SIGSTOP)));
         let pid = Pid::from_raw(i32::try_from(app.id()).unwrap());
         kill(pid, Signal::SIGCONT).unwrap();
         app.kill().unwrap();
@@ -281,10 +348,9 @@ fn stopping_the_app_trips_the_supervisor_within_the_deadline_every_time() {
         .filter(|line| line.contains("TRIP missed heartbeat"))
     {
         let silent_us: f64 = line
-            .rsplit("silent ")
-            .next()
+            .split_once("silent ")
+            .and_then(|(_, rest)| rest.split_whitespace().next())
             .unwrap()
-            .trim_end_matches(" us")
             .parse()
             .unwrap();
         assert!(
@@ -396,6 +462,124 @@ fn cut_within_deadline(kind: &str, times: &[f64]) {
             "{kind} #{trial}: cut after {ms:.1} ms (limit {limit} ms)"
         );
     }
+}
+
+/// The app's last `status` line, once it answered a fresh `status`.
+fn app_status(stack: &Stack, app: &mut Child) -> String {
+    let out = stack.dir.path().join("app.out");
+    let before = std::fs::read_to_string(&out)
+        .unwrap_or_default()
+        .matches("status {")
+        .count();
+    writeln!(app.stdin.as_mut().unwrap(), "status").unwrap();
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        if text.matches("status {").count() > before {
+            return text
+                .lines()
+                .rfind(|line| line.starts_with("status {"))
+                .unwrap()
+                .to_owned();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the app did not answer status:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn stalling_only_the_control_thread_trips_the_supervisor_and_the_program_waits_for_the_nurse() {
+    let stack = Stack::start();
+    let memory = stack.board.memory();
+    let mut results = Vec::new();
+    for trial in 0..TRIALS {
+        let mut app = stack.infusing_app();
+        results.push(stack.measure(&mut app, Fault::StallControlThread));
+        // The rest of the app was alive all along; the bus comes back.
+        memory
+            .chip_faults
+            .fetch_and(!chip_fault::STEPPER_BUS_HANG, Ordering::AcqRel);
+        // The app sees the supervisor's cut and alarms; the program is kept
+        // and the motor stays off until the nurse resumes.
+        let started = Instant::now();
+        let status = loop {
+            let status = app_status(&stack, &mut app);
+            if status.contains("SupervisorTrip") {
+                break status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "trial {trial}: the app never reported the supervisor's cut: {status}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let field = |name: &str| -> i64 {
+            status
+                .split_once(&format!("\"{name}\":"))
+                .and_then(|(_, rest)| rest.split([',', '}']).next())
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        assert_eq!(
+            field("delivered_nl") + field("remaining_nl"),
+            50_000_000,
+            "trial {trial}: the 50 mL program is not all there: {status}"
+        );
+        assert!(field("remaining_nl") > 0, "trial {trial}: {status}");
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            !memory.motor_enabled(),
+            "trial {trial}: the motor came back on by itself"
+        );
+        let rotor = memory.rotor_actual.load(Ordering::Acquire);
+        // The nurse acknowledges the alarm, checks the program, resumes.
+        writeln!(app.stdin.as_mut().unwrap(), "ack").unwrap();
+        let started = Instant::now();
+        loop {
+            let status = app_status(&stack, &mut app);
+            if status.contains("\"mode\":\"Paused\"") {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "trial {trial}: acknowledged, the pump did not wait paused: {status}"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(
+            !memory.motor_enabled(),
+            "trial {trial}: the motor came back on before the resume"
+        );
+        writeln!(app.stdin.as_mut().unwrap(), "resume").unwrap();
+        let started = Instant::now();
+        while !(memory.motor_enabled() && memory.rotor_actual.load(Ordering::Acquire) > rotor + 200)
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "trial {trial}: the nurse's resume did not restart the infusion: {}\nsupervisor log:\n{}",
+                app_status(&stack, &mut app),
+                stack.log()
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        app.kill().unwrap();
+        app.wait().unwrap();
+    }
+    check(
+        "stall the control thread",
+        &results,
+        DEADLINE_MS + HEARTBEAT_MS + 2.0 * SUPERVISOR_PERIOD_MS + 6.0,
+    );
+    assert_eq!(
+        stack.log().matches("TRIP missed heartbeat").count(),
+        TRIALS,
+        "{}",
+        stack.log()
+    );
 }
 
 #[test]

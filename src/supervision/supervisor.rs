@@ -181,6 +181,9 @@ where
         let mut peer: Option<Peer> = None;
         let mut buffer = [0_u8; 2 * MESSAGE_LEN];
         let mut commanded_steps = 0_i64;
+        // The sender's clock on the last message the watch accepted: the
+        // trip record says how long the app had really been silent.
+        let mut last_good_sent_us = 0_u64;
         let mut requested = (AlarmLevel::None, false, 0_u64);
         let mut tripped_since = 0_u64;
         let mut deadline = now_us().saturating_add(PERIOD_US);
@@ -243,6 +246,7 @@ where
                                 }
                                 commanded_steps = message.steps;
                                 requested = (message.alarm, message.audible, now);
+                                last_good_sent_us = message.sent_at_us;
                             }
                             if before != watch || event.is_some() {
                                 push(event);
@@ -287,7 +291,13 @@ where
                     WatchEvent::Tripped(reason) => {
                         report.trips += 1;
                         tripped_since = now;
-                        self.log.record(now, &describe(*reason));
+                        self.log.record(
+                            now,
+                            &format!(
+                                "{}; last good message sent at {last_good_sent_us} us",
+                                describe(*reason)
+                            ),
+                        );
                     }
                     WatchEvent::SessionOpened { session } => self
                         .log

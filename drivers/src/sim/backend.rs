@@ -138,6 +138,14 @@ impl SpiDevice for SimSpi {
         }
         let frame = mosi.get_mut(..length).ok_or(SimBusError::FrameTooLong)?;
         let memory = self.board.memory();
+        // An injected hang: the transfer does not return while it lasts.
+        while self.chip == SimChip::Stepper
+            && memory.chip_faults.load(Ordering::Acquire)
+                & super::memory::chip_fault::STEPPER_BUS_HANG
+                != 0
+        {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
         match self.chip {
             SimChip::Stepper => match <&mut [u8; 5]>::try_from(&mut *frame) {
                 Ok(datagram) => chips::stepper_datagram(memory, datagram),

@@ -61,7 +61,7 @@ pub enum Command {
 
 pub const HELP: &str = "commands: truth | occlude upstream|downstream partial|full | clear upstream|downstream|air|all | \
 air <microlitres> | door open|closed | stall on|off | encoder frozen|working | \
-chip <overtemperature|short|open-load|stepper-silent|adc-silent|encoder-silent> on|off | \
+chip <overtemperature|short|open-load|stepper-silent|adc-silent|encoder-silent|stepper-hang> on|off | \
 reservoir <millilitres> | reset | help";
 
 fn chip_fault_named(name: &str) -> Option<u32> {
@@ -72,6 +72,7 @@ fn chip_fault_named(name: &str) -> Option<u32> {
         "stepper-silent" => Some(chip_fault::STEPPER_SILENT),
         "adc-silent" => Some(chip_fault::ADC_SILENT),
         "encoder-silent" => Some(chip_fault::ENCODER_SILENT),
+        "stepper-hang" => Some(chip_fault::STEPPER_BUS_HANG),
         _ => None,
     }
 }
@@ -178,7 +179,7 @@ impl Command {
             "chip" => {
                 let name = first.unwrap_or_default();
                 let fault = chip_fault_named(name).ok_or_else(|| {
-                    format!("unknown chip fault \"{name}\": overtemperature, short, open-load, stepper-silent, adc-silent or encoder-silent")
+                    format!("unknown chip fault \"{name}\": overtemperature, short, open-load, stepper-silent, adc-silent, encoder-silent or stepper-hang")
                 })?;
                 Command::ChipFault {
                     fault,

@@ -51,6 +51,10 @@ pub mod chip_fault {
     pub const ADC_SILENT: u32 = 1 << 4;
     /// The encoder counter does not answer on SPI.
     pub const ENCODER_SILENT: u32 = 1 << 5;
+    /// A transfer to the stepper driver never completes (a wedged bus or
+    /// kernel driver): whoever uses that bus, the control thread alone,
+    /// blocks until the fault is cleared.
+    pub const STEPPER_BUS_HANG: u32 = 1 << 6;
 }
 
 /// The TMC5160's 128 register addresses.
