@@ -40,7 +40,7 @@ pub fn monotonic_us() -> u64 {
 }
 
 pub struct Stack {
-    _sim: SimProcess,
+    pub sim: SimProcess,
     pub supervisor: Child,
     pub board: Arc<Board>,
     pub dir: tempfile::TempDir,
@@ -95,7 +95,7 @@ impl Stack {
         wait_ready(dir.path(), 1);
         let board = Board::open(&SimPaths::in_dir(dir.path()).board()).unwrap();
         Stack {
-            _sim: sim,
+            sim,
             supervisor,
             board,
             dir,
