@@ -115,3 +115,23 @@ fn without_a_supervisor_the_sender_retries_and_connects_when_it_appears() {
         Some(Kind::Hello)
     );
 }
+
+#[test]
+fn the_socket_belongs_to_the_app_user_alone() {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("own.sock");
+    let listener = HeartbeatListener::bind(&path, my_uid()).unwrap();
+    let metadata = std::fs::metadata(&path).unwrap();
+    assert_eq!(metadata.permissions().mode() & 0o777, 0o600);
+    assert_eq!(metadata.uid(), my_uid());
+    drop(listener);
+    // A supervisor running as root hands the socket to the app's user.
+    if my_uid() == 0 {
+        let path = dir.path().join("app.sock");
+        let _listener = HeartbeatListener::bind(&path, 4242).unwrap();
+        let metadata = std::fs::metadata(&path).unwrap();
+        assert_eq!(metadata.uid(), 4242);
+        assert_eq!(metadata.permissions().mode() & 0o777, 0o600);
+    }
+}

@@ -83,3 +83,18 @@ fn a_real_board_without_its_devices_is_refused_by_name() {
         }
     }
 }
+
+#[test]
+fn an_unknown_app_user_is_refused_by_name() {
+    let (ok, stderr) = supervisor(&[
+        "--sim-dir",
+        "/nonexistent/perfuse-sim",
+        "--app-user",
+        "no-such-perfuse-user",
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("--app-user no-such-perfuse-user: no such user on this system"),
+        "{stderr}"
+    );
+}

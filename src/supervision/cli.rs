@@ -84,8 +84,11 @@ pub struct Cli {
     pub gpio_chip: PathBuf,
     /// The user id the app runs as; heartbeats from any other user are
     /// refused (default: the supervisor's own).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "app_user")]
     pub app_uid: Option<u32>,
+    /// The user the app runs as, by name (as in a systemd unit).
+    #[arg(long)]
+    pub app_user: Option<String>,
     /// Heartbeat deadline, ms.
     #[arg(long, default_value_t = 50)]
     pub deadline_ms: u64,
@@ -152,6 +155,19 @@ fn go_realtime() {
     }
 }
 
+/// The uid whose heartbeats are accepted.
+fn app_uid(cli: &Cli) -> Result<u32, String> {
+    match (&cli.app_user, cli.app_uid) {
+        (Some(name), _) => match nix::unistd::User::from_name(name) {
+            Ok(Some(user)) => Ok(user.uid.as_raw()),
+            Ok(None) => Err(format!("--app-user {name}: no such user on this system")),
+            Err(error) => Err(format!("--app-user {name}: cannot look it up: {error}")),
+        },
+        (None, Some(uid)) => Ok(uid),
+        (None, None) => Ok(nix::unistd::geteuid().as_raw()),
+    }
+}
+
 /// What the supervisor needs besides the board.
 struct Prepared {
     config: SupervisorConfig,
@@ -180,9 +196,7 @@ fn prepare(cli: &Cli, default_dir: Option<&Path>) -> Result<Prepared, String> {
             .socket
             .clone()
             .unwrap_or_else(|| default_path("supervisor.sock", DEVICE_SOCKET)),
-        allowed_uid: cli
-            .app_uid
-            .unwrap_or_else(|| nix::unistd::geteuid().as_raw()),
+        allowed_uid: app_uid(cli)?,
         policy: Policy {
             deadline_us: cli.deadline_ms * 1000,
             stale_after_us: cli.deadline_ms * 1000,

@@ -202,6 +202,20 @@ impl HeartbeatListener {
         }
         let socket = UnixSeqpacketListener::bind(path)
             .map_err(|error| format!("cannot listen on {}: {error}", path.display()))?;
+        // Only the app's user may connect (SO_PEERCRED is checked as well):
+        // the socket is its owner's alone, and owned by the app's user when
+        // the supervisor runs as another (root, on a device).
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|error| format!("cannot restrict {}: {error}", path.display()))?;
+        if allowed_uid != nix::unistd::geteuid().as_raw() {
+            std::os::unix::fs::chown(path, Some(allowed_uid), None).map_err(|error| {
+                format!(
+                    "cannot hand {} to the app's user (uid {allowed_uid}): {error}",
+                    path.display()
+                )
+            })?;
+        }
         Ok(Self {
             socket,
             path: path.to_owned(),
