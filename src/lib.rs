@@ -14,5 +14,6 @@ pub mod harness;
 pub mod platform;
 pub mod signing;
 pub mod stack;
+pub mod store;
 pub mod supervision;
 pub mod therapy;

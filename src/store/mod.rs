@@ -1,0 +1,406 @@
+//! The store: a crash-safe event log and the persisted program, in SQLite
+//! (WAL, synchronous=FULL: a committed event survives a crash or power
+//! loss). The control thread never touches it: events reach it through a
+//! bounded queue and a writer thread on the services side (`writer`).
+//!
+//! Schema changes are numbered migrations; the database's `user_version`
+//! says how many have run, so an older file is brought forward on open and
+//! a newer one is refused rather than misread.
+
+pub mod writer;
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// The newest events kept; older ones are deleted first.
+pub const RETAINED_EVENTS: i64 = 100_000;
+
+/// Schema migrations, in order; `user_version` counts those applied.
+const MIGRATIONS: &[&str] = &[
+    // 1: the event log and the one persisted program.
+    "CREATE TABLE events (
+         id INTEGER PRIMARY KEY,
+         at_ms INTEGER NOT NULL,
+         kind TEXT NOT NULL,
+         detail TEXT NOT NULL
+     );
+     CREATE INDEX events_kind ON events (kind, at_ms);
+     CREATE INDEX events_time ON events (at_ms);
+     CREATE TABLE program (
+         slot INTEGER PRIMARY KEY CHECK (slot = 1),
+         generation INTEGER NOT NULL,
+         saved_at_ms INTEGER NOT NULL,
+         body TEXT NOT NULL
+     );",
+];
+
+/// What the pump records. Each is stored with its kind (for filters) and
+/// its fields as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    PowerOn,
+    PowerOff,
+    SelfTest {
+        passed: bool,
+        detail: String,
+    },
+    PlatformCheck {
+        verified: bool,
+        detail: String,
+    },
+    LibraryActivated {
+        name: String,
+        version: String,
+        hash: String,
+    },
+    ProgramStarted {
+        program: String,
+    },
+    ProgramChanged {
+        program: String,
+    },
+    ProgramPaused,
+    ProgramResumed,
+    ProgramStopped,
+    ProgramCompleted,
+    AlarmRaised {
+        condition: String,
+        priority: String,
+    },
+    AlarmSilenced {
+        condition: String,
+    },
+    AlarmAcknowledged {
+        condition: String,
+    },
+    AlarmCleared {
+        condition: String,
+    },
+    SupervisorTrip {
+        reason: String,
+    },
+    SoftLimitOverride {
+        drug: String,
+        value: String,
+        limit: String,
+    },
+    Interaction {
+        screen: String,
+        action: String,
+    },
+    /// Events the queue could not take while it was full.
+    EventsDropped {
+        count: u64,
+    },
+    StorageFault {
+        detail: String,
+    },
+}
+
+impl Event {
+    /// The kind as stored (the serde tag).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::PowerOn => "power_on",
+            Event::PowerOff => "power_off",
+            Event::SelfTest { .. } => "self_test",
+            Event::PlatformCheck { .. } => "platform_check",
+            Event::LibraryActivated { .. } => "library_activated",
+            Event::ProgramStarted { .. } => "program_started",
+            Event::ProgramChanged { .. } => "program_changed",
+            Event::ProgramPaused => "program_paused",
+            Event::ProgramResumed => "program_resumed",
+            Event::ProgramStopped => "program_stopped",
+            Event::ProgramCompleted => "program_completed",
+            Event::AlarmRaised { .. } => "alarm_raised",
+            Event::AlarmSilenced { .. } => "alarm_silenced",
+            Event::AlarmAcknowledged { .. } => "alarm_acknowledged",
+            Event::AlarmCleared { .. } => "alarm_cleared",
+            Event::SupervisorTrip { .. } => "supervisor_trip",
+            Event::SoftLimitOverride { .. } => "soft_limit_override",
+            Event::Interaction { .. } => "interaction",
+            Event::EventsDropped { .. } => "events_dropped",
+            Event::StorageFault { .. } => "storage_fault",
+        }
+    }
+}
+
+/// An event as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub id: i64,
+    /// Wall-clock time, ms since the Unix epoch (UTC).
+    pub at_ms: i64,
+    pub event: Event,
+}
+
+/// The persisted program as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedProgram<T> {
+    /// Counts saves; a later save has a higher generation.
+    pub generation: i64,
+    pub saved_at_ms: i64,
+    pub program: T,
+}
+
+/// Why the store failed, in words for the log and the alarm.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the event database {path}: {error}")]
+    Database {
+        path: String,
+        error: rusqlite::Error,
+    },
+    #[error("the event database {path} has schema version {found}; this Perfuse knows up to {known}: refusing to misread it")]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("cannot encode or decode a stored record: {0}")]
+    Encoding(#[from] serde_json::Error),
+}
+
+/// Wall-clock now, ms since the Unix epoch.
+pub fn now_ms() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// The open event database.
+pub struct EventLog {
+    connection: Connection,
+    path: String,
+}
+
+impl EventLog {
+    /// Opens (creating if needed) the database at `path`, in WAL mode with
+    /// full synchronisation, and runs any migrations it lacks.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let name = path.display().to_string();
+        let database = |error| StoreError::Database {
+            path: name.clone(),
+            error,
+        };
+        let connection = Connection::open(path).map_err(database)?;
+        connection
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(database)?;
+        connection
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(database)?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(2))
+            .map_err(database)?;
+        let mut log = Self {
+            connection,
+            path: name,
+        };
+        log.migrate()?;
+        Ok(log)
+    }
+
+    fn error(&self, error: rusqlite::Error) -> StoreError {
+        StoreError::Database {
+            path: self.path.clone(),
+            error,
+        }
+    }
+
+    /// The schema version: the number of migrations applied.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|error| self.error(error))
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+        let found = self.schema_version()?;
+        if found > known {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found,
+                known,
+            });
+        }
+        for (index, migration) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(found).unwrap_or(0))
+        {
+            let version = i64::try_from(index + 1).unwrap_or(i64::MAX);
+            let transaction =
+                self.connection
+                    .transaction()
+                    .map_err(|error| StoreError::Database {
+                        path: self.path.clone(),
+                        error,
+                    })?;
+            transaction
+                .execute_batch(migration)
+                .and_then(|()| transaction.pragma_update(None, "user_version", version))
+                .and_then(|()| transaction.commit())
+                .map_err(|error| StoreError::Database {
+                    path: self.path.clone(),
+                    error,
+                })?;
+        }
+        Ok(())
+    }
+
+    /// Appends events in one transaction; when it returns, they are durable.
+    /// The oldest events beyond `RETAINED_EVENTS` are deleted in the same
+    /// transaction. Returns the id of the last one.
+    pub fn append_all(&mut self, events: &[(i64, Event)]) -> Result<i64, StoreError> {
+        let path = self.path.clone();
+        let database = |error| StoreError::Database {
+            path: path.clone(),
+            error,
+        };
+        let transaction = self.connection.transaction().map_err(database)?;
+        let mut last = 0;
+        {
+            let mut insert = transaction
+                .prepare_cached("INSERT INTO events (at_ms, kind, detail) VALUES (?1, ?2, ?3)")
+                .map_err(database)?;
+            for (at_ms, event) in events {
+                let detail = serde_json::to_string(event)?;
+                insert
+                    .execute(params![at_ms, event.kind(), detail])
+                    .map_err(database)?;
+                last = transaction.last_insert_rowid();
+            }
+        }
+        transaction
+            .execute(
+                "DELETE FROM events WHERE id <= ?1",
+                params![last.saturating_sub(RETAINED_EVENTS)],
+            )
+            .map_err(database)?;
+        transaction.commit().map_err(database)?;
+        Ok(last)
+    }
+
+    /// Appends one event now; durable when it returns.
+    pub fn append(&mut self, event: &Event) -> Result<i64, StoreError> {
+        self.append_all(&[(now_ms(), event.clone())])
+    }
+
+    /// Events in `from_ms..=to_ms`, optionally of the given kinds, oldest first.
+    pub fn events(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        kinds: &[&str],
+    ) -> Result<Vec<Recorded>, StoreError> {
+        let mut query = self
+            .connection
+            .prepare_cached(
+                "SELECT id, at_ms, detail, kind FROM events WHERE at_ms BETWEEN ?1 AND ?2 ORDER BY id",
+            )
+            .map_err(|error| self.error(error))?;
+        let rows = query
+            .query_map(params![from_ms, to_ms], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(|error| self.error(error))?;
+        let mut events = Vec::new();
+        for row in rows {
+            let (id, at_ms, detail, kind) = row.map_err(|error| self.error(error))?;
+            if kinds.is_empty() || kinds.contains(&kind.as_str()) {
+                events.push(Recorded {
+                    id,
+                    at_ms,
+                    event: serde_json::from_str(&detail)?,
+                });
+            }
+        }
+        Ok(events)
+    }
+
+    /// How many events are kept.
+    pub fn count(&self) -> Result<i64, StoreError> {
+        self.connection
+            .query_row("SELECT count(*) FROM events", [], |row| row.get(0))
+            .map_err(|error| self.error(error))
+    }
+
+    /// Saves the program (replacing the previous one) atomically: a reader,
+    /// or the next start after a crash, sees the old one or the new one.
+    pub fn save_program<T: Serialize>(&mut self, program: &T) -> Result<i64, StoreError> {
+        let body = serde_json::to_string(program)?;
+        let path = self.path.clone();
+        let database = |error| StoreError::Database {
+            path: path.clone(),
+            error,
+        };
+        let transaction = self.connection.transaction().map_err(database)?;
+        let generation: i64 = transaction
+            .query_row(
+                "SELECT coalesce(max(generation), 0) + 1 FROM program",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(database)?;
+        transaction
+            .execute(
+                "INSERT OR REPLACE INTO program (slot, generation, saved_at_ms, body) VALUES (1, ?1, ?2, ?3)",
+                params![generation, now_ms(), body],
+            )
+            .map_err(database)?;
+        transaction.commit().map_err(database)?;
+        Ok(generation)
+    }
+
+    /// The persisted program, if any.
+    pub fn load_program<T: DeserializeOwned>(&self) -> Result<Option<SavedProgram<T>>, StoreError> {
+        let row = self
+            .connection
+            .query_row(
+                "SELECT generation, saved_at_ms, body FROM program WHERE slot = 1",
+                [],
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, String>(2)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|error| self.error(error))?;
+        match row {
+            Some((generation, saved_at_ms, body)) => Ok(Some(SavedProgram {
+                generation,
+                saved_at_ms,
+                program: serde_json::from_str(&body)?,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    /// Forgets the program (completed, or discarded by the nurse).
+    pub fn clear_program(&mut self) -> Result<(), StoreError> {
+        self.connection
+            .execute("DELETE FROM program", [])
+            .map(|_| ())
+            .map_err(|error| self.error(error))
+    }
+
+    /// SQLite's own consistency check: "ok" or what is wrong.
+    pub fn integrity(&self) -> Result<String, StoreError> {
+        self.connection
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+            .map_err(|error| self.error(error))
+    }
+}

@@ -1,0 +1,350 @@
+//! The store: schema and migrations, events and their filters, retention,
+//! the persisted program, the writer's bounded queue, and crash consistency
+//! (the writer SIGKILLed at random points, 200 times).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use perfuse::store::writer::{StoreWriter, QUEUE_CAPACITY};
+use perfuse::store::{Event, EventLog, StoreError, RETAINED_EVENTS};
+use serde::{Deserialize, Serialize};
+
+fn alarm(condition: &str) -> Event {
+    Event::AlarmRaised {
+        condition: condition.to_owned(),
+        priority: "high".to_owned(),
+    }
+}
+
+#[test]
+fn a_new_database_is_migrated_and_a_newer_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let log = EventLog::open(&path).unwrap();
+    assert_eq!(log.schema_version().unwrap(), 1);
+    assert_eq!(log.integrity().unwrap(), "ok");
+    drop(log);
+    // Reopening runs nothing twice.
+    assert_eq!(EventLog::open(&path).unwrap().schema_version().unwrap(), 1);
+    // A file from a later Perfuse is not misread.
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection.pragma_update(None, "user_version", 7).unwrap();
+    drop(connection);
+    let error = EventLog::open(&path).err().unwrap();
+    assert!(matches!(
+        error,
+        StoreError::TooNew {
+            found: 7,
+            known: 1,
+            ..
+        }
+    ));
+    assert!(
+        error
+            .to_string()
+            .contains("schema version 7; this Perfuse knows up to 1"),
+        "{error}"
+    );
+}
+
+#[test]
+fn events_come_back_in_order_filtered_by_time_and_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = EventLog::open(&dir.path().join("events.db")).unwrap();
+    let events = [
+        (1_000, Event::PowerOn),
+        (2_000, alarm("DownstreamOcclusion")),
+        (
+            3_000,
+            Event::SoftLimitOverride {
+                drug: "DOPamine".to_owned(),
+                value: "22 mcg/kg/min".to_owned(),
+                limit: "20 mcg/kg/min".to_owned(),
+            },
+        ),
+        (
+            4_000,
+            Event::AlarmAcknowledged {
+                condition: "DownstreamOcclusion".to_owned(),
+            },
+        ),
+        (5_000, Event::ProgramStopped),
+    ];
+    log.append_all(&events).unwrap();
+    let all = log.events(0, i64::MAX, &[]).unwrap();
+    assert_eq!(all.len(), 5);
+    assert!(all.windows(2).all(|pair| pair[0].id < pair[1].id));
+    assert_eq!(all[2].event, events[2].1);
+    assert_eq!(all[2].at_ms, 3_000);
+    let window = log.events(2_000, 4_000, &[]).unwrap();
+    assert_eq!(window.len(), 3);
+    let alarms = log
+        .events(0, i64::MAX, &["alarm_raised", "alarm_acknowledged"])
+        .unwrap();
+    assert_eq!(
+        alarms
+            .iter()
+            .map(|recorded| recorded.at_ms)
+            .collect::<Vec<_>>(),
+        [2_000, 4_000]
+    );
+}
+
+#[test]
+fn only_the_newest_events_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = EventLog::open(&dir.path().join("events.db")).unwrap();
+    let extra = 250;
+    let total = RETAINED_EVENTS + extra;
+    let events: Vec<(i64, Event)> = (0..total)
+        .map(|index| {
+            (
+                index,
+                Event::Interaction {
+                    screen: "rate".to_owned(),
+                    action: format!("key {index}"),
+                },
+            )
+        })
+        .collect();
+    log.append_all(&events).unwrap();
+    assert_eq!(log.count().unwrap(), RETAINED_EVENTS);
+    // The oldest went first.
+    let kept = log.events(0, i64::MAX, &[]).unwrap();
+    assert_eq!(kept.first().unwrap().at_ms, extra);
+    assert_eq!(kept.last().unwrap().at_ms, total - 1);
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Program {
+    drug: String,
+    rate_ml_h: String,
+    infused_ml: String,
+    step: u64,
+    /// Always `step * 2`: a torn write would show as a mismatch.
+    check: u64,
+}
+
+fn program(step: u64) -> Program {
+    Program {
+        drug: "Heparin 25,000 units/250 mL".to_owned(),
+        rate_ml_h: "12.5".to_owned(),
+        infused_ml: format!("{}.{:03}", step / 1000, step % 1000),
+        step,
+        check: step * 2,
+    }
+}
+
+#[test]
+fn the_program_is_saved_whole_and_can_be_discarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let mut log = EventLog::open(&path).unwrap();
+    assert!(log.load_program::<Program>().unwrap().is_none());
+    assert_eq!(log.save_program(&program(1)).unwrap(), 1);
+    assert_eq!(log.save_program(&program(2)).unwrap(), 2);
+    drop(log);
+    let mut log = EventLog::open(&path).unwrap();
+    let saved = log.load_program::<Program>().unwrap().unwrap();
+    assert_eq!(saved.generation, 2);
+    assert_eq!(saved.program, program(2));
+    log.clear_program().unwrap();
+    assert!(log.load_program::<Program>().unwrap().is_none());
+}
+
+#[test]
+fn a_full_queue_drops_events_counts_them_and_says_so_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let writer = StoreWriter::spawn(EventLog::open(&path).unwrap()).unwrap();
+    let store = writer.handle();
+    let offered = 20 * QUEUE_CAPACITY;
+    let accepted = (0..offered)
+        .filter(|index| {
+            store.record(Event::Interaction {
+                screen: "rate".to_owned(),
+                action: format!("key {index}"),
+            })
+        })
+        .count();
+    store.save_program(serde_json::to_string(&program(7)).unwrap());
+    drop(writer); // drains the queue
+    let stats = store.stats();
+    assert!(
+        stats.dropped > 0,
+        "a burst 20 times the queue was all taken?"
+    );
+    assert_eq!(stats.dropped as usize, offered - accepted);
+    assert_eq!(stats.failures, 0);
+    let log = EventLog::open(&path).unwrap();
+    let events = log.events(0, i64::MAX, &[]).unwrap();
+    let interactions = events
+        .iter()
+        .filter(|recorded| matches!(recorded.event, Event::Interaction { .. }))
+        .count();
+    assert_eq!(interactions, accepted, "an accepted event was lost");
+    let reported: u64 = events
+        .iter()
+        .filter_map(|recorded| match recorded.event {
+            Event::EventsDropped { count } => Some(count),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(reported, stats.dropped, "every drop is recorded");
+    assert_eq!(
+        log.load_program::<Program>().unwrap().unwrap().program,
+        program(7)
+    );
+}
+
+/// The child side of the crash test: appends events and saves the program
+/// in turn, printing each step once it is committed, until it is killed.
+#[test]
+#[ignore = "run by crash_consistency as a child process"]
+fn crash_child() {
+    let Ok(path) = std::env::var("PERFUSE_CRASH_DB") else {
+        return;
+    };
+    let round: u64 = std::env::var("PERFUSE_CRASH_ROUND")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut log = EventLog::open(std::path::Path::new(&path)).unwrap();
+    let mut out = std::io::stdout().lock();
+    for step in 0.. {
+        log.append(&Event::Interaction {
+            screen: format!("round {round}"),
+            action: format!("step {step}"),
+        })
+        .unwrap();
+        use std::io::Write as _;
+        writeln!(out, "event {step}").unwrap();
+        out.flush().unwrap();
+        log.save_program(&program(round * 1_000_000 + step))
+            .unwrap();
+        writeln!(out, "program {step}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
+fn iterations() -> u64 {
+    std::env::var("PERFUSE_CRASH_ITERATIONS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(200)
+}
+
+#[test]
+fn crash_consistency_the_writer_killed_at_random_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let rounds = iterations();
+    let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut total_events = 0;
+    for round in 0..rounds {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "crash_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .env("PERFUSE_CRASH_DB", &path)
+            .env("PERFUSE_CRASH_ROUND", round.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Kill it somewhere in its first few dozen commits (xorshift delay, 0-40 ms
+        // after its first commit).
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let delay = Duration::from_micros(seed % 40_000);
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        let started = Instant::now();
+        while !line.starts_with("event ") {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the writer never committed"
+            );
+        }
+        std::thread::sleep(delay);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // Everything it said was committed, read after its death.
+        let (mut last_event, mut last_program) = (None, None);
+        for text in std::iter::once(line.clone()).chain(reader.lines().map_while(Result::ok)) {
+            let mut words = text.split_whitespace();
+            match (
+                words.next(),
+                words.next().and_then(|n| n.parse::<u64>().ok()),
+            ) {
+                (Some("event"), Some(step)) => last_event = Some(step),
+                (Some("program"), Some(step)) => last_program = Some(step),
+                _ => {}
+            }
+        }
+        let last_event = last_event.unwrap();
+        let log = EventLog::open(&path)
+            .unwrap_or_else(|error| panic!("round {round}: the database does not open: {error}"));
+        assert_eq!(log.integrity().unwrap(), "ok", "round {round}");
+        let screen = format!("round {round}");
+        let steps: Vec<u64> = log
+            .events(0, i64::MAX, &["interaction"])
+            .unwrap()
+            .into_iter()
+            .filter_map(|recorded| match recorded.event {
+                Event::Interaction { screen: s, action } if s == screen => {
+                    action.strip_prefix("step ").and_then(|n| n.parse().ok())
+                }
+                _ => None,
+            })
+            .collect();
+        // No committed event is missing: 0..=last_event all there, in order
+        // (one more may have committed just before the kill).
+        assert!(
+            steps.len() as u64 == last_event + 1 || steps.len() as u64 == last_event + 2,
+            "round {round}: {} events stored, {} reported committed",
+            steps.len(),
+            last_event + 1
+        );
+        assert!(
+            steps
+                .iter()
+                .enumerate()
+                .all(|(index, step)| *step == index as u64),
+            "round {round}: {steps:?}"
+        );
+        total_events += steps.len();
+        // The program is the last committed one or the next, never a mix.
+        let saved = log.load_program::<Program>().unwrap();
+        if let Some(last_program) = last_program {
+            let saved = saved.unwrap().program;
+            assert_eq!(
+                saved.check,
+                saved.step * 2,
+                "round {round}: a torn program {saved:?}"
+            );
+            assert_eq!(saved, program(saved.step), "round {round}: a torn program");
+            let step = saved.step - round * 1_000_000;
+            assert!(
+                step == last_program || step == last_program + 1,
+                "round {round}: program step {step}, last committed {last_program}"
+            );
+        }
+    }
+    eprintln!("crash consistency: {rounds} kills, {total_events} committed events all present, the program whole every time");
+}
