@@ -11,7 +11,9 @@ use std::io::BufRead as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use rust_decimal::prelude::ToPrimitive as _;
 
 use clap::Parser;
 use perfuse_drivers::backend::sim::open_control;
@@ -19,13 +21,18 @@ use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
 use perfuse_drivers::hat::HatIdentity;
 use perfuse_drivers::sim::{Board, SimPaths};
 
-use crate::control::controller::{Command, Controller, ControllerHardware, Snapshot};
+use crate::app::persist::{
+    interrupted, progress, record_of, record_of_mode, Interrupted, KeptProgram, PROGRESS_EVERY_MS,
+};
+use crate::control::controller::{Command, Controller, ControllerHardware, Mode, Snapshot};
 use crate::control::program::program_from_plan;
 use crate::control::settings::controller_settings;
 use crate::control::thread::{spawn, ControlHandle, ThreadConfig};
 use crate::control::units::NanolitresPerHour;
 use crate::platform::{read_installed_profile, verify_platform, MechanismKind};
 use crate::signing::TrustedKeys;
+use crate::store::writer::StoreWriter;
+use crate::store::{Event, EventLog};
 use crate::supervision::link::HeartbeatSender;
 use crate::therapy::{
     parse_decimal, plan, Delivery, EndOfInfusion, Medication, Millilitres, MillilitresPerHour,
@@ -50,6 +57,9 @@ pub struct Cli {
     /// The supervisor's heartbeat socket (default: <sim-dir>/supervisor.sock).
     #[arg(long)]
     pub socket: Option<PathBuf>,
+    /// The event log and kept program (default: <sim-dir>/events.db).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
     /// The syringe loaded (syringe platforms).
     #[arg(long, default_value = "BD Plastipak 50 mL")]
     pub syringe: String,
@@ -110,7 +120,114 @@ fn command(line: &str, limits: &crate::therapy::RateLimits) -> Result<Option<Com
     }))
 }
 
-fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits) {
+/// The store as the app uses it: absent if the database cannot be opened
+/// (the pump still runs, stops and alarms; the reason is printed).
+struct Services {
+    store: Option<StoreWriter>,
+    interrupted: Option<Interrupted>,
+    kept: Option<KeptProgram>,
+    delivered_before_nl: u64,
+    last_mode: Mode,
+    last_saved: Instant,
+}
+
+impl Services {
+    fn open(path: &std::path::Path, platform: &str) -> Self {
+        let mut services = Services {
+            store: None,
+            interrupted: None,
+            kept: None,
+            delivered_before_nl: 0,
+            last_mode: Mode::SelfTest,
+            last_saved: Instant::now(),
+        };
+        let log = match EventLog::open(path) {
+            Ok(log) => log,
+            Err(error) => {
+                println!("error the event log cannot be used, nothing will be kept: {error}");
+                return services;
+            }
+        };
+        match interrupted(&log) {
+            Ok(found) => services.interrupted = found,
+            Err(error) => println!("error the kept program cannot be read: {error}"),
+        }
+        match StoreWriter::spawn(log) {
+            Ok(writer) => services.store = Some(writer),
+            Err(error) => println!("error {error}"),
+        }
+        services.record(Event::PowerOn);
+        services.record(Event::PlatformCheck {
+            verified: true,
+            detail: platform.to_owned(),
+        });
+        services
+    }
+
+    fn record(&self, event: Event) {
+        if let Some(store) = &self.store {
+            store.handle().record(event);
+        }
+    }
+
+    fn save(&mut self, kept: Option<KeptProgram>) {
+        self.kept = kept;
+        self.last_saved = Instant::now();
+        let Some(store) = &self.store else { return };
+        match &self.kept {
+            Some(kept) => match serde_json::to_string(kept) {
+                Ok(json) => store.handle().save_program(json),
+                Err(error) => println!("error cannot keep the program: {error}"),
+            },
+            None => store.handle().clear_program(),
+        }
+    }
+
+    /// After each turn: mode changes recorded, progress kept while flow
+    /// runs, the program forgotten once it has ended.
+    fn follow(&mut self, snapshot: &Snapshot) {
+        let mode = snapshot.mode;
+        let program = self
+            .kept
+            .as_ref()
+            .map(|kept| format!("{} mL/h, {} mL", kept.rate_ml_h, kept.vtbi_ml))
+            .unwrap_or_default();
+        if let Some(event) = record_of_mode(self.last_mode, mode, &program) {
+            self.record(event);
+        }
+        let before = self.last_mode;
+        let changed = mode != before;
+        self.last_mode = mode;
+        let Some(kept) = self.kept.clone() else {
+            return;
+        };
+        let had_program = matches!(
+            before,
+            Mode::Ready | Mode::Delivering | Mode::KeepVeinOpen | Mode::Paused | Mode::AlarmStopped
+        );
+        match mode {
+            // Ended (stopped by the nurse, or completed): nothing to resume.
+            // Idle after the self-test is only the pump coming up.
+            Mode::Completed | Mode::Idle if changed && had_program => self.save(None),
+            Mode::Delivering | Mode::KeepVeinOpen | Mode::Paused | Mode::AlarmStopped
+                if changed
+                    || self.last_saved.elapsed() >= Duration::from_millis(PROGRESS_EVERY_MS) =>
+            {
+                self.save(Some(progress(&kept, self.delivered_before_nl, snapshot)));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Rounds nL down to whole hundredths of a mL, as text: a resumed volume
+/// is never more than what was left.
+fn millilitres_down(nanolitres: u64) -> String {
+    let hundredths = nanolitres / 10_000;
+    format!("{}.{:02}", hundredths / 100, hundredths % 100)
+}
+
+fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut services: Services) {
     let (lines_sender, lines) = mpsc::sync_channel::<String>(64);
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {
@@ -120,6 +237,12 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits) {
             }
         }
     });
+    if let Some(interrupted) = &services.interrupted {
+        match serde_json::to_string(interrupted) {
+            Ok(json) => println!("interrupted {json}"),
+            Err(error) => println!("error {error}"),
+        }
+    }
     println!("ready");
     loop {
         match lines.recv_timeout(Duration::from_millis(20)) {
@@ -129,28 +252,113 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits) {
                     break;
                 }
                 if trimmed == "help" {
-                    println!("help load <rate mL/h> <volume mL> | start | pause | resume | stop | titrate <rate mL/h> | ack | silence | status | quit");
+                    println!("help load <rate mL/h> <volume mL> | start | pause | resume | stop | titrate <rate mL/h> | ack | silence | resume-interrupted | discard | status | quit");
                 }
                 if trimmed == "status" {
                     println!("status {}", status_json(&handle.snapshot()));
                 }
-                match command(trimmed, &limits) {
+                let mut words = trimmed.split_whitespace();
+                let verb = words.next().unwrap_or_default();
+                // An interrupted program: re-checked through the therapy core
+                // as a new load of what was left; the nurse then starts it.
+                let (line, resumed) = match verb {
+                    "resume-interrupted" => match services.interrupted.take() {
+                        Some(interrupted) => (
+                            format!(
+                                "load {} {}",
+                                interrupted.program.rate_ml_h,
+                                millilitres_down(interrupted.program.remaining_nl)
+                            ),
+                            Some(interrupted),
+                        ),
+                        None => {
+                            println!("error there is no interrupted program to resume");
+                            continue;
+                        }
+                    },
+                    "discard" => {
+                        if services.interrupted.take().is_some() {
+                            services.save(None);
+                            services.record(Event::ProgramStopped);
+                            println!("discarded");
+                        } else {
+                            println!("error there is no interrupted program to discard");
+                        }
+                        continue;
+                    }
+                    _ => (trimmed.to_owned(), None),
+                };
+                match command(&line, &limits) {
                     Ok(Some(command)) => {
-                        if let Err(error) = handle.send(command) {
-                            println!("error {error}");
+                        let is_load = matches!(command, Command::Load(_));
+                        match handle.send(command) {
+                            Err(error) => {
+                                println!("error {error}");
+                                services.interrupted = services.interrupted.take().or(resumed);
+                            }
+                            Ok(()) if is_load => {
+                                let mut words = line.split_whitespace().skip(1);
+                                let rate = words.next().unwrap_or_default().to_owned();
+                                let volume = words.next().unwrap_or_default().to_owned();
+                                let kept = match resumed {
+                                    Some(interrupted) => {
+                                        services.delivered_before_nl =
+                                            interrupted.program.delivered_nl;
+                                        services.record(Event::ProgramChanged {
+                                            program: format!(
+                                                "resumed after an interruption ({}): {rate} mL/h, {volume} mL left",
+                                                interrupted.why
+                                            ),
+                                        });
+                                        KeptProgram {
+                                            mode: "Ready".to_owned(),
+                                            ..interrupted.program
+                                        }
+                                    }
+                                    None => {
+                                        // A new program replaces any interrupted one.
+                                        services.interrupted = None;
+                                        services.delivered_before_nl = 0;
+                                        let remaining_nl = parse_decimal(&volume)
+                                            .ok()
+                                            .and_then(|ml| {
+                                                (ml * rust_decimal::Decimal::from(1_000_000))
+                                                    .to_u64()
+                                            })
+                                            .unwrap_or(0);
+                                        KeptProgram {
+                                            rate_ml_h: rate,
+                                            vtbi_ml: volume,
+                                            delivered_nl: 0,
+                                            remaining_nl,
+                                            mode: "Ready".to_owned(),
+                                        }
+                                    }
+                                };
+                                services.save(Some(kept));
+                            }
+                            Ok(()) => {}
                         }
                     }
                     Ok(None) => {}
-                    Err(error) => println!("error {error}"),
+                    Err(error) => {
+                        println!("error {error}");
+                        services.interrupted = services.interrupted.take().or(resumed);
+                    }
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
         for event in handle.events(64) {
+            if let Some(record) = record_of(&event) {
+                services.record(record);
+            }
             println!("event {event:?}");
         }
+        services.follow(&handle.snapshot());
     }
+    services.record(Event::PowerOff);
     let _ = handle.stop();
 }
 
@@ -207,8 +415,13 @@ pub fn run_on(cli: &Cli) -> Result<(), String> {
         .unwrap_or_else(|| cli.sim_dir.join("supervisor.sock"));
     let sender = HeartbeatSender::new(&socket)?;
     let cpus = std::thread::available_parallelism().map_or(1, |count| count.get());
+    let store = cli
+        .store
+        .clone()
+        .unwrap_or_else(|| cli.sim_dir.join("events.db"));
+    let services = Services::open(&store, verified.platform.name);
     let handle = spawn(controller, ThreadConfig::pump(cpus), Some(sender))?;
-    serve(handle, limits);
+    serve(handle, limits, services);
     Ok(())
 }
 

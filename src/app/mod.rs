@@ -3,3 +3,4 @@
 //! joins it.
 
 pub mod headless;
+pub mod persist;

@@ -14,7 +14,7 @@ use perfuse::stack::{sibling_binary, SimProcess, SupervisorProcess};
 use perfuse_drivers::sim::SimPaths;
 
 const HELP: &str = "Commands: load <rate mL/h> <volume mL> | start | pause | resume | stop | titrate <rate mL/h> | \
-ack | silence | status | quit. In another terminal, `perfuse-sim --dir <board folder> ctl help` injects faults.";
+ack | silence | resume-interrupted | discard | status | quit. In another terminal, `perfuse-sim --dir <board folder> ctl help` injects faults.";
 
 fn run() -> Result<(), String> {
     println!("Perfuse {} (GPL-3.0-or-later)", env!("CARGO_PKG_VERSION"));
@@ -65,12 +65,23 @@ fn run() -> Result<(), String> {
         supervisor.id(),
         board_dir.join("supervisor.log").display()
     );
+    // The history and the kept program outlive the simulated board.
+    let data_dir = std::env::var_os("PERFUSE_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share/perfuse"))
+        })
+        .unwrap_or_else(|| board_dir.join("data"));
+    std::fs::create_dir_all(&data_dir)
+        .map_err(|error| format!("cannot create {}: {error}", data_dir.display()))?;
+    println!("Event log: {}", data_dir.join("events.db").display());
     println!("{HELP}");
     let result = run_on(&Cli {
         sim_dir: board_dir.clone(),
         profile,
         keys: keys_path,
         socket: None,
+        store: Some(data_dir.join("events.db")),
         syringe: "BD Plastipak 50 mL".to_owned(),
     });
     drop(supervisor);

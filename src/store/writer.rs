@@ -29,8 +29,15 @@ struct Shared {
     dropped: AtomicU64,
     written: AtomicU64,
     failures: AtomicU64,
-    program: Mutex<Option<String>>,
+    program: Mutex<Option<ProgramUpdate>>,
     last_error: Mutex<Option<String>>,
+}
+
+/// What the program slot holds for the writer.
+enum ProgramUpdate {
+    Save(String),
+    /// The program ended (completed, stopped or discarded): forget it.
+    Clear,
 }
 
 /// The recording side: cheap to clone, never blocks.
@@ -63,8 +70,17 @@ impl StoreHandle {
     /// Puts the program (as JSON) in the slot for the writer; a later call
     /// before the writer gets to it replaces it.
     pub fn save_program(&self, program_json: String) {
+        self.update_program(ProgramUpdate::Save(program_json));
+    }
+
+    /// Forgets the program (it ended); replaces any save not yet written.
+    pub fn clear_program(&self) {
+        self.update_program(ProgramUpdate::Clear);
+    }
+
+    fn update_program(&self, update: ProgramUpdate) {
         if let Ok(mut slot) = self.shared.program.lock() {
-            *slot = Some(program_json);
+            *slot = Some(update);
         }
         // If the queue is full the writer still finds the slot on its next turn.
         let _ = self.queue.try_send(Message::Program);
@@ -171,16 +187,24 @@ fn write_loop(mut log: EventLog, receiver: &Receiver<Message>, shared: &Shared) 
             batch.clear();
         }
         let program = shared.program.lock().ok().and_then(|mut slot| slot.take());
-        if let Some(json) = program {
-            let value: Result<serde_json::Value, _> = serde_json::from_str(&json);
-            match value {
-                Ok(value) => {
-                    if let Err(error) = log.save_program(&value) {
-                        fail(shared, &error.to_string());
+        match program {
+            Some(ProgramUpdate::Save(json)) => {
+                let value: Result<serde_json::Value, _> = serde_json::from_str(&json);
+                match value {
+                    Ok(value) => {
+                        if let Err(error) = log.save_program(&value) {
+                            fail(shared, &error.to_string());
+                        }
                     }
+                    Err(error) => fail(shared, &format!("a program that is not JSON: {error}")),
                 }
-                Err(error) => fail(shared, &format!("a program that is not JSON: {error}")),
             }
+            Some(ProgramUpdate::Clear) => {
+                if let Err(error) = log.clear_program() {
+                    fail(shared, &error.to_string());
+                }
+            }
+            None => {}
         }
         if stop {
             return;

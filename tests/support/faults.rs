@@ -106,10 +106,11 @@ impl Stack {
         std::fs::read_to_string(self.dir.path().join("supervisor.log")).unwrap_or_default()
     }
 
-    /// Starts the app and a 50 mL infusion at `rate_ml_h`; returns once the motor turns.
-    pub fn infusing_app(&self, rate_ml_h: u32) -> Child {
+    /// Starts the app (perfuse-headless) on this board; its output goes to
+    /// app.out, emptied first.
+    pub fn app(&self) -> Child {
         let output = std::fs::File::create(self.dir.path().join("app.out")).unwrap();
-        let mut app = Command::new(env!("CARGO_BIN_EXE_perfuse-headless"))
+        Command::new(env!("CARGO_BIN_EXE_perfuse-headless"))
             .arg("--sim-dir")
             .arg(self.dir.path())
             .arg("--profile")
@@ -120,7 +121,17 @@ impl Stack {
             .stdout(output.try_clone().unwrap())
             .stderr(output)
             .spawn()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The app's output so far.
+    pub fn app_output(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("app.out")).unwrap_or_default()
+    }
+
+    /// Starts the app and a 50 mL infusion at `rate_ml_h`; returns once the motor turns.
+    pub fn infusing_app(&self, rate_ml_h: u32) -> Child {
+        let mut app = self.app();
         let stdin = app.stdin.as_mut().unwrap();
         writeln!(stdin, "load {rate_ml_h} 50").unwrap();
         writeln!(stdin, "start").unwrap();

@@ -1,0 +1,130 @@
+//! The app's use of the store: what it records, the program it keeps for a
+//! resume, and what it says about an interruption at the next start.
+
+use serde::{Deserialize, Serialize};
+
+use crate::alarms::AlarmChange;
+use crate::control::controller::{ControlEvent, Mode, Snapshot};
+use crate::store::{Event, EventLog, Recorded, SavedProgram};
+
+/// Progress is saved at least this often while flow runs, so a resume after
+/// a crash repeats at most this much delivery (28 uL at 999 mL/h).
+pub const PROGRESS_EVERY_MS: u64 = 100;
+
+/// The program as kept for a resume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptProgram {
+    /// The programmed rate, mL/h, as the nurse entered it.
+    pub rate_ml_h: String,
+    /// The programmed volume to be infused, mL.
+    pub vtbi_ml: String,
+    /// Volume infused under this program, nL (across resumes).
+    pub delivered_nl: u64,
+    /// Volume still to infuse, nL.
+    pub remaining_nl: u64,
+    /// The pump's mode when saved.
+    pub mode: String,
+}
+
+/// What the next start tells the nurse about an interrupted program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Interrupted {
+    pub program: KeptProgram,
+    /// When it was last saved, ms since the Unix epoch.
+    pub saved_at_ms: i64,
+    pub why: String,
+}
+
+/// Why the pump stopped, from the log: the last event before this start.
+fn why(history: &[Recorded]) -> String {
+    let last_alarm = history
+        .iter()
+        .rev()
+        .find_map(|recorded| match &recorded.event {
+            Event::SupervisorTrip { reason } => {
+                Some(format!("the safety supervisor stopped the pump ({reason})"))
+            }
+            Event::AlarmRaised { condition, .. } => Some(format!("alarm: {condition}")),
+            _ => None,
+        });
+    match history.last().map(|recorded| &recorded.event) {
+        Some(Event::PowerOff) => "the app was shut down".to_owned(),
+        _ => match last_alarm {
+            Some(alarm) => format!(
+                "the app stopped without shutting down (crash, reset or power loss); last {alarm}"
+            ),
+            None => "the app stopped without shutting down (crash, reset or power loss)".to_owned(),
+        },
+    }
+}
+
+/// The interrupted program, if one was kept.
+pub fn interrupted(log: &EventLog) -> Result<Option<Interrupted>, String> {
+    let saved: Option<SavedProgram<KeptProgram>> =
+        log.load_program().map_err(|error| error.to_string())?;
+    let Some(saved) = saved else {
+        return Ok(None);
+    };
+    let history = log
+        .events(
+            saved.saved_at_ms.saturating_sub(24 * 3_600_000),
+            i64::MAX,
+            &[],
+        )
+        .map_err(|error| error.to_string())?;
+    Ok(Some(Interrupted {
+        why: why(&history),
+        saved_at_ms: saved.saved_at_ms,
+        program: saved.program,
+    }))
+}
+
+/// The record of a control event, if it is one to keep.
+pub fn record_of(event: &ControlEvent) -> Option<Event> {
+    match event {
+        ControlEvent::Alarm(AlarmChange::Raised(condition)) => {
+            Some(if *condition == crate::alarms::Condition::SupervisorTrip {
+                Event::SupervisorTrip {
+                    reason: "the motor driver's enable went off while delivering".to_owned(),
+                }
+            } else {
+                Event::AlarmRaised {
+                    condition: format!("{condition:?}"),
+                    priority: format!("{:?}", condition.priority()),
+                }
+            })
+        }
+        ControlEvent::Alarm(AlarmChange::Cleared(condition)) => Some(Event::AlarmCleared {
+            condition: format!("{condition:?}"),
+        }),
+        ControlEvent::Notice(_) | ControlEvent::Refused(_) => None,
+    }
+}
+
+/// The record of a change of mode, if it is one to keep.
+pub fn record_of_mode(before: Mode, after: Mode, program: &str) -> Option<Event> {
+    match (before, after) {
+        (Mode::Ready | Mode::Idle, Mode::Delivering) => Some(Event::ProgramStarted {
+            program: program.to_owned(),
+        }),
+        (Mode::Paused | Mode::AlarmStopped, Mode::Delivering) => Some(Event::ProgramResumed),
+        (_, Mode::Paused) if before != Mode::Paused => Some(Event::ProgramPaused),
+        (_, Mode::Completed | Mode::KeepVeinOpen) if before != after => {
+            Some(Event::ProgramCompleted)
+        }
+        (Mode::Delivering | Mode::Paused | Mode::AlarmStopped | Mode::Ready, Mode::Idle) => {
+            Some(Event::ProgramStopped)
+        }
+        _ => None,
+    }
+}
+
+/// The kept program after this snapshot.
+pub fn progress(kept: &KeptProgram, delivered_before_nl: u64, snapshot: &Snapshot) -> KeptProgram {
+    KeptProgram {
+        delivered_nl: delivered_before_nl.saturating_add(snapshot.delivered.0),
+        remaining_nl: snapshot.remaining.0,
+        mode: format!("{:?}", snapshot.mode),
+        ..kept.clone()
+    }
+}

@@ -1,0 +1,173 @@
+//! Resume after an interruption, end to end on the simulated board with
+//! real processes: the app is killed mid-infusion, started again, and the
+//! interrupted program is there for the nurse (never resumed by itself);
+//! resumed, it delivers what was left; stopped, it is gone.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::float_arithmetic
+)]
+
+#[path = "support/faults.rs"]
+mod faults;
+
+use std::io::Write as _;
+use std::process::Child;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use faults::*;
+
+/// Waits for the app's `ready` line; returns its output up to then.
+fn wait_ready(stack: &Stack) -> String {
+    let started = Instant::now();
+    loop {
+        let output = stack.app_output();
+        if output.lines().any(|line| line == "ready") {
+            return output;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the app never got ready:\n{output}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn field(json: &serde_json::Value, path: &[&str]) -> serde_json::Value {
+    path.iter()
+        .fold(json.clone(), |value, key| value[key].clone())
+}
+
+fn say(app: &mut Child, line: &str) {
+    writeln!(app.stdin.as_mut().unwrap(), "{line}").unwrap();
+}
+
+#[test]
+fn a_killed_app_offers_the_interrupted_program_and_resumes_only_when_the_nurse_says() {
+    let stack = Stack::start();
+    let memory = stack.board.memory();
+    let mut app = stack.infusing_app(25);
+    std::thread::sleep(Duration::from_millis(1500));
+    // What the pump had counted just before the kill (25 mL/h for ~1.5 s).
+    let status: serde_json::Value = serde_json::from_str(
+        app_status(&stack, &mut app)
+            .strip_prefix("status ")
+            .unwrap(),
+    )
+    .unwrap();
+    let counted_nl = status["delivered_nl"].as_i64().unwrap();
+    app.kill().unwrap();
+    app.wait().unwrap();
+    assert!(
+        counted_nl > 5_000,
+        "barely anything was delivered: {counted_nl} nL"
+    );
+
+    let mut app = stack.app();
+    let output = wait_ready(&stack);
+    let line = output
+        .lines()
+        .find_map(|line| line.strip_prefix("interrupted "))
+        .unwrap_or_else(|| panic!("no interrupted program offered:\n{output}"));
+    let interrupted: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(field(&interrupted, &["program", "rate_ml_h"]), "25");
+    assert_eq!(field(&interrupted, &["program", "vtbi_ml"]), "50");
+    let delivered = field(&interrupted, &["program", "delivered_nl"])
+        .as_u64()
+        .unwrap();
+    let remaining = field(&interrupted, &["program", "remaining_nl"])
+        .as_u64()
+        .unwrap();
+    assert_eq!(delivered + remaining, 50_000_000, "{line}");
+    // Progress is kept every 100 ms: the record is no older than that when
+    // the status was read (and the pump ran on a little until the kill).
+    let per_100_ms_nl = 25_000_000 / 36_000;
+    assert!(
+        delivered as i64 >= counted_nl - 2 * per_100_ms_nl
+            && delivered as i64 <= counted_nl + 2 * per_100_ms_nl,
+        "kept {delivered} nL, the pump had counted {counted_nl} nL"
+    );
+    assert!(
+        field(&interrupted, &["why"])
+            .as_str()
+            .unwrap()
+            .contains("without shutting down"),
+        "{line}"
+    );
+    // Never resumed by itself.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !memory.motor_enabled(),
+        "the motor came back without the nurse"
+    );
+
+    // The nurse resumes: the rest of the program is loaded (re-checked) and started.
+    let rotor = memory.rotor_actual.load(Ordering::Acquire);
+    say(&mut app, "resume-interrupted");
+    say(&mut app, "start");
+    let started = Instant::now();
+    while !(memory.motor_enabled() && memory.rotor_actual.load(Ordering::Acquire) > rotor + 200) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the resumed program did not run:\n{}",
+            stack.app_output()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    say(&mut app, "status");
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = stack
+            .app_output()
+            .lines()
+            .find_map(|line| line.strip_prefix("status "))
+        {
+            break serde_json::from_str::<serde_json::Value>(status).unwrap();
+        }
+        assert!(started.elapsed() < Duration::from_secs(5));
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    // What is left now is what was left then (rounded down to 0.01 mL), less this run.
+    let left_now =
+        status["remaining_nl"].as_u64().unwrap() + status["delivered_nl"].as_u64().unwrap();
+    assert_eq!(left_now, remaining / 10_000 * 10_000, "{status}");
+
+    // Stopped by the nurse, the program is gone: the next start offers nothing.
+    say(&mut app, "stop");
+    std::thread::sleep(Duration::from_millis(300));
+    say(&mut app, "quit");
+    app.wait().unwrap();
+    let mut app = stack.app();
+    let output = wait_ready(&stack);
+    assert!(!output.contains("interrupted "), "{output}");
+    say(&mut app, "quit");
+    app.wait().unwrap();
+}
+
+#[test]
+fn a_discarded_interrupted_program_is_gone() {
+    let stack = Stack::start();
+    let mut app = stack.infusing_app(25);
+    std::thread::sleep(Duration::from_millis(300));
+    app.kill().unwrap();
+    app.wait().unwrap();
+    let mut app = stack.app();
+    assert!(wait_ready(&stack).contains("interrupted "));
+    say(&mut app, "discard");
+    say(&mut app, "resume-interrupted");
+    say(&mut app, "quit");
+    app.wait().unwrap();
+    let output = stack.app_output();
+    assert!(output.contains("discarded"), "{output}");
+    assert!(
+        output.contains("error there is no interrupted program to resume"),
+        "{output}"
+    );
+    let mut app = stack.app();
+    assert!(!wait_ready(&stack).contains("interrupted "));
+    say(&mut app, "quit");
+    app.wait().unwrap();
+}
