@@ -15,8 +15,11 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn the_launcher_runs_the_whole_stack_and_cleans_up() {
+    // The event log in a folder of the test's own, not the user's home.
+    let data = tempfile::tempdir().unwrap();
     let mut perfuse = Command::new(env!("CARGO_BIN_EXE_perfuse"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("PERFUSE_DATA_DIR", data.path())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -81,4 +84,16 @@ fn the_launcher_runs_the_whole_stack_and_cleans_up() {
         !std::path::Path::new(&board).exists(),
         "the board folder was left behind"
     );
+    // The history outlives the board: this run, from power on to power off.
+    let log = perfuse::store::EventLog::open(&data.path().join("events.db")).unwrap();
+    let kinds: Vec<&str> = log
+        .events(0, i64::MAX, &[])
+        .unwrap()
+        .iter()
+        .map(|recorded| recorded.event.kind())
+        .collect();
+    for kind in ["power_on", "platform_check", "program_started", "power_off"] {
+        assert!(kinds.contains(&kind), "no {kind} in {kinds:?}");
+    }
+    assert_eq!(kinds.last(), Some(&"power_off"), "{kinds:?}");
 }

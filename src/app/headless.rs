@@ -187,12 +187,7 @@ impl Services {
     /// runs, the program forgotten once it has ended.
     fn follow(&mut self, snapshot: &Snapshot) {
         let mode = snapshot.mode;
-        let program = self
-            .kept
-            .as_ref()
-            .map(|kept| format!("{} mL/h, {} mL", kept.rate_ml_h, kept.vtbi_ml))
-            .unwrap_or_default();
-        if let Some(event) = record_of_mode(self.last_mode, mode, &program) {
+        if let Some(event) = record_of_mode(self.last_mode, mode) {
             self.record(event);
         }
         let before = self.last_mode;
@@ -351,7 +346,12 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
         for event in handle.events(64) {
-            if let Some(record) = record_of(&event) {
+            let program = services
+                .kept
+                .as_ref()
+                .map(|kept| format!("{} mL/h, {} mL", kept.rate_ml_h, kept.vtbi_ml))
+                .unwrap_or_default();
+            if let Some(record) = record_of(&event, &program) {
                 services.record(record);
             }
             println!("event {event:?}");

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alarms::AlarmChange;
 use crate::control::controller::{ControlEvent, Mode, Snapshot};
+use crate::control::state::Notice;
 use crate::store::{Event, EventLog, Recorded, SavedProgram};
 
 /// Progress is saved at least this often while flow runs, so a resume after
@@ -79,8 +80,9 @@ pub fn interrupted(log: &EventLog) -> Result<Option<Interrupted>, String> {
     }))
 }
 
-/// The record of a control event, if it is one to keep.
-pub fn record_of(event: &ControlEvent) -> Option<Event> {
+/// The record of a control event, if it is one to keep; `program` names the
+/// program for a start.
+pub fn record_of(event: &ControlEvent, program: &str) -> Option<Event> {
     match event {
         ControlEvent::Alarm(AlarmChange::Raised(condition)) => {
             Some(if *condition == crate::alarms::Condition::SupervisorTrip {
@@ -97,21 +99,23 @@ pub fn record_of(event: &ControlEvent) -> Option<Event> {
         ControlEvent::Alarm(AlarmChange::Cleared(condition)) => Some(Event::AlarmCleared {
             condition: format!("{condition:?}"),
         }),
+        ControlEvent::Notice(Notice::Started) => Some(Event::ProgramStarted {
+            program: program.to_owned(),
+        }),
+        ControlEvent::Notice(Notice::Completed) => Some(Event::ProgramCompleted),
+        ControlEvent::Notice(Notice::KeepVeinOpenStarted) => Some(Event::ProgramChanged {
+            program: "volume infused: keeping the vein open".to_owned(),
+        }),
         ControlEvent::Notice(_) | ControlEvent::Refused(_) => None,
     }
 }
 
-/// The record of a change of mode, if it is one to keep.
-pub fn record_of_mode(before: Mode, after: Mode, program: &str) -> Option<Event> {
+/// The record of a change of mode, if it is one to keep (starts and
+/// completions come as notices, see `record_of`).
+pub fn record_of_mode(before: Mode, after: Mode) -> Option<Event> {
     match (before, after) {
-        (Mode::Ready | Mode::Idle, Mode::Delivering) => Some(Event::ProgramStarted {
-            program: program.to_owned(),
-        }),
         (Mode::Paused | Mode::AlarmStopped, Mode::Delivering) => Some(Event::ProgramResumed),
         (_, Mode::Paused) if before != Mode::Paused => Some(Event::ProgramPaused),
-        (_, Mode::Completed | Mode::KeepVeinOpen) if before != after => {
-            Some(Event::ProgramCompleted)
-        }
         (Mode::Delivering | Mode::Paused | Mode::AlarmStopped | Mode::Ready, Mode::Idle) => {
             Some(Event::ProgramStopped)
         }
@@ -126,5 +130,64 @@ pub fn progress(kept: &KeptProgram, delivered_before_nl: u64, snapshot: &Snapsho
         remaining_nl: snapshot.remaining.0,
         mode: format!("{:?}", snapshot.mode),
         ..kept.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(id: i64, event: Event) -> Recorded {
+        Recorded {
+            id,
+            at_ms: id,
+            event,
+        }
+    }
+
+    #[test]
+    fn the_reason_comes_from_how_the_log_ends() {
+        let trip = at(
+            2,
+            Event::SupervisorTrip {
+                reason: "enable off".to_owned(),
+            },
+        );
+        assert_eq!(
+            why(&[at(1, Event::PowerOn), trip.clone(), at(3, Event::PowerOff)]),
+            "the app was shut down"
+        );
+        let crashed = why(&[at(1, Event::PowerOn), trip]);
+        assert!(
+            crashed.starts_with("the app stopped without shutting down"),
+            "{crashed}"
+        );
+        assert!(
+            crashed.contains("the safety supervisor stopped the pump (enable off)"),
+            "{crashed}"
+        );
+        assert_eq!(
+            why(&[at(1, Event::PowerOn)]),
+            "the app stopped without shutting down (crash, reset or power loss)"
+        );
+    }
+
+    #[test]
+    fn pauses_resumes_and_stops_are_told_apart_from_the_pump_coming_up() {
+        assert_eq!(record_of_mode(Mode::SelfTest, Mode::Idle), None);
+        assert_eq!(
+            record_of_mode(Mode::Delivering, Mode::Paused),
+            Some(Event::ProgramPaused)
+        );
+        assert_eq!(record_of_mode(Mode::Paused, Mode::Paused), None);
+        assert_eq!(
+            record_of_mode(Mode::Paused, Mode::Delivering),
+            Some(Event::ProgramResumed)
+        );
+        assert_eq!(
+            record_of_mode(Mode::Ready, Mode::Idle),
+            Some(Event::ProgramStopped)
+        );
+        assert_eq!(record_of_mode(Mode::Ready, Mode::Delivering), None);
     }
 }
