@@ -7,6 +7,7 @@
 //! says how many have run, so an older file is brought forward on open and
 //! a newer one is refused rather than misread.
 
+pub mod export;
 pub mod writer;
 
 use std::path::Path;
@@ -101,6 +102,30 @@ pub enum Event {
     },
 }
 
+/// Every kind of event, as stored and as named in export filters.
+pub const KINDS: &[&str] = &[
+    "power_on",
+    "power_off",
+    "self_test",
+    "platform_check",
+    "library_activated",
+    "program_started",
+    "program_changed",
+    "program_paused",
+    "program_resumed",
+    "program_stopped",
+    "program_completed",
+    "alarm_raised",
+    "alarm_silenced",
+    "alarm_acknowledged",
+    "alarm_cleared",
+    "supervisor_trip",
+    "soft_limit_override",
+    "interaction",
+    "events_dropped",
+    "storage_fault",
+];
+
 impl Event {
     /// The kind as stored (the serde tag).
     pub fn kind(&self) -> &'static str {
@@ -157,6 +182,12 @@ pub enum StoreError {
     },
     #[error("the event database {path} has schema version {found}; this Perfuse knows up to {known}: refusing to misread it")]
     TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("the event database {path} has schema version {found}, older than this Perfuse's {known}: start the pump once to bring it forward")]
+    TooOld {
         path: String,
         found: i64,
         known: i64,
@@ -251,6 +282,40 @@ impl EventLog {
                 })?;
         }
         Ok(())
+    }
+
+    /// Opens an existing database without writing to it (for export); a
+    /// missing file is an error, not a new database.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let name = path.display().to_string();
+        let connection =
+            Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(
+                |error| StoreError::Database {
+                    path: name.clone(),
+                    error,
+                },
+            )?;
+        let log = Self {
+            connection,
+            path: name,
+        };
+        let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
+        let found = log.schema_version()?;
+        if found > known {
+            return Err(StoreError::TooNew {
+                path: log.path.clone(),
+                found,
+                known,
+            });
+        }
+        if found < known {
+            return Err(StoreError::TooOld {
+                path: log.path.clone(),
+                found,
+                known,
+            });
+        }
+        Ok(log)
     }
 
     /// Appends events in one transaction; when it returns, they are durable.
@@ -402,5 +467,63 @@ impl EventLog {
         self.connection
             .query_row("PRAGMA integrity_check", [], |row| row.get(0))
             .map_err(|error| self.error(error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_listed_once_and_matches_its_serde_tag() {
+        let text = || String::new();
+        let all = [
+            Event::PowerOn,
+            Event::PowerOff,
+            Event::SelfTest {
+                passed: true,
+                detail: text(),
+            },
+            Event::PlatformCheck {
+                verified: true,
+                detail: text(),
+            },
+            Event::LibraryActivated {
+                name: text(),
+                version: text(),
+                hash: text(),
+            },
+            Event::ProgramStarted { program: text() },
+            Event::ProgramChanged { program: text() },
+            Event::ProgramPaused,
+            Event::ProgramResumed,
+            Event::ProgramStopped,
+            Event::ProgramCompleted,
+            Event::AlarmRaised {
+                condition: text(),
+                priority: text(),
+            },
+            Event::AlarmSilenced { condition: text() },
+            Event::AlarmAcknowledged { condition: text() },
+            Event::AlarmCleared { condition: text() },
+            Event::SupervisorTrip { reason: text() },
+            Event::SoftLimitOverride {
+                drug: text(),
+                value: text(),
+                limit: text(),
+            },
+            Event::Interaction {
+                screen: text(),
+                action: text(),
+            },
+            Event::EventsDropped { count: 1 },
+            Event::StorageFault { detail: text() },
+        ];
+        assert_eq!(all.len(), KINDS.len());
+        for (event, kind) in all.iter().zip(KINDS) {
+            assert_eq!(event.kind(), *kind);
+            let json = serde_json::to_value(event).unwrap_or_default();
+            assert_eq!(json["kind"], *kind);
+        }
     }
 }

@@ -1,0 +1,167 @@
+//! `perfuse-log`: the pump's history for biomedical engineers and usability
+//! teams, as CSV or JSON, filtered by time and kind. It opens the database
+//! read-only; the pump may keep writing meanwhile.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::{EventLog, Recorded, KINDS};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "perfuse-log",
+    version,
+    about = "Export the Perfuse event log as CSV or JSON"
+)]
+pub struct Cli {
+    /// The event database (events.db).
+    #[arg(long)]
+    pub db: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+    /// Events at or after this time (RFC 3339, e.g. 2026-11-21T08:00:00Z).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Events at or before this time (RFC 3339).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only these kinds, comma-separated (e.g. alarm_raised,supervisor_trip).
+    #[arg(long, value_delimiter = ',')]
+    pub kind: Vec<String>,
+    /// Write here instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn instant(option: &str, text: &str) -> Result<i64, String> {
+    let time = OffsetDateTime::parse(text, &Rfc3339).map_err(|error| {
+        format!(
+            "--{option} {text}: not an RFC 3339 time ({error}); write e.g. 2026-11-21T08:00:00Z"
+        )
+    })?;
+    i64::try_from(time.unix_timestamp_nanos() / 1_000_000)
+        .map_err(|_| format!("--{option} {text}: out of range"))
+}
+
+fn time_text(at_ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at_ms) * 1_000_000)
+        .ok()
+        .and_then(|time| time.format(&Rfc3339).ok())
+        .unwrap_or_else(|| at_ms.to_string())
+}
+
+/// The fields of an event, without its kind, as JSON text.
+fn fields(recorded: &Recorded) -> Result<serde_json::Value, String> {
+    let mut value = serde_json::to_value(&recorded.event).map_err(|error| error.to_string())?;
+    if let Some(object) = value.as_object_mut() {
+        object.remove("kind");
+    }
+    Ok(value)
+}
+
+/// Writes `events` in `format` to `out`.
+pub fn write(events: &[Recorded], format: Format, out: &mut dyn Write) -> Result<(), String> {
+    match format {
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(out);
+            writer
+                .write_record(["id", "time_utc", "kind", "details"])
+                .map_err(|error| error.to_string())?;
+            for recorded in events {
+                writer
+                    .write_record([
+                        recorded.id.to_string(),
+                        time_text(recorded.at_ms),
+                        recorded.event.kind().to_owned(),
+                        fields(recorded)?.to_string(),
+                    ])
+                    .map_err(|error| error.to_string())?;
+            }
+            writer.flush().map_err(|error| error.to_string())
+        }
+        Format::Json => {
+            let rows = events
+                .iter()
+                .map(|recorded| {
+                    Ok(serde_json::json!({
+                        "id": recorded.id,
+                        "time_utc": time_text(recorded.at_ms),
+                        "kind": recorded.event.kind(),
+                        "details": fields(recorded)?,
+                    }))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            serde_json::to_writer_pretty(&mut *out, &rows).map_err(|error| error.to_string())?;
+            writeln!(out).map_err(|error| error.to_string())
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<usize, String> {
+    for kind in &cli.kind {
+        if !KINDS.contains(&kind.as_str()) {
+            return Err(format!(
+                "--kind {kind}: no such kind; the kinds are {}",
+                KINDS.join(", ")
+            ));
+        }
+    }
+    let from = cli
+        .from
+        .as_deref()
+        .map(|text| instant("from", text))
+        .transpose()?
+        .unwrap_or(0);
+    let to = cli
+        .to
+        .as_deref()
+        .map(|text| instant("to", text))
+        .transpose()?
+        .unwrap_or(i64::MAX);
+    if from > to {
+        return Err("--from is after --to: nothing could match".to_owned());
+    }
+    if !cli.db.exists() {
+        return Err(format!("{}: no such event database", cli.db.display()));
+    }
+    let log = EventLog::open_read_only(&cli.db).map_err(|error| error.to_string())?;
+    let kinds: Vec<&str> = cli.kind.iter().map(String::as_str).collect();
+    let events = log
+        .events(from, to, &kinds)
+        .map_err(|error| error.to_string())?;
+    match &cli.out {
+        Some(path) => {
+            let mut file = std::fs::File::create(path)
+                .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+            write(&events, cli.format, &mut file)?;
+        }
+        None => write(&events, cli.format, &mut std::io::stdout().lock())?,
+    }
+    Ok(events.len())
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(count) => {
+            eprintln!("perfuse-log: {count} events");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("perfuse-log: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
