@@ -171,3 +171,37 @@ fn a_discarded_interrupted_program_is_gone() {
     say(&mut app, "quit");
     app.wait().unwrap();
 }
+
+#[test]
+fn a_corrupt_event_database_is_replaced_and_the_pump_still_infuses() {
+    let stack = Stack::start();
+    std::fs::write(stack.dir.path().join("events.db"), vec![0x5A_u8; 8192]).unwrap();
+    let mut app = stack.infusing_app(25);
+    say(&mut app, "quit");
+    app.wait().unwrap();
+    let output = stack.app_output();
+    assert!(
+        output.contains("error the event database was corrupt: it was moved to"),
+        "{output}"
+    );
+    let moved = std::fs::read_dir(stack.dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("events.db.corrupt-")
+        });
+    assert!(moved, "the corrupt file is not kept for inspection");
+    // The fresh log recorded the fault and this run.
+    let log = perfuse::store::EventLog::open(&stack.dir.path().join("events.db")).unwrap();
+    let kinds: Vec<&str> = log
+        .events(0, i64::MAX, &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.event.kind())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"storage_fault"), "{kinds:?}");
+    assert!(kinds.contains(&"program_started"), "{kinds:?}");
+}

@@ -348,3 +348,66 @@ fn crash_consistency_the_writer_killed_at_random_points() {
     }
     eprintln!("crash consistency: {rounds} kills, {total_events} committed events all present, the program whole every time");
 }
+
+#[test]
+fn a_corrupt_database_is_moved_aside_and_a_fresh_one_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    // Not a database at all.
+    std::fs::write(&path, vec![0x5A_u8; 16_384]).unwrap();
+    let (mut log, aside) = EventLog::open_or_recover(&path).unwrap();
+    let aside = aside.expect("the corrupt file was not moved aside");
+    assert_eq!(
+        std::fs::read(&aside).unwrap(),
+        vec![0x5A_u8; 16_384],
+        "the evidence was altered"
+    );
+    let events = log.events(0, i64::MAX, &[]).unwrap();
+    assert_eq!(events.len(), 1);
+    assert!(
+        matches!(&events[0].event, Event::StorageFault { detail } if detail.contains("was corrupt") && detail.contains("moved to")),
+        "{events:?}"
+    );
+    log.append(&Event::PowerOn).unwrap();
+    drop(log);
+
+    // A database damaged in the middle: its pages overwritten.
+    let mut log = EventLog::open(&path).unwrap();
+    let many: Vec<(i64, Event)> = (0..5000)
+        .map(|index| {
+            (
+                index,
+                Event::Interaction {
+                    screen: "rate".to_owned(),
+                    action: format!("key {index}"),
+                },
+            )
+        })
+        .collect();
+    log.append_all(&many).unwrap();
+    drop(log);
+    // Fold the WAL in, then damage the main file.
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        .ok();
+    drop(connection);
+    let mut bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.len() > 64 * 1024);
+    for byte in &mut bytes[8 * 4096..12 * 4096] {
+        *byte = 0xA5;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let (log, aside) = EventLog::open_or_recover(&path).unwrap();
+    assert!(aside.is_some(), "the damage went unnoticed");
+    assert_eq!(
+        log.count().unwrap(),
+        1,
+        "the fresh log holds the fault record only"
+    );
+
+    // A healthy database is left alone.
+    drop(log);
+    let (_, aside) = EventLog::open_or_recover(&path).unwrap();
+    assert!(aside.is_none());
+}

@@ -141,8 +141,15 @@ impl Services {
             last_mode: Mode::SelfTest,
             last_saved: Instant::now(),
         };
-        let log = match EventLog::open(path) {
-            Ok(log) => log,
+        let log = match EventLog::open_or_recover(path) {
+            Ok((log, None)) => log,
+            Ok((log, Some(aside))) => {
+                println!(
+                    "error the event database was corrupt: it was moved to {} and a fresh one started; no interrupted program can be offered",
+                    aside.display()
+                );
+                log
+            }
             Err(error) => {
                 println!("error the event log cannot be used, nothing will be kept: {error}");
                 return services;

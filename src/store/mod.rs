@@ -10,7 +10,7 @@
 pub mod export;
 pub mod writer;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
@@ -192,8 +192,24 @@ pub enum StoreError {
         found: i64,
         known: i64,
     },
+    #[error("cannot move the corrupt event database {path} aside: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("cannot encode or decode a stored record: {0}")]
     Encoding(#[from] serde_json::Error),
+}
+
+/// Whether an error means the file itself is damaged.
+fn is_corruption(error: &StoreError) -> bool {
+    match error {
+        StoreError::Database { error, .. } => matches!(
+            error.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+        ),
+        StoreError::TooNew { .. }
+        | StoreError::TooOld { .. }
+        | StoreError::Io { .. }
+        | StoreError::Encoding(_) => false,
+    }
 }
 
 /// Wall-clock now, ms since the Unix epoch.
@@ -282,6 +298,55 @@ impl EventLog {
                 })?;
         }
         Ok(())
+    }
+
+    /// Opens the database as `open` does; a corrupt one (unreadable, not a
+    /// database, or failing SQLite's quick check) is moved aside with its
+    /// journal, a fresh one started and the fault recorded in it. Returns
+    /// the log and, after a recovery, where the corrupt file went. Other
+    /// failures (permissions, a read-only or full disk) are returned.
+    pub fn open_or_recover(path: &Path) -> Result<(Self, Option<PathBuf>), StoreError> {
+        let problem = match Self::open(path) {
+            Ok(log) => match log.quick_check() {
+                Ok(verdict) if verdict == "ok" => return Ok((log, None)),
+                Ok(verdict) => verdict,
+                Err(error) if is_corruption(&error) => error.to_string(),
+                Err(error) => return Err(error),
+            },
+            Err(error) if is_corruption(&error) => error.to_string(),
+            Err(error) => return Err(error),
+        };
+        let aside = PathBuf::from(format!("{}.corrupt-{}", path.display(), now_ms()));
+        let move_aside = |from: &Path, to: &Path| match std::fs::rename(from, to) {
+            Ok(()) => Ok(()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(error) => Err(StoreError::Io {
+                path: from.display().to_string(),
+                error,
+            }),
+        };
+        move_aside(path, &aside)?;
+        for suffix in ["-wal", "-shm"] {
+            move_aside(
+                Path::new(&format!("{}{suffix}", path.display())),
+                Path::new(&format!("{}{suffix}", aside.display())),
+            )?;
+        }
+        let mut log = Self::open(path)?;
+        log.append(&Event::StorageFault {
+            detail: format!(
+                "the event database was corrupt ({problem}); it was moved to {} and a fresh one started",
+                aside.display()
+            ),
+        })?;
+        Ok((log, Some(aside)))
+    }
+
+    /// SQLite's quick consistency check: "ok" or the first problem.
+    pub fn quick_check(&self) -> Result<String, StoreError> {
+        self.connection
+            .query_row("PRAGMA quick_check(1)", [], |row| row.get(0))
+            .map_err(|error| self.error(error))
     }
 
     /// Opens an existing database without writing to it (for export); a
