@@ -262,3 +262,48 @@ fn a_motor_never_enabled_since_the_start_alarms_after_two_seconds() {
             Condition::SupervisorTrip
         ))));
 }
+
+#[test]
+fn a_storage_fault_is_a_medium_alarm_that_leaves_flow_alone() {
+    let mut rig = Rig::new(Platform::Syringe50, 1000).unwrap();
+    rig.command(Command::Load(continuous(25.0, 50.0, End::Stop)));
+    rig.command(Command::Start);
+    rig.run_for(2.0);
+    rig.command(Command::StorageFault(true));
+    rig.run_for(1.0);
+    assert!(rig
+        .events
+        .contains(&ControlEvent::Alarm(AlarmChange::Raised(
+            Condition::StorageFault
+        ))));
+    assert_eq!(
+        Condition::StorageFault.priority(),
+        perfuse_drivers::annunciator::Priority::Medium
+    );
+    assert_eq!(
+        rig.last.mode,
+        Mode::Delivering,
+        "a storage fault stopped the infusion"
+    );
+    assert!(rig
+        .last
+        .alarms
+        .iter()
+        .flatten()
+        .any(|alarm| alarm.condition == Condition::StorageFault));
+    // Writes work again: the alarm clears by itself (it does not latch).
+    rig.command(Command::StorageFault(false));
+    rig.run_for(1.0);
+    assert!(rig
+        .events
+        .contains(&ControlEvent::Alarm(AlarmChange::Cleared(
+            Condition::StorageFault
+        ))));
+    assert!(!rig
+        .last
+        .alarms
+        .iter()
+        .flatten()
+        .any(|alarm| alarm.condition == Condition::StorageFault));
+    assert_eq!(rig.last.mode, Mode::Delivering);
+}

@@ -411,3 +411,34 @@ fn a_corrupt_database_is_moved_aside_and_a_fresh_one_started() {
     let (_, aside) = EventLog::open_or_recover(&path).unwrap();
     assert!(aside.is_none());
 }
+
+#[test]
+fn a_full_disk_is_reported_by_the_writer_and_nothing_accepted_before_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let mut log = EventLog::open(&path).unwrap();
+    log.append(&Event::PowerOn).unwrap();
+    let used: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA page_count", [], |row| row.get(0))
+        .unwrap();
+    // No room beyond what is used now.
+    assert_eq!(log.limit_pages(u32::try_from(used).unwrap()).unwrap(), used);
+    let writer = StoreWriter::spawn(log).unwrap();
+    let store = writer.handle();
+    for index in 0..500 {
+        store.record(Event::Interaction {
+            screen: "rate".to_owned(),
+            action: format!("{index:0>200}"),
+        });
+    }
+    drop(writer);
+    let stats = store.stats();
+    assert!(stats.failures > 0, "a full disk went unnoticed: {stats:?}");
+    let error = store.last_error().unwrap();
+    assert!(error.contains("full"), "{error}");
+    // What was committed before is intact.
+    let log = EventLog::open(&path).unwrap();
+    assert_eq!(log.integrity().unwrap(), "ok");
+    assert_eq!(log.events(0, i64::MAX, &["power_on"]).unwrap().len(), 1);
+}

@@ -36,10 +36,13 @@ pub enum Condition {
     KeepVeinOpen,
     CallbackPaused,
     CallbackUnstarted,
+    /// The event log cannot be written (disk full, read-only, corrupt):
+    /// the pump runs on, but its history is at risk.
+    StorageFault,
 }
 
 impl Condition {
-    pub const ALL: [Condition; 16] = [
+    pub const ALL: [Condition; 17] = [
         Condition::DownstreamOcclusion,
         Condition::UpstreamOcclusion,
         Condition::AirInLine,
@@ -56,6 +59,7 @@ impl Condition {
         Condition::KeepVeinOpen,
         Condition::CallbackPaused,
         Condition::CallbackUnstarted,
+        Condition::StorageFault,
     ];
 
     fn index(self) -> usize {
@@ -76,6 +80,7 @@ impl Condition {
             Condition::KeepVeinOpen => 13,
             Condition::CallbackPaused => 14,
             Condition::CallbackUnstarted => 15,
+            Condition::StorageFault => 16,
         }
     }
 
@@ -94,9 +99,10 @@ impl Condition {
             | Condition::EncoderDisagreement
             | Condition::SensorFault
             | Condition::SupervisorTrip => Priority::High,
-            Condition::InfusionComplete | Condition::KeepVeinOpen | Condition::CallbackPaused => {
-                Priority::Medium
-            }
+            Condition::InfusionComplete
+            | Condition::KeepVeinOpen
+            | Condition::CallbackPaused
+            | Condition::StorageFault => Priority::Medium,
             Condition::NearEnd | Condition::CallbackUnstarted => Priority::Low,
         }
     }
@@ -145,6 +151,9 @@ impl Condition {
             Condition::KeepVeinOpen => "The volume is infused; the vein is kept open.",
             Condition::CallbackPaused => "The infusion is still paused.",
             Condition::CallbackUnstarted => "A program is waiting to be started.",
+            Condition::StorageFault => {
+                "The event log cannot be written: the infusion continues, but call biomedical engineering."
+            }
         }
     }
 }
@@ -180,7 +189,7 @@ pub enum AlarmChange {
 /// All alarms of the pump.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Alarms {
-    slots: [Slot; 16],
+    slots: [Slot; Condition::ALL.len()],
     silenced_until_ms: Option<u64>,
     /// When the audible alarm started (restarts on each new raise or re-annunciation).
     sounding_since_ms: u64,
@@ -264,7 +273,7 @@ impl Alarms {
 
     /// Raised alarms, highest priority first, then oldest first.
     pub fn active(&self) -> impl Iterator<Item = ActiveAlarm> + '_ {
-        let mut order: [Option<ActiveAlarm>; 16] = [None; 16];
+        let mut order: [Option<ActiveAlarm>; Condition::ALL.len()] = [None; Condition::ALL.len()];
         for (target, condition) in order.iter_mut().zip(Condition::ALL) {
             let slot = self.slot(condition);
             if slot.raised {

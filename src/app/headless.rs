@@ -31,7 +31,7 @@ use crate::control::thread::{spawn, ControlHandle, ThreadConfig};
 use crate::control::units::NanolitresPerHour;
 use crate::platform::{read_installed_profile, verify_platform, MechanismKind};
 use crate::signing::TrustedKeys;
-use crate::store::writer::StoreWriter;
+use crate::store::writer::{StoreWriter, WriterStats};
 use crate::store::{Event, EventLog};
 use crate::supervision::link::HeartbeatSender;
 use crate::therapy::{
@@ -129,6 +129,10 @@ struct Services {
     delivered_before_nl: u64,
     last_mode: Mode,
     last_saved: Instant,
+    /// The storage-fault alarm as last told to the controller, and the
+    /// writer's counters then.
+    storage_fault: bool,
+    seen: WriterStats,
 }
 
 impl Services {
@@ -140,6 +144,12 @@ impl Services {
             delivered_before_nl: 0,
             last_mode: Mode::SelfTest,
             last_saved: Instant::now(),
+            storage_fault: false,
+            seen: WriterStats {
+                written: 0,
+                dropped: 0,
+                failures: 0,
+            },
         };
         let log = match EventLog::open_or_recover(path) {
             Ok((log, None)) => log,
@@ -188,6 +198,33 @@ impl Services {
             },
             None => store.handle().clear_program(),
         }
+    }
+
+    /// The storage-fault alarm, when it changes: on while the log cannot
+    /// be opened or its last writes failed, off once a write succeeds.
+    fn storage_change(&mut self) -> Option<bool> {
+        let fault = match &self.store {
+            None => true,
+            Some(writer) => {
+                let stats = writer.handle().stats();
+                let fault = if stats.failures > self.seen.failures {
+                    if let Some(error) = writer.handle().last_error() {
+                        println!("error the event log cannot be written: {error}");
+                    }
+                    true
+                } else if stats.written > self.seen.written {
+                    false
+                } else {
+                    self.storage_fault
+                };
+                self.seen = stats;
+                fault
+            }
+        };
+        (fault != self.storage_fault).then(|| {
+            self.storage_fault = fault;
+            fault
+        })
     }
 
     /// After each turn: mode changes recorded, progress kept while flow
@@ -364,6 +401,11 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
             println!("event {event:?}");
         }
         services.follow(&handle.snapshot());
+        if let Some(fault) = services.storage_change() {
+            if let Err(error) = handle.send(Command::StorageFault(fault)) {
+                println!("error {error}");
+            }
+        }
     }
     services.record(Event::PowerOff);
     let _ = handle.stop();

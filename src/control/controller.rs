@@ -46,6 +46,9 @@ pub enum Command {
     Secondary(Program),
     AcknowledgeAlarms,
     SilenceAlarms,
+    /// The services side reports whether the event log can be written
+    /// (a medium-priority alarm while it cannot; flow is not affected).
+    StorageFault(bool),
 }
 
 /// Constants of the controller, from the verified platform and board.
@@ -230,6 +233,8 @@ pub struct Controller<OUT, IN, SPI> {
     enable_off_since_ms: Option<u64>,
     /// The enable has been on during this delivery (so an off is a cut).
     enable_seen_on: bool,
+    /// The event log cannot be written (reported by the services side).
+    storage_fault: bool,
     /// The mode the pump waits in (paused or ready) and since when, ms.
     waiting_since_ms: Option<(Mode, u64)>,
     snapshot: Snapshot,
@@ -289,6 +294,7 @@ where
             waiting_since_ms: None,
             enable_off_since_ms: None,
             enable_seen_on: false,
+            storage_fault: false,
             snapshot: Snapshot::default(),
         };
         let event = if !platform_verified {
@@ -374,6 +380,10 @@ where
                 if !self.alarms.silence(now_ms) {
                     push(events, ControlEvent::Refused(CommandKind::SilenceAlarms));
                 }
+                return;
+            }
+            Command::StorageFault(present) => {
+                self.storage_fault = present;
                 return;
             }
         };
@@ -555,6 +565,7 @@ where
                     self.enable_off_since_ms
                         .is_some_and(|since| now_ms.saturating_sub(since) >= grace)
                 }
+                Condition::StorageFault => self.storage_fault,
                 _ => infusing && present.contains(condition),
             };
             if let Some(change) = self.alarms.update(condition, here, now_ms) {
@@ -800,6 +811,7 @@ fn stop_cause(condition: Condition) -> StopCause {
         | Condition::NearEnd
         | Condition::KeepVeinOpen
         | Condition::CallbackPaused
-        | Condition::CallbackUnstarted => StopCause::SensorFault,
+        | Condition::CallbackUnstarted
+        | Condition::StorageFault => StopCause::SensorFault,
     }
 }

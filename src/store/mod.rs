@@ -342,6 +342,17 @@ impl EventLog {
         Ok((log, Some(aside)))
     }
 
+    /// Caps the database at `pages` pages (SQLite's max_page_count, 4 KiB
+    /// each): a quota, and how the tests make the disk "full". Returns the
+    /// cap in force (never below the pages already used).
+    pub fn limit_pages(&self, pages: u32) -> Result<i64, StoreError> {
+        self.connection
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |row| {
+                row.get(0)
+            })
+            .map_err(|error| self.error(error))
+    }
+
     /// SQLite's quick consistency check: "ok" or the first problem.
     pub fn quick_check(&self) -> Result<String, StoreError> {
         self.connection
