@@ -205,3 +205,74 @@ fn a_corrupt_event_database_is_replaced_and_the_pump_still_infuses() {
     assert_eq!(kinds.first(), Some(&"storage_fault"), "{kinds:?}");
     assert!(kinds.contains(&"program_started"), "{kinds:?}");
 }
+
+/// The interrupted program the app offers at its start (after `ready`).
+fn offered(stack: &Stack) -> serde_json::Value {
+    let output = wait_ready(stack);
+    let line = output
+        .lines()
+        .find_map(|line| line.strip_prefix("interrupted "))
+        .unwrap_or_else(|| panic!("no interrupted program offered:\n{output}"));
+    serde_json::from_str(line).unwrap()
+}
+
+#[test]
+fn after_a_watchdog_reset_the_program_is_offered() {
+    let mut stack = Stack::start();
+    // The supervisor dies; nobody feeds the watchdog; the board resets and
+    // takes the app down (a fresh supervisor is started afterwards).
+    kill_supervisor_trial(&mut stack, 1, 25);
+    let mut app = stack.app();
+    let interrupted = offered(&stack);
+    assert_eq!(field(&interrupted, &["program", "rate_ml_h"]), "25");
+    assert!(
+        field(&interrupted, &["program", "delivered_nl"])
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert!(field(&interrupted, &["why"])
+        .as_str()
+        .unwrap()
+        .contains("without shutting down"));
+    assert!(!stack.board.memory().motor_enabled());
+    say(&mut app, "quit");
+    app.wait().unwrap();
+}
+
+#[test]
+fn after_a_power_loss_the_program_is_offered_on_a_fresh_board() {
+    let data = tempfile::tempdir().unwrap();
+    let store = data.path().join("events.db");
+    let delivered = {
+        let mut stack = Stack::start();
+        let mut app = stack.app_with_store(&store);
+        stack.start_infusing(&mut app, 25);
+        std::thread::sleep(Duration::from_millis(500));
+        // Power goes: every process dies at once, the board with them.
+        app.kill().unwrap();
+        stack.supervisor.kill().unwrap();
+        app.wait().unwrap();
+        stack.supervisor.wait().unwrap();
+        stack
+            .board
+            .memory()
+            .truth_delivered_nl
+            .load(Ordering::Acquire)
+    };
+    let stack = Stack::start();
+    let mut app = stack.app_with_store(&store);
+    let interrupted = offered(&stack);
+    assert_eq!(field(&interrupted, &["program", "vtbi_ml"]), "50");
+    let kept = field(&interrupted, &["program", "delivered_nl"])
+        .as_u64()
+        .unwrap();
+    assert!(
+        kept > 0,
+        "nothing kept; the board had delivered {delivered} nL"
+    );
+    assert!(!stack.board.memory().motor_enabled());
+    say(&mut app, "discard");
+    say(&mut app, "quit");
+    app.wait().unwrap();
+}

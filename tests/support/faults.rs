@@ -109,10 +109,17 @@ impl Stack {
     /// Starts the app (perfuse-headless) on this board; its output goes to
     /// app.out, emptied first.
     pub fn app(&self) -> Child {
+        self.app_with_store(&self.dir.path().join("events.db"))
+    }
+
+    /// Starts the app with its event log at `store` (which may outlive this stack).
+    pub fn app_with_store(&self, store: &Path) -> Child {
         let output = std::fs::File::create(self.dir.path().join("app.out")).unwrap();
         Command::new(env!("CARGO_BIN_EXE_perfuse-headless"))
             .arg("--sim-dir")
             .arg(self.dir.path())
+            .arg("--store")
+            .arg(store)
             .arg("--profile")
             .arg(root().join("assets/platforms/perfuse-s50-syringe.toml"))
             .arg("--keys")
@@ -132,6 +139,13 @@ impl Stack {
     /// Starts the app and a 50 mL infusion at `rate_ml_h`; returns once the motor turns.
     pub fn infusing_app(&self, rate_ml_h: u32) -> Child {
         let mut app = self.app();
+        self.start_infusing(&mut app, rate_ml_h);
+        app
+    }
+
+    /// Loads a 50 mL infusion at `rate_ml_h` into `app` and starts it;
+    /// returns once the motor turns.
+    pub fn start_infusing(&self, app: &mut Child, rate_ml_h: u32) {
         let stdin = app.stdin.as_mut().unwrap();
         writeln!(stdin, "load {rate_ml_h} 50").unwrap();
         writeln!(stdin, "start").unwrap();
@@ -149,7 +163,6 @@ impl Stack {
             );
             std::thread::sleep(Duration::from_millis(2));
         }
-        app
     }
 
     /// Injects `fault` into the app and measures, from the board: when
