@@ -442,3 +442,58 @@ fn a_full_disk_is_reported_by_the_writer_and_nothing_accepted_before_is_lost() {
     assert_eq!(log.integrity().unwrap(), "ok");
     assert_eq!(log.events(0, i64::MAX, &["power_on"]).unwrap().len(), 1);
 }
+
+#[test]
+fn once_writes_work_again_the_log_says_what_failed_and_what_was_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let mut log = EventLog::open(&path).unwrap();
+    log.append(&Event::PowerOn).unwrap();
+    let used: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA page_count", [], |row| row.get(0))
+        .unwrap();
+    // Room for small records (16 KiB), not for a 100 kB one.
+    log.limit_pages(u32::try_from(used + 4).unwrap()).unwrap();
+    let writer = StoreWriter::spawn(log).unwrap();
+    let store = writer.handle();
+    let wait_until = |what: &str, done: &dyn Fn() -> bool| {
+        let started = Instant::now();
+        while !done() {
+            assert!(started.elapsed() < Duration::from_secs(5), "{what}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    assert!(store.record(Event::Interaction {
+        screen: "notes".to_owned(),
+        action: "x".repeat(100_000),
+    }));
+    wait_until("the oversized write never failed", &|| {
+        store.stats().failures == 1
+    });
+    assert!(store.record(Event::PowerOff));
+    wait_until("nothing was written after the failure", &|| {
+        store.stats().written > 0
+    });
+    drop(writer);
+    let log = EventLog::open(&path).unwrap();
+    let events: Vec<Event> = log
+        .events(0, i64::MAX, &[])
+        .unwrap()
+        .into_iter()
+        .map(|recorded| recorded.event)
+        .collect();
+    assert!(events.contains(&Event::PowerOff), "{events:?}");
+    assert!(
+        events.contains(&Event::EventsDropped { count: 1 }),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|event| matches!(event, Event::StorageFault { detail }
+            if detail.starts_with("1 writes failed") && detail.contains("full") && detail.ends_with("writing again"))),
+        "{events:?}"
+    );
+    assert!(!events
+        .iter()
+        .any(|event| matches!(event, Event::Interaction { .. })));
+}

@@ -149,6 +149,7 @@ impl Drop for StoreWriter {
 fn write_loop(mut log: EventLog, receiver: &Receiver<Message>, shared: &Shared) {
     let mut batch: Vec<(i64, Event)> = Vec::with_capacity(BATCH + 1);
     let mut reported_dropped = 0_u64;
+    let mut reported_failures = 0_u64;
     loop {
         let mut stop = false;
         match receiver.recv_timeout(Duration::from_millis(100)) {
@@ -175,14 +176,58 @@ fn write_loop(mut log: EventLog, receiver: &Receiver<Message>, shared: &Shared) 
             ));
             reported_dropped = dropped;
         }
+        // Writing again after failures: the log says what happened.
+        let failures = shared.failures.load(Ordering::Acquire);
+        if failures > reported_failures && !batch.is_empty() {
+            let last = shared
+                .last_error
+                .lock()
+                .ok()
+                .and_then(|error| error.clone())
+                .unwrap_or_default();
+            batch.push((
+                now_ms(),
+                Event::StorageFault {
+                    detail: format!(
+                        "{} writes failed (the last: {last}); writing again",
+                        failures - reported_failures
+                    ),
+                },
+            ));
+        }
         if !batch.is_empty() {
             match log.append_all(&batch) {
                 Ok(_) => {
+                    reported_failures = failures;
                     shared
                         .written
                         .fetch_add(u64::try_from(batch.len()).unwrap_or(0), Ordering::AcqRel);
                 }
-                Err(error) => fail(shared, &error.to_string()),
+                Err(error) => {
+                    // The batch is lost: its events count as dropped (and a
+                    // drop report in it is owed again).
+                    let owed: u64 = batch
+                        .iter()
+                        .map(|(_, event)| match event {
+                            Event::EventsDropped { count } => *count,
+                            _ => 0,
+                        })
+                        .sum();
+                    let lost = batch
+                        .iter()
+                        .filter(|(_, event)| {
+                            !matches!(
+                                event,
+                                Event::EventsDropped { .. } | Event::StorageFault { .. }
+                            )
+                        })
+                        .count();
+                    shared
+                        .dropped
+                        .fetch_add(u64::try_from(lost).unwrap_or(0), Ordering::AcqRel);
+                    reported_dropped = reported_dropped.saturating_sub(owed);
+                    fail(shared, &error.to_string());
+                }
             }
             batch.clear();
         }
