@@ -11,18 +11,18 @@
     clippy::float_arithmetic
 )]
 
+#[path = "support/motor.rs"]
+mod motor;
+
+use motor::configured_stepper;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use embedded_hal::digital::OutputPin;
-use perfuse_drivers::sim::{
-    Board, SimChip, SimClient, SimPaths, SimPin, SimSpi, SimWatchdog, SimWiring,
-};
-use perfuse_drivers::tmc5160::{
-    CurrentScale, Direction, DriverConfig, Microsteps, StepDir, Tmc5160,
-};
+use perfuse_drivers::sim::{Board, SimClient, SimPaths, SimPin, SimWatchdog, SimWiring};
+use perfuse_drivers::tmc5160::Direction;
 use serde_json::Value;
 
 struct Sim {
@@ -96,23 +96,6 @@ impl Drop for Sim {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn configured_stepper(board: &Arc<Board>) -> StepDir<SimPin, SimPin> {
-    let mut stepper = Tmc5160::new(SimSpi::new(board.clone(), SimChip::Stepper));
-    stepper
-        .configure(&DriverConfig {
-            microsteps: Microsteps::try_from(16).unwrap(),
-            run_current: CurrentScale::try_from(20).unwrap(),
-            hold_current: CurrentScale::try_from(8).unwrap(),
-            global_scaler: 0,
-        })
-        .unwrap();
-    let wiring = SimWiring::REFERENCE;
-    StepDir::new(
-        SimPin::new(board.clone(), wiring.step),
-        SimPin::new(board.clone(), wiring.direction),
-    )
 }
 
 fn number(truth: &Value, field: &str) -> f64 {

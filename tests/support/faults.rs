@@ -11,6 +11,9 @@
     clippy::float_arithmetic
 )]
 
+#[path = "motor.rs"]
+mod motor;
+
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -424,22 +427,8 @@ pub struct TestMotor {
 
 impl TestMotor {
     pub fn new(stack: &Stack) -> TestMotor {
-        use perfuse_drivers::sim::{SimChip, SimPin, SimSpi};
-        use perfuse_drivers::tmc5160::{CurrentScale, DriverConfig, Microsteps, StepDir, Tmc5160};
-        Tmc5160::new(SimSpi::new(stack.board.clone(), SimChip::Stepper))
-            .configure(&DriverConfig {
-                microsteps: Microsteps::try_from(16).unwrap(),
-                run_current: CurrentScale::try_from(20).unwrap(),
-                hold_current: CurrentScale::try_from(8).unwrap(),
-                global_scaler: 0,
-            })
-            .unwrap();
-        let wiring = SimWiring::REFERENCE;
         TestMotor {
-            pins: StepDir::new(
-                SimPin::new(stack.board.clone(), wiring.step),
-                SimPin::new(stack.board.clone(), wiring.direction),
-            ),
+            pins: motor::configured_stepper(&stack.board),
             board: stack.board.clone(),
         }
     }
