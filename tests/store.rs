@@ -16,6 +16,29 @@ use perfuse::store::writer::{StoreWriter, QUEUE_CAPACITY};
 use perfuse::store::{Event, EventLog, StoreError, RETAINED_EVENTS};
 use serde::{Deserialize, Serialize};
 
+/// Pages the database file holds now.
+fn pages_used(path: &std::path::Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row("PRAGMA page_count", [], |row| row.get(0))
+        .unwrap()
+}
+
+/// `count` interaction events, stamped 0, 1, 2... ms.
+fn key_presses(count: i64) -> Vec<(i64, Event)> {
+    (0..count)
+        .map(|index| {
+            (
+                index,
+                Event::Interaction {
+                    screen: "rate".to_owned(),
+                    action: format!("key {index}"),
+                },
+            )
+        })
+        .collect()
+}
+
 fn alarm(condition: &str) -> Event {
     Event::AlarmRaised {
         condition: condition.to_owned(),
@@ -103,18 +126,7 @@ fn only_the_newest_events_are_kept() {
     let mut log = EventLog::open(&dir.path().join("events.db")).unwrap();
     let extra = 250;
     let total = RETAINED_EVENTS + extra;
-    let events: Vec<(i64, Event)> = (0..total)
-        .map(|index| {
-            (
-                index,
-                Event::Interaction {
-                    screen: "rate".to_owned(),
-                    action: format!("key {index}"),
-                },
-            )
-        })
-        .collect();
-    log.append_all(&events).unwrap();
+    log.append_all(&key_presses(total)).unwrap();
     assert_eq!(log.count().unwrap(), RETAINED_EVENTS);
     // The oldest went first.
     let kept = log.events(0, i64::MAX, &[]).unwrap();
@@ -373,18 +385,7 @@ fn a_corrupt_database_is_moved_aside_and_a_fresh_one_started() {
 
     // A database damaged in the middle: its pages overwritten.
     let mut log = EventLog::open(&path).unwrap();
-    let many: Vec<(i64, Event)> = (0..5000)
-        .map(|index| {
-            (
-                index,
-                Event::Interaction {
-                    screen: "rate".to_owned(),
-                    action: format!("key {index}"),
-                },
-            )
-        })
-        .collect();
-    log.append_all(&many).unwrap();
+    log.append_all(&key_presses(5000)).unwrap();
     drop(log);
     // Fold the WAL in, then damage the main file.
     let connection = rusqlite::Connection::open(&path).unwrap();
@@ -418,10 +419,7 @@ fn a_full_disk_is_reported_by_the_writer_and_nothing_accepted_before_is_lost() {
     let path = dir.path().join("events.db");
     let mut log = EventLog::open(&path).unwrap();
     log.append(&Event::PowerOn).unwrap();
-    let used: i64 = rusqlite::Connection::open(&path)
-        .unwrap()
-        .query_row("PRAGMA page_count", [], |row| row.get(0))
-        .unwrap();
+    let used = pages_used(&path);
     // No room beyond what is used now.
     assert_eq!(log.limit_pages(u32::try_from(used).unwrap()).unwrap(), used);
     let writer = StoreWriter::spawn(log).unwrap();
@@ -449,10 +447,7 @@ fn once_writes_work_again_the_log_says_what_failed_and_what_was_lost() {
     let path = dir.path().join("events.db");
     let mut log = EventLog::open(&path).unwrap();
     log.append(&Event::PowerOn).unwrap();
-    let used: i64 = rusqlite::Connection::open(&path)
-        .unwrap()
-        .query_row("PRAGMA page_count", [], |row| row.get(0))
-        .unwrap();
+    let used = pages_used(&path);
     // Room for small records (16 KiB), not for a 100 kB one.
     log.limit_pages(u32::try_from(used + 4).unwrap()).unwrap();
     let writer = StoreWriter::spawn(log).unwrap();
