@@ -216,19 +216,15 @@ fn a_full_queue_drops_events_counts_them_and_says_so_later() {
     );
 }
 
-/// The child side of the crash test: appends events and saves the program
-/// in turn, printing each step once it is committed, until it is killed.
-#[test]
-#[ignore = "run by crash_consistency as a child process"]
-fn crash_child() {
-    let Ok(path) = std::env::var("PERFUSE_CRASH_DB") else {
-        return;
-    };
+/// The child side of the crash test (this test binary, run again with
+/// PERFUSE_CRASH_DB set): appends events and saves the program in turn,
+/// printing each step once it is committed, until it is killed.
+fn write_until_killed(path: &str) -> ! {
     let round: u64 = std::env::var("PERFUSE_CRASH_ROUND")
         .unwrap()
         .parse()
         .unwrap();
-    let mut log = EventLog::open(std::path::Path::new(&path)).unwrap();
+    let mut log = EventLog::open(std::path::Path::new(path)).unwrap();
     let mut out = std::io::stdout().lock();
     for step in 0.. {
         log.append(&Event::Interaction {
@@ -244,6 +240,7 @@ fn crash_child() {
         writeln!(out, "program {step}").unwrap();
         out.flush().unwrap();
     }
+    unreachable!("the writer loops until it is killed")
 }
 
 fn iterations() -> u64 {
@@ -255,6 +252,9 @@ fn iterations() -> u64 {
 
 #[test]
 fn crash_consistency_the_writer_killed_at_random_points() {
+    if let Ok(path) = std::env::var("PERFUSE_CRASH_DB") {
+        write_until_killed(&path);
+    }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.db");
     let rounds = iterations();
@@ -264,8 +264,7 @@ fn crash_consistency_the_writer_killed_at_random_points() {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--exact",
-                "crash_child",
-                "--ignored",
+                "crash_consistency_the_writer_killed_at_random_points",
                 "--nocapture",
                 "--test-threads",
                 "1",
