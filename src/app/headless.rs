@@ -200,6 +200,46 @@ impl Services {
         }
     }
 
+    /// A program was loaded from `line` (`load <rate> <volume>`): keep it,
+    /// continuing the totals of `resumed` if it is an interrupted one.
+    fn loaded(&mut self, line: &str, resumed: Option<Interrupted>) {
+        let mut words = line.split_whitespace().skip(1);
+        let rate = words.next().unwrap_or_default().to_owned();
+        let volume = words.next().unwrap_or_default().to_owned();
+        let kept = match resumed {
+            Some(interrupted) => {
+                self.delivered_before_nl = interrupted.program.delivered_nl;
+                self.record(Event::ProgramChanged {
+                    program: format!(
+                        "resumed after an interruption ({}): {rate} mL/h, {volume} mL left",
+                        interrupted.why
+                    ),
+                });
+                KeptProgram {
+                    mode: "Ready".to_owned(),
+                    ..interrupted.program
+                }
+            }
+            None => {
+                // A new program replaces any interrupted one.
+                self.interrupted = None;
+                self.delivered_before_nl = 0;
+                let remaining_nl = parse_decimal(&volume)
+                    .ok()
+                    .and_then(|ml| (ml * rust_decimal::Decimal::from(1_000_000)).to_u64())
+                    .unwrap_or(0);
+                KeptProgram {
+                    rate_ml_h: rate,
+                    vtbi_ml: volume,
+                    delivered_nl: 0,
+                    remaining_nl,
+                    mode: "Ready".to_owned(),
+                }
+            }
+        };
+        self.save(Some(kept));
+    }
+
     /// The storage-fault alarm, when it changes: on while the log cannot
     /// be opened or its last writes failed, off once a write succeeds.
     fn storage_change(&mut self) -> Option<bool> {
@@ -335,47 +375,7 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                                 println!("error {error}");
                                 services.interrupted = services.interrupted.take().or(resumed);
                             }
-                            Ok(()) if is_load => {
-                                let mut words = line.split_whitespace().skip(1);
-                                let rate = words.next().unwrap_or_default().to_owned();
-                                let volume = words.next().unwrap_or_default().to_owned();
-                                let kept = match resumed {
-                                    Some(interrupted) => {
-                                        services.delivered_before_nl =
-                                            interrupted.program.delivered_nl;
-                                        services.record(Event::ProgramChanged {
-                                            program: format!(
-                                                "resumed after an interruption ({}): {rate} mL/h, {volume} mL left",
-                                                interrupted.why
-                                            ),
-                                        });
-                                        KeptProgram {
-                                            mode: "Ready".to_owned(),
-                                            ..interrupted.program
-                                        }
-                                    }
-                                    None => {
-                                        // A new program replaces any interrupted one.
-                                        services.interrupted = None;
-                                        services.delivered_before_nl = 0;
-                                        let remaining_nl = parse_decimal(&volume)
-                                            .ok()
-                                            .and_then(|ml| {
-                                                (ml * rust_decimal::Decimal::from(1_000_000))
-                                                    .to_u64()
-                                            })
-                                            .unwrap_or(0);
-                                        KeptProgram {
-                                            rate_ml_h: rate,
-                                            vtbi_ml: volume,
-                                            delivered_nl: 0,
-                                            remaining_nl,
-                                            mode: "Ready".to_owned(),
-                                        }
-                                    }
-                                };
-                                services.save(Some(kept));
-                            }
+                            Ok(()) if is_load => services.loaded(&line, resumed),
                             Ok(()) => {}
                         }
                     }
