@@ -17,3 +17,4 @@ pub mod stack;
 pub mod store;
 pub mod supervision;
 pub mod therapy;
+pub mod ui;

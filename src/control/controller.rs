@@ -467,7 +467,10 @@ where
             },
             |reading| reading.state,
         );
-        let driver = if self.period % u64::from(settings.status_every.max(1)) == 0 {
+        let driver = if self
+            .period
+            .is_multiple_of(u64::from(settings.status_every.max(1)))
+        {
             match self.stepper.status() {
                 Ok(status) => {
                     self.last_driver = Some(status);
@@ -482,7 +485,7 @@ where
             None
         };
         let encoder = match &mut self.encoder {
-            Some(counter) if self.period % 10 == 0 => match counter.count() {
+            Some(counter) if self.period.is_multiple_of(10) => match counter.count() {
                 Ok(counts) => Some(i64::from(counts.0)),
                 Err(_) => {
                     bus_error = true;

@@ -351,7 +351,11 @@ where
                     if nurse_started && output.snapshot.mode == Mode::Delivering {
                         count_heartbeat(&thread_stats, sender.send(Kind::ResumeConfirmed, &status));
                     }
-                    if output.snapshot.period % u64::from(config.heartbeat_every.max(1)) == 0 {
+                    if output
+                        .snapshot
+                        .period
+                        .is_multiple_of(u64::from(config.heartbeat_every.max(1)))
+                    {
                         count_heartbeat(&thread_stats, sender.send(Kind::Heartbeat, &status));
                     }
                 }

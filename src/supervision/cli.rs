@@ -100,7 +100,7 @@ pub const DEVICE_LOG: &str = "/var/lib/perfuse/supervisor.log";
 
 /// The whole seconds a hardware watchdog takes for `--watchdog-ms`.
 pub fn device_watchdog_seconds(watchdog_ms: u32) -> Result<u32, String> {
-    if watchdog_ms % 1000 != 0 || !(1000..=15000).contains(&watchdog_ms) {
+    if !watchdog_ms.is_multiple_of(1000) || !(1000..=15000).contains(&watchdog_ms) {
         return Err(format!(
             "--watchdog-ms {watchdog_ms}: a hardware watchdog takes whole seconds, 1000 to 15000 ms"
         ));

@@ -1,0 +1,199 @@
+# Perfuse-Bildschirmtexte, Deutsch. Jede Nachricht muss in jeder anderen
+# Sprachdatei stehen (ein Test prüft das). Zahlen kommen fertig formatiert.
+
+## Rahmen: auf jedem Bildschirm
+frame-version = Software { $version }
+frame-library = Bibliothek { $name } { $version }
+frame-no-library = Keine Medikamentenbibliothek: nur Basisinfusionen
+frame-locked = Bildschirm gesperrt
+
+## Aktionen
+action-next = Weiter
+action-back = Zurück
+action-cancel = Abbrechen
+action-start = Infusion starten
+action-pause = Pause
+action-resume = Fortsetzen
+action-stop = Stopp
+action-titrate = Titrieren
+action-bolus = Bolus
+action-secondary = Sekundärinfusion
+action-new-program = Neue Infusion
+action-history = Verlauf
+action-settings = Einstellungen
+action-silence = Alarm stummschalten
+action-acknowledge = Bestätigen
+action-confirm-override = Überschreitung bestätigen
+action-discard = Programm verwerfen
+action-resume-interrupted = Dieses Programm fortsetzen
+action-lock = Bildschirm sperren
+action-unlock = Entsperren
+action-home = Start
+action-clear = Löschen
+
+## Start
+startup-title = Pumpe startet
+startup-step-platform = Plattformprüfung
+startup-step-library = Prüfung der Medikamentenbibliothek
+startup-step-supervisor = Sicherheitsüberwachung
+startup-step-storage = Ereignisprotokoll
+startup-passed = bestanden
+startup-failed = fehlgeschlagen
+startup-running = wird geprüft
+
+## Plattform nicht verifiziert
+notverified-title = Plattform nicht verifiziert: keine Infusion möglich
+notverified-what-to-do = Was zu tun ist
+notverified-why = Grund
+
+## Start
+home-title = Bereit
+home-no-program = Keine Infusion programmiert
+
+## Programmarten
+kind-primary = Neue Infusion
+kind-secondary = Sekundärinfusion
+kind-bolus = Bolus
+kind-titration = Titration
+
+## Schritte
+step-care-area = Pflegebereich
+step-drug = Medikament
+step-concentration = Konzentration
+step-loading = Initialdosis
+step-loading-dose = Initialdosis
+step-loading-duration = Initialdosis über
+step-dose = Dosis
+step-rate = Rate
+step-bolus-dose = Bolusdosis
+step-bolus-volume = Bolusvolumen
+step-weight = Gewicht des Patienten
+step-height = Größe des Patienten
+step-duration = Gegeben über
+step-volume = Zu infundierendes Volumen
+step-review = Überprüfung
+step-position = Schritt { $index } von { $count }
+
+## Auswahl
+choice-basic = Basisinfusion (mL/h, ohne Medikament)
+choice-loading-no = Keine Initialdosis
+choice-loading-yes = Zuerst Initialdosis
+choice-search = Medikament suchen
+concentration-option = { $amount } in { $volume }
+
+## Grenzen, bei der Eingabe und in der Überprüfung
+limit-within = Innerhalb der Grenzen
+limit-soft-max = Über dem weichen Maximum von { $limit } { $unit }
+limit-soft-min = Unter dem weichen Minimum von { $limit } { $unit }
+limit-hard-max = Über dem harten Maximum von { $limit } { $unit }: nicht erlaubt
+limit-hard-min = Unter dem harten Minimum von { $limit } { $unit }: nicht erlaubt
+limit-range = Grenzen { $min } bis { $max } { $unit }
+limit-max-only = Maximum { $max } { $unit }
+
+## Eingabefehler
+error-not-a-number = Geben Sie eine Zahl aus Ziffern mit höchstens einem Dezimalkomma ein
+error-missing-leading-zero = Setzen Sie eine Null vor das Dezimalkomma
+error-incomplete = Vervollständigen Sie die Zahl nach dem Komma oder entfernen Sie das Komma
+error-too-many-digits = Zu viele Ziffern: höchstens { $integer } vor und { $decimals } nach dem Komma
+error-out-of-range = { $value } { $unit } liegt außerhalb des Bereichs: erlaubt { $min } bis { $max } { $unit }
+error-nothing-entered = Geben Sie zuerst einen Wert ein
+error-key-second-point = Eine Zahl hat nur ein Dezimalkomma
+error-key-leading-zero = Eine Zahl beginnt nur mit 0, wenn ein Komma folgt
+error-key-too-many-digits = Keine weiteren Ziffern vor dem Komma
+error-key-too-many-decimals = Keine weiteren Ziffern nach dem Komma
+error-unknown-choice = Diese Auswahl steht nicht mehr in der Liste
+error-refused = Die Pumpe hat das jetzt abgelehnt: { $detail }
+error-detail = { $detail }
+
+## Überprüfung
+review-title = Prüfen Sie jeden Wert vor dem Start
+review-override = Über einer weichen Grenze: zum Fortfahren bestätigen
+review-override-confirmed = Überschreitung bestätigt
+review-blocked = Start nicht möglich
+review-ready = Bereit zum Start
+review-drug = Medikament
+review-concentration = Konzentration
+review-rate = Rate
+review-volume = Zu infundierendes Volumen
+review-duration = Zeit
+review-weight = Gewicht
+review-height = Größe
+review-care-area = Pflegebereich
+param-dose-rate = Dosis
+param-flow-rate = Rate
+param-dose-amount = Dosis
+param-bolus-dose = Bolusdosis
+param-loading-dose = Initialdosis
+param-duration = Dauer
+param-vtbi = Zu infundierendes Volumen
+
+## Laufende Infusion
+running-rate = Rate
+running-dose = Dosis
+running-vtbi-left = Restvolumen
+running-infused = Infundiert
+running-time-left = Restzeit
+running-pressure = Druck
+running-basic = Basisinfusion
+duration-hours-minutes = { $hours } h { $minutes } min
+
+## Pumpenzustände
+state-self-test = Selbsttest
+state-platform-rejected = Plattform abgelehnt
+state-idle = Bereit
+state-ready = Programmiert, nicht gestartet
+state-delivering = Infusion läuft
+state-keep-vein-open = Venenoffenhaltung
+state-paused = Pausiert
+state-alarm-stopped = Durch Alarm gestoppt
+state-completed = Infusion beendet
+state-fault = Fehler: keine Infusion möglich
+
+## Alarme
+priority-high = Hohe Priorität
+priority-medium = Mittlere Priorität
+priority-low = Niedrige Priorität
+alarm-silenced = Stumm: { $seconds } s
+alarm-downstream-occlusion = Verschluss unterhalb der Pumpe
+alarm-downstream-occlusion-do = Leitung unterhalb der Pumpe auf Klemmen und Knicke prüfen, dann fortsetzen
+alarm-upstream-occlusion = Verschluss oberhalb der Pumpe
+alarm-upstream-occlusion-do = Leitung und Behälter oberhalb der Pumpe prüfen, dann fortsetzen
+alarm-air-in-line = Luft in der Leitung
+alarm-air-in-line-do = Luft aus der Leitung entfernen, dann fortsetzen
+alarm-accumulated-air = Luft hat sich in der Leitung angesammelt
+alarm-accumulated-air-do = Luft aus der Leitung entfernen, dann fortsetzen
+alarm-door-open = Tür offen
+alarm-door-open-do = Pumpentür schließen
+alarm-end-of-container = Behälter leer
+alarm-end-of-container-do = Behälter wechseln oder Infusion beenden
+alarm-motor-stall = Pumpenmechanik blockiert
+alarm-motor-stall-do = Infusion beenden und Pumpe außer Betrieb nehmen
+alarm-driver-fault = Fehler im Motortreiber
+alarm-driver-fault-do = Infusion beenden und Pumpe außer Betrieb nehmen
+alarm-encoder-disagreement = Motorbewegung passt nicht zum Programm
+alarm-encoder-disagreement-do = Infusion beenden und Pumpe außer Betrieb nehmen
+alarm-sensor-fault = Sensorfehler
+alarm-sensor-fault-do = Infusion beenden und Pumpe außer Betrieb nehmen
+alarm-supervisor-trip = Die Sicherheitsüberwachung hat die Pumpe gestoppt
+alarm-supervisor-trip-do = Bestätigen, Patienten prüfen, dann fortsetzen
+alarm-infusion-complete = Infusion beendet
+alarm-infusion-complete-do = Nächste Infusion programmieren oder beenden
+alarm-near-end = Infusion fast beendet
+alarm-near-end-do = Nächsten Behälter vorbereiten
+alarm-keep-vein-open = Vene wird offen gehalten
+alarm-keep-vein-open-do = Nächste Infusion programmieren oder beenden
+alarm-callback-paused = Zu lange pausiert
+alarm-callback-paused-do = Infusion fortsetzen oder beenden
+alarm-callback-unstarted = Programmiert, aber nicht gestartet
+alarm-callback-unstarted-do = Infusion starten oder abbrechen
+alarm-storage-fault = Das Ereignisprotokoll kann nicht geschrieben werden
+alarm-storage-fault-do = Infusion läuft weiter; Medizintechnik rufen
+
+## Unterbrochene Infusion
+interrupted-title = Infusion unterbrochen
+interrupted-program = Programm
+interrupted-infused = Bereits infundiert
+interrupted-left = Restvolumen
+interrupted-when = Gestoppt um
+interrupted-why = Grund
+interrupted-check = Beim Fortsetzen wird das Programm erneut gegen die aktuelle Medikamentenbibliothek geprüft

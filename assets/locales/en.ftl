@@ -1,0 +1,199 @@
+# Perfuse touchscreen texts, English. Every message here must exist in every
+# other locale file (a test checks). Numbers arrive already formatted.
+
+## Frame: on every screen
+frame-version = Software { $version }
+frame-library = Library { $name } { $version }
+frame-no-library = No drug library: basic infusions only
+frame-locked = Screen locked
+
+## Actions
+action-next = Next
+action-back = Back
+action-cancel = Cancel
+action-start = Start infusion
+action-pause = Pause
+action-resume = Resume
+action-stop = Stop
+action-titrate = Titrate
+action-bolus = Bolus
+action-secondary = Secondary
+action-new-program = New infusion
+action-history = History
+action-settings = Settings
+action-silence = Silence alarm
+action-acknowledge = Acknowledge
+action-confirm-override = Confirm override
+action-discard = Discard program
+action-resume-interrupted = Resume this program
+action-lock = Lock screen
+action-unlock = Unlock
+action-home = Home
+action-clear = Clear
+
+## Start-up
+startup-title = Starting up
+startup-step-platform = Platform check
+startup-step-library = Drug library check
+startup-step-supervisor = Safety supervisor
+startup-step-storage = Event log
+startup-passed = passed
+startup-failed = failed
+startup-running = checking
+
+## Platform not verified
+notverified-title = Platform not verified: infusion is not possible
+notverified-what-to-do = What to do
+notverified-why = Why
+
+## Home
+home-title = Ready
+home-no-program = No infusion programmed
+
+## Program kinds
+kind-primary = New infusion
+kind-secondary = Secondary infusion
+kind-bolus = Bolus
+kind-titration = Titration
+
+## Steps
+step-care-area = Care area
+step-drug = Drug
+step-concentration = Concentration
+step-loading = Loading dose
+step-loading-dose = Loading dose
+step-loading-duration = Loading dose given over
+step-dose = Dose
+step-rate = Rate
+step-bolus-dose = Bolus dose
+step-bolus-volume = Bolus volume
+step-weight = Patient weight
+step-height = Patient height
+step-duration = Given over
+step-volume = Volume to be infused
+step-review = Review
+step-position = Step { $index } of { $count }
+
+## Choices
+choice-basic = Basic infusion (mL/h, no drug)
+choice-loading-no = No loading dose
+choice-loading-yes = Loading dose first
+choice-search = Search drug
+concentration-option = { $amount } in { $volume }
+
+## Limits, as typed and on the review
+limit-within = Within limits
+limit-soft-max = Above the soft maximum of { $limit } { $unit }
+limit-soft-min = Below the soft minimum of { $limit } { $unit }
+limit-hard-max = Above the hard maximum of { $limit } { $unit }: not allowed
+limit-hard-min = Below the hard minimum of { $limit } { $unit }: not allowed
+limit-range = Limits { $min } to { $max } { $unit }
+limit-max-only = Maximum { $max } { $unit }
+
+## Errors of typed input
+error-not-a-number = Enter a number with digits and at most one decimal point
+error-missing-leading-zero = Put a zero before the decimal point
+error-incomplete = Finish the number after the decimal point, or remove the point
+error-too-many-digits = Too many digits: at most { $integer } before and { $decimals } after the decimal point
+error-out-of-range = { $value } { $unit } is out of range: allowed { $min } to { $max } { $unit }
+error-nothing-entered = Enter a value first
+error-key-second-point = A number has only one decimal point
+error-key-leading-zero = A number does not start with 0 unless a decimal point follows
+error-key-too-many-digits = No more digits before the decimal point
+error-key-too-many-decimals = No more digits after the decimal point
+error-unknown-choice = That option is no longer on the list
+error-refused = The pump refused this now: { $detail }
+error-detail = { $detail }
+
+## Review
+review-title = Check every value before starting
+review-override = Beyond a soft limit: confirm to continue
+review-override-confirmed = Override confirmed
+review-blocked = Cannot start
+review-ready = Ready to start
+review-drug = Drug
+review-concentration = Concentration
+review-rate = Rate
+review-volume = Volume to be infused
+review-duration = Time
+review-weight = Weight
+review-height = Height
+review-care-area = Care area
+param-dose-rate = Dose
+param-flow-rate = Rate
+param-dose-amount = Dose
+param-bolus-dose = Bolus dose
+param-loading-dose = Loading dose
+param-duration = Duration
+param-vtbi = Volume to be infused
+
+## Running
+running-rate = Rate
+running-dose = Dose
+running-vtbi-left = Volume left
+running-infused = Infused
+running-time-left = Time left
+running-pressure = Pressure
+running-basic = Basic infusion
+duration-hours-minutes = { $hours } h { $minutes } min
+
+## Pump states
+state-self-test = Self-test
+state-platform-rejected = Platform rejected
+state-idle = Idle
+state-ready = Programmed, not started
+state-delivering = Infusing
+state-keep-vein-open = Keep vein open
+state-paused = Paused
+state-alarm-stopped = Stopped by an alarm
+state-completed = Infusion complete
+state-fault = Fault: infusion impossible
+
+## Alarms
+priority-high = High priority
+priority-medium = Medium priority
+priority-low = Low priority
+alarm-silenced = Silenced: { $seconds } s
+alarm-downstream-occlusion = Occlusion below the pump
+alarm-downstream-occlusion-do = Check the line below the pump for clamps and kinks, then resume
+alarm-upstream-occlusion = Occlusion above the pump
+alarm-upstream-occlusion-do = Check the line and container above the pump, then resume
+alarm-air-in-line = Air in the line
+alarm-air-in-line-do = Remove the air from the line, then resume
+alarm-accumulated-air = Air has built up in the line
+alarm-accumulated-air-do = Remove the air from the line, then resume
+alarm-door-open = Door open
+alarm-door-open-do = Close the pump door
+alarm-end-of-container = Container empty
+alarm-end-of-container-do = Replace the container or stop the infusion
+alarm-motor-stall = Pump mechanism stalled
+alarm-motor-stall-do = Stop the infusion and take the pump out of service
+alarm-driver-fault = Motor driver fault
+alarm-driver-fault-do = Stop the infusion and take the pump out of service
+alarm-encoder-disagreement = Motor movement does not match the program
+alarm-encoder-disagreement-do = Stop the infusion and take the pump out of service
+alarm-sensor-fault = Sensor fault
+alarm-sensor-fault-do = Stop the infusion and take the pump out of service
+alarm-supervisor-trip = The safety supervisor stopped the pump
+alarm-supervisor-trip-do = Acknowledge, check the patient, then resume
+alarm-infusion-complete = Infusion complete
+alarm-infusion-complete-do = Program the next infusion or stop
+alarm-near-end = Infusion nearly complete
+alarm-near-end-do = Prepare the next container
+alarm-keep-vein-open = Keeping the vein open
+alarm-keep-vein-open-do = Program the next infusion or stop
+alarm-callback-paused = Paused too long
+alarm-callback-paused-do = Resume or stop the infusion
+alarm-callback-unstarted = Programmed but not started
+alarm-callback-unstarted-do = Start or cancel the infusion
+alarm-storage-fault = The event log cannot be written
+alarm-storage-fault-do = Infusion continues; call biomedical engineering
+
+## Interrupted infusion
+interrupted-title = Infusion interrupted
+interrupted-program = Program
+interrupted-infused = Already infused
+interrupted-left = Volume left
+interrupted-when = Stopped at
+interrupted-why = Why
+interrupted-check = Resuming checks the program again against the current drug library

@@ -1,0 +1,7 @@
+//! The Rust side of the touchscreen. The pure parts (texts, keypad, the
+//! programming workflow) know nothing of Slint and are tested on their own;
+//! the page controllers drive the markup in ui/ through its adapters.
+
+pub mod keypad;
+pub mod text;
+pub mod workflow;
