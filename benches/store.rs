@@ -49,7 +49,9 @@ fn event(index: usize) -> Event {
     match index % 4 {
         0 => Event::Interaction {
             screen: "rate entry".to_owned(),
-            action: format!("key {}", index % 10),
+            action: "touch".to_owned(),
+            element: format!("key {}", index % 10),
+            monotonic_ms: index as u64,
         },
         1 => Event::AlarmRaised {
             condition: "DownstreamOcclusion".to_owned(),

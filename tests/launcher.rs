@@ -18,6 +18,7 @@ fn the_launcher_runs_the_whole_stack_and_cleans_up() {
     // The event log in a folder of the test's own, not the user's home.
     let data = tempfile::tempdir().unwrap();
     let mut perfuse = Command::new(env!("CARGO_BIN_EXE_perfuse"))
+        .arg("--headless")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("PERFUSE_DATA_DIR", data.path())
         .stdin(Stdio::piped())
@@ -96,4 +97,35 @@ fn the_launcher_runs_the_whole_stack_and_cleans_up() {
         assert!(kinds.contains(&kind), "no {kind} in {kinds:?}");
     }
     assert_eq!(kinds.last(), Some(&"power_off"), "{kinds:?}");
+}
+
+#[test]
+fn without_a_display_the_launcher_says_so_and_starts_nothing() {
+    let output = Command::new(env!("CARGO_BIN_EXE_perfuse"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("no display") && error.contains("--headless"),
+        "{error}"
+    );
+}
+
+#[test]
+fn unknown_options_are_refused_with_the_allowed_ones() {
+    let output = Command::new(env!("CARGO_BIN_EXE_perfuse"))
+        .args(["--language", "fr"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("unknown language \"fr\": the pump speaks en, de"),
+        "{error}"
+    );
 }

@@ -33,6 +33,8 @@ fn key_presses(count: i64) -> Vec<(i64, Event)> {
                 Event::Interaction {
                     screen: "rate".to_owned(),
                     action: format!("key {index}"),
+                    element: String::new(),
+                    monotonic_ms: 0,
                 },
             )
         })
@@ -183,6 +185,8 @@ fn a_full_queue_drops_events_counts_them_and_says_so_later() {
             store.record(Event::Interaction {
                 screen: "rate".to_owned(),
                 action: format!("key {index}"),
+                element: String::new(),
+                monotonic_ms: 0,
             })
         })
         .count();
@@ -230,6 +234,8 @@ fn write_until_killed(path: &str) -> ! {
         log.append(&Event::Interaction {
             screen: format!("round {round}"),
             action: format!("step {step}"),
+            element: String::new(),
+            monotonic_ms: 0,
         })
         .unwrap();
         use std::io::Write as _;
@@ -318,9 +324,9 @@ fn crash_consistency_the_writer_killed_at_random_points() {
             .unwrap()
             .into_iter()
             .filter_map(|recorded| match recorded.event {
-                Event::Interaction { screen: s, action } if s == screen => {
-                    action.strip_prefix("step ").and_then(|n| n.parse().ok())
-                }
+                Event::Interaction {
+                    screen: s, action, ..
+                } if s == screen => action.strip_prefix("step ").and_then(|n| n.parse().ok()),
                 _ => None,
             })
             .collect();
@@ -427,6 +433,8 @@ fn a_full_disk_is_reported_by_the_writer_and_nothing_accepted_before_is_lost() {
         store.record(Event::Interaction {
             screen: "rate".to_owned(),
             action: format!("{index:0>200}"),
+            element: String::new(),
+            monotonic_ms: 0,
         });
     }
     drop(writer);
@@ -461,6 +469,8 @@ fn once_writes_work_again_the_log_says_what_failed_and_what_was_lost() {
     assert!(store.record(Event::Interaction {
         screen: "notes".to_owned(),
         action: "x".repeat(100_000),
+        element: String::new(),
+        monotonic_ms: 0,
     }));
     wait_until("the oversized write never failed", &|| {
         store.stats().failures == 1

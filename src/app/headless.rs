@@ -418,6 +418,49 @@ fn run(cli: Cli) -> Result<(), String> {
 /// Runs the app on the simulated board in `cli.sim_dir` until `quit` or the
 /// end of stdin.
 pub fn run_on(cli: &Cli) -> Result<(), String> {
+    let prepared = prepare(cli).map_err(|rejected| rejected.message())?;
+    serve(prepared.handle, prepared.limits, prepared.services);
+    Ok(())
+}
+
+/// Why the app could not come up.
+#[derive(Debug)]
+pub enum NotReady {
+    /// The platform failed its check: why, and what to do.
+    Platform {
+        why: String,
+        action: String,
+    },
+    Other(String),
+}
+
+impl NotReady {
+    pub fn message(&self) -> String {
+        match self {
+            NotReady::Platform { why, action } => format!("platform not verified: {why}. {action}"),
+            NotReady::Other(message) => message.clone(),
+        }
+    }
+}
+
+impl From<String> for NotReady {
+    fn from(message: String) -> Self {
+        NotReady::Other(message)
+    }
+}
+
+/// The app, up: the control thread running and heartbeating, the store open.
+pub struct Prepared {
+    pub handle: ControlHandle,
+    pub limits: crate::therapy::RateLimits,
+    services: Services,
+    /// The verified platform's name.
+    pub platform: String,
+}
+
+/// Verifies the platform and starts the control thread on the simulated
+/// board in `cli.sim_dir`, heartbeating to the supervisor.
+pub fn prepare(cli: &Cli) -> Result<Prepared, NotReady> {
     let keys_text = std::fs::read_to_string(&cli.keys)
         .map_err(|error| format!("{}: {error}", cli.keys.display()))?;
     let keys = TrustedKeys::from_toml(&keys_text).map_err(|error| error.to_string())?;
@@ -427,7 +470,10 @@ pub fn run_on(cli: &Cli) -> Result<(), String> {
         read_installed_profile(&cli.profile),
         &keys,
     )
-    .map_err(|rejection| format!("platform not verified: {rejection}. {}", rejection.action()))?;
+    .map_err(|rejection| NotReady::Platform {
+        why: rejection.to_string(),
+        action: rejection.action().to_owned(),
+    })?;
     println!(
         "platform {} verified on {}",
         verified.platform.name, verified.identity
@@ -470,8 +516,84 @@ pub fn run_on(cli: &Cli) -> Result<(), String> {
         .unwrap_or_else(|| cli.sim_dir.join("events.db"));
     let services = Services::open(&store, verified.platform.name);
     let handle = spawn(controller, ThreadConfig::pump(cpus), Some(sender))?;
-    serve(handle, limits, services);
-    Ok(())
+    Ok(Prepared {
+        handle,
+        limits,
+        services,
+        platform: verified.platform.name.to_owned(),
+    })
+}
+
+/// The control thread with the services that follow it (event records,
+/// the kept program, the storage-fault alarm), as the window drives it.
+pub struct AppPump {
+    handle: Option<ControlHandle>,
+    services: Services,
+}
+
+impl AppPump {
+    pub fn new(prepared: Prepared) -> (AppPump, crate::therapy::RateLimits, String) {
+        let Prepared {
+            handle,
+            limits,
+            services,
+            platform,
+        } = prepared;
+        (
+            AppPump {
+                handle: Some(handle),
+                services,
+            },
+            limits,
+            platform,
+        )
+    }
+
+    /// Where the window records interactions: the event log, or nowhere if
+    /// it could not be opened (the storage-fault alarm then says so).
+    pub fn recorder(&self) -> Box<dyn crate::ui::pump::Recorder> {
+        match &self.services.store {
+            Some(writer) => Box::new(writer.handle()),
+            None => Box::new(crate::ui::pump::MemoryRecorder::default()),
+        }
+    }
+}
+
+impl crate::ui::pump::Pump for AppPump {
+    fn send(&mut self, command: Command) -> Result<(), String> {
+        match self.handle.as_mut() {
+            Some(handle) => handle.send(command).map_err(|error| error.to_string()),
+            None => Err("the control thread has stopped".to_owned()),
+        }
+    }
+
+    fn snapshot(&mut self) -> Snapshot {
+        let Some(handle) = self.handle.as_mut() else {
+            return Snapshot::default();
+        };
+        let snapshot = handle.snapshot();
+        self.services.follow(&snapshot);
+        if let Some(fault) = self.services.storage_change() {
+            let _ = handle.send(Command::StorageFault(fault));
+        }
+        snapshot
+    }
+
+    fn events(&mut self) -> Vec<crate::control::controller::ControlEvent> {
+        self.handle
+            .as_mut()
+            .map(|handle| handle.events(64))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for AppPump {
+    fn drop(&mut self) {
+        self.services.record(Event::PowerOff);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.stop();
+        }
+    }
 }
 
 /// Entry point of the binary.

@@ -1,6 +1,7 @@
-//! The app process: the control thread on a board, with its front-ends. For
-//! now the headless front-end (line commands on stdin); the touchscreen UI
-//! joins it.
+//! The app process: the control thread on a board, with its front-ends:
+//! the touchscreen window, and the headless line-command front-end for
+//! fault-injection tests and scripted sessions.
 
 pub mod headless;
 pub mod persist;
+pub mod touchscreen;

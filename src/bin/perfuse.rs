@@ -1,16 +1,22 @@
 //! `perfuse`: the pump on the simulated board. It starts the simulated board
 //! and the safety supervisor, each as its own process, verifies the platform
 //! and the drug library, and runs the app: the real-time control thread,
-//! heartbeating to the supervisor. Until the touchscreen UI lands, the app is
-//! driven by line commands on stdin (`help` lists them).
+//! heartbeating to the supervisor, driven by the touchscreen window.
+//!
+//! Options: `--volumetric` (the V1 platform instead of the S50 syringe),
+//! `--language en|de`, `--headless` (line commands on stdin instead of the
+//! window; `help` lists them).
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use perfuse::app::headless::{run_on, Cli};
+use perfuse::app::touchscreen::run_window;
 use perfuse::assets;
 use perfuse::druglib::{tool::today_utc, ActiveLibrary};
 use perfuse::signing::{read_signed, TrustedKeys};
 use perfuse::stack::{sibling_binary, SimProcess, SupervisorProcess};
+use perfuse::ui::text::Language;
 use perfuse_drivers::sim::SimPaths;
 
 const HELP: &str = "Commands: load <rate mL/h> <volume mL> | start | pause | resume | stop | titrate <rate mL/h> | \
@@ -18,7 +24,34 @@ ack | silence | resume-interrupted | discard | status | quit. In another termina
 
 fn run() -> Result<(), String> {
     println!("Perfuse {} (GPL-3.0-or-later)", env!("CARGO_PKG_VERSION"));
-    let volumetric = std::env::args().any(|argument| argument == "--volumetric");
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    let volumetric = arguments.iter().any(|argument| argument == "--volumetric");
+    let headless = arguments.iter().any(|argument| argument == "--headless");
+    let language = match arguments
+        .iter()
+        .position(|argument| argument == "--language")
+    {
+        Some(index) => Language::from_tag(arguments.get(index + 1).map_or("", String::as_str))?,
+        None => Language::English,
+    };
+    if let Some(unknown) = arguments.iter().enumerate().find_map(|(index, argument)| {
+        let is_language_value = index > 0
+            && arguments
+                .get(index - 1)
+                .is_some_and(|before| before == "--language");
+        (!is_language_value
+            && !["--volumetric", "--headless", "--language"].contains(&argument.as_str()))
+        .then_some(argument)
+    }) {
+        return Err(format!(
+            "unknown option \"{unknown}\": use --volumetric, --language en|de, --headless"
+        ));
+    }
+    if !headless && !perfuse::app::touchscreen::display_available() {
+        return Err("no display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the pump window cannot open. \
+                    Run it in a desktop session (or under Xvfb), or use `perfuse --headless` for the line-command app"
+            .to_owned());
+    }
     let (mechanism, profile_name) = if volumetric {
         ("volumetric", "perfuse-v1-volumetric.toml")
     } else {
@@ -34,17 +67,26 @@ fn run() -> Result<(), String> {
     let library_path = assets::default_library();
     let (bytes, signature) = read_signed(&library_path)?;
     let mut library = ActiveLibrary::none();
-    match library.activate(&bytes, signature.as_deref(), &keys, today_utc(), false) {
-        Ok(_) => {
-            if let Some(verified) = library.get() {
-                println!("Drug library: {verified}");
+    let library_check =
+        match library.activate(&bytes, signature.as_deref(), &keys, today_utc(), false) {
+            Ok(_) => match library.get() {
+                Some(verified) => {
+                    println!("Drug library: {verified}");
+                    Ok(verified.library.identity.to_string())
+                }
+                None => Err("no library active".to_owned()),
+            },
+            Err(error) => {
+                println!(
+                    "Drug library {} refused: {error}; only basic infusions",
+                    library_path.display()
+                );
+                Err(error.to_string())
             }
-        }
-        Err(error) => println!(
-            "Drug library {} refused: {error}; only basic infusions",
-            library_path.display()
-        ),
-    }
+        };
+    let active_library = library
+        .get()
+        .map(|verified| Arc::new(verified.library.clone()));
 
     let board_dir: PathBuf = std::env::temp_dir().join(format!("perfuse-{}", std::process::id()));
     let sim = SimProcess::start(
@@ -75,15 +117,21 @@ fn run() -> Result<(), String> {
     std::fs::create_dir_all(&data_dir)
         .map_err(|error| format!("cannot create {}: {error}", data_dir.display()))?;
     println!("Event log: {}", data_dir.join("events.db").display());
-    println!("{HELP}");
-    let result = run_on(&Cli {
+    let cli = Cli {
         sim_dir: board_dir.clone(),
         profile,
         keys: keys_path,
         socket: None,
         store: Some(data_dir.join("events.db")),
         syringe: "BD Plastipak 50 mL".to_owned(),
-    });
+    };
+    let result = if headless {
+        println!("{HELP}");
+        run_on(&cli)
+    } else {
+        println!("Opening the pump window. In another terminal, `perfuse-sim --dir {} ctl help` injects faults.", board_dir.display());
+        run_window(&cli, active_library, library_check, language)
+    };
     drop(supervisor);
     drop(sim);
     let _ = std::fs::remove_dir_all(&board_dir);

@@ -89,9 +89,19 @@ pub enum Event {
         value: String,
         limit: String,
     },
+    /// What the nurse did on the touchscreen, for usability studies:
+    /// `action` is touch, page, value, alarm-shown, alarm-silenced or
+    /// alarm-acknowledged; `element` is the element touched, the page
+    /// shown, the value entered or the alarm.
     Interaction {
         screen: String,
         action: String,
+        #[serde(default)]
+        element: String,
+        /// Milliseconds since the app started (monotonic, unlike the
+        /// wall-clock time stored with every event).
+        #[serde(default)]
+        monotonic_ms: u64,
     },
     /// Events the queue could not take while it was full.
     EventsDropped {
@@ -591,6 +601,8 @@ mod tests {
             Event::Interaction {
                 screen: text(),
                 action: text(),
+                element: text(),
+                monotonic_ms: 1,
             },
             Event::EventsDropped { count: 1 },
             Event::StorageFault { detail: text() },

@@ -3,5 +3,8 @@
 //! the page controllers drive the markup in ui/ through its adapters.
 
 pub mod keypad;
+pub mod pump;
+pub mod session;
 pub mod text;
+pub mod window;
 pub mod workflow;

@@ -1,0 +1,68 @@
+//! What the UI drives and where it records: the control thread (or, in UI
+//! tests, a pump on a virtual clock) and the event log. The UI only sends
+//! intents and reads snapshots; it never touches the board.
+
+use crate::control::controller::{Command, ControlEvent, Snapshot};
+use crate::control::thread::ControlHandle;
+use crate::store::writer::StoreHandle;
+use crate::store::Event;
+
+/// The pump as the UI sees it.
+pub trait Pump {
+    /// Sends a command; an error says why it could not be queued.
+    fn send(&mut self, command: Command) -> Result<(), String>;
+    /// The latest state.
+    fn snapshot(&mut self) -> Snapshot;
+    /// Events since the last call (bounded).
+    fn events(&mut self) -> Vec<ControlEvent>;
+}
+
+/// Most control events taken per refresh (the queue behind is bounded too).
+const EVENTS_PER_REFRESH: usize = 64;
+
+impl Pump for ControlHandle {
+    fn send(&mut self, command: Command) -> Result<(), String> {
+        ControlHandle::send(self, command).map_err(|error| error.to_string())
+    }
+
+    fn snapshot(&mut self) -> Snapshot {
+        ControlHandle::snapshot(self)
+    }
+
+    fn events(&mut self) -> Vec<ControlEvent> {
+        ControlHandle::events(self, EVENTS_PER_REFRESH)
+    }
+}
+
+/// Where the UI's records go.
+pub trait Recorder {
+    fn record(&mut self, event: Event);
+}
+
+impl Recorder for StoreHandle {
+    fn record(&mut self, event: Event) {
+        // A full queue is counted by the writer and recorded later.
+        let _ = StoreHandle::record(self, event);
+    }
+}
+
+/// Records kept in memory (UI tests, and a pump whose log cannot be opened:
+/// then nothing is kept, but the pump still runs, stops and alarms).
+#[derive(Debug, Default, Clone)]
+pub struct MemoryRecorder {
+    pub events: std::sync::Arc<std::sync::Mutex<Vec<Event>>>,
+}
+
+/// Most events a memory recorder keeps: the oldest go first.
+const MEMORY_EVENTS: usize = 10_000;
+
+impl Recorder for MemoryRecorder {
+    fn record(&mut self, event: Event) {
+        if let Ok(mut events) = self.events.lock() {
+            if events.len() >= MEMORY_EVENTS {
+                events.remove(0);
+            }
+            events.push(event);
+        }
+    }
+}

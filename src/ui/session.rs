@@ -1,0 +1,643 @@
+//! The touchscreen's state and the nurse's actions on it, without Slint:
+//! which screen is up, the program being entered, the infusion running,
+//! and the records of every interaction. The window (`window.rs`) shows a
+//! session and forwards presses to it; UI tests drive the same session
+//! through the window.
+//!
+//! Every action is recorded (screen, element, value, monotonic time) for
+//! usability metrics. Nothing here computes a dose or checks a limit: the
+//! workflow asks the therapy core and the drug library.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rust_decimal::Decimal;
+
+use super::keypad::Key;
+use super::pump::{Pump, Recorder};
+use super::text::{Language, Texts};
+use super::workflow::{Kind, Pick, Problem, Running, Step, Workflow};
+use crate::control::controller::{Command, ControlEvent, Mode, Snapshot};
+use crate::control::program::program_from_plan;
+use crate::control::state::Segment as ControlSegment;
+use crate::control::units::{Nanolitres, NanolitresPerHour};
+use crate::druglib::{ConfirmError, ConfirmedProgram, Library, Override};
+use crate::store::Event;
+use crate::therapy::{display_decimal, Medication, Millilitres, RateLimits};
+
+/// The screen on show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    /// Self-test and checks, until the controller is up.
+    Startup,
+    /// The platform failed its check: why, and what to do. No infusion.
+    NotVerified { why: String, action: String },
+    /// Nothing running: program a new infusion.
+    Home,
+    /// The programming workflow.
+    Program,
+    /// An infusion loaded or running.
+    Running,
+}
+
+impl Screen {
+    /// The name recorded for usability metrics.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Screen::Startup => "startup",
+            Screen::NotVerified { .. } => "not-verified",
+            Screen::Home => "home",
+            Screen::Program => "program",
+            Screen::Running => "running",
+        }
+    }
+}
+
+/// A start-up check as shown on the start-up screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartupCheck {
+    /// Message id of the check's name.
+    pub name: &'static str,
+    /// Passed with this detail, or failed with this reason.
+    pub result: Result<String, String>,
+}
+
+/// What the session is started with.
+pub struct Setup {
+    /// The verified platform's name (on every screen).
+    pub platform: String,
+    /// The platform check failed: why, and what to do.
+    pub rejected: Option<(String, String)>,
+    pub library: Option<Arc<Library>>,
+    pub limits: RateLimits,
+    pub checks: Vec<StartupCheck>,
+    pub language: Language,
+}
+
+/// The infusion the pump was given, for the running screen and for the
+/// bolus, secondary or titration built on it.
+#[derive(Debug, Clone)]
+pub struct Active {
+    /// The drug's display name; None for a basic infusion.
+    pub drug: Option<String>,
+    pub running: Running,
+    /// The dose unit, for a drug dosed by rate.
+    pub dose_unit: Option<String>,
+}
+
+/// A message to show on the current step: a refused entry or command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    Problem(Problem),
+    Refused(String),
+}
+
+pub struct Session {
+    pub texts: Texts,
+    pub screen: Screen,
+    pub platform: String,
+    pub library: Option<Arc<Library>>,
+    pub limits: RateLimits,
+    pub checks: Vec<StartupCheck>,
+    pub workflow: Option<Workflow>,
+    /// Overrides confirmed on the review so far.
+    pub overrides: Vec<Override>,
+    pub notice: Option<Notice>,
+    pub active: Option<Active>,
+    pub snapshot: Snapshot,
+    /// The alarm last shown, to record each one shown once.
+    shown_alarm: Option<crate::alarms::Condition>,
+    pump: Box<dyn Pump>,
+    recorder: Box<dyn Recorder>,
+    started: Instant,
+}
+
+impl Session {
+    pub fn new(
+        setup: Setup,
+        pump: Box<dyn Pump>,
+        recorder: Box<dyn Recorder>,
+    ) -> Result<Session, String> {
+        let texts = Texts::new(setup.language).map_err(|error| error.to_string())?;
+        let screen = match setup.rejected {
+            Some((why, action)) => Screen::NotVerified { why, action },
+            None => Screen::Startup,
+        };
+        let mut session = Session {
+            texts,
+            screen,
+            platform: setup.platform,
+            library: setup.library,
+            limits: setup.limits,
+            checks: setup.checks,
+            workflow: None,
+            overrides: Vec::new(),
+            notice: None,
+            active: None,
+            snapshot: Snapshot::default(),
+            shown_alarm: None,
+            pump,
+            recorder,
+            started: Instant::now(),
+        };
+        session.interaction("page", session.screen.name().to_owned());
+        Ok(session)
+    }
+
+    fn monotonic_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Records one interaction on the current screen.
+    pub fn interaction(&mut self, action: &str, element: String) {
+        let event = Event::Interaction {
+            screen: self.screen.name().to_owned(),
+            action: action.to_owned(),
+            element,
+            monotonic_ms: self.monotonic_ms(),
+        };
+        self.recorder.record(event);
+    }
+
+    /// A touch on `element` of the current screen.
+    pub fn touch(&mut self, element: &str) {
+        self.interaction("touch", element.to_owned());
+    }
+
+    fn show(&mut self, screen: Screen) {
+        if screen != self.screen {
+            self.screen = screen;
+            self.notice = None;
+            self.interaction("page", self.screen.name().to_owned());
+        }
+    }
+
+    fn send(&mut self, command: Command) -> bool {
+        match self.pump.send(command) {
+            Ok(()) => true,
+            Err(error) => {
+                self.notice = Some(Notice::Refused(error));
+                false
+            }
+        }
+    }
+
+    /// Switches language at run time.
+    pub fn set_language(&mut self, language: Language) {
+        if self.texts.switch(language).is_ok() {
+            self.interaction("value", format!("language {}", language.tag()));
+        }
+    }
+
+    // ---------------------------------------------------------------- refresh
+
+    /// Takes the pump's latest state and events; moves between screens as
+    /// the pump's mode requires. Called about ten times a second.
+    pub fn refresh(&mut self) {
+        self.snapshot = self.pump.snapshot();
+        for event in self.pump.events() {
+            let program = self
+                .active
+                .as_ref()
+                .map(|active| self.describe(active))
+                .unwrap_or_default();
+            if let Some(record) = crate::app::persist::record_of(&event, &program) {
+                self.recorder.record(record);
+            }
+            if let ControlEvent::Refused(kind) = event {
+                self.notice = Some(Notice::Refused(format!("{kind:?}")));
+            }
+        }
+        let top = self
+            .snapshot
+            .alarms
+            .iter()
+            .flatten()
+            .next()
+            .map(|alarm| alarm.condition);
+        if top != self.shown_alarm {
+            if let Some(condition) = top {
+                self.interaction("alarm-shown", format!("{condition:?}"));
+            }
+            self.shown_alarm = top;
+        }
+        match (&self.screen, self.snapshot.mode) {
+            (Screen::Startup, Mode::Idle) => self.show(Screen::Home),
+            (Screen::Startup | Screen::Home, Mode::PlatformRejected) => {
+                self.show(Screen::NotVerified {
+                    why: String::new(),
+                    action: String::new(),
+                })
+            }
+            (Screen::Running, Mode::Idle) => {
+                self.active = None;
+                self.show(Screen::Home);
+            }
+            _ => {}
+        }
+    }
+
+    fn describe(&self, active: &Active) -> String {
+        let name = active
+            .drug
+            .clone()
+            .unwrap_or_else(|| self.texts.get("running-basic"));
+        match &active.dose_unit {
+            Some(unit) => format!("{name} {} {unit}", display_decimal(active.running.dose)),
+            None => format!("{name} {} mL/h", display_decimal(active.running.dose)),
+        }
+    }
+
+    // ---------------------------------------------------------------- home
+
+    /// Can a new infusion be programmed now?
+    pub fn can_program(&self) -> bool {
+        self.library.is_some() && self.screen == Screen::Home
+    }
+
+    pub fn new_program(&mut self) {
+        self.touch("new-program");
+        let Some(library) = self.library.clone() else {
+            return;
+        };
+        if self.screen != Screen::Home {
+            return;
+        }
+        self.workflow = Some(Workflow::primary(library, self.limits));
+        self.overrides.clear();
+        self.show(Screen::Program);
+    }
+
+    // ---------------------------------------------------------------- workflow
+
+    fn on_workflow(&mut self, action: impl FnOnce(&mut Workflow) -> Result<(), Problem>) {
+        let Some(workflow) = self.workflow.as_mut() else {
+            return;
+        };
+        let before = workflow.step();
+        let result = action(workflow);
+        let after = workflow.step();
+        self.notice = result.err().map(Notice::Problem);
+        if before != after {
+            self.overrides.clear();
+            self.interaction("page", format!("program/{after:?}"));
+        }
+    }
+
+    pub fn choose(&mut self, id: &str) {
+        self.interaction("value", format!("{:?} {id}", self.step()));
+        self.on_workflow(|workflow| workflow.choose(id));
+    }
+
+    pub fn search(&mut self, text: &str) {
+        if let Some(workflow) = self.workflow.as_mut() {
+            workflow.set_search(text);
+        }
+        self.interaction("value", format!("search {text}"));
+    }
+
+    pub fn key(&mut self, key: Key) {
+        self.touch(&format!("key {key:?}"));
+        self.on_workflow(|workflow| workflow.press(key));
+    }
+
+    /// Next on a number step: accept the typed value.
+    pub fn next(&mut self) {
+        let typed = self
+            .workflow
+            .as_ref()
+            .map(|workflow| workflow.entry().text().to_owned())
+            .unwrap_or_default();
+        self.touch("next");
+        self.interaction("value", format!("{:?} {typed}", self.step()));
+        self.on_workflow(Workflow::accept);
+    }
+
+    pub fn back(&mut self) {
+        self.touch("back");
+        let stays = self.workflow.as_mut().is_some_and(Workflow::back);
+        if stays {
+            self.notice = None;
+            self.overrides.clear();
+            let step = self.step();
+            self.interaction("page", format!("program/{step:?}"));
+        } else {
+            self.cancel_program();
+        }
+    }
+
+    pub fn cancel(&mut self) {
+        self.touch("cancel");
+        self.cancel_program();
+    }
+
+    fn cancel_program(&mut self) {
+        let back_to = if self.active.is_some() {
+            Screen::Running
+        } else {
+            Screen::Home
+        };
+        self.workflow = None;
+        self.overrides.clear();
+        self.show(back_to);
+    }
+
+    pub fn step(&self) -> Option<Step> {
+        self.workflow.as_ref().map(Workflow::step)
+    }
+
+    /// Confirms the `index`th soft-limit finding of the review.
+    pub fn confirm_override(&mut self, index: usize) {
+        self.touch(&format!("confirm-override {index}"));
+        let Some(review) = self.workflow.as_ref().and_then(Workflow::review) else {
+            return;
+        };
+        if let Some(wanted) = review.overrides_needed().get(index) {
+            if !self.overrides.contains(wanted) {
+                self.overrides.push(*wanted);
+            }
+        }
+    }
+
+    /// Start on the review: confirm with the overrides given, then load and
+    /// start (primary), or titrate, give the bolus or start the secondary.
+    pub fn start(&mut self) {
+        self.touch("start");
+        let Some(workflow) = self.workflow.clone() else {
+            return;
+        };
+        let confirmed = match workflow.confirm(&self.overrides) {
+            Ok(confirmed) => confirmed,
+            Err(error) => {
+                self.notice = Some(Notice::Refused(match error {
+                    ConfirmError::Blocked(_) | ConfirmError::OverrideMissing(_) => {
+                        error.to_string()
+                    }
+                }));
+                return;
+            }
+        };
+        let sent = match workflow.kind() {
+            Kind::Primary => self.start_primary(&confirmed),
+            Kind::Titration => self.titrate_to(&confirmed),
+            Kind::Bolus => self.give_bolus(&confirmed),
+            Kind::Secondary => self.start_secondary(&confirmed),
+        };
+        if !sent {
+            return;
+        }
+        let drug = workflow
+            .entry_picked()
+            .map(|entry| entry.display_name.clone());
+        for found in &confirmed.overrides {
+            self.recorder.record(Event::SoftLimitOverride {
+                drug: drug.clone().unwrap_or_else(|| "basic infusion".to_owned()),
+                value: format!(
+                    "{} {}",
+                    found.parameter.name(),
+                    display_decimal(found.value)
+                ),
+                limit: display_decimal(found.limit),
+            });
+        }
+        if matches!(workflow.kind(), Kind::Primary | Kind::Titration) {
+            let remaining = match &self.active {
+                Some(active) if workflow.kind() == Kind::Titration => active.running.remaining,
+                _ => confirmed
+                    .plan
+                    .total_volume()
+                    .unwrap_or(Millilitres::new(Decimal::ZERO)),
+            };
+            let mut running = workflow.running_after_start(remaining);
+            if workflow.kind() == Kind::Titration {
+                if let Some(active) = &self.active {
+                    running.medication = active.running.medication;
+                }
+            }
+            let dose_unit = workflow
+                .entry_picked()
+                .map(|entry| entry.dose.unit)
+                .filter(|unit| *unit != crate::druglib::model::DosingUnit::Flow)
+                .map(|unit| unit.to_string());
+            let drug = match (&self.active, workflow.kind()) {
+                (Some(active), Kind::Titration) => active.drug.clone(),
+                _ => drug,
+            };
+            self.active = Some(Active {
+                drug,
+                running,
+                dose_unit,
+            });
+            if workflow.kind() == Kind::Primary {
+                self.recorder.record(Event::ProgramChanged {
+                    program: self
+                        .active
+                        .as_ref()
+                        .map(|active| self.describe(active))
+                        .unwrap_or_default(),
+                });
+            }
+        }
+        self.workflow = None;
+        self.overrides.clear();
+        self.show(Screen::Running);
+    }
+
+    fn start_primary(&mut self, confirmed: &ConfirmedProgram) -> bool {
+        match program_from_plan(&confirmed.plan) {
+            Ok(program) => self.send(Command::Load(program)) && self.send(Command::Start),
+            Err(error) => {
+                self.notice = Some(Notice::Refused(error.to_string()));
+                false
+            }
+        }
+    }
+
+    fn titrate_to(&mut self, confirmed: &ConfirmedProgram) -> bool {
+        let rate = confirmed
+            .plan
+            .segments
+            .first()
+            .map(|segment| NanolitresPerHour::from_rate(segment.rate));
+        match rate {
+            Some(Ok(rate)) => self.send(Command::Titrate(rate)),
+            Some(Err(error)) => {
+                self.notice = Some(Notice::Refused(error.to_string()));
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn give_bolus(&mut self, confirmed: &ConfirmedProgram) -> bool {
+        let Some(segment) = confirmed.plan.segments.first() else {
+            return false;
+        };
+        let converted = NanolitresPerHour::from_rate(segment.rate)
+            .and_then(|rate| Ok((rate, Nanolitres::from_millilitres(segment.volume)?)));
+        match converted {
+            Ok((rate, volume)) => self.send(Command::Bolus(ControlSegment {
+                purpose: segment.purpose,
+                rate,
+                volume,
+            })),
+            Err(error) => {
+                self.notice = Some(Notice::Refused(error.to_string()));
+                false
+            }
+        }
+    }
+
+    fn start_secondary(&mut self, confirmed: &ConfirmedProgram) -> bool {
+        match program_from_plan(&confirmed.plan) {
+            Ok(program) => self.send(Command::Secondary(program)),
+            Err(error) => {
+                self.notice = Some(Notice::Refused(error.to_string()));
+                false
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- running
+
+    pub fn pause(&mut self) {
+        self.touch("pause");
+        self.send(Command::Pause);
+    }
+
+    pub fn resume(&mut self) {
+        self.touch("resume");
+        self.send(Command::Resume);
+    }
+
+    pub fn start_loaded(&mut self) {
+        self.touch("start");
+        self.send(Command::Start);
+    }
+
+    pub fn stop(&mut self) {
+        self.touch("stop");
+        self.send(Command::Stop);
+    }
+
+    /// Leaves the running screen for home (a completed infusion).
+    pub fn leave(&mut self) {
+        self.touch("home");
+        if matches!(self.snapshot.mode, Mode::Completed | Mode::Idle) {
+            self.send(Command::Stop);
+            self.active = None;
+            self.show(Screen::Home);
+        }
+    }
+
+    /// Starts a bolus, secondary or titration on the running primary.
+    pub fn program_on_running(&mut self, kind: Kind) {
+        self.touch(match kind {
+            Kind::Primary => "new-program",
+            Kind::Secondary => "secondary",
+            Kind::Bolus => "bolus",
+            Kind::Titration => "titrate",
+        });
+        let (Some(library), Some(active)) = (self.library.clone(), self.active.clone()) else {
+            return;
+        };
+        let mut running = active.running;
+        running.remaining = Millilitres::new(Decimal::new(
+            i64::try_from(self.snapshot.remaining.0).unwrap_or(i64::MAX),
+            6,
+        ));
+        self.workflow = Some(Workflow::on_running(library, self.limits, kind, running));
+        self.overrides.clear();
+        self.show(Screen::Program);
+    }
+
+    /// What may be pressed on the running screen, by the pump's mode.
+    pub fn allowed(&self) -> Allowed {
+        let mode = self.snapshot.mode;
+        let flowing = matches!(mode, Mode::Delivering);
+        let is_drug = matches!(
+            self.active
+                .as_ref()
+                .map(|active| (&active.running.drug, active.running.medication)),
+            Some((Pick::Entry(_), _))
+        );
+        let bolus_allowed = self
+            .active
+            .as_ref()
+            .and_then(|active| match (&active.running.drug, &self.library) {
+                (Pick::Entry(id), Some(library)) => library
+                    .file
+                    .care_areas
+                    .iter()
+                    .find(|area| area.id == active.running.care_area)
+                    .and_then(|area| area.entries.iter().find(|entry| &entry.id == id))
+                    .map(|entry| entry.bolus.is_some()),
+                _ => None,
+            })
+            .unwrap_or(false);
+        Allowed {
+            start: mode == Mode::Ready,
+            pause: flowing || mode == Mode::KeepVeinOpen,
+            resume: matches!(mode, Mode::Paused | Mode::AlarmStopped),
+            stop: matches!(
+                mode,
+                Mode::Ready
+                    | Mode::Delivering
+                    | Mode::KeepVeinOpen
+                    | Mode::Paused
+                    | Mode::AlarmStopped
+                    | Mode::Completed
+            ),
+            titrate: matches!(mode, Mode::Delivering | Mode::Paused) && self.active.is_some(),
+            bolus: flowing && is_drug && bolus_allowed,
+            secondary: flowing && self.active.is_some(),
+            leave: matches!(mode, Mode::Completed | Mode::Idle),
+        }
+    }
+
+    // ---------------------------------------------------------------- alarms
+
+    pub fn silence(&mut self) {
+        self.touch("silence");
+        let shown = self
+            .shown_alarm
+            .map(|condition| format!("{condition:?}"))
+            .unwrap_or_default();
+        self.interaction("alarm-silenced", shown.clone());
+        if self.send(Command::SilenceAlarms) {
+            self.recorder
+                .record(Event::AlarmSilenced { condition: shown });
+        }
+    }
+
+    pub fn acknowledge(&mut self) {
+        self.touch("acknowledge");
+        let shown = self
+            .shown_alarm
+            .map(|condition| format!("{condition:?}"))
+            .unwrap_or_default();
+        self.interaction("alarm-acknowledged", shown.clone());
+        if self.send(Command::AcknowledgeAlarms) {
+            self.recorder
+                .record(Event::AlarmAcknowledged { condition: shown });
+        }
+    }
+
+    /// The medication of the active infusion, if any.
+    pub fn medication(&self) -> Option<Medication> {
+        self.active.as_ref().map(|active| active.running.medication)
+    }
+}
+
+/// The running screen's buttons that may be pressed now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Allowed {
+    pub start: bool,
+    pub pause: bool,
+    pub resume: bool,
+    pub stop: bool,
+    pub titrate: bool,
+    pub bolus: bool,
+    pub secondary: bool,
+    pub leave: bool,
+}
