@@ -285,7 +285,7 @@ impl Session {
     }
 
     pub fn choose(&mut self, id: &str) {
-        self.interaction("value", format!("{:?} {id}", self.step()));
+        self.interaction("value", format!("{} {id}", self.step_name()));
         self.on_workflow(|workflow| workflow.choose(id));
     }
 
@@ -309,7 +309,7 @@ impl Session {
             .map(|workflow| workflow.entry().text().to_owned())
             .unwrap_or_default();
         self.touch("next");
-        self.interaction("value", format!("{:?} {typed}", self.step()));
+        self.interaction("value", format!("{} {typed}", self.step_name()));
         self.on_workflow(Workflow::accept);
     }
 
@@ -344,6 +344,12 @@ impl Session {
 
     pub fn step(&self) -> Option<Step> {
         self.workflow.as_ref().map(Workflow::step)
+    }
+
+    fn step_name(&self) -> String {
+        self.step()
+            .map(|step| format!("{step:?}"))
+            .unwrap_or_default()
     }
 
     /// Confirms the `index`th soft-limit finding of the review.

@@ -1,0 +1,394 @@
+//! The touchscreen driven through Slint's testing back-end, by element id
+//! and accessible label as a nurse's finger would: the whole programming
+//! workflow on the real controller and simulated mechanism (on a virtual
+//! clock), soft-limit override, hard-limit block, start, titrate, pause,
+//! resume, stop, alarm silence and acknowledge, on both platforms; every
+//! interaction recorded.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use i_slint_backend_testing::ElementHandle;
+use perfuse::control::controller::{Command, ControlEvent, Mode, Snapshot};
+use perfuse::harness::{shipped_profile, Platform, Rig};
+use perfuse::store::Event;
+use perfuse::ui::pump::{MemoryRecorder, Pump};
+use perfuse::ui::session::{Session, Setup, StartupCheck};
+use perfuse::ui::text::Language;
+use perfuse::ui::window::{attach, render};
+use perfuse_drivers::sim::{Faults, Occlusion};
+use perfuse_ui::{AppWindow, Frame, ProgramAdapter, RunningAdapter};
+use slint::ComponentHandle;
+
+/// The real controller against the simulated mechanism; each refresh runs
+/// 100 ms of virtual time.
+struct RigPump {
+    rig: Rc<RefCell<Rig>>,
+}
+
+impl Pump for RigPump {
+    fn send(&mut self, command: Command) -> Result<(), String> {
+        self.rig.borrow_mut().command(command);
+        Ok(())
+    }
+
+    fn snapshot(&mut self) -> Snapshot {
+        let mut rig = self.rig.borrow_mut();
+        rig.run_for(0.1);
+        rig.last
+    }
+
+    fn events(&mut self) -> Vec<ControlEvent> {
+        std::mem::take(&mut self.rig.borrow_mut().events)
+    }
+}
+
+struct Ui {
+    window: AppWindow,
+    session: Rc<RefCell<Session>>,
+    rig: Rc<RefCell<Rig>>,
+    records: MemoryRecorder,
+}
+
+impl Ui {
+    fn new(platform: Platform, language: Language) -> Ui {
+        // Slint's platform is set once per thread.
+        thread_local!(static BACKEND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+        if !BACKEND.with(|set| set.replace(true)) {
+            i_slint_backend_testing::init_no_event_loop();
+        }
+        let rig = Rc::new(RefCell::new(Rig::new(platform, 1000).unwrap()));
+        let profile = shipped_profile(platform).unwrap();
+        let syringe = match platform {
+            Platform::Syringe50 => profile
+                .syringes
+                .iter()
+                .find(|spec| spec.name == "BD Plastipak 50 mL"),
+            Platform::Volumetric => None,
+        };
+        let records = MemoryRecorder::default();
+        let session = Session::new(
+            Setup {
+                platform: platform.name().to_owned(),
+                rejected: None,
+                library: Some(Arc::new(common::sample_library())),
+                limits: profile.rate_limits(syringe),
+                checks: vec![StartupCheck {
+                    name: "startup-step-platform",
+                    result: Ok(platform.name().to_owned()),
+                }],
+                language,
+            },
+            Box::new(RigPump { rig: rig.clone() }),
+            Box::new(records.clone()),
+        )
+        .unwrap();
+        let window = AppWindow::new().unwrap();
+        let session = Rc::new(RefCell::new(session));
+        attach(&window, &session);
+        let ui = Ui {
+            window,
+            session,
+            rig,
+            records,
+        };
+        ui.refresh_until("the pump comes up", |snapshot| snapshot.mode == Mode::Idle);
+        ui
+    }
+
+    fn refresh(&self) {
+        self.session.borrow_mut().refresh();
+        render(&self.window, &self.session.borrow());
+    }
+
+    fn refresh_until(&self, what: &str, done: impl Fn(&Snapshot) -> bool) {
+        for _ in 0..3000 {
+            self.refresh();
+            if done(&self.session.borrow().snapshot) {
+                return;
+            }
+        }
+        panic!(
+            "{what}: not within 300 s (mode {:?})",
+            self.session.borrow().snapshot.mode
+        );
+    }
+
+    fn element(&self, id: &str) -> ElementHandle {
+        let mut found: Vec<_> = ElementHandle::find_by_element_id(&self.window, id).collect();
+        assert_eq!(found.len(), 1, "element {id}");
+        found.remove(0)
+    }
+
+    /// Presses the element with this id.
+    fn press(&self, id: &str) {
+        let element = self.element(id);
+        assert_eq!(element.accessible_enabled(), Some(true), "{id} is disabled");
+        element.invoke_accessible_default_action();
+    }
+
+    /// Presses the button labelled `label`.
+    fn press_label(&self, label: &str) {
+        let found: Vec<_> = ElementHandle::find_by_accessible_label(&self.window, label)
+            .filter(|element| {
+                element.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::Button)
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "button \"{label}\"");
+        found[0].invoke_accessible_default_action();
+    }
+
+    fn has_button(&self, id: &str) -> bool {
+        ElementHandle::find_by_element_id(&self.window, id)
+            .next()
+            .is_some()
+    }
+
+    /// Types on the keypad and presses Next.
+    fn enter(&self, text: &str) {
+        self.press("Keypad::key-clear");
+        for character in text.chars() {
+            match character {
+                '.' | ',' => self.press("Keypad::key-point"),
+                digit => self.press(&format!("Keypad::key-{digit}")),
+            }
+        }
+        self.press("ProgramPage::next-button");
+    }
+
+    fn program(&self) -> ProgramAdapter<'_> {
+        self.window.global::<ProgramAdapter>()
+    }
+
+    fn step_title(&self) -> String {
+        self.program().get_step_title().to_string()
+    }
+
+    fn records(&self) -> Vec<Event> {
+        self.records.events.lock().unwrap().clone()
+    }
+}
+
+fn basic_program(ui: &Ui) -> Vec<String> {
+    let mut titles = vec![];
+    ui.press("StatusPage::primary-button");
+    titles.push(ui.step_title());
+    ui.press_label("ICU");
+    titles.push(ui.step_title());
+    ui.press_label("Basic infusion (mL/h, no drug)");
+    titles.push(ui.step_title());
+    ui.enter("25");
+    titles.push(ui.step_title());
+    ui.enter("10");
+    titles.push(ui.step_title());
+    titles
+}
+
+#[test]
+fn a_basic_infusion_is_programmed_started_titrated_paused_and_stopped_on_both_platforms() {
+    let mut walks = Vec::new();
+    for platform in [Platform::Syringe50, Platform::Volumetric] {
+        let ui = Ui::new(platform, Language::English);
+        assert_eq!(ui.window.global::<Frame>().get_platform(), platform.name());
+        let titles = basic_program(&ui);
+        assert_eq!(
+            titles,
+            [
+                "Care area",
+                "Drug",
+                "Rate",
+                "Volume to be infused",
+                "Review"
+            ]
+        );
+        assert!(ui.program().get_can_start());
+        ui.press("ProgramPage::start-button");
+        ui.refresh_until("delivering", |snapshot| snapshot.mode == Mode::Delivering);
+        assert_eq!(
+            ui.window.global::<Frame>().get_platform(),
+            platform.name(),
+            "on every screen"
+        );
+        let readings = ui.window.global::<RunningAdapter>().get_readings();
+        let rate = slint::Model::row_data(&readings, 0).unwrap();
+        assert_eq!(rate.value, "25 mL/h");
+
+        // Titrate to 50 mL/h through the same steps and controls.
+        ui.press("RunningPage::titrate-button");
+        assert_eq!(ui.step_title(), "Rate");
+        assert_eq!(
+            ui.program().get_value(),
+            "25",
+            "the running rate is shown for editing"
+        );
+        ui.enter("50");
+        assert_eq!(ui.step_title(), "Review");
+        ui.press("ProgramPage::start-button");
+        ui.refresh_until("titrated", |snapshot| {
+            snapshot.commanded_rate.0 == 50_000_000
+        });
+        for _ in 0..100 {
+            ui.refresh();
+        }
+        assert!(
+            ui.session.borrow().snapshot.delivered.0 > 0,
+            "ten seconds at 50 mL/h deliver"
+        );
+
+        ui.press("RunningPage::pause-button");
+        ui.refresh_until("paused", |snapshot| snapshot.mode == Mode::Paused);
+        ui.press("RunningPage::resume-button");
+        ui.refresh_until("resumed", |snapshot| snapshot.mode == Mode::Delivering);
+        ui.press("RunningPage::stop-button");
+        ui.refresh_until("stopped", |snapshot| snapshot.mode == Mode::Idle);
+        assert!(
+            ui.has_button("StatusPage::primary-button"),
+            "back home, ready for the next"
+        );
+
+        let records = ui.records();
+        let touched = |element: &str| {
+            records.iter().any(|event| matches!(event, Event::Interaction { action, element: e, .. } if action == "touch" && e == element))
+        };
+        for element in [
+            "new-program",
+            "next",
+            "start",
+            "titrate",
+            "pause",
+            "resume",
+            "stop",
+        ] {
+            assert!(touched(element), "no record of touching {element}");
+        }
+        assert!(records.iter().any(|event| matches!(event, Event::Interaction { action, element, .. } if action == "value" && element == "Dose 25")));
+        let times: Vec<u64> = records
+            .iter()
+            .filter_map(|event| match event {
+                Event::Interaction { monotonic_ms, .. } => Some(*monotonic_ms),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            times.windows(2).all(|pair| pair[0] <= pair[1]),
+            "monotonic times"
+        );
+        walks.push(titles);
+    }
+    assert_eq!(walks[0], walks[1]);
+}
+
+#[test]
+fn a_soft_limit_needs_an_explicit_override_and_a_hard_limit_blocks_with_the_limit_shown() {
+    let ui = Ui::new(Platform::Volumetric, Language::English);
+    ui.press("StatusPage::primary-button");
+    ui.press_label("ICU");
+    ui.press_label("norepinephrine");
+    assert_eq!(ui.step_title(), "Concentration");
+    ui.press_label("4 mg in 250 mL");
+    assert_eq!(ui.step_title(), "Dose");
+    assert_eq!(ui.program().get_unit(), "mcg/kg/min");
+
+    // Beyond the hard maximum: flagged as typed, refused with the limit.
+    ui.press("Keypad::key-4");
+    assert_eq!(
+        ui.program().get_status(),
+        "Above the hard maximum of 3 mcg/kg/min: not allowed"
+    );
+    ui.press("ProgramPage::next-button");
+    assert_eq!(ui.step_title(), "Dose", "not accepted");
+    assert_eq!(
+        ui.program().get_message(),
+        "Above the hard maximum of 3 mcg/kg/min: not allowed"
+    );
+
+    // A point first gets its leading zero; beyond the soft maximum is flagged.
+    ui.press("Keypad::key-clear");
+    ui.press("Keypad::key-point");
+    ui.press("Keypad::key-6");
+    assert_eq!(ui.program().get_value(), "0.6");
+    assert_eq!(
+        ui.program().get_status(),
+        "Above the soft maximum of 0.5 mcg/kg/min"
+    );
+    ui.press("ProgramPage::next-button");
+    assert_eq!(ui.step_title(), "Patient weight");
+    ui.enter("70");
+    ui.enter("250");
+    assert_eq!(ui.step_title(), "Review");
+    assert!(
+        !ui.program().get_can_start(),
+        "no start before the override"
+    );
+    let overrides = ui.program().get_overrides();
+    assert_eq!(slint::Model::row_count(&overrides), 1);
+    ui.press_label("Confirm override");
+    assert!(ui.program().get_can_start());
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("delivering", |snapshot| snapshot.mode == Mode::Delivering);
+    assert!(ui
+        .records()
+        .iter()
+        .any(|event| matches!(event, Event::SoftLimitOverride { drug, limit, .. } if drug == "norepinephrine" && limit == "0.5")));
+}
+
+#[test]
+fn an_alarm_is_shown_silenced_and_acknowledged() {
+    let ui = Ui::new(Platform::Syringe50, Language::German);
+    ui.press("StatusPage::primary-button");
+    ui.press_label("ICU");
+    ui.press_label("Basisinfusion (mL/h, ohne Medikament)");
+    ui.enter("25");
+    assert_eq!(ui.step_title(), "Zu infundierendes Volumen");
+    ui.enter("10,5");
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("delivering", |snapshot| snapshot.mode == Mode::Delivering);
+    ui.rig
+        .borrow_mut()
+        .simulator
+        .physics_mut()
+        .set_faults(Faults {
+            downstream: Occlusion::Full,
+            ..Faults::NONE
+        });
+    ui.refresh_until("occlusion alarm", |snapshot| {
+        snapshot.mode == Mode::AlarmStopped
+    });
+    let alarms = ui.window.global::<perfuse_ui::Alarms>();
+    assert_eq!(alarms.get_level(), perfuse_ui::AlarmLevel::High);
+    assert_eq!(alarms.get_cause(), "Verschluss unterhalb der Pumpe");
+    ui.press("AlarmBanner::silence-button");
+    ui.refresh();
+    assert!(
+        alarms.get_silenced().starts_with("Stumm: 1"),
+        "{}",
+        alarms.get_silenced()
+    );
+    assert!(!alarms.get_can_silence(), "the countdown runs");
+    ui.rig
+        .borrow_mut()
+        .simulator
+        .physics_mut()
+        .set_faults(Faults::NONE);
+    ui.press("AlarmBanner::acknowledge-button");
+    ui.press("RunningPage::resume-button");
+    ui.refresh_until("resumed after the alarm", |snapshot| {
+        snapshot.mode == Mode::Delivering
+    });
+    let records = ui.records();
+    for action in ["alarm-shown", "alarm-silenced", "alarm-acknowledged"] {
+        assert!(
+            records.iter().any(|event| matches!(event, Event::Interaction { action: a, element, .. } if a == action && element == "DownstreamOcclusion")),
+            "no {action} record"
+        );
+    }
+}
