@@ -2,7 +2,9 @@
 //! programming workflow) know nothing of Slint and are tested on their own;
 //! the page controllers drive the markup in ui/ through its adapters.
 
+pub mod gallery;
 pub mod keypad;
+pub mod offscreen;
 pub mod pump;
 pub mod session;
 pub mod text;

@@ -66,3 +66,28 @@ impl Recorder for MemoryRecorder {
         }
     }
 }
+
+/// The real controller against the simulated mechanism on a virtual clock
+/// (`harness::Rig`): each snapshot runs `step_s` seconds. For UI tests, the
+/// gallery and the UI benchmark, where no board process runs.
+pub struct VirtualPump {
+    pub rig: std::rc::Rc<std::cell::RefCell<crate::harness::Rig>>,
+    pub step_s: f64,
+}
+
+impl Pump for VirtualPump {
+    fn send(&mut self, command: Command) -> Result<(), String> {
+        self.rig.borrow_mut().command(command);
+        Ok(())
+    }
+
+    fn snapshot(&mut self) -> Snapshot {
+        let mut rig = self.rig.borrow_mut();
+        rig.run_for(self.step_s);
+        rig.last
+    }
+
+    fn events(&mut self) -> Vec<ControlEvent> {
+        std::mem::take(&mut self.rig.borrow_mut().events)
+    }
+}

@@ -602,14 +602,10 @@ fn render_review(
         })
         .unwrap_or_else(|| texts.get("running-basic"));
     rows.push(row("review-drug", drug));
-    let medication = match workflow.kind() {
-        Kind::Bolus | Kind::Titration => session.medication(),
-        Kind::Primary | Kind::Secondary => None,
-    };
-    if let Some(crate::therapy::Medication::Drug {
+    if let crate::therapy::Medication::Drug {
         concentration,
         patient,
-    }) = medication
+    } = workflow.medication()
     {
         rows.push(row(
             "review-concentration",
@@ -649,7 +645,11 @@ fn render_review(
                 texts.quantity(segment.rate.value(), "mL/h"),
             ));
         }
-        if let Ok(total) = plan.total_volume() {
+        let volume_checked = review
+            .values
+            .iter()
+            .any(|value| value.parameter == Parameter::VolumeToBeInfused);
+        if let (Ok(total), false) = (plan.total_volume(), volume_checked) {
             rows.push(row("review-volume", texts.quantity(total.value(), "mL")));
         }
     }

@@ -769,7 +769,8 @@ impl Workflow {
         })
     }
 
-    fn medication(&self) -> Medication {
+    /// The medication as answered (or of the running primary).
+    pub fn medication(&self) -> Medication {
         if let (Kind::Bolus | Kind::Titration, Some(running)) = (self.kind, &self.running) {
             return running.medication;
         }
