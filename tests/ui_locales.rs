@@ -73,9 +73,11 @@ fn literals(source: &str) -> Vec<String> {
     let mut found = Vec::new();
     for line in source.lines() {
         let code = line.split("//").next().unwrap_or_default().trim();
+        // Imports name files; the font family names a font, not a text.
         if code.starts_with("import ")
             || code.starts_with("} from ")
             || code.contains("@image-url(")
+            || code.starts_with("default-font-family:")
         {
             continue;
         }
@@ -116,4 +118,9 @@ fn the_literal_finder_finds_literals() {
     assert!(literals("import { X } from \"x.slint\";").is_empty());
     assert!(literals("text: root.label; // \"comment\"").is_empty());
     assert!(literals("text: \"\";").is_empty());
+    assert!(literals("default-font-family: \"DejaVu Sans\";").is_empty());
+    assert_eq!(
+        literals("font-family: \"Sans\"; text: \"x\";"),
+        ["Sans", "x"]
+    );
 }
