@@ -18,10 +18,12 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use i_slint_backend_testing::ElementHandle;
+use perfuse::app::persist::{Cause, Interrupted, KeptProgram};
 use perfuse::control::controller::{Command, ControlEvent, Mode, Snapshot};
+use perfuse::druglib::Library;
 use perfuse::harness::{shipped_profile, Platform, Rig};
 use perfuse::store::Event;
-use perfuse::ui::pump::{MemoryRecorder, Pump};
+use perfuse::ui::pump::{MemoryRecorder, Pump, VirtualPump};
 use perfuse::ui::session::{Session, Setup, StartupCheck};
 use perfuse::ui::text::Language;
 use perfuse::ui::window::{attach, render};
@@ -29,26 +31,36 @@ use perfuse_drivers::sim::{Faults, Occlusion};
 use perfuse_ui::{AppWindow, Frame, ProgramAdapter, RunningAdapter};
 use slint::ComponentHandle;
 
-/// The real controller against the simulated mechanism; each refresh runs
-/// 100 ms of virtual time.
-struct RigPump {
-    rig: Rc<RefCell<Rig>>,
+/// Every program the session asked to keep, with the volume infused before.
+type KeptLog = Rc<RefCell<Vec<(Option<KeptProgram>, u64)>>>;
+
+/// The real controller against the simulated mechanism (100 ms of virtual
+/// time per refresh), with a kept program as the store would hold it.
+struct KeepingPump {
+    pump: VirtualPump,
+    interrupted: Option<Interrupted>,
+    kept: KeptLog,
 }
 
-impl Pump for RigPump {
+impl Pump for KeepingPump {
     fn send(&mut self, command: Command) -> Result<(), String> {
-        self.rig.borrow_mut().command(command);
-        Ok(())
+        self.pump.send(command)
     }
 
     fn snapshot(&mut self) -> Snapshot {
-        let mut rig = self.rig.borrow_mut();
-        rig.run_for(0.1);
-        rig.last
+        self.pump.snapshot()
     }
 
     fn events(&mut self) -> Vec<ControlEvent> {
-        std::mem::take(&mut self.rig.borrow_mut().events)
+        self.pump.events()
+    }
+
+    fn interrupted(&mut self) -> Option<Interrupted> {
+        self.interrupted.clone()
+    }
+
+    fn keep(&mut self, program: Option<KeptProgram>, delivered_before_nl: u64) {
+        self.kept.borrow_mut().push((program, delivered_before_nl));
     }
 }
 
@@ -57,10 +69,20 @@ struct Ui {
     session: Rc<RefCell<Session>>,
     rig: Rc<RefCell<Rig>>,
     records: MemoryRecorder,
+    kept: KeptLog,
 }
 
 impl Ui {
     fn new(platform: Platform, language: Language) -> Ui {
+        Ui::with(platform, language, common::sample_library(), None)
+    }
+
+    fn with(
+        platform: Platform,
+        language: Language,
+        library: Library,
+        interrupted: Option<Interrupted>,
+    ) -> Ui {
         // Slint's platform is set once per thread.
         thread_local!(static BACKEND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
         if !BACKEND.with(|set| set.replace(true)) {
@@ -76,11 +98,12 @@ impl Ui {
             Platform::Volumetric => None,
         };
         let records = MemoryRecorder::default();
+        let kept = Rc::new(RefCell::new(Vec::new()));
         let session = Session::new(
             Setup {
                 platform: platform.name().to_owned(),
                 rejected: None,
-                library: Some(Arc::new(common::sample_library())),
+                library: Some(Arc::new(library)),
                 limits: profile.rate_limits(syringe),
                 checks: vec![StartupCheck {
                     name: "startup-step-platform",
@@ -88,7 +111,14 @@ impl Ui {
                 }],
                 language,
             },
-            Box::new(RigPump { rig: rig.clone() }),
+            Box::new(KeepingPump {
+                pump: VirtualPump {
+                    rig: rig.clone(),
+                    step_s: 0.1,
+                },
+                interrupted,
+                kept: kept.clone(),
+            }),
             Box::new(records.clone()),
         )
         .unwrap();
@@ -100,6 +130,7 @@ impl Ui {
             session,
             rig,
             records,
+            kept,
         };
         ui.refresh_until("the pump comes up", |snapshot| snapshot.mode == Mode::Idle);
         ui
@@ -391,4 +422,137 @@ fn an_alarm_is_shown_silenced_and_acknowledged() {
             "no {action} record"
         );
     }
+}
+
+fn norepinephrine_program(ui: &Ui) {
+    ui.press("StatusPage::primary-button");
+    ui.press_label("ICU");
+    ui.press_label("norepinephrine");
+    ui.press_label("4 mg in 250 mL");
+    ui.enter("0.1");
+    ui.enter("70");
+    ui.enter("250");
+    assert!(ui.program().get_can_start());
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("delivering", |snapshot| snapshot.mode == Mode::Delivering);
+}
+
+fn facts(ui: &Ui) -> Vec<(String, String)> {
+    let facts = ui.window.global::<perfuse_ui::StatusAdapter>().get_facts();
+    (0..slint::Model::row_count(&facts))
+        .map(|row| {
+            let fact = slint::Model::row_data(&facts, row).unwrap();
+            (fact.label.to_string(), fact.value.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn an_interrupted_program_is_offered_whole_rechecked_against_the_current_library_and_resumed() {
+    // The program as kept when it started.
+    let ui = Ui::new(Platform::Volumetric, Language::English);
+    norepinephrine_program(&ui);
+    let (kept, before) = ui.kept.borrow().last().cloned().unwrap();
+    let kept = kept.expect("the started program is kept");
+    assert_eq!(before, 0);
+    let therapy = kept.therapy.clone().unwrap();
+    assert_eq!(therapy.entry.as_deref(), Some("norepinephrine"));
+    assert_eq!(kept.remaining_nl, 250_000_000);
+
+    // Interrupted after 50 mL, by a crash after an occlusion alarm; the
+    // pharmacy has since lowered the soft maximum to 0.08 mcg/kg/min.
+    let interrupted = Interrupted {
+        program: KeptProgram {
+            delivered_nl: 50_000_000,
+            remaining_nl: 200_000_000,
+            mode: "Delivering".to_owned(),
+            ..kept
+        },
+        saved_at_ms: 1_795_000_000_000,
+        why: String::new(),
+        cause: Cause::Unexpected {
+            supervisor_trip: false,
+            last_alarm: Some("DownstreamOcclusion".to_owned()),
+        },
+    };
+    let mut library = common::sample_library();
+    for area in &mut library.file.care_areas {
+        for entry in &mut area.entries {
+            if entry.id == "norepinephrine" {
+                entry.dose.soft_max = Some(rust_decimal_macros::dec!(0.08));
+            }
+        }
+    }
+    let ui = Ui::with(
+        Platform::Volumetric,
+        Language::English,
+        library,
+        Some(interrupted.clone()),
+    );
+    assert_eq!(
+        ui.window.global::<perfuse_ui::StatusAdapter>().get_title(),
+        "Infusion interrupted"
+    );
+    let shown = facts(&ui);
+    let value = |label: &str| {
+        shown
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        value("Program"),
+        "norepinephrine 0.1 mcg/kg/min, 4 mg in 250 mL"
+    );
+    assert_eq!(value("Already infused"), "50 mL");
+    assert_eq!(value("Volume left"), "200 mL");
+    assert_eq!(
+        value("Why"),
+        "The pump stopped unexpectedly; last alarm: Occlusion below the pump"
+    );
+    assert!(value("Stopped at").ends_with("UTC"));
+    assert_eq!(
+        ui.session.borrow().snapshot.mode,
+        Mode::Idle,
+        "never resumed on its own"
+    );
+
+    ui.press("StatusPage::primary-button");
+    assert_eq!(ui.step_title(), "Review");
+    let rows = ui.program().get_rows();
+    let rows: Vec<_> = (0..slint::Model::row_count(&rows))
+        .map(|row| slint::Model::row_data(&rows, row).unwrap())
+        .collect();
+    assert!(
+        rows.iter().any(|row| row.value == "200 mL"),
+        "what is left is programmed"
+    );
+    assert!(
+        rows.iter().any(|row| row
+            .note
+            .contains("Above the soft maximum of 0.08 mcg/kg/min")),
+        "the changed limit is shown"
+    );
+    assert!(!ui.program().get_can_start());
+    ui.press_label("Confirm override");
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("resumed", |snapshot| snapshot.mode == Mode::Delivering);
+    let (kept, before) = ui.kept.borrow().last().cloned().unwrap();
+    assert_eq!(before, 50_000_000, "the volume infused before carries on");
+    assert_eq!(kept.unwrap().remaining_nl, 200_000_000);
+
+    // Discard instead: the kept program is forgotten, home is next.
+    let ui = Ui::with(
+        Platform::Volumetric,
+        Language::German,
+        common::sample_library(),
+        Some(interrupted),
+    );
+    ui.press("StatusPage::secondary-button");
+    assert_eq!(ui.kept.borrow().last().cloned(), Some((None, 0)));
+    assert_eq!(
+        ui.window.global::<perfuse_ui::StatusAdapter>().get_title(),
+        "Bereit"
+    );
 }

@@ -197,3 +197,7 @@ interrupted-left = Restvolumen
 interrupted-when = Gestoppt um
 interrupted-why = Grund
 interrupted-check = Beim Fortsetzen wird das Programm erneut gegen die aktuelle Medikamentenbibliothek geprüft
+interrupted-why-shutdown = Die Pumpe wurde während der Infusion ausgeschaltet
+interrupted-why-unexpected = Die Pumpe hat unerwartet gestoppt (Absturz, Neustart oder Stromausfall)
+interrupted-why-supervisor = Die Sicherheitsüberwachung hat die Pumpe gestoppt, dann startete sie neu
+interrupted-why-alarm = Die Pumpe hat unerwartet gestoppt; letzter Alarm: { $alarm }

@@ -197,3 +197,7 @@ interrupted-left = Volume left
 interrupted-when = Stopped at
 interrupted-why = Why
 interrupted-check = Resuming checks the program again against the current drug library
+interrupted-why-shutdown = The pump was switched off during the infusion
+interrupted-why-unexpected = The pump stopped unexpectedly (crash, reset or power loss)
+interrupted-why-supervisor = The safety supervisor stopped the pump, then it restarted
+interrupted-why-alarm = The pump stopped unexpectedly; last alarm: { $alarm }

@@ -234,6 +234,7 @@ impl Services {
                     delivered_nl: 0,
                     remaining_nl,
                     mode: "Ready".to_owned(),
+                    therapy: None,
                 }
             }
         };
@@ -560,6 +561,19 @@ impl AppPump {
 }
 
 impl crate::ui::pump::Pump for AppPump {
+    fn interrupted(&mut self) -> Option<Interrupted> {
+        self.services.interrupted.clone()
+    }
+
+    fn keep(&mut self, program: Option<KeptProgram>, delivered_before_nl: u64) {
+        if program.is_none() && self.services.interrupted.is_some() {
+            self.services.record(Event::ProgramStopped);
+        }
+        self.services.interrupted = None;
+        self.services.delivered_before_nl = delivered_before_nl;
+        self.services.save(program);
+    }
+
     fn send(&mut self, command: Command) -> Result<(), String> {
         match self.handle.as_mut() {
             Some(handle) => handle.send(command).map_err(|error| error.to_string()),

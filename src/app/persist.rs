@@ -25,6 +25,37 @@ pub struct KeptProgram {
     pub remaining_nl: u64,
     /// The pump's mode when saved.
     pub mode: String,
+    /// The whole program as the touchscreen entered it, for a resume that
+    /// re-checks it against the drug library (absent for a headless load).
+    #[serde(default)]
+    pub therapy: Option<KeptTherapy>,
+}
+
+/// A program as entered on the touchscreen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptTherapy {
+    pub care_area: String,
+    /// The library entry's id; None for a basic infusion.
+    pub entry: Option<String>,
+    /// The drug's name as shown (tall-man), for the interrupted screen.
+    pub drug_name: Option<String>,
+    pub program: crate::therapy::Program,
+    /// The drug library version the program was checked against.
+    pub library_version: String,
+}
+
+/// Why a kept program was interrupted, for the screen to say in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Cause {
+    /// The app was shut down while a program was kept.
+    ShutDown,
+    /// The app stopped without shutting down: crash, reset or power loss.
+    Unexpected {
+        supervisor_trip: bool,
+        /// The last alarm raised before, by condition name.
+        last_alarm: Option<String>,
+    },
 }
 
 /// What the next start tells the nurse about an interrupted program.
@@ -34,6 +65,30 @@ pub struct Interrupted {
     /// When it was last saved, ms since the Unix epoch.
     pub saved_at_ms: i64,
     pub why: String,
+    pub cause: Cause,
+}
+
+/// The cause, from the log: the last events before this start.
+fn cause(history: &[Recorded]) -> Cause {
+    if matches!(
+        history.last().map(|recorded| &recorded.event),
+        Some(Event::PowerOff)
+    ) {
+        return Cause::ShutDown;
+    }
+    let last = history
+        .iter()
+        .rev()
+        .find_map(|recorded| match &recorded.event {
+            Event::SupervisorTrip { .. } => Some((true, None)),
+            Event::AlarmRaised { condition, .. } => Some((false, Some(condition.clone()))),
+            _ => None,
+        });
+    let (supervisor_trip, last_alarm) = last.unwrap_or((false, None));
+    Cause::Unexpected {
+        supervisor_trip,
+        last_alarm,
+    }
 }
 
 /// Why the pump stopped, from the log: the last event before this start.
@@ -75,6 +130,7 @@ pub fn interrupted(log: &EventLog) -> Result<Option<Interrupted>, String> {
         .map_err(|error| error.to_string())?;
     Ok(Some(Interrupted {
         why: why(&history),
+        cause: cause(&history),
         saved_at_ms: saved.saved_at_ms,
         program: saved.program,
     }))

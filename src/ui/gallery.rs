@@ -15,11 +15,12 @@ use slint::ComponentHandle;
 
 use super::keypad::Key;
 use super::offscreen::Offscreen;
-use super::pump::{MemoryRecorder, VirtualPump};
+use super::pump::{MemoryRecorder, Pump, VirtualPump};
 use super::session::{Session, Setup, StartupCheck};
 use super::text::Language;
 use super::window::{attach, render};
 use super::workflow::Kind;
+use crate::app::persist::{Cause, Interrupted, KeptProgram, KeptTherapy};
 use crate::control::controller::Mode;
 use crate::druglib::Library;
 use crate::harness::{shipped_profile, Platform, Rig};
@@ -31,6 +32,83 @@ fn platform_tag(platform: Platform) -> &'static str {
     match platform {
         Platform::Syringe50 => "s50-syringe",
         Platform::Volumetric => "v1-volumetric",
+    }
+}
+
+/// The pump with a program kept from before an interruption.
+struct InterruptedPump {
+    pump: VirtualPump,
+    interrupted: Option<Interrupted>,
+}
+
+impl Pump for InterruptedPump {
+    fn send(&mut self, command: crate::control::controller::Command) -> Result<(), String> {
+        self.pump.send(command)
+    }
+
+    fn snapshot(&mut self) -> crate::control::controller::Snapshot {
+        self.pump.snapshot()
+    }
+
+    fn events(&mut self) -> Vec<crate::control::controller::ControlEvent> {
+        self.pump.events()
+    }
+
+    fn interrupted(&mut self) -> Option<Interrupted> {
+        self.interrupted.clone()
+    }
+}
+
+/// A norepinephrine infusion interrupted by a crash after an occlusion,
+/// 50 mL in.
+fn interrupted_norepinephrine() -> Interrupted {
+    use crate::therapy::{
+        Amount, AmountUnit, Concentration, Delivery, DoseRate, EndOfInfusion, Kilograms,
+        Medication, Millilitres, Patient, Program,
+    };
+    use rust_decimal_macros::dec;
+    let program = Program {
+        medication: Medication::Drug {
+            concentration: Concentration {
+                amount: Amount::new(dec!(4), AmountUnit::Milligram),
+                volume: Millilitres::new(dec!(250)),
+            },
+            patient: Patient::with_weight(Kilograms::new(dec!(70))),
+        },
+        delivery: Delivery::Dose {
+            dose: DoseRate {
+                value: dec!(0.1),
+                unit: crate::therapy::DoseRateUnit {
+                    amount: AmountUnit::Microgram,
+                    basis: crate::therapy::DoseBasis::PerKilogram,
+                    per: crate::therapy::TimeBase::PerMinute,
+                },
+            },
+            volume: Millilitres::new(dec!(250)),
+        },
+        end: EndOfInfusion::Stop,
+    };
+    Interrupted {
+        program: KeptProgram {
+            rate_ml_h: "26.3".to_owned(),
+            vtbi_ml: "250".to_owned(),
+            delivered_nl: 50_000_000,
+            remaining_nl: 200_000_000,
+            mode: "Delivering".to_owned(),
+            therapy: Some(KeptTherapy {
+                care_area: "icu".to_owned(),
+                entry: Some("norepinephrine".to_owned()),
+                drug_name: Some("norepinephrine".to_owned()),
+                program,
+                library_version: "2026.11.1".to_owned(),
+            }),
+        },
+        saved_at_ms: 1_795_000_000_000,
+        why: String::new(),
+        cause: Cause::Unexpected {
+            supervisor_trip: false,
+            last_alarm: Some("DownstreamOcclusion".to_owned()),
+        },
     }
 }
 
@@ -46,6 +124,16 @@ impl Scene {
         language: Language,
         library: &Arc<Library>,
         rejected: bool,
+    ) -> Result<Scene, String> {
+        Scene::with(platform, language, library, rejected, None)
+    }
+
+    fn with(
+        platform: Platform,
+        language: Language,
+        library: &Arc<Library>,
+        rejected: bool,
+        interrupted: Option<Interrupted>,
     ) -> Result<Scene, String> {
         let rig = Rc::new(RefCell::new(Rig::new(platform, 1000)?));
         let profile = shipped_profile(platform)?;
@@ -75,7 +163,10 @@ impl Scene {
                 ],
                 language,
             },
-            Box::new(VirtualPump { rig: rig.clone(), step_s: 0.1 }),
+            Box::new(InterruptedPump {
+                pump: VirtualPump { rig: rig.clone(), step_s: 0.1 },
+                interrupted,
+            }),
             Box::new(MemoryRecorder::default()),
         )?;
         let window = AppWindow::new().map_err(|error| error.to_string())?;
@@ -221,6 +312,18 @@ pub fn draw_all(out: &Path, library: &Arc<Library>) -> Result<Vec<PathBuf>, Stri
                 scene.act(|session| session.choose("loading-yes"));
                 scene.typed("150");
                 save(&mut offscreen, "19-loading-dose")?;
+                drop(scene);
+                let scene = Scene::with(
+                    platform,
+                    language,
+                    library,
+                    false,
+                    Some(interrupted_norepinephrine()),
+                )?;
+                scene.refresh_until(|mode| mode == Mode::Idle)?;
+                save(&mut offscreen, "20-infusion-interrupted")?;
+                scene.act(Session::resume_interrupted);
+                save(&mut offscreen, "21-resume-review")?;
             }
         }
     }

@@ -2,6 +2,7 @@
 //! tests, a pump on a virtual clock) and the event log. The UI only sends
 //! intents and reads snapshots; it never touches the board.
 
+use crate::app::persist::{Interrupted, KeptProgram};
 use crate::control::controller::{Command, ControlEvent, Snapshot};
 use crate::control::thread::ControlHandle;
 use crate::store::writer::StoreHandle;
@@ -15,6 +16,15 @@ pub trait Pump {
     fn snapshot(&mut self) -> Snapshot;
     /// Events since the last call (bounded).
     fn events(&mut self) -> Vec<ControlEvent>;
+    /// The program interrupted before this start, if one was kept.
+    fn interrupted(&mut self) -> Option<Interrupted> {
+        None
+    }
+    /// Keeps `program` for a resume after an interruption (None forgets
+    /// it); `delivered_before_nl` carries the volume infused before a resume.
+    fn keep(&mut self, program: Option<KeptProgram>, delivered_before_nl: u64) {
+        let _ = (program, delivered_before_nl);
+    }
 }
 
 /// Most control events taken per refresh (the queue behind is bounded too).

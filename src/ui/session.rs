@@ -17,6 +17,7 @@ use super::keypad::Key;
 use super::pump::{Pump, Recorder};
 use super::text::{Language, Texts};
 use super::workflow::{Kind, Pick, Problem, Running, Step, Workflow};
+use crate::app::persist::{Interrupted, KeptProgram, KeptTherapy};
 use crate::control::controller::{Command, ControlEvent, Mode, Snapshot};
 use crate::control::program::program_from_plan;
 use crate::control::state::Segment as ControlSegment;
@@ -38,6 +39,8 @@ pub enum Screen {
     Program,
     /// An infusion loaded or running.
     Running,
+    /// A program kept from before an interruption: resume or discard.
+    Interrupted,
 }
 
 impl Screen {
@@ -49,6 +52,7 @@ impl Screen {
             Screen::Home => "home",
             Screen::Program => "program",
             Screen::Running => "running",
+            Screen::Interrupted => "interrupted",
         }
     }
 }
@@ -105,6 +109,10 @@ pub struct Session {
     pub notice: Option<Notice>,
     pub active: Option<Active>,
     pub snapshot: Snapshot,
+    /// The program interrupted before this start, until resumed or discarded.
+    pub interrupted: Option<Interrupted>,
+    /// Volume infused before, when the program started is a resume, nL.
+    resuming_from_nl: Option<u64>,
     /// The alarm last shown, to record each one shown once.
     shown_alarm: Option<crate::alarms::Condition>,
     pump: Box<dyn Pump>,
@@ -115,9 +123,10 @@ pub struct Session {
 impl Session {
     pub fn new(
         setup: Setup,
-        pump: Box<dyn Pump>,
+        mut pump: Box<dyn Pump>,
         recorder: Box<dyn Recorder>,
     ) -> Result<Session, String> {
+        let interrupted = pump.interrupted();
         let texts = Texts::new(setup.language).map_err(|error| error.to_string())?;
         let screen = match setup.rejected {
             Some((why, action)) => Screen::NotVerified { why, action },
@@ -135,6 +144,8 @@ impl Session {
             notice: None,
             active: None,
             snapshot: Snapshot::default(),
+            interrupted,
+            resuming_from_nl: None,
             shown_alarm: None,
             pump,
             recorder,
@@ -222,6 +233,9 @@ impl Session {
             self.shown_alarm = top;
         }
         match (&self.screen, self.snapshot.mode) {
+            (Screen::Startup, Mode::Idle) if self.interrupted.is_some() => {
+                self.show(Screen::Interrupted);
+            }
             (Screen::Startup, Mode::Idle) => self.show(Screen::Home),
             (Screen::Startup | Screen::Home, Mode::PlatformRejected) => {
                 self.show(Screen::NotVerified {
@@ -266,6 +280,67 @@ impl Session {
         self.workflow = Some(Workflow::primary(library, self.limits));
         self.overrides.clear();
         self.show(Screen::Program);
+    }
+
+    // ---------------------------------------------------------------- interrupted
+
+    /// Can the interrupted program be resumed from the touchscreen (kept
+    /// whole, continuous, and a drug library to check it against)?
+    pub fn can_resume_interrupted(&self) -> bool {
+        self.resume_workflow().is_some()
+    }
+
+    fn resume_workflow(&self) -> Option<Workflow> {
+        let interrupted = self.interrupted.as_ref()?;
+        let therapy = interrupted.program.therapy.as_ref()?;
+        let hundredths = interrupted.program.remaining_nl / 10_000;
+        let remaining = Millilitres::new(Decimal::new(i64::try_from(hundredths).ok()?, 2));
+        Workflow::resuming(
+            self.library.clone()?,
+            self.limits,
+            &therapy.care_area,
+            therapy.entry.as_deref(),
+            &therapy.program,
+            remaining,
+        )
+    }
+
+    /// Resume on the interrupted screen: the program, with what was left,
+    /// goes to its review against the library now active. Never automatic:
+    /// the nurse starts it there.
+    pub fn resume_interrupted(&mut self) {
+        self.touch("resume-interrupted");
+        if self.screen != Screen::Interrupted {
+            return;
+        }
+        match self.resume_workflow() {
+            Some(workflow) => {
+                self.resuming_from_nl = self
+                    .interrupted
+                    .as_ref()
+                    .map(|kept| kept.program.delivered_nl);
+                self.workflow = Some(workflow);
+                self.overrides.clear();
+                self.show(Screen::Program);
+            }
+            None => {
+                self.notice = Some(Notice::Refused(
+                    "this program cannot be resumed here: program it again".to_owned(),
+                ))
+            }
+        }
+    }
+
+    /// Discard on the interrupted screen: the kept program is forgotten.
+    pub fn discard_interrupted(&mut self) {
+        self.touch("discard");
+        if self.screen != Screen::Interrupted {
+            return;
+        }
+        self.interrupted = None;
+        self.resuming_from_nl = None;
+        self.pump.keep(None, 0);
+        self.show(Screen::Home);
     }
 
     // ---------------------------------------------------------------- workflow
@@ -384,7 +459,7 @@ impl Session {
             }
         };
         let sent = match workflow.kind() {
-            Kind::Primary => self.start_primary(&confirmed),
+            Kind::Primary => self.start_primary(&workflow, &confirmed),
             Kind::Titration => self.titrate_to(&confirmed),
             Kind::Bolus => self.give_bolus(&confirmed),
             Kind::Secondary => self.start_secondary(&confirmed),
@@ -449,14 +524,52 @@ impl Session {
         self.show(Screen::Running);
     }
 
-    fn start_primary(&mut self, confirmed: &ConfirmedProgram) -> bool {
-        match program_from_plan(&confirmed.plan) {
-            Ok(program) => self.send(Command::Load(program)) && self.send(Command::Start),
+    fn start_primary(&mut self, workflow: &Workflow, confirmed: &ConfirmedProgram) -> bool {
+        let program = match program_from_plan(&confirmed.plan) {
+            Ok(program) => program,
             Err(error) => {
                 self.notice = Some(Notice::Refused(error.to_string()));
-                false
+                return false;
             }
+        };
+        if !self.send(Command::Load(program)) {
+            return false;
         }
+        // Kept before the start, so an interruption from here on can offer it.
+        let total = confirmed
+            .plan
+            .total_volume()
+            .map(|volume| volume.value())
+            .unwrap_or_default();
+        let rate = confirmed
+            .plan
+            .segments
+            .first()
+            .map(|segment| segment.rate.value())
+            .unwrap_or_default();
+        let remaining_nl = Nanolitres::from_millilitres(Millilitres::new(total))
+            .map(|volume| volume.0)
+            .unwrap_or(0);
+        let kept = KeptProgram {
+            rate_ml_h: display_decimal(rate),
+            vtbi_ml: display_decimal(total),
+            delivered_nl: 0,
+            remaining_nl,
+            mode: "Ready".to_owned(),
+            therapy: workflow.program().map(|program| KeptTherapy {
+                care_area: workflow.care_area_id().unwrap_or_default().to_owned(),
+                entry: workflow.entry_picked().map(|entry| entry.id.clone()),
+                drug_name: workflow
+                    .entry_picked()
+                    .map(|entry| entry.display_name.clone()),
+                program,
+                library_version: workflow.library().identity.version.clone(),
+            }),
+        };
+        let before = self.resuming_from_nl.take().unwrap_or(0);
+        self.interrupted = None;
+        self.pump.keep(Some(kept), before);
+        self.send(Command::Start)
     }
 
     fn titrate_to(&mut self, confirmed: &ConfirmedProgram) -> bool {

@@ -46,9 +46,17 @@ pub fn attach(window: &AppWindow, session: &Rc<RefCell<Session>>) {
     let status = window.global::<StatusAdapter>();
     status.on_primary(act(|session| match session.screen {
         Screen::Home => session.new_program(),
+        Screen::Interrupted => session.resume_interrupted(),
         Screen::Startup | Screen::NotVerified { .. } | Screen::Program | Screen::Running => {}
     }));
-    status.on_secondary(act(|_| {}));
+    status.on_secondary(act(|session| match session.screen {
+        Screen::Interrupted => session.discard_interrupted(),
+        Screen::Startup
+        | Screen::NotVerified { .. }
+        | Screen::Home
+        | Screen::Program
+        | Screen::Running => {}
+    }));
 
     let program = window.global::<ProgramAdapter>();
     program.on_next(act(Session::next));
@@ -130,6 +138,7 @@ pub fn render(window: &AppWindow, session: &Session) {
         Screen::Startup => (Page::Status, texts.get("startup-title")),
         Screen::NotVerified { .. } => (Page::Status, texts.get("notverified-title")),
         Screen::Home => (Page::Status, texts.get("home-title")),
+        Screen::Interrupted => (Page::Status, texts.get("interrupted-title")),
         Screen::Program => (Page::Program, texts.get(kind_id(session))),
         Screen::Running => (Page::Running, texts.get(mode_id(session.snapshot.mode))),
     };
@@ -137,8 +146,8 @@ pub fn render(window: &AppWindow, session: &Session) {
     window.global::<Navigation>().set_page(page);
     render_alarms(window, session);
     match &session.screen {
-        Screen::Startup | Screen::NotVerified { .. } | Screen::Home => {
-            render_status(window, session)
+        Screen::Startup | Screen::NotVerified { .. } | Screen::Home | Screen::Interrupted => {
+            render_status(window, session);
         }
         Screen::Program => render_program(window, session),
         Screen::Running => render_running(window, session),
@@ -251,6 +260,7 @@ fn render_status(window: &AppWindow, session: &Session) {
     let mut checks = Vec::new();
     let mut facts = Vec::new();
     let mut note = String::new();
+    let mut secondary = None;
     let (title, primary) = match &session.screen {
         Screen::Startup | Screen::Home => {
             for check in &session.checks {
@@ -292,6 +302,24 @@ fn render_status(window: &AppWindow, session: &Session) {
             facts.push(fact(texts, "notverified-what-to-do", action.clone()));
             (texts.get("notverified-title"), None)
         }
+        Screen::Interrupted => {
+            if let Some(interrupted) = &session.interrupted {
+                facts = interrupted_facts(texts, interrupted);
+            }
+            note = match &session.notice {
+                Some(Notice::Refused(detail)) => {
+                    texts.format("error-refused", &[("detail", Arg::Text(detail.clone()))])
+                }
+                _ => texts.get("interrupted-check"),
+            };
+            secondary = Some(texts.get("action-discard"));
+            (
+                texts.get("interrupted-title"),
+                session
+                    .can_resume_interrupted()
+                    .then(|| texts.get("action-resume-interrupted")),
+            )
+        }
         Screen::Program | Screen::Running => (String::new(), None),
     };
     status.set_title(s(title));
@@ -300,7 +328,107 @@ fn render_status(window: &AppWindow, session: &Session) {
     status.set_note(s(note));
     status.set_has_primary(primary.is_some());
     status.set_primary_label(s(primary.unwrap_or_default()));
-    status.set_has_secondary(false);
+    status.set_has_secondary(secondary.is_some());
+    status.set_secondary_label(s(secondary.unwrap_or_default()));
+}
+
+/// What the interrupted screen tells: the program, infused, left, when, why.
+fn interrupted_facts(texts: &Texts, interrupted: &crate::app::persist::Interrupted) -> Vec<Fact> {
+    use crate::app::persist::Cause;
+    use crate::therapy::{Delivery, Medication};
+    let kept = &interrupted.program;
+    let program = match &kept.therapy {
+        Some(therapy) => {
+            let name = therapy
+                .drug_name
+                .clone()
+                .unwrap_or_else(|| texts.get("running-basic"));
+            let dose = match therapy.program.delivery {
+                Delivery::Rate { rate, .. } => texts.quantity(rate.value(), "mL/h"),
+                Delivery::Dose { dose, .. } => texts.quantity(dose.value, &dose.unit.to_string()),
+                Delivery::AmountOverTime { amount, .. } => {
+                    texts.quantity(amount.value, &amount.unit.to_string())
+                }
+                Delivery::VolumeOverTime { volume, .. } => texts.quantity(volume.value(), "mL"),
+                Delivery::LoadingThenMaintenance { maintenance, .. } => {
+                    texts.quantity(maintenance.value, &maintenance.unit.to_string())
+                }
+            };
+            let concentration = match therapy.program.medication {
+                Medication::Drug { concentration, .. } => format!(
+                    ", {}",
+                    texts.format(
+                        "concentration-option",
+                        &[
+                            (
+                                "amount",
+                                Arg::Text(texts.quantity(
+                                    concentration.amount.value,
+                                    concentration.amount.unit.symbol()
+                                ))
+                            ),
+                            (
+                                "volume",
+                                Arg::Text(texts.quantity(concentration.volume.value(), "mL"))
+                            ),
+                        ],
+                    )
+                ),
+                Medication::Basic => String::new(),
+            };
+            format!("{name} {dose}{concentration}")
+        }
+        None => format!(
+            "{} {}",
+            texts.get("running-basic"),
+            texts.quantity(kept.rate_ml_h.parse().unwrap_or_default(), "mL/h")
+        ),
+    };
+    let when = time::OffsetDateTime::from_unix_timestamp_nanos(
+        i128::from(interrupted.saved_at_ms) * 1_000_000,
+    )
+    .ok()
+    .and_then(|moment| {
+        moment
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
+            ))
+            .ok()
+    })
+    .unwrap_or_default();
+    let why = match &interrupted.cause {
+        Cause::ShutDown => texts.get("interrupted-why-shutdown"),
+        Cause::Unexpected {
+            supervisor_trip: true,
+            ..
+        } => texts.get("interrupted-why-supervisor"),
+        Cause::Unexpected {
+            last_alarm: Some(condition),
+            ..
+        } => {
+            let cause = Condition::ALL
+                .into_iter()
+                .find(|known| format!("{known:?}") == *condition)
+                .map_or_else(|| condition.clone(), |known| texts.get(alarm_ids(known).0));
+            texts.format("interrupted-why-alarm", &[("alarm", Arg::Text(cause))])
+        }
+        Cause::Unexpected { .. } => texts.get("interrupted-why-unexpected"),
+    };
+    vec![
+        fact(texts, "interrupted-program", program),
+        fact(
+            texts,
+            "interrupted-infused",
+            texts.quantity(millilitres(kept.delivered_nl), "mL"),
+        ),
+        fact(
+            texts,
+            "interrupted-left",
+            texts.quantity(millilitres(kept.remaining_nl), "mL"),
+        ),
+        fact(texts, "interrupted-when", when),
+        fact(texts, "interrupted-why", why),
+    ]
 }
 
 fn level_of(status: Option<LimitStatus>) -> LimitLevel {

@@ -250,6 +250,52 @@ impl Workflow {
         workflow
     }
 
+    /// A kept program to resume after an interruption, with what is left
+    /// of its volume, at its review: checked again against the library now
+    /// active (a limit changed since is shown there). The nurse may go back
+    /// and change any value. Continuous programs (a rate, or a dose rate)
+    /// resume this way; None for a program given as an amount or volume
+    /// over a time, or with a loading dose, whose remainder is not the
+    /// same program: those are programmed anew.
+    pub fn resuming(
+        library: Arc<Library>,
+        platform: RateLimits,
+        care_area: &str,
+        entry: Option<&str>,
+        program: &Program,
+        remaining: Millilitres,
+    ) -> Option<Workflow> {
+        let mut workflow = Workflow::primary(library, platform);
+        workflow.answers.care_area = Some(care_area.to_owned());
+        workflow.answers.drug = Some(entry.map_or(Pick::Basic, |id| Pick::Entry(id.to_owned())));
+        let dose = match program.delivery {
+            Delivery::Rate { rate, .. } => rate.value(),
+            Delivery::Dose { dose, .. } => dose.value,
+            Delivery::VolumeOverTime { .. }
+            | Delivery::AmountOverTime { .. }
+            | Delivery::LoadingThenMaintenance { .. } => return None,
+        };
+        if let Medication::Drug {
+            concentration,
+            patient,
+        } = program.medication
+        {
+            let index = workflow.entry_picked().and_then(|entry| {
+                entry.concentrations.iter().position(|spec| {
+                    Amount::new(spec.amount, spec.unit) == concentration.amount
+                        && spec.volume_ml == concentration.volume.value()
+                })
+            });
+            workflow.answers.concentration = Some(index?);
+            workflow.answers.weight = patient.weight.map(Kilograms::value);
+            workflow.answers.height = patient.height.map(Centimetres::value);
+        }
+        workflow.answers.dose = Some(dose);
+        workflow.answers.volume = Some(remaining.value());
+        workflow.step = Step::Review;
+        Some(workflow)
+    }
+
     pub fn kind(&self) -> Kind {
         self.kind
     }
@@ -945,6 +991,23 @@ impl Workflow {
             Some(review) => confirm(review, overrides),
             None => Err(ConfirmError::Blocked(Vec::new())),
         }
+    }
+
+    /// The program as answered (primary programs), to keep for a resume.
+    pub fn program(&self) -> Option<Program> {
+        if self.kind != Kind::Primary {
+            return None;
+        }
+        Some(Program {
+            medication: self.medication(),
+            delivery: self.delivery().ok()?,
+            end: EndOfInfusion::Stop,
+        })
+    }
+
+    /// The care area answered.
+    pub fn care_area_id(&self) -> Option<&str> {
+        self.answers.care_area.as_deref()
     }
 
     /// The running context this program builds on, with the new answers,
