@@ -191,7 +191,7 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |count| count.get())
     )
     .unwrap();
-    writeln!(report, "Time to first frame (process start of the UI to the first whole frame drawn, with the window, session, controller and drug library set up): **{:.1} ms**\n", ms(first_frame)).unwrap();
+    writeln!(report, "Time to first frame (from the start of `main` to the first whole frame drawn: renderer, drug library, controller and simulated mechanism, window and session set up): **{:.1} ms**\n", ms(first_frame)).unwrap();
     writeln!(report, "| Page | p50 ms | p99 ms | max ms |").unwrap();
     writeln!(report, "|---|---:|---:|---:|").unwrap();
     for (page, times) in &rows {
