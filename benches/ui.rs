@@ -73,6 +73,9 @@ fn pump() -> Pump {
             limits: shipped_profile(platform).unwrap().rate_limits(None),
             checks: Vec::new(),
             language: Language::English,
+            history: Box::new(MemoryRecorder::default()),
+            settings_pin: perfuse::ui::session::DEFAULT_SETTINGS_PIN.to_owned(),
+            biomed: Vec::new(),
         },
         Box::new(VirtualPump {
             rig: rig.clone(),

@@ -24,7 +24,7 @@ use perfuse::druglib::Library;
 use perfuse::harness::{shipped_profile, Platform, Rig};
 use perfuse::store::Event;
 use perfuse::ui::pump::{MemoryRecorder, Pump, VirtualPump};
-use perfuse::ui::session::{Session, Setup, StartupCheck};
+use perfuse::ui::session::{biomed_facts, Session, Setup, StartupCheck};
 use perfuse::ui::text::Language;
 use perfuse::ui::window::{attach, render};
 use perfuse_drivers::sim::{Faults, Occlusion};
@@ -99,17 +99,21 @@ impl Ui {
         };
         let records = MemoryRecorder::default();
         let kept = Rc::new(RefCell::new(Vec::new()));
+        let limits = profile.rate_limits(syringe);
         let session = Session::new(
             Setup {
                 platform: platform.name().to_owned(),
                 rejected: None,
                 library: Some(Arc::new(library)),
-                limits: profile.rate_limits(syringe),
+                limits,
                 checks: vec![StartupCheck {
                     name: "startup-step-platform",
                     result: Ok(platform.name().to_owned()),
                 }],
                 language,
+                history: Box::new(records.clone()),
+                settings_pin: "2580".to_owned(),
+                biomed: biomed_facts(platform.name(), limits, None),
             },
             Box::new(KeepingPump {
                 pump: VirtualPump {
@@ -554,5 +558,110 @@ fn an_interrupted_program_is_offered_whole_rechecked_against_the_current_library
     assert_eq!(
         ui.window.global::<perfuse_ui::StatusAdapter>().get_title(),
         "Bereit"
+    );
+}
+
+#[test]
+fn history_settings_behind_the_pin_language_at_run_time_and_the_screen_lock() {
+    let ui = Ui::new(Platform::Syringe50, Language::English);
+    basic_program(&ui);
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("delivering", |snapshot| snapshot.mode == Mode::Delivering);
+    ui.rig
+        .borrow_mut()
+        .simulator
+        .physics_mut()
+        .set_faults(Faults {
+            downstream: Occlusion::Full,
+            ..Faults::NONE
+        });
+    ui.refresh_until("occlusion", |snapshot| snapshot.mode == Mode::AlarmStopped);
+
+    // History, filtered to alarms.
+    ui.press("RunningPage::menu-button");
+    let menu = ui.window.global::<perfuse_ui::MenuAdapter>();
+    assert_eq!(menu.get_view(), perfuse_ui::MenuView::History);
+    ui.press_label("Alarms");
+    let rows = menu.get_rows();
+    let rows: Vec<_> = (0..slint::Model::row_count(&rows))
+        .map(|row| slint::Model::row_data(&rows, row).unwrap())
+        .collect();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter().all(|row| row.alarm),
+        "only alarms under the alarm filter"
+    );
+    assert!(rows
+        .iter()
+        .any(|row| row.kind == "Alarm" && row.detail == "Occlusion below the pump"));
+
+    // Settings need the PIN; a wrong one is refused.
+    ui.press("Tabs::settings-tab");
+    assert_eq!(menu.get_view(), perfuse_ui::MenuView::Pin);
+    for digit in "1111".chars() {
+        ui.press(&format!("Keypad::key-{digit}"));
+    }
+    assert_eq!(menu.get_pin_dots(), "••••");
+    ui.press("PinView::pin-enter");
+    assert_eq!(menu.get_pin_message(), "Wrong PIN");
+    assert_eq!(menu.get_view(), perfuse_ui::MenuView::Pin);
+    for digit in "2580".chars() {
+        ui.press(&format!("Keypad::key-{digit}"));
+    }
+    ui.press("PinView::pin-enter");
+    assert_eq!(menu.get_view(), perfuse_ui::MenuView::Settings);
+    assert!(
+        !ui.records().iter().any(
+            |event| matches!(event, Event::Interaction { element, .. } if element.contains("2580"))
+        ),
+        "the PIN is never recorded"
+    );
+
+    // Language switches at run time, numbers follow.
+    ui.press_label("Deutsch");
+    assert_eq!(menu.get_language_label(), "Sprache");
+    ui.press("SettingsView::dimmer-button");
+    assert_eq!(menu.get_brightness(), "90 %");
+    assert_eq!(
+        ui.window
+            .global::<perfuse_ui::Navigation>()
+            .get_brightness_percent(),
+        90
+    );
+
+    // Locked: only the alarm banner and a two-step unlock take touches.
+    ui.press("Tabs::lock-tab");
+    assert_eq!(menu.get_view(), perfuse_ui::MenuView::Locked);
+    assert!(
+        ElementHandle::find_by_element_id(&ui.window, "Tabs::close-tab")
+            .next()
+            .is_none()
+    );
+    ui.press("AlarmBanner::silence-button");
+    ui.refresh();
+    assert!(ui
+        .window
+        .global::<perfuse_ui::Alarms>()
+        .get_silenced()
+        .starts_with("Stumm"));
+    ui.press("LockedView::unlock-button");
+    assert_eq!(
+        menu.get_view(),
+        perfuse_ui::MenuView::Locked,
+        "one press does not unlock"
+    );
+    ui.press("LockedView::confirm-unlock-button");
+    assert_eq!(
+        ui.session.borrow().screen,
+        perfuse::ui::session::Screen::Running
+    );
+    let readings = ui.window.global::<RunningAdapter>().get_readings();
+    assert!(
+        slint::Model::row_data(&readings, 1)
+            .unwrap()
+            .value
+            .contains(','),
+        "German decimal comma: {}",
+        slint::Model::row_data(&readings, 1).unwrap().value
     );
 }

@@ -9,8 +9,11 @@ use super::headless::{prepare, AppPump, Cli, NotReady};
 use crate::control::controller::{Command, ControlEvent, Mode, Snapshot};
 use crate::druglib::Library;
 use crate::therapy::RateLimits;
+use crate::ui::history::LogHistory;
 use crate::ui::pump::{MemoryRecorder, Pump};
-use crate::ui::session::{Session, Setup, StartupCheck};
+use crate::ui::session::{
+    biomed_facts, settings_pin, Session, Setup, StartupCheck, DEFAULT_SETTINGS_PIN,
+};
 use crate::ui::text::Language;
 
 /// The pump of a platform that failed its check: it takes no command.
@@ -73,10 +76,21 @@ pub fn run_window(
             },
         ]
     };
+    let pin = match std::env::var("PERFUSE_SETTINGS_PIN") {
+        Ok(text) => {
+            settings_pin(&text).map_err(|error| format!("PERFUSE_SETTINGS_PIN: {error}"))?
+        }
+        Err(_) => DEFAULT_SETTINGS_PIN.to_owned(),
+    };
+    let store = cli
+        .store
+        .clone()
+        .unwrap_or_else(|| cli.sim_dir.join("events.db"));
     let session = match prepare(cli) {
         Ok(prepared) => {
             let (pump, limits, platform) = AppPump::new(prepared);
             let recorder = pump.recorder();
+            let biomed = biomed_facts(&platform, limits, library.as_deref());
             Session::new(
                 Setup {
                     platform: platform.clone(),
@@ -85,23 +99,32 @@ pub fn run_window(
                     limits,
                     checks: checks(Ok(platform)),
                     language,
+                    history: Box::new(LogHistory { path: store }),
+                    settings_pin: pin,
+                    biomed,
                 },
                 Box::new(pump),
                 recorder,
             )?
         }
-        Err(NotReady::Platform { why, action }) => Session::new(
-            Setup {
-                platform: String::new(),
-                rejected: Some((why.clone(), action)),
-                library,
-                limits: RateLimits::ANY_PLATFORM,
-                checks: checks(Err(why)),
-                language,
-            },
-            Box::new(RejectedPump),
-            Box::new(MemoryRecorder::default()),
-        )?,
+        Err(NotReady::Platform { why, action }) => {
+            let records = MemoryRecorder::default();
+            Session::new(
+                Setup {
+                    platform: String::new(),
+                    rejected: Some((why.clone(), action)),
+                    library,
+                    limits: RateLimits::ANY_PLATFORM,
+                    checks: checks(Err(why)),
+                    language,
+                    history: Box::new(records.clone()),
+                    settings_pin: pin,
+                    biomed: Vec::new(),
+                },
+                Box::new(RejectedPump),
+                Box::new(records),
+            )?
+        }
         Err(NotReady::Other(message)) => return Err(message),
     };
     crate::ui::window::run(session)

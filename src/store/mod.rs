@@ -443,6 +443,41 @@ impl EventLog {
     }
 
     /// Events in `from_ms..=to_ms`, optionally of the given kinds, oldest first.
+    /// The newest `limit` events of the given kinds (all kinds if none),
+    /// newest first: what the history screen shows.
+    pub fn latest(&self, kinds: &[&str], limit: usize) -> Result<Vec<Recorded>, StoreError> {
+        let filter = if kinds.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE kind IN ({})", vec!["?"; kinds.len()].join(", "))
+        };
+        let sql =
+            format!("SELECT id, at_ms, detail FROM events {filter} ORDER BY id DESC LIMIT {limit}");
+        let mut query = self
+            .connection
+            .prepare(&sql)
+            .map_err(|error| self.error(error))?;
+        let rows = query
+            .query_map(rusqlite::params_from_iter(kinds.iter()), |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|error| self.error(error))?;
+        let mut events = Vec::new();
+        for row in rows {
+            let (id, at_ms, detail) = row.map_err(|error| self.error(error))?;
+            events.push(Recorded {
+                id,
+                at_ms,
+                event: serde_json::from_str(&detail)?,
+            });
+        }
+        Ok(events)
+    }
+
     pub fn events(
         &self,
         from_ms: i64,

@@ -16,7 +16,7 @@ use slint::ComponentHandle;
 use super::keypad::Key;
 use super::offscreen::Offscreen;
 use super::pump::{MemoryRecorder, Pump, VirtualPump};
-use super::session::{Session, Setup, StartupCheck};
+use super::session::{biomed_facts, Session, Setup, StartupCheck, DEFAULT_SETTINGS_PIN};
 use super::text::Language;
 use super::window::{attach, render};
 use super::workflow::Kind;
@@ -145,6 +145,7 @@ impl Scene {
             Platform::Syringe50 => profile.rate_limits(syringe),
             Platform::Volumetric => profile.rate_limits(None),
         };
+        let records = MemoryRecorder::default();
         let session = Session::new(
             Setup {
                 platform: if rejected { String::new() } else { platform.name().to_owned() },
@@ -162,12 +163,15 @@ impl Scene {
                     StartupCheck { name: "startup-step-supervisor", result: Ok("/run/perfuse/supervisor.sock".to_owned()) },
                 ],
                 language,
+                history: Box::new(records.clone()),
+                settings_pin: DEFAULT_SETTINGS_PIN.to_owned(),
+                biomed: biomed_facts(platform.name(), limits, Some(library)),
             },
             Box::new(InterruptedPump {
                 pump: VirtualPump { rig: rig.clone(), step_s: 0.1 },
                 interrupted,
             }),
-            Box::new(MemoryRecorder::default()),
+            Box::new(records),
         )?;
         let window = AppWindow::new().map_err(|error| error.to_string())?;
         window.show().map_err(|error| error.to_string())?;
@@ -301,6 +305,26 @@ pub fn draw_all(out: &Path, library: &Arc<Library>) -> Result<Vec<PathBuf>, Stri
                 scene.act(Session::acknowledge);
                 scene.act(Session::refresh);
                 save(&mut offscreen, "17-alarm-acknowledged")?;
+                scene.act(Session::open_menu);
+                scene.act(|session| session.filter_history(super::history::HistoryFilter::Alarms));
+                save(&mut offscreen, "22-history-alarms")?;
+                scene.act(|session| session.filter_history(super::history::HistoryFilter::All));
+                save(&mut offscreen, "23-history-all")?;
+                scene.act(Session::show_settings);
+                scene.act(|session| {
+                    session.pin_key(Key::Digit(2));
+                    session.pin_key(Key::Digit(5));
+                });
+                save(&mut offscreen, "24-settings-pin")?;
+                scene.act(|session| {
+                    session.pin_key(Key::Digit(8));
+                    session.pin_key(Key::Digit(0));
+                    session.pin_enter();
+                });
+                save(&mut offscreen, "25-settings")?;
+                scene.act(Session::lock);
+                scene.act(|session| session.unlock(false));
+                save(&mut offscreen, "26-screen-locked")?;
                 drop(scene);
                 let scene = Scene::new(platform, language, library, false)?;
                 scene.refresh_until(|mode| mode == Mode::Idle)?;

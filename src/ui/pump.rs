@@ -61,6 +61,8 @@ impl Recorder for StoreHandle {
 #[derive(Debug, Default, Clone)]
 pub struct MemoryRecorder {
     pub events: std::sync::Arc<std::sync::Mutex<Vec<Event>>>,
+    /// When each was recorded, ms since the Unix epoch.
+    pub times: std::sync::Arc<std::sync::Mutex<Vec<i64>>>,
 }
 
 /// Most events a memory recorder keeps: the oldest go first.
@@ -68,11 +70,15 @@ const MEMORY_EVENTS: usize = 10_000;
 
 impl Recorder for MemoryRecorder {
     fn record(&mut self, event: Event) {
-        if let Ok(mut events) = self.events.lock() {
+        if let (Ok(mut events), Ok(mut times)) = (self.events.lock(), self.times.lock()) {
             if events.len() >= MEMORY_EVENTS {
                 events.remove(0);
+                if !times.is_empty() {
+                    times.remove(0);
+                }
             }
             events.push(event);
+            times.push(crate::store::now_ms());
         }
     }
 }

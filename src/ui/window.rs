@@ -6,15 +6,16 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use perfuse_ui::{
-    AlarmLevel, Alarms, AppWindow, Check, CheckState, ChoiceRow, Fact, Frame, LimitLevel,
-    Navigation, OverrideRow, Page, ProgramAdapter, Reading, ReviewRow, RunningAdapter,
-    StatusAdapter,
+    AlarmLevel, Alarms, AppWindow, Check, CheckState, ChoiceRow, Fact, Frame, HistoryRow,
+    LimitLevel, MenuAdapter, Navigation, OverrideRow, Page, ProgramAdapter, Reading, ReviewRow,
+    RunningAdapter, StatusAdapter,
 };
 use rust_decimal::Decimal;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
+use super::history::HistoryFilter;
 use super::keypad::{Key, Refusal};
-use super::session::{Notice, Screen, Session};
+use super::session::{MenuView, Notice, Screen, Session};
 use super::text::{localise_decimal, Arg, Texts};
 use super::workflow::{Choice, Kind, Problem, Step};
 use crate::alarms::Condition;
@@ -47,16 +48,58 @@ pub fn attach(window: &AppWindow, session: &Rc<RefCell<Session>>) {
     status.on_primary(act(|session| match session.screen {
         Screen::Home => session.new_program(),
         Screen::Interrupted => session.resume_interrupted(),
-        Screen::Startup | Screen::NotVerified { .. } | Screen::Program | Screen::Running => {}
+        Screen::Startup
+        | Screen::NotVerified { .. }
+        | Screen::Program
+        | Screen::Running
+        | Screen::Menu(_) => {}
     }));
     status.on_secondary(act(|session| match session.screen {
         Screen::Interrupted => session.discard_interrupted(),
+        Screen::Home => session.open_menu(),
         Screen::Startup
         | Screen::NotVerified { .. }
-        | Screen::Home
         | Screen::Program
-        | Screen::Running => {}
+        | Screen::Running
+        | Screen::Menu(_) => {}
     }));
+
+    let menu = window.global::<MenuAdapter>();
+    menu.on_history(act(Session::show_history));
+    menu.on_settings(act(Session::show_settings));
+    menu.on_lock(act(Session::lock));
+    menu.on_close(act(Session::close_menu));
+    menu.on_pin_backspace(act(|session| session.pin_key(Key::Backspace)));
+    menu.on_pin_clear(act(|session| session.pin_key(Key::Clear)));
+    menu.on_pin_enter(act(Session::pin_enter));
+    menu.on_brighter(act(|session| session.brightness(true)));
+    menu.on_dimmer(act(|session| session.brightness(false)));
+    menu.on_unlock(act(|session| session.unlock(false)));
+    menu.on_confirm_unlock(act(|session| session.unlock(true)));
+    let (weak, shared) = (window.as_weak(), session.clone());
+    menu.on_pin_digit(move |digit| {
+        if let (Some(window), Ok(digit)) = (weak.upgrade(), u8::try_from(digit)) {
+            shared.borrow_mut().pin_key(Key::Digit(digit));
+            render(&window, &shared.borrow());
+        }
+    });
+    let (weak, shared) = (window.as_weak(), session.clone());
+    menu.on_filter(move |id| {
+        let filter = HistoryFilter::ALL
+            .into_iter()
+            .find(|filter| format!("{filter:?}") == id.as_str());
+        if let (Some(window), Some(filter)) = (weak.upgrade(), filter) {
+            shared.borrow_mut().filter_history(filter);
+            render(&window, &shared.borrow());
+        }
+    });
+    let (weak, shared) = (window.as_weak(), session.clone());
+    menu.on_language(move |tag| {
+        if let Some(window) = weak.upgrade() {
+            shared.borrow_mut().choose_language(&tag);
+            render(&window, &shared.borrow());
+        }
+    });
 
     let program = window.global::<ProgramAdapter>();
     program.on_next(act(Session::next));
@@ -102,6 +145,7 @@ pub fn attach(window: &AppWindow, session: &Rc<RefCell<Session>>) {
     running.on_resume(act(Session::resume));
     running.on_stop(act(Session::stop));
     running.on_leave(act(Session::leave));
+    running.on_menu(act(Session::open_menu));
     running.on_titrate(act(|session| session.program_on_running(Kind::Titration)));
     running.on_bolus(act(|session| session.program_on_running(Kind::Bolus)));
     running.on_secondary(act(|session| session.program_on_running(Kind::Secondary)));
@@ -139,11 +183,19 @@ pub fn render(window: &AppWindow, session: &Session) {
         Screen::NotVerified { .. } => (Page::Status, texts.get("notverified-title")),
         Screen::Home => (Page::Status, texts.get("home-title")),
         Screen::Interrupted => (Page::Status, texts.get("interrupted-title")),
+        Screen::Menu(MenuView::History) => (Page::Menu, texts.get("menu-history")),
+        Screen::Menu(MenuView::Pin | MenuView::Settings) => {
+            (Page::Menu, texts.get("menu-settings"))
+        }
+        Screen::Menu(MenuView::Locked) => (Page::Menu, texts.get("frame-locked")),
         Screen::Program => (Page::Program, texts.get(kind_id(session))),
         Screen::Running => (Page::Running, texts.get(mode_id(session.snapshot.mode))),
     };
     frame.set_page_title(s(title));
     window.global::<Navigation>().set_page(page);
+    window
+        .global::<Navigation>()
+        .set_brightness_percent(i32::from(session.brightness_tenths) * 10);
     render_alarms(window, session);
     match &session.screen {
         Screen::Startup | Screen::NotVerified { .. } | Screen::Home | Screen::Interrupted => {
@@ -151,6 +203,179 @@ pub fn render(window: &AppWindow, session: &Session) {
         }
         Screen::Program => render_program(window, session),
         Screen::Running => render_running(window, session),
+        Screen::Menu(view) => render_menu(window, session, *view),
+    }
+}
+
+fn render_menu(window: &AppWindow, session: &Session, view: MenuView) {
+    let texts = &session.texts;
+    let menu = window.global::<MenuAdapter>();
+    menu.set_view(match view {
+        MenuView::History => perfuse_ui::MenuView::History,
+        MenuView::Pin => perfuse_ui::MenuView::Pin,
+        MenuView::Settings => perfuse_ui::MenuView::Settings,
+        MenuView::Locked => perfuse_ui::MenuView::Locked,
+    });
+    menu.set_history_label(s(texts.get("menu-history")));
+    menu.set_settings_label(s(texts.get("menu-settings")));
+    menu.set_lock_label(s(texts.get("menu-lock")));
+    menu.set_close_label(s(texts.get("menu-close")));
+    match view {
+        MenuView::History => {
+            let filters: Vec<ChoiceRow> = HistoryFilter::ALL
+                .into_iter()
+                .map(|filter| ChoiceRow {
+                    id: s(format!("{filter:?}")),
+                    label: s(texts.get(match filter {
+                        HistoryFilter::All => "filter-all",
+                        HistoryFilter::Alarms => "filter-alarms",
+                        HistoryFilter::Programs => "filter-programs",
+                        HistoryFilter::Interactions => "filter-interactions",
+                    })),
+                    chosen: filter == session.history_filter,
+                })
+                .collect();
+            menu.set_filters(model(filters));
+            let (rows, note) = match &session.history_rows {
+                Ok(rows) => (
+                    rows.iter()
+                        .map(|recorded| history_row(texts, recorded))
+                        .collect(),
+                    if rows.is_empty() {
+                        texts.get("history-empty")
+                    } else {
+                        String::new()
+                    },
+                ),
+                Err(error) => (
+                    Vec::new(),
+                    texts.format(
+                        "history-unreadable",
+                        &[("detail", Arg::Text(error.clone()))],
+                    ),
+                ),
+            };
+            menu.set_rows(model(rows));
+            menu.set_history_note(s(note));
+        }
+        MenuView::Pin => {
+            menu.set_pin_prompt(s(texts.get("pin-prompt")));
+            menu.set_pin_dots(s("•".repeat(session.pin.len())));
+            menu.set_pin_message(s(if session.pin_wrong {
+                texts.get("pin-wrong")
+            } else {
+                String::new()
+            }));
+            menu.set_enter_label(s(texts.get("pin-enter")));
+            menu.set_clear_label(s(texts.get("action-clear")));
+            menu.set_backspace_label(s("⌫"));
+        }
+        MenuView::Settings => {
+            menu.set_language_label(s(texts.get("settings-language")));
+            let languages: Vec<ChoiceRow> = super::text::Language::ALL
+                .into_iter()
+                .map(|language| ChoiceRow {
+                    id: s(language.tag()),
+                    label: s(language.native_name()),
+                    chosen: language == texts.language(),
+                })
+                .collect();
+            menu.set_languages(model(languages));
+            menu.set_brightness_label(s(texts.get("settings-brightness")));
+            menu.set_brightness(s(format!(
+                "{} %",
+                u32::from(session.brightness_tenths) * 10
+            )));
+            menu.set_dimmer_label(s(texts.get("settings-dimmer")));
+            menu.set_brighter_label(s(texts.get("settings-brighter")));
+            let biomed: Vec<Fact> = session
+                .biomed
+                .iter()
+                .map(|(id, value)| match *id {
+                    // Numbers in the language's own format.
+                    "biomed-rates" => fact(
+                        texts,
+                        id,
+                        format!(
+                            "{} – {}",
+                            texts.number(session.limits.min.value()),
+                            texts.quantity(session.limits.max.value(), "mL/h")
+                        ),
+                    ),
+                    _ => fact(texts, id, value.clone()),
+                })
+                .collect();
+            menu.set_biomed(model(biomed));
+        }
+        MenuView::Locked => {
+            menu.set_locked_text(s(texts.get("locked-text")));
+            menu.set_unlock_label(s(texts.get("unlock")));
+            menu.set_confirm_unlock_label(s(texts.get("unlock-confirm")));
+            menu.set_unlock_armed(session.unlock_armed);
+        }
+    }
+}
+
+fn history_row(texts: &Texts, recorded: &crate::store::Recorded) -> HistoryRow {
+    use crate::store::Event;
+    let time =
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(recorded.at_ms) * 1_000_000)
+            .ok()
+            .and_then(|moment| {
+                moment
+                    .format(time::macros::format_description!(
+                        "[hour]:[minute]:[second]"
+                    ))
+                    .ok()
+            })
+            .unwrap_or_default();
+    let condition_text = |condition: &str| {
+        Condition::ALL
+            .into_iter()
+            .find(|known| format!("{known:?}") == condition)
+            .map_or_else(
+                || condition.to_owned(),
+                |known| texts.get(alarm_ids(known).0),
+            )
+    };
+    let (alarm, detail) = match &recorded.event {
+        Event::AlarmRaised { condition, .. }
+        | Event::AlarmSilenced { condition }
+        | Event::AlarmAcknowledged { condition }
+        | Event::AlarmCleared { condition } => (true, condition_text(condition)),
+        Event::SupervisorTrip { reason } => (true, reason.clone()),
+        Event::ProgramStarted { program } | Event::ProgramChanged { program } => {
+            (false, program.clone())
+        }
+        Event::SoftLimitOverride { drug, value, limit } => {
+            (false, format!("{drug}: {value} ({limit})"))
+        }
+        Event::Interaction {
+            screen,
+            action,
+            element,
+            ..
+        } => (false, format!("{screen} · {action} · {element}")),
+        Event::SelfTest { detail, .. }
+        | Event::PlatformCheck { detail, .. }
+        | Event::StorageFault { detail } => (false, detail.clone()),
+        Event::LibraryActivated { name, version, .. } => (false, format!("{name} {version}")),
+        Event::EventsDropped { count } => (false, count.to_string()),
+        Event::PowerOn
+        | Event::PowerOff
+        | Event::ProgramPaused
+        | Event::ProgramResumed
+        | Event::ProgramStopped
+        | Event::ProgramCompleted => (false, String::new()),
+    };
+    HistoryRow {
+        time: s(time),
+        kind: s(texts.get(&format!(
+            "event-{}",
+            recorded.event.kind().replace('_', "-")
+        ))),
+        detail: s(detail),
+        alarm,
     }
 }
 
@@ -289,6 +514,7 @@ fn render_status(window: &AppWindow, session: &Session) {
                 (texts.get("startup-title"), None)
             } else {
                 note = texts.get("home-no-program");
+                secondary = Some(texts.get("menu-more"));
                 (
                     texts.get("home-title"),
                     session
@@ -320,7 +546,7 @@ fn render_status(window: &AppWindow, session: &Session) {
                     .then(|| texts.get("action-resume-interrupted")),
             )
         }
-        Screen::Program | Screen::Running => (String::new(), None),
+        Screen::Program | Screen::Running | Screen::Menu(_) => (String::new(), None),
     };
     status.set_title(s(title));
     status.set_checks(model(checks));
@@ -903,6 +1129,7 @@ fn render_running(window: &AppWindow, session: &Session) {
     adapter.set_bolus_label(s(texts.get("action-bolus")));
     adapter.set_secondary_label(s(texts.get("action-secondary")));
     adapter.set_home_label(s(texts.get("action-home")));
+    adapter.set_menu_label(s(texts.get("menu-more")));
 }
 
 /// Opens the window on `session`, refreshing from the pump ten times a

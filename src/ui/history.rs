@@ -1,0 +1,97 @@
+//! Where the history screen reads the event log from: the database, read
+//! only, or the records kept in memory (UI tests, a pump whose log could not
+//! be opened).
+
+use std::path::PathBuf;
+
+use super::pump::MemoryRecorder;
+use crate::store::{EventLog, Recorded};
+
+/// Most events the history screen lists.
+pub const HISTORY_ROWS: usize = 200;
+
+/// The history screen's filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HistoryFilter {
+    All,
+    Alarms,
+    Programs,
+    Interactions,
+}
+
+impl HistoryFilter {
+    pub const ALL: [HistoryFilter; 4] = [
+        HistoryFilter::All,
+        HistoryFilter::Alarms,
+        HistoryFilter::Programs,
+        HistoryFilter::Interactions,
+    ];
+
+    /// The event kinds shown (empty: all).
+    pub const fn kinds(self) -> &'static [&'static str] {
+        match self {
+            HistoryFilter::All => &[],
+            HistoryFilter::Alarms => &[
+                "alarm_raised",
+                "alarm_silenced",
+                "alarm_acknowledged",
+                "alarm_cleared",
+                "supervisor_trip",
+            ],
+            HistoryFilter::Programs => &[
+                "program_started",
+                "program_changed",
+                "program_paused",
+                "program_resumed",
+                "program_stopped",
+                "program_completed",
+                "soft_limit_override",
+            ],
+            HistoryFilter::Interactions => &["interaction"],
+        }
+    }
+}
+
+/// Reads the newest events.
+pub trait History {
+    fn latest(&mut self, filter: HistoryFilter) -> Result<Vec<Recorded>, String>;
+}
+
+/// The event log on disk, opened read-only for each look.
+pub struct LogHistory {
+    pub path: PathBuf,
+}
+
+impl History for LogHistory {
+    fn latest(&mut self, filter: HistoryFilter) -> Result<Vec<Recorded>, String> {
+        let log = EventLog::open_read_only(&self.path).map_err(|error| error.to_string())?;
+        log.latest(filter.kinds(), HISTORY_ROWS)
+            .map_err(|error| error.to_string())
+    }
+}
+
+impl History for MemoryRecorder {
+    fn latest(&mut self, filter: HistoryFilter) -> Result<Vec<Recorded>, String> {
+        let events = self
+            .events
+            .lock()
+            .map_err(|_| "the records are not readable".to_owned())?;
+        let times = self
+            .times
+            .lock()
+            .map_err(|_| "the records are not readable".to_owned())?;
+        let kinds = filter.kinds();
+        Ok(events
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, event)| kinds.is_empty() || kinds.contains(&event.kind()))
+            .take(HISTORY_ROWS)
+            .map(|(index, event)| Recorded {
+                id: i64::try_from(index).unwrap_or(i64::MAX),
+                at_ms: times.get(index).copied().unwrap_or(0),
+                event: event.clone(),
+            })
+            .collect())
+    }
+}
