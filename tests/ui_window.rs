@@ -178,7 +178,11 @@ impl Ui {
                 element.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::Button)
             })
             .collect();
-        assert_eq!(found.len(), 1, "button \"{label}\"");
+        assert_eq!(
+            found.len(),
+            1,
+            "button \"{label}\" (off the screen? search for it first)"
+        );
         found[0].invoke_accessible_default_action();
     }
 
@@ -664,4 +668,74 @@ fn history_settings_behind_the_pin_language_at_run_time_and_the_screen_lock() {
         "German decimal comma: {}",
         slint::Model::row_data(&readings, 1).unwrap().value
     );
+}
+
+#[test]
+fn a_bolus_and_a_secondary_walk_the_same_steps_and_controls_on_a_running_drug() {
+    let ui = Ui::new(Platform::Volumetric, Language::English);
+    ui.press("StatusPage::primary-button");
+    ui.press_label("ICU");
+    // Further down the list than the screen shows: search, as a nurse would.
+    ui.element("ChoiceList::search").set_accessible_value("hep");
+    ui.press_label("heparin");
+    ui.press_label("25000 units in 250 mL");
+    assert_eq!(
+        (ui.step_title(), ui.program().get_unit().to_string()),
+        ("Dose".to_owned(), "units/kg/h".to_owned())
+    );
+    ui.enter("18");
+    assert_eq!(ui.step_title(), "Patient weight");
+    ui.enter("80");
+    ui.enter("250");
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("delivering", |snapshot| snapshot.mode == Mode::Delivering);
+    let primary_rate = ui.session.borrow().snapshot.commanded_rate.0;
+    assert_eq!(
+        primary_rate, 14_400_000,
+        "18 units/kg/h x 80 kg at 100 units/mL = 14.4 mL/h"
+    );
+
+    // Bolus: the dose in the entry's bolus unit, the time, the review.
+    ui.press("RunningPage::bolus-button");
+    assert_eq!(
+        (ui.step_title(), ui.program().get_unit().to_string()),
+        ("Bolus dose".to_owned(), "units/kg".to_owned())
+    );
+    ui.enter("10");
+    assert_eq!(ui.step_title(), "Given over");
+    ui.enter("1");
+    assert_eq!(ui.step_title(), "Review");
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("bolus running", |snapshot| {
+        snapshot.commanded_rate.0 == 480_000_000
+    });
+    ui.refresh_until("back to the primary", |snapshot| {
+        snapshot.commanded_rate.0 == primary_rate
+    });
+
+    // Secondary: a drug from the list, its concentration, dose and time.
+    ui.press("RunningPage::secondary-button");
+    assert_eq!(ui.step_title(), "Drug");
+    ui.element("ChoiceList::search")
+        .set_accessible_value("vanco");
+    ui.press_label("vancomycin");
+    ui.press_label("1000 mg in 200 mL");
+    ui.enter("1000");
+    ui.enter("60");
+    assert_eq!(ui.step_title(), "Review");
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("secondary running", |snapshot| {
+        snapshot.commanded_rate.0 == 200_000_000
+    });
+    let touched: Vec<String> = ui
+        .records()
+        .iter()
+        .filter_map(|event| match event {
+            Event::Interaction {
+                action, element, ..
+            } if action == "touch" => Some(element.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(touched.contains(&"bolus".to_owned()) && touched.contains(&"secondary".to_owned()));
 }
