@@ -129,3 +129,34 @@ fn unknown_options_are_refused_with_the_allowed_ones() {
         "{error}"
     );
 }
+
+#[test]
+fn the_device_app_refuses_bad_options_and_a_missing_display_clearly() {
+    let run = |args: &[&str], display: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_perfuse-app"));
+        command.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+        if display {
+            command.env("DISPLAY", ":0");
+        } else {
+            command.env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+        }
+        let output = command.output().unwrap();
+        assert!(!output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let error = run(&["--language", "fr"], true);
+    assert!(
+        error.contains("--language: unknown language \"fr\": the pump speaks en, de"),
+        "{error}"
+    );
+    let error = run(&["--backend", "sim"], false);
+    assert!(
+        error.contains("no display") && error.contains("cage"),
+        "{error}"
+    );
+    let error = run(&["--backend", "tablet"], true);
+    assert!(
+        error.contains("possible values: sim, rpi, linux"),
+        "{error}"
+    );
+}

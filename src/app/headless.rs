@@ -459,16 +459,28 @@ pub struct Prepared {
     pub platform: String,
 }
 
-/// Verifies the platform and starts the control thread on the simulated
-/// board in `cli.sim_dir`, heartbeating to the supervisor.
-pub fn prepare(cli: &Cli) -> Result<Prepared, NotReady> {
-    let keys_text = std::fs::read_to_string(&cli.keys)
-        .map_err(|error| format!("{}: {error}", cli.keys.display()))?;
+/// A platform that passed its check, with what the control thread needs.
+pub struct VerifiedApp {
+    pub platform: String,
+    pub settings: crate::control::controller::ControllerSettings,
+    pub limits: crate::therapy::RateLimits,
+}
+
+/// Checks the board's identity (the HAT folder `identity`) against the
+/// installed, signed mechanism profile before any hardware is opened.
+pub fn verify(
+    identity: &std::path::Path,
+    profile: &std::path::Path,
+    keys: &std::path::Path,
+    syringe: &str,
+    board: &BoardConfig,
+) -> Result<VerifiedApp, NotReady> {
+    let keys_text =
+        std::fs::read_to_string(keys).map_err(|error| format!("{}: {error}", keys.display()))?;
     let keys = TrustedKeys::from_toml(&keys_text).map_err(|error| error.to_string())?;
-    let paths = SimPaths::in_dir(&cli.sim_dir);
     let verified = verify_platform(
-        HatIdentity::read_from(&paths.hat()),
-        read_installed_profile(&cli.profile),
+        HatIdentity::read_from(identity),
+        read_installed_profile(profile),
         &keys,
     )
     .map_err(|rejection| NotReady::Platform {
@@ -480,17 +492,63 @@ pub fn prepare(cli: &Cli) -> Result<Prepared, NotReady> {
         verified.platform.name, verified.identity
     );
     let profile = verified.profile;
-    let syringe =
-        (profile.profile.mechanism == MechanismKind::Syringe).then_some(cli.syringe.as_str());
-    let config = BoardConfig::from_toml(REFERENCE_TOML).map_err(|error| error.to_string())?;
-    let settings = controller_settings(&profile, syringe, 1, 1000, config.debounce_samples)
+    let syringe = (profile.profile.mechanism == MechanismKind::Syringe).then_some(syringe);
+    let settings = controller_settings(&profile, syringe, 1, 1000, board.debounce_samples)
         .map_err(|error| error.to_string())?;
     let limits = profile.rate_limits(
         syringe.and_then(|name| profile.syringes.iter().find(|spec| spec.name == name)),
     );
+    Ok(VerifiedApp {
+        platform: verified.platform.name.to_owned(),
+        settings,
+        limits,
+    })
+}
+
+/// Starts the control thread on `hardware` (any board back-end),
+/// heartbeating to the supervisor at `socket`, with the store at `store`.
+pub fn start<OUT, IN, SPI>(
+    verified: VerifiedApp,
+    hardware: ControllerHardware<OUT, IN, SPI>,
+    socket: &std::path::Path,
+    store: &std::path::Path,
+) -> Result<Prepared, NotReady>
+where
+    OUT: embedded_hal::digital::OutputPin + Send + 'static,
+    IN: embedded_hal::digital::InputPin + Send + 'static,
+    SPI: embedded_hal::spi::SpiDevice + Send + 'static,
+{
+    let controller = Controller::start(hardware, verified.settings, true);
+    let sender = HeartbeatSender::new(socket)?;
+    let cpus = std::thread::available_parallelism().map_or(1, |count| count.get());
+    let services = Services::open(store, &verified.platform);
+    let handle = spawn(controller, ThreadConfig::pump(cpus), Some(sender))?;
+    Ok(Prepared {
+        handle,
+        limits: verified.limits,
+        services,
+        platform: verified.platform,
+    })
+}
+
+/// Verifies the platform and starts the control thread on the simulated
+/// board in `cli.sim_dir`, heartbeating to the supervisor.
+pub fn prepare(cli: &Cli) -> Result<Prepared, NotReady> {
+    let paths = SimPaths::in_dir(&cli.sim_dir);
+    let config = BoardConfig::from_toml(REFERENCE_TOML).map_err(|error| error.to_string())?;
+    let verified = verify(&paths.hat(), &cli.profile, &cli.keys, &cli.syringe, &config)?;
     let board = Board::open(&paths.board()).map_err(|error| error.to_string())?;
     let hardware = open_control(&board, &config);
-    let controller = Controller::start(
+    let socket = cli
+        .socket
+        .clone()
+        .unwrap_or_else(|| cli.sim_dir.join("supervisor.sock"));
+    let store = cli
+        .store
+        .clone()
+        .unwrap_or_else(|| cli.sim_dir.join("events.db"));
+    start(
+        verified,
         ControllerHardware {
             step: hardware.step,
             direction: hardware.direction,
@@ -502,27 +560,9 @@ pub fn prepare(cli: &Cli) -> Result<Prepared, NotReady> {
             adc: hardware.adc,
             encoder: None,
         },
-        settings,
-        true,
-    );
-    let socket = cli
-        .socket
-        .clone()
-        .unwrap_or_else(|| cli.sim_dir.join("supervisor.sock"));
-    let sender = HeartbeatSender::new(&socket)?;
-    let cpus = std::thread::available_parallelism().map_or(1, |count| count.get());
-    let store = cli
-        .store
-        .clone()
-        .unwrap_or_else(|| cli.sim_dir.join("events.db"));
-    let services = Services::open(&store, verified.platform.name);
-    let handle = spawn(controller, ThreadConfig::pump(cpus), Some(sender))?;
-    Ok(Prepared {
-        handle,
-        limits,
-        services,
-        platform: verified.platform.name.to_owned(),
-    })
+        &socket,
+        &store,
+    )
 }
 
 /// The control thread with the services that follow it (event records,

@@ -3,11 +3,13 @@
 //! platform fails its check, the window opens on the "platform not
 //! verified" screen and no infusion can be programmed.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::headless::{prepare, AppPump, Cli, NotReady};
+use super::headless::{AppPump, NotReady, Prepared};
 use crate::control::controller::{Command, ControlEvent, Mode, Snapshot};
-use crate::druglib::Library;
+use crate::druglib::{tool::today_utc, ActiveLibrary, Library};
+use crate::signing::{read_signed, TrustedKeys};
 use crate::therapy::RateLimits;
 use crate::ui::history::LogHistory;
 use crate::ui::pump::{MemoryRecorder, Pump};
@@ -41,20 +43,71 @@ pub fn display_available() -> bool {
     std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
 }
 
-/// Runs the app in its window until the window is closed.
-pub fn run_window(
-    cli: &Cli,
-    library: Option<Arc<Library>>,
-    library_check: Result<String, String>,
-    language: Language,
-) -> Result<(), String> {
-    if !display_available() {
-        return Err(
-            "no display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the pump window cannot open. \
-             Run it in a desktop session (or under Xvfb), or use `perfuse --headless` for the line-command app"
-                .to_owned(),
-        );
+/// What to say when there is none.
+pub const NO_DISPLAY: &str =
+    "no display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the pump window cannot open. \
+     Run it in a desktop session (or under Xvfb, or a kiosk compositor such as cage on the Pi), \
+     or use `perfuse --headless` for the line-command app";
+
+/// Activates the signed drug library at `path`: the library, and the
+/// start-up check's result (its identity, or why it was refused).
+pub fn load_library(
+    path: &Path,
+    keys_path: &Path,
+) -> (Option<Arc<Library>>, Result<String, String>) {
+    let keys = std::fs::read_to_string(keys_path)
+        .map_err(|error| format!("{}: {error}", keys_path.display()))
+        .and_then(|text| TrustedKeys::from_toml(&text).map_err(|error| error.to_string()));
+    let keys = match keys {
+        Ok(keys) => keys,
+        Err(error) => return (None, Err(error)),
+    };
+    let (bytes, signature) = match read_signed(path) {
+        Ok(read) => read,
+        Err(error) => return (None, Err(error)),
+    };
+    let mut library = ActiveLibrary::none();
+    match library.activate(&bytes, signature.as_deref(), &keys, today_utc(), false) {
+        Ok(_) => match library.get() {
+            Some(verified) => (
+                Some(Arc::new(verified.library.clone())),
+                Ok(verified.library.identity.to_string()),
+            ),
+            None => (None, Err("no library active".to_owned())),
+        },
+        Err(error) => (None, Err(format!("{}: {error}", path.display()))),
     }
+}
+
+/// What the window is started with besides the app itself.
+pub struct WindowSetup {
+    pub library: Option<Arc<Library>>,
+    pub library_check: Result<String, String>,
+    pub language: Language,
+    /// The event log (the history screen reads it).
+    pub store: PathBuf,
+    /// The supervisor's socket, shown on the start-up screen.
+    pub socket: PathBuf,
+}
+
+/// Runs the app in its window until the window is closed.
+pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> Result<(), String> {
+    if !display_available() {
+        return Err(NO_DISPLAY.to_owned());
+    }
+    let pin = match std::env::var("PERFUSE_SETTINGS_PIN") {
+        Ok(text) => {
+            settings_pin(&text).map_err(|error| format!("PERFUSE_SETTINGS_PIN: {error}"))?
+        }
+        Err(_) => DEFAULT_SETTINGS_PIN.to_owned(),
+    };
+    let WindowSetup {
+        library,
+        library_check,
+        language,
+        store,
+        socket,
+    } = setup;
     let checks = |platform: Result<String, String>| {
         vec![
             StartupCheck {
@@ -67,26 +120,11 @@ pub fn run_window(
             },
             StartupCheck {
                 name: "startup-step-supervisor",
-                result: Ok(cli
-                    .socket
-                    .clone()
-                    .unwrap_or_else(|| cli.sim_dir.join("supervisor.sock"))
-                    .display()
-                    .to_string()),
+                result: Ok(socket.display().to_string()),
             },
         ]
     };
-    let pin = match std::env::var("PERFUSE_SETTINGS_PIN") {
-        Ok(text) => {
-            settings_pin(&text).map_err(|error| format!("PERFUSE_SETTINGS_PIN: {error}"))?
-        }
-        Err(_) => DEFAULT_SETTINGS_PIN.to_owned(),
-    };
-    let store = cli
-        .store
-        .clone()
-        .unwrap_or_else(|| cli.sim_dir.join("events.db"));
-    let session = match prepare(cli) {
+    let session = match prepared {
         Ok(prepared) => {
             let (pump, limits, platform) = AppPump::new(prepared);
             let recorder = pump.recorder();

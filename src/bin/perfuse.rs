@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use perfuse::app::headless::{run_on, Cli};
-use perfuse::app::touchscreen::run_window;
+use perfuse::app::touchscreen::{run_window, WindowSetup};
 use perfuse::assets;
 use perfuse::druglib::{tool::today_utc, ActiveLibrary};
 use perfuse::signing::{read_signed, TrustedKeys};
@@ -48,9 +48,7 @@ fn run() -> Result<(), String> {
         ));
     }
     if !headless && !perfuse::app::touchscreen::display_available() {
-        return Err("no display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the pump window cannot open. \
-                    Run it in a desktop session (or under Xvfb), or use `perfuse --headless` for the line-command app"
-            .to_owned());
+        return Err(perfuse::app::touchscreen::NO_DISPLAY.to_owned());
     }
     let (mechanism, profile_name) = if volumetric {
         ("volumetric", "perfuse-v1-volumetric.toml")
@@ -130,7 +128,16 @@ fn run() -> Result<(), String> {
         run_on(&cli)
     } else {
         println!("Opening the pump window. In another terminal, `perfuse-sim --dir {} ctl help` injects faults.", board_dir.display());
-        run_window(&cli, active_library, library_check, language)
+        run_window(
+            perfuse::app::headless::prepare(&cli),
+            WindowSetup {
+                library: active_library,
+                library_check,
+                language,
+                store: data_dir.join("events.db"),
+                socket: board_dir.join("supervisor.sock"),
+            },
+        )
     };
     drop(supervisor);
     drop(sim);

@@ -1,0 +1,209 @@
+//! `perfuse-app`: the pump app as a device runs it, on any board back-end:
+//! the simulated board (`--backend sim`), a Raspberry Pi 4 / CM4 (`rpi`) or
+//! another Linux board (`linux`). It verifies the platform from the board's
+//! own identity before opening any hardware, activates the signed drug
+//! library, starts the control thread heartbeating to the supervisor (which
+//! must already be running: systemd orders it first), and opens the
+//! touchscreen. Defaults are the device's paths (/etc/perfuse, /run/perfuse,
+//! /var/lib/perfuse); deploy/systemd/perfuse-app.service runs it.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
+
+use super::headless::{start, verify, NotReady, Prepared};
+use super::touchscreen::{load_library, run_window, WindowSetup};
+use crate::control::controller::ControllerHardware;
+use crate::supervision::cli::Backend;
+use crate::ui::text::Language;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "perfuse-app",
+    version,
+    about = "The Perfuse pump app: control thread and touchscreen, on the simulated or a real board"
+)]
+pub struct Cli {
+    /// The board the control thread drives.
+    #[arg(long, value_enum, default_value_t = Backend::Rpi)]
+    pub backend: Backend,
+    /// The simulated board's folder (perfuse-sim --dir); with --backend sim only.
+    #[arg(long)]
+    pub sim_dir: Option<PathBuf>,
+    /// The board's identity (HAT EEPROM) folder [default: /proc/device-tree/hat, or <sim-dir>/hat].
+    #[arg(long)]
+    pub identity: Option<PathBuf>,
+    /// The installed, signed mechanism profile.
+    #[arg(long, default_value = "/etc/perfuse/platform.toml")]
+    pub profile: PathBuf,
+    #[arg(long, default_value = "/etc/perfuse/trusted-keys.toml")]
+    pub keys: PathBuf,
+    /// The signed drug library (its signature beside it, .sig).
+    #[arg(long, default_value = "/etc/perfuse/druglib.toml")]
+    pub library: PathBuf,
+    /// Pin and SPI assignment [default: the reference carrier's].
+    #[arg(long)]
+    pub board_config: Option<PathBuf>,
+    /// The GPIO character device (--backend linux).
+    #[arg(long, default_value = "/dev/gpiochip0")]
+    pub gpio_chip: PathBuf,
+    /// The supervisor's heartbeat socket [default: /run/perfuse/supervisor.sock, or <sim-dir>/supervisor.sock].
+    #[arg(long)]
+    pub socket: Option<PathBuf>,
+    /// The event log and kept program.
+    #[arg(long, default_value = "/var/lib/perfuse/events.db")]
+    pub store: PathBuf,
+    /// The syringe loaded (syringe platforms).
+    #[arg(long, default_value = "BD Plastipak 50 mL")]
+    pub syringe: String,
+    /// The language the screen starts in (en, de).
+    #[arg(long, default_value = "en")]
+    pub language: String,
+}
+
+fn board_config(cli: &Cli) -> Result<BoardConfig, String> {
+    match &cli.board_config {
+        Some(path) => BoardConfig::load(path),
+        None => BoardConfig::from_toml(REFERENCE_TOML),
+    }
+    .map_err(|error| error.to_string())
+}
+
+/// Verifies the platform, then opens the board and starts the control thread.
+fn prepare(cli: &Cli, socket: &std::path::Path) -> Result<Prepared, NotReady> {
+    let config = board_config(cli)?;
+    match cli.backend {
+        Backend::Sim => {
+            let Some(sim_dir) = &cli.sim_dir else {
+                return Err(NotReady::Other(
+                    "--backend sim needs --sim-dir (the folder perfuse-sim --dir made)".to_owned(),
+                ));
+            };
+            let paths = perfuse_drivers::sim::SimPaths::in_dir(sim_dir);
+            let identity = cli.identity.clone().unwrap_or_else(|| paths.hat());
+            let verified = verify(&identity, &cli.profile, &cli.keys, &cli.syringe, &config)?;
+            let board = perfuse_drivers::sim::Board::open(&paths.board())
+                .map_err(|error| error.to_string())?;
+            let hardware = perfuse_drivers::backend::sim::open_control(&board, &config);
+            start(
+                verified,
+                ControllerHardware {
+                    step: hardware.step,
+                    direction: hardware.direction,
+                    air_sensor: hardware.air_sensor,
+                    door: hardware.door,
+                    light_red: hardware.light_red,
+                    light_yellow: hardware.light_yellow,
+                    stepper: hardware.stepper,
+                    adc: hardware.adc,
+                    encoder: None,
+                },
+                socket,
+                &cli.store,
+            )
+        }
+        Backend::Rpi | Backend::Linux => {
+            if cli.sim_dir.is_some() {
+                return Err(NotReady::Other(format!(
+                    "--sim-dir is for --backend sim; --backend {} drives the real board",
+                    cli.backend.name()
+                )));
+            }
+            let identity = cli
+                .identity
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("/proc/device-tree/hat"));
+            let verified = verify(&identity, &cli.profile, &cli.keys, &cli.syringe, &config)?;
+            start_device(cli, &config, verified, socket)
+        }
+    }
+}
+
+#[cfg_attr(
+    not(all(feature = "rpi", feature = "linux")),
+    allow(unused_variables, clippy::needless_pass_by_value)
+)]
+fn start_device(
+    cli: &Cli,
+    config: &BoardConfig,
+    verified: super::headless::VerifiedApp,
+    socket: &std::path::Path,
+) -> Result<Prepared, NotReady> {
+    match cli.backend {
+        #[cfg(feature = "rpi")]
+        Backend::Rpi => {
+            let hardware = perfuse_drivers::backend::rpi::open_control(config)
+                .map_err(|error| error.to_string())?;
+            start(verified, device_hardware(hardware), socket, &cli.store)
+        }
+        #[cfg(feature = "linux")]
+        Backend::Linux => {
+            let hardware = perfuse_drivers::backend::linux::open_control(config, &cli.gpio_chip)
+                .map_err(|error| error.to_string())?;
+            start(verified, device_hardware(hardware), socket, &cli.store)
+        }
+        other => Err(NotReady::Other(format!(
+            "this perfuse-app was built without the {0} back-end: rebuild with --features {0}",
+            other.name()
+        ))),
+    }
+}
+
+#[cfg(any(feature = "rpi", feature = "linux"))]
+fn device_hardware<OUT, IN, SPI>(
+    hardware: perfuse_drivers::backend::ControlHardware<OUT, IN, SPI>,
+) -> ControllerHardware<OUT, IN, SPI> {
+    ControllerHardware {
+        step: hardware.step,
+        direction: hardware.direction,
+        air_sensor: hardware.air_sensor,
+        door: hardware.door,
+        light_red: hardware.light_red,
+        light_yellow: hardware.light_yellow,
+        stepper: hardware.stepper,
+        adc: hardware.adc,
+        encoder: None,
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), String> {
+    let language =
+        Language::from_tag(&cli.language).map_err(|error| format!("--language: {error}"))?;
+    if !super::touchscreen::display_available() {
+        return Err(super::touchscreen::NO_DISPLAY.to_owned());
+    }
+    let socket = cli
+        .socket
+        .clone()
+        .unwrap_or_else(|| match (&cli.backend, &cli.sim_dir) {
+            (Backend::Sim, Some(dir)) => dir.join("supervisor.sock"),
+            _ => PathBuf::from(crate::supervision::cli::DEVICE_SOCKET),
+        });
+    let (library, library_check) = load_library(&cli.library, &cli.keys);
+    if let Err(reason) = &library_check {
+        eprintln!("perfuse-app: drug library refused, basic infusions only: {reason}");
+    }
+    run_window(
+        prepare(cli, &socket),
+        WindowSetup {
+            library,
+            library_check,
+            language,
+            store: cli.store.clone(),
+            socket,
+        },
+    )
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    match run(&Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("perfuse-app: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
