@@ -249,3 +249,4 @@ event-soft-limit-override = Überschreitung weicher Grenze
 event-interaction = Berührung
 event-events-dropped = Ereignisse verworfen
 event-storage-fault = Speicherfehler
+menu-more-short = Mehr

@@ -249,3 +249,4 @@ event-soft-limit-override = Soft limit override
 event-interaction = Touch
 event-events-dropped = Events dropped
 event-storage-fault = Storage fault
+menu-more-short = More

@@ -1004,7 +1004,11 @@ fn render_review(
             .iter()
             .any(|value| value.parameter == Parameter::VolumeToBeInfused);
         if let (Ok(total), false) = (plan.total_volume(), volume_checked) {
-            rows.push(row("review-volume", texts.quantity(total.value(), "mL")));
+            // Shown to 0.01 mL, as the pump meters it.
+            rows.push(row(
+                "review-volume",
+                texts.quantity(total.value().round_dp(2), "mL"),
+            ));
         }
     }
     adapter.set_rows(model(rows));
@@ -1129,7 +1133,7 @@ fn render_running(window: &AppWindow, session: &Session) {
     adapter.set_bolus_label(s(texts.get("action-bolus")));
     adapter.set_secondary_label(s(texts.get("action-secondary")));
     adapter.set_home_label(s(texts.get("action-home")));
-    adapter.set_menu_label(s(texts.get("menu-more")));
+    adapter.set_menu_label(s(texts.get("menu-more-short")));
 }
 
 /// Opens the window on `session`, refreshing from the pump ten times a
