@@ -12,23 +12,18 @@
 )]
 #![allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
 
-use std::cell::RefCell;
 use std::fmt::Write as _;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use perfuse::control::controller::Mode;
-use perfuse::harness::{shipped_profile, Platform, Rig};
+use perfuse::harness::Platform;
 use perfuse::ui::keypad::Key;
 use perfuse::ui::offscreen::Offscreen;
-use perfuse::ui::pump::{MemoryRecorder, VirtualPump};
-use perfuse::ui::session::{Session, Setup};
+use perfuse::ui::scene::Scene;
+use perfuse::ui::session::Session;
 use perfuse::ui::text::Language;
-use perfuse::ui::window::{attach, render};
-use perfuse_drivers::sim::{Faults, Occlusion};
-use perfuse_ui::AppWindow;
-use slint::ComponentHandle;
+use perfuse_drivers::sim::Occlusion;
 
 /// Frames drawn per page for the distribution.
 const FRAMES: usize = 300;
@@ -52,77 +47,7 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
-struct Pump {
-    window: AppWindow,
-    session: Rc<RefCell<Session>>,
-    rig: Rc<RefCell<Rig>>,
-}
-
-fn pump() -> Pump {
-    let platform = Platform::Volumetric;
-    let rig = Rc::new(RefCell::new(Rig::new(platform, 1000).unwrap()));
-    let library = perfuse::druglib::parse_library(
-        &std::fs::read(perfuse::assets::default_library()).unwrap(),
-    )
-    .unwrap();
-    let session = Session::new(
-        Setup {
-            platform: platform.name().to_owned(),
-            rejected: None,
-            library: Some(Arc::new(library)),
-            limits: shipped_profile(platform).unwrap().rate_limits(None),
-            checks: Vec::new(),
-            language: Language::English,
-            history: Box::new(MemoryRecorder::default()),
-            settings_pin: perfuse::ui::session::DEFAULT_SETTINGS_PIN.to_owned(),
-            biomed: Vec::new(),
-        },
-        Box::new(VirtualPump {
-            rig: rig.clone(),
-            step_s: 0.1,
-        }),
-        Box::new(MemoryRecorder::default()),
-    )
-    .unwrap();
-    let window = AppWindow::new().unwrap();
-    window.show().unwrap();
-    let session = Rc::new(RefCell::new(session));
-    attach(&window, &session);
-    render(&window, &session.borrow());
-    Pump {
-        window,
-        session,
-        rig,
-    }
-}
-
-impl Pump {
-    fn act(&self, action: impl FnOnce(&mut Session)) {
-        action(&mut self.session.borrow_mut());
-        render(&self.window, &self.session.borrow());
-    }
-
-    fn until(&self, mode: Mode) {
-        while self.session.borrow().snapshot.mode != mode {
-            self.act(Session::refresh);
-        }
-    }
-
-    fn enter(&self, text: &str) {
-        self.act(|session| {
-            session.key(Key::Clear);
-            for character in text.chars() {
-                session.key(match character {
-                    '.' => Key::Point,
-                    digit => Key::Digit(digit.to_digit(10).unwrap() as u8),
-                });
-            }
-            session.next();
-        });
-    }
-}
-
-fn frames(offscreen: &mut Offscreen, pump: &Pump, refresh: bool) -> Vec<Duration> {
+fn frames(offscreen: &mut Offscreen, pump: &Scene, refresh: bool) -> Vec<Duration> {
     let mut times = Vec::with_capacity(FRAMES);
     for _ in 0..FRAMES {
         if refresh {
@@ -141,12 +66,18 @@ fn main() {
     let started = Instant::now();
     let mut offscreen = Offscreen::install(800, 480).unwrap();
     let rss_before = resident_mib("VmRSS:");
-    let pump = pump();
+    let library = Arc::new(
+        perfuse::druglib::parse_library(
+            &std::fs::read(perfuse::assets::default_library()).unwrap(),
+        )
+        .unwrap(),
+    );
+    let pump = Scene::new(Platform::Volumetric, Language::English, &library, false).unwrap();
     offscreen.draw();
     let first_frame = started.elapsed();
 
     let mut rows = Vec::new();
-    pump.until(Mode::Idle);
+    pump.refresh_until(|mode| mode == Mode::Idle).unwrap();
     rows.push(("home", frames(&mut offscreen, &pump, false)));
     pump.act(Session::new_program);
     pump.act(|session| session.choose("icu"));
@@ -167,20 +98,14 @@ fn main() {
     rows.push(("review", frames(&mut offscreen, &pump, false)));
     pump.act(|session| session.confirm_override(0));
     pump.act(Session::start);
-    pump.until(Mode::Delivering);
+    pump.refresh_until(|mode| mode == Mode::Delivering).unwrap();
     rows.push((
         "running, refreshed every frame",
         frames(&mut offscreen, &pump, true),
     ));
-    pump.rig
-        .borrow_mut()
-        .simulator
-        .physics_mut()
-        .set_faults(Faults {
-            downstream: Occlusion::Full,
-            ..Faults::NONE
-        });
-    pump.until(Mode::AlarmStopped);
+    pump.rig.borrow_mut().occlude_downstream(Occlusion::Full);
+    pump.refresh_until(|mode| mode == Mode::AlarmStopped)
+        .unwrap();
     rows.push((
         "running with a high-priority alarm",
         frames(&mut offscreen, &pump, true),

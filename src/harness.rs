@@ -58,11 +58,27 @@ pub fn shipped_profile(platform: Platform) -> Result<MechanismProfile, String> {
     MechanismProfile::parse(&bytes).map_err(|error| error.to_string())
 }
 
+/// The syringe loaded on each platform in tests and the gallery.
+pub const REFERENCE_SYRINGE: &str = "BD Plastipak 50 mL";
+
+/// The rates a platform delivers (with the reference syringe on the S50).
+pub fn platform_rate_limits(platform: Platform) -> Result<crate::therapy::RateLimits, String> {
+    let profile = shipped_profile(platform)?;
+    let syringe = match platform {
+        Platform::Syringe50 => profile
+            .syringes
+            .iter()
+            .find(|spec| spec.name == REFERENCE_SYRINGE),
+        Platform::Volumetric => None,
+    };
+    Ok(profile.rate_limits(syringe))
+}
+
 /// Controller settings for a platform, occlusion level 1 (300 mmHg).
 pub fn platform_settings(platform: Platform, period_us: u64) -> Result<ControllerSettings, String> {
     let profile = shipped_profile(platform)?;
     let syringe = match platform {
-        Platform::Syringe50 => Some("BD Plastipak 50 mL"),
+        Platform::Syringe50 => Some(REFERENCE_SYRINGE),
         Platform::Volumetric => None,
     };
     controller_settings(&profile, syringe, 1, period_us, 3).map_err(|error| error.to_string())
@@ -182,6 +198,16 @@ impl Rig {
             }
         }
         None
+    }
+
+    /// Closes (or with `Occlusion::None` opens) the line below the pump.
+    pub fn occlude_downstream(&mut self, occlusion: perfuse_drivers::sim::Occlusion) {
+        self.simulator
+            .physics_mut()
+            .set_faults(perfuse_drivers::sim::Faults {
+                downstream: occlusion,
+                ..perfuse_drivers::sim::Faults::NONE
+            });
     }
 
     pub fn truth(&self) -> Truth {

@@ -21,13 +21,13 @@ use i_slint_backend_testing::ElementHandle;
 use perfuse::app::persist::{Cause, Interrupted, KeptProgram};
 use perfuse::control::controller::{Command, ControlEvent, Mode, Snapshot};
 use perfuse::druglib::Library;
-use perfuse::harness::{shipped_profile, Platform, Rig};
+use perfuse::harness::{platform_rate_limits, Platform, Rig};
 use perfuse::store::Event;
 use perfuse::ui::pump::{MemoryRecorder, Pump, VirtualPump};
 use perfuse::ui::session::{biomed_facts, Session, Setup, StartupCheck};
 use perfuse::ui::text::Language;
 use perfuse::ui::window::{attach, render};
-use perfuse_drivers::sim::{Faults, Occlusion};
+use perfuse_drivers::sim::Occlusion;
 use perfuse_ui::{AppWindow, Frame, ProgramAdapter, RunningAdapter};
 use slint::ComponentHandle;
 
@@ -89,17 +89,9 @@ impl Ui {
             i_slint_backend_testing::init_no_event_loop();
         }
         let rig = Rc::new(RefCell::new(Rig::new(platform, 1000).unwrap()));
-        let profile = shipped_profile(platform).unwrap();
-        let syringe = match platform {
-            Platform::Syringe50 => profile
-                .syringes
-                .iter()
-                .find(|spec| spec.name == "BD Plastipak 50 mL"),
-            Platform::Volumetric => None,
-        };
         let records = MemoryRecorder::default();
         let kept = Rc::new(RefCell::new(Vec::new()));
-        let limits = profile.rate_limits(syringe);
+        let limits = platform_rate_limits(platform).unwrap();
         let session = Session::new(
             Setup {
                 platform: platform.name().to_owned(),
@@ -391,14 +383,7 @@ fn an_alarm_is_shown_silenced_and_acknowledged() {
     ui.enter("10,5");
     ui.press("ProgramPage::start-button");
     ui.refresh_until("delivering", |snapshot| snapshot.mode == Mode::Delivering);
-    ui.rig
-        .borrow_mut()
-        .simulator
-        .physics_mut()
-        .set_faults(Faults {
-            downstream: Occlusion::Full,
-            ..Faults::NONE
-        });
+    ui.rig.borrow_mut().occlude_downstream(Occlusion::Full);
     ui.refresh_until("occlusion alarm", |snapshot| {
         snapshot.mode == Mode::AlarmStopped
     });
@@ -413,11 +398,7 @@ fn an_alarm_is_shown_silenced_and_acknowledged() {
         alarms.get_silenced()
     );
     assert!(!alarms.get_can_silence(), "the countdown runs");
-    ui.rig
-        .borrow_mut()
-        .simulator
-        .physics_mut()
-        .set_faults(Faults::NONE);
+    ui.rig.borrow_mut().occlude_downstream(Occlusion::None);
     ui.press("AlarmBanner::acknowledge-button");
     ui.press("RunningPage::resume-button");
     ui.refresh_until("resumed after the alarm", |snapshot| {
@@ -571,14 +552,7 @@ fn history_settings_behind_the_pin_language_at_run_time_and_the_screen_lock() {
     basic_program(&ui);
     ui.press("ProgramPage::start-button");
     ui.refresh_until("delivering", |snapshot| snapshot.mode == Mode::Delivering);
-    ui.rig
-        .borrow_mut()
-        .simulator
-        .physics_mut()
-        .set_faults(Faults {
-            downstream: Occlusion::Full,
-            ..Faults::NONE
-        });
+    ui.rig.borrow_mut().occlude_downstream(Occlusion::Full);
     ui.refresh_until("occlusion", |snapshot| snapshot.mode == Mode::AlarmStopped);
 
     // History, filtered to alarms.

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use common::sample_library;
 use perfuse::druglib::{Bound, LimitStatus};
-use perfuse::harness::{shipped_profile, Platform};
+use perfuse::harness::{platform_rate_limits, Platform};
 use perfuse::therapy::{
     Amount, AmountUnit, Concentration, Kilograms, Medication, Millilitres, Patient, RateLimits,
 };
@@ -24,15 +24,7 @@ use perfuse::ui::workflow::{Kind, Pick, Problem, Running, Step, Workflow, BASIC_
 use rust_decimal_macros::dec;
 
 fn limits(platform: Platform) -> RateLimits {
-    let profile = shipped_profile(platform).unwrap();
-    let syringe = match platform {
-        Platform::Syringe50 => profile
-            .syringes
-            .iter()
-            .find(|spec| spec.name == "BD Plastipak 50 mL"),
-        Platform::Volumetric => None,
-    };
-    profile.rate_limits(syringe)
+    platform_rate_limits(platform).unwrap()
 }
 
 /// One input on one page.

@@ -89,17 +89,7 @@ fn prepare(cli: &Cli, socket: &std::path::Path) -> Result<Prepared, NotReady> {
             let hardware = perfuse_drivers::backend::sim::open_control(&board, &config);
             start(
                 verified,
-                ControllerHardware {
-                    step: hardware.step,
-                    direction: hardware.direction,
-                    air_sensor: hardware.air_sensor,
-                    door: hardware.door,
-                    light_red: hardware.light_red,
-                    light_yellow: hardware.light_yellow,
-                    stepper: hardware.stepper,
-                    adc: hardware.adc,
-                    encoder: None,
-                },
+                ControllerHardware::from(hardware),
                 socket,
                 &cli.store,
             )
@@ -136,35 +126,28 @@ fn start_device(
         Backend::Rpi => {
             let hardware = perfuse_drivers::backend::rpi::open_control(config)
                 .map_err(|error| error.to_string())?;
-            start(verified, device_hardware(hardware), socket, &cli.store)
+            start(
+                verified,
+                ControllerHardware::from(hardware),
+                socket,
+                &cli.store,
+            )
         }
         #[cfg(feature = "linux")]
         Backend::Linux => {
             let hardware = perfuse_drivers::backend::linux::open_control(config, &cli.gpio_chip)
                 .map_err(|error| error.to_string())?;
-            start(verified, device_hardware(hardware), socket, &cli.store)
+            start(
+                verified,
+                ControllerHardware::from(hardware),
+                socket,
+                &cli.store,
+            )
         }
         other => Err(NotReady::Other(format!(
             "this perfuse-app was built without the {0} back-end: rebuild with --features {0}",
             other.name()
         ))),
-    }
-}
-
-#[cfg(any(feature = "rpi", feature = "linux"))]
-fn device_hardware<OUT, IN, SPI>(
-    hardware: perfuse_drivers::backend::ControlHardware<OUT, IN, SPI>,
-) -> ControllerHardware<OUT, IN, SPI> {
-    ControllerHardware {
-        step: hardware.step,
-        direction: hardware.direction,
-        air_sensor: hardware.air_sensor,
-        door: hardware.door,
-        light_red: hardware.light_red,
-        light_yellow: hardware.light_yellow,
-        stepper: hardware.stepper,
-        adc: hardware.adc,
-        encoder: None,
     }
 }
 

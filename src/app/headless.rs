@@ -549,17 +549,7 @@ pub fn prepare(cli: &Cli) -> Result<Prepared, NotReady> {
         .unwrap_or_else(|| cli.sim_dir.join("events.db"));
     start(
         verified,
-        ControllerHardware {
-            step: hardware.step,
-            direction: hardware.direction,
-            air_sensor: hardware.air_sensor,
-            door: hardware.door,
-            light_red: hardware.light_red,
-            light_yellow: hardware.light_yellow,
-            stepper: hardware.stepper,
-            adc: hardware.adc,
-            encoder: None,
-        },
+        ControllerHardware::from(hardware),
         &socket,
         &store,
     )

@@ -253,6 +253,26 @@ pub struct ControllerHardware<OUT, IN, SPI> {
     pub encoder: Option<SPI>,
 }
 
+/// A board back-end's control lines as the controller takes them (no
+/// encoder: on the reference carrier only the supervisor reads it).
+impl<OUT, IN, SPI> From<perfuse_drivers::backend::ControlHardware<OUT, IN, SPI>>
+    for ControllerHardware<OUT, IN, SPI>
+{
+    fn from(hardware: perfuse_drivers::backend::ControlHardware<OUT, IN, SPI>) -> Self {
+        ControllerHardware {
+            step: hardware.step,
+            direction: hardware.direction,
+            air_sensor: hardware.air_sensor,
+            door: hardware.door,
+            light_red: hardware.light_red,
+            light_yellow: hardware.light_yellow,
+            stepper: hardware.stepper,
+            adc: hardware.adc,
+            encoder: None,
+        }
+    }
+}
+
 impl<OUT, IN, SPI> Controller<OUT, IN, SPI>
 where
     OUT: OutputPin,

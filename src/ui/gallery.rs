@@ -4,26 +4,21 @@
 //! them, through the session's actions on the real controller and simulated
 //! mechanism (virtual clock); nothing is staged.
 
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::Arc;
 
-use perfuse_drivers::sim::{Faults, Occlusion};
-use perfuse_ui::AppWindow;
-use slint::ComponentHandle;
+use perfuse_drivers::sim::Occlusion;
 
 use super::keypad::Key;
 use super::offscreen::Offscreen;
-use super::pump::{MemoryRecorder, Pump, VirtualPump};
-use super::session::{biomed_facts, Session, Setup, StartupCheck, DEFAULT_SETTINGS_PIN};
+use super::scene::Scene;
+use super::session::Session;
 use super::text::Language;
-use super::window::{attach, render};
 use super::workflow::Kind;
 use crate::app::persist::{Cause, Interrupted, KeptProgram, KeptTherapy};
 use crate::control::controller::Mode;
 use crate::druglib::Library;
-use crate::harness::{shipped_profile, Platform, Rig};
+use crate::harness::Platform;
 
 /// The screen sizes drawn: the pump's 800×480 and a 1280×720 panel.
 pub const SIZES: [(u32, u32); 2] = [(800, 480), (1280, 720)];
@@ -32,30 +27,6 @@ fn platform_tag(platform: Platform) -> &'static str {
     match platform {
         Platform::Syringe50 => "s50-syringe",
         Platform::Volumetric => "v1-volumetric",
-    }
-}
-
-/// The pump with a program kept from before an interruption.
-struct InterruptedPump {
-    pump: VirtualPump,
-    interrupted: Option<Interrupted>,
-}
-
-impl Pump for InterruptedPump {
-    fn send(&mut self, command: crate::control::controller::Command) -> Result<(), String> {
-        self.pump.send(command)
-    }
-
-    fn snapshot(&mut self) -> crate::control::controller::Snapshot {
-        self.pump.snapshot()
-    }
-
-    fn events(&mut self) -> Vec<crate::control::controller::ControlEvent> {
-        self.pump.events()
-    }
-
-    fn interrupted(&mut self) -> Option<Interrupted> {
-        self.interrupted.clone()
     }
 }
 
@@ -109,115 +80,6 @@ fn interrupted_norepinephrine() -> Interrupted {
             supervisor_trip: false,
             last_alarm: Some("DownstreamOcclusion".to_owned()),
         },
-    }
-}
-
-struct Scene {
-    window: AppWindow,
-    session: Rc<RefCell<Session>>,
-    rig: Rc<RefCell<Rig>>,
-}
-
-impl Scene {
-    fn new(
-        platform: Platform,
-        language: Language,
-        library: &Arc<Library>,
-        rejected: bool,
-    ) -> Result<Scene, String> {
-        Scene::with(platform, language, library, rejected, None)
-    }
-
-    fn with(
-        platform: Platform,
-        language: Language,
-        library: &Arc<Library>,
-        rejected: bool,
-        interrupted: Option<Interrupted>,
-    ) -> Result<Scene, String> {
-        let rig = Rc::new(RefCell::new(Rig::new(platform, 1000)?));
-        let profile = shipped_profile(platform)?;
-        let syringe = profile
-            .syringes
-            .iter()
-            .find(|spec| spec.name == "BD Plastipak 50 mL");
-        let limits = match platform {
-            Platform::Syringe50 => profile.rate_limits(syringe),
-            Platform::Volumetric => profile.rate_limits(None),
-        };
-        let records = MemoryRecorder::default();
-        let session = Session::new(
-            Setup {
-                platform: if rejected { String::new() } else { platform.name().to_owned() },
-                rejected: rejected.then(|| {
-                    (
-                        "the board says it is a Perfuse V1 volumetric carrier, but the installed profile is for the S50 syringe".to_owned(),
-                        "Do not use this pump. Send it to biomedical engineering with this message.".to_owned(),
-                    )
-                }),
-                library: Some(library.clone()),
-                limits,
-                checks: vec![
-                    StartupCheck { name: "startup-step-platform", result: Ok(platform.name().to_owned()) },
-                    StartupCheck { name: "startup-step-library", result: Ok(library.identity.to_string()) },
-                    StartupCheck { name: "startup-step-supervisor", result: Ok("/run/perfuse/supervisor.sock".to_owned()) },
-                ],
-                language,
-                history: Box::new(records.clone()),
-                settings_pin: DEFAULT_SETTINGS_PIN.to_owned(),
-                biomed: biomed_facts(platform.name(), limits, Some(library)),
-            },
-            Box::new(InterruptedPump {
-                pump: VirtualPump { rig: rig.clone(), step_s: 0.1 },
-                interrupted,
-            }),
-            Box::new(records),
-        )?;
-        let window = AppWindow::new().map_err(|error| error.to_string())?;
-        window.show().map_err(|error| error.to_string())?;
-        let session = Rc::new(RefCell::new(session));
-        attach(&window, &session);
-        render(&window, &session.borrow());
-        Ok(Scene {
-            window,
-            session,
-            rig,
-        })
-    }
-
-    fn act(&self, action: impl FnOnce(&mut Session)) {
-        action(&mut self.session.borrow_mut());
-        render(&self.window, &self.session.borrow());
-    }
-
-    fn refresh_until(&self, done: impl Fn(Mode) -> bool) -> Result<(), String> {
-        for _ in 0..3000 {
-            self.act(Session::refresh);
-            if done(self.session.borrow().snapshot.mode) {
-                return Ok(());
-            }
-        }
-        Err(format!(
-            "the pump did not reach the page (mode {:?})",
-            self.session.borrow().snapshot.mode
-        ))
-    }
-
-    fn typed(&self, text: &str) {
-        self.act(|session| {
-            session.key(Key::Clear);
-            for character in text.chars() {
-                session.key(match character {
-                    '.' => Key::Point,
-                    digit => Key::Digit(u8::try_from(digit.to_digit(10).unwrap_or(0)).unwrap_or(0)),
-                });
-            }
-        });
-    }
-
-    fn enter(&self, text: &str) {
-        self.typed(text);
-        self.act(Session::next);
     }
 }
 
@@ -282,26 +144,13 @@ pub fn draw_all(out: &Path, library: &Arc<Library>) -> Result<Vec<PathBuf>, Stri
                 scene.typed("0.2");
                 save(&mut offscreen, "14-titrate")?;
                 scene.act(Session::cancel);
-                scene
-                    .rig
-                    .borrow_mut()
-                    .simulator
-                    .physics_mut()
-                    .set_faults(Faults {
-                        downstream: Occlusion::Full,
-                        ..Faults::NONE
-                    });
+                scene.rig.borrow_mut().occlude_downstream(Occlusion::Full);
                 scene.refresh_until(|mode| mode == Mode::AlarmStopped)?;
                 save(&mut offscreen, "15-alarm-high")?;
                 scene.act(Session::silence);
                 scene.act(Session::refresh);
                 save(&mut offscreen, "16-alarm-silenced")?;
-                scene
-                    .rig
-                    .borrow_mut()
-                    .simulator
-                    .physics_mut()
-                    .set_faults(Faults::NONE);
+                scene.rig.borrow_mut().occlude_downstream(Occlusion::None);
                 scene.act(Session::acknowledge);
                 scene.act(Session::refresh);
                 save(&mut offscreen, "17-alarm-acknowledged")?;

@@ -7,6 +7,7 @@ pub mod history;
 pub mod keypad;
 pub mod offscreen;
 pub mod pump;
+pub mod scene;
 pub mod session;
 pub mod text;
 pub mod window;

@@ -1,0 +1,149 @@
+//! A pump on the simulated mechanism (virtual clock) with its window, driven
+//! through the session's actions as a nurse's presses would: what the
+//! gallery draws and the UI benchmark times. Nothing is staged: the real
+//! controller and drug library answer.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use perfuse_ui::AppWindow;
+use slint::ComponentHandle;
+
+use super::keypad::Key;
+use super::pump::{MemoryRecorder, Pump, VirtualPump};
+use super::session::{biomed_facts, Session, Setup, StartupCheck, DEFAULT_SETTINGS_PIN};
+use super::text::Language;
+use super::window::{attach, render};
+use crate::app::persist::Interrupted;
+use crate::control::controller::Mode;
+use crate::druglib::Library;
+use crate::harness::{platform_rate_limits, Platform, Rig};
+
+/// The pump with a program kept from before an interruption.
+pub struct InterruptedPump {
+    pump: VirtualPump,
+    interrupted: Option<Interrupted>,
+}
+
+impl Pump for InterruptedPump {
+    fn send(&mut self, command: crate::control::controller::Command) -> Result<(), String> {
+        self.pump.send(command)
+    }
+
+    fn snapshot(&mut self) -> crate::control::controller::Snapshot {
+        self.pump.snapshot()
+    }
+
+    fn events(&mut self) -> Vec<crate::control::controller::ControlEvent> {
+        self.pump.events()
+    }
+
+    fn interrupted(&mut self) -> Option<Interrupted> {
+        self.interrupted.clone()
+    }
+}
+
+/// A pump on the simulated mechanism (virtual clock) with its window,
+/// driven through the session's actions: for the gallery and the UI
+/// benchmark.
+pub struct Scene {
+    pub window: AppWindow,
+    pub session: Rc<RefCell<Session>>,
+    pub rig: Rc<RefCell<Rig>>,
+}
+
+impl Scene {
+    pub fn new(
+        platform: Platform,
+        language: Language,
+        library: &Arc<Library>,
+        rejected: bool,
+    ) -> Result<Scene, String> {
+        Scene::with(platform, language, library, rejected, None)
+    }
+
+    pub fn with(
+        platform: Platform,
+        language: Language,
+        library: &Arc<Library>,
+        rejected: bool,
+        interrupted: Option<Interrupted>,
+    ) -> Result<Scene, String> {
+        let rig = Rc::new(RefCell::new(Rig::new(platform, 1000)?));
+        let limits = platform_rate_limits(platform)?;
+        let records = MemoryRecorder::default();
+        let session = Session::new(
+            Setup {
+                platform: if rejected { String::new() } else { platform.name().to_owned() },
+                rejected: rejected.then(|| {
+                    (
+                        "the board says it is a Perfuse V1 volumetric carrier, but the installed profile is for the S50 syringe".to_owned(),
+                        "Do not use this pump. Send it to biomedical engineering with this message.".to_owned(),
+                    )
+                }),
+                library: Some(library.clone()),
+                limits,
+                checks: vec![
+                    StartupCheck { name: "startup-step-platform", result: Ok(platform.name().to_owned()) },
+                    StartupCheck { name: "startup-step-library", result: Ok(library.identity.to_string()) },
+                    StartupCheck { name: "startup-step-supervisor", result: Ok("/run/perfuse/supervisor.sock".to_owned()) },
+                ],
+                language,
+                history: Box::new(records.clone()),
+                settings_pin: DEFAULT_SETTINGS_PIN.to_owned(),
+                biomed: biomed_facts(platform.name(), limits, Some(library)),
+            },
+            Box::new(InterruptedPump {
+                pump: VirtualPump { rig: rig.clone(), step_s: 0.1 },
+                interrupted,
+            }),
+            Box::new(records),
+        )?;
+        let window = AppWindow::new().map_err(|error| error.to_string())?;
+        window.show().map_err(|error| error.to_string())?;
+        let session = Rc::new(RefCell::new(session));
+        attach(&window, &session);
+        render(&window, &session.borrow());
+        Ok(Scene {
+            window,
+            session,
+            rig,
+        })
+    }
+
+    pub fn act(&self, action: impl FnOnce(&mut Session)) {
+        action(&mut self.session.borrow_mut());
+        render(&self.window, &self.session.borrow());
+    }
+
+    pub fn refresh_until(&self, done: impl Fn(Mode) -> bool) -> Result<(), String> {
+        for _ in 0..3000 {
+            self.act(Session::refresh);
+            if done(self.session.borrow().snapshot.mode) {
+                return Ok(());
+            }
+        }
+        Err(format!(
+            "the pump did not reach the page (mode {:?})",
+            self.session.borrow().snapshot.mode
+        ))
+    }
+
+    pub fn typed(&self, text: &str) {
+        self.act(|session| {
+            session.key(Key::Clear);
+            for character in text.chars() {
+                session.key(match character {
+                    '.' => Key::Point,
+                    digit => Key::Digit(u8::try_from(digit.to_digit(10).unwrap_or(0)).unwrap_or(0)),
+                });
+            }
+        });
+    }
+
+    pub fn enter(&self, text: &str) {
+        self.typed(text);
+        self.act(Session::next);
+    }
+}
