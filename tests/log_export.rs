@@ -140,3 +140,52 @@ fn bad_requests_say_what_is_allowed_and_create_nothing() {
     assert!(stderr.contains("no such event database"), "{stderr}");
     assert!(!missing.exists(), "exporting created a database");
 }
+
+#[test]
+fn usability_metrics_come_from_the_interaction_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let mut log = EventLog::open(&path).unwrap();
+    let touch = |screen: &str, action: &str, element: &str, at: u64| Event::Interaction {
+        screen: screen.to_owned(),
+        action: action.to_owned(),
+        element: element.to_owned(),
+        monotonic_ms: at,
+    };
+    log.append_all(&[
+        (EIGHT, touch("home", "touch", "new-program", 1_000)),
+        (EIGHT, touch("program", "page", "program", 1_001)),
+        (EIGHT, touch("program", "refused", "hard-limit", 4_000)),
+        (EIGHT, touch("program", "touch", "start", 31_000)),
+        (EIGHT, touch("running", "page", "running", 31_001)),
+        (EIGHT, touch("running", "alarm-shown", "AirInLine", 60_000)),
+        (
+            EIGHT,
+            touch("running", "alarm-acknowledged", "AirInLine", 64_250),
+        ),
+    ])
+    .unwrap();
+    let (ok, json, stderr) = export(&[
+        "--db",
+        path.to_str().unwrap(),
+        "--metrics",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{stderr}");
+    let metrics: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(metrics["tasks"][0]["kind"], "new-program");
+    assert_eq!(metrics["tasks"][0]["duration_ms"], 30_001);
+    assert_eq!(metrics["tasks"][0]["refusals"], 1);
+    assert_eq!(metrics["tasks"][0]["outcome"], "started");
+    assert_eq!(metrics["alarms"][0]["acknowledged_after_ms"], 4_250);
+    let (ok, csv, _) = export(&["--db", path.to_str().unwrap(), "--metrics"]);
+    assert!(ok);
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("task,new-program,1000,30001,2,1,0,started"),
+        "{csv}"
+    );
+}

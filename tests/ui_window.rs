@@ -313,6 +313,17 @@ fn a_basic_infusion_is_programmed_started_titrated_paused_and_stopped_on_both_pl
             times.windows(2).all(|pair| pair[0] <= pair[1]),
             "monotonic times"
         );
+        // Usability metrics from the same records: the new infusion and the
+        // titration, both started.
+        let metrics = perfuse::ui::metrics::metrics(&records);
+        let tasks: Vec<(&str, perfuse::ui::metrics::Outcome)> = metrics
+            .tasks
+            .iter()
+            .map(|task| (task.kind.as_str(), task.outcome))
+            .collect();
+        use perfuse::ui::metrics::Outcome::Started;
+        assert_eq!(tasks, [("new-program", Started), ("titrate", Started)]);
+        assert!(metrics.tasks[0].touches >= 7, "{:?}", metrics.tasks[0]);
         walks.push(titles);
     }
     assert_eq!(walks[0], walks[1]);

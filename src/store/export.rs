@@ -42,6 +42,76 @@ pub struct Cli {
     /// Write here instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Usability metrics from the interaction records instead of the events:
+    /// each programming task's time, touches, refusals, backs and outcome,
+    /// and each alarm's time to silence and to acknowledge.
+    #[arg(long)]
+    pub metrics: bool,
+}
+
+/// Writes usability metrics in `format` to `out`.
+pub fn write_metrics(
+    metrics: &crate::ui::metrics::Metrics,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<(), String> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, metrics).map_err(|error| error.to_string())?;
+            writeln!(out).map_err(|error| error.to_string())
+        }
+        Format::Csv => {
+            let mut writer = csv::Writer::from_writer(out);
+            let text = |value: Option<u64>| value.map(|ms| ms.to_string()).unwrap_or_default();
+            writer
+                .write_record([
+                    "record",
+                    "what",
+                    "at_ms",
+                    "duration_ms",
+                    "touches",
+                    "refusals",
+                    "backs",
+                    "outcome",
+                    "silenced_after_ms",
+                    "acknowledged_after_ms",
+                ])
+                .map_err(|error| error.to_string())?;
+            for task in &metrics.tasks {
+                writer
+                    .write_record([
+                        "task".to_owned(),
+                        task.kind.clone(),
+                        task.started_ms.to_string(),
+                        task.duration_ms.to_string(),
+                        task.touches.to_string(),
+                        task.refusals.to_string(),
+                        task.backs.to_string(),
+                        format!("{:?}", task.outcome).to_lowercase(),
+                        String::new(),
+                        String::new(),
+                    ])
+                    .map_err(|error| error.to_string())?;
+            }
+            for alarm in &metrics.alarms {
+                writer
+                    .write_record([
+                        "alarm".to_owned(),
+                        alarm.condition.clone(),
+                        alarm.shown_ms.to_string(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                        text(alarm.silenced_after_ms),
+                        text(alarm.acknowledged_after_ms),
+                    ])
+                    .map_err(|error| error.to_string())?;
+            }
+            writer.flush().map_err(|error| error.to_string())
+        }
+    }
 }
 
 fn instant(option: &str, text: &str) -> Result<i64, String> {
@@ -140,13 +210,24 @@ fn run(cli: &Cli) -> Result<usize, String> {
     let events = log
         .events(from, to, &kinds)
         .map_err(|error| error.to_string())?;
-    match &cli.out {
+    let mut file;
+    let mut stdout;
+    let out: &mut dyn Write = match &cli.out {
         Some(path) => {
-            let mut file = std::fs::File::create(path)
+            file = std::fs::File::create(path)
                 .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
-            write(&events, cli.format, &mut file)?;
+            &mut file
         }
-        None => write(&events, cli.format, &mut std::io::stdout().lock())?,
+        None => {
+            stdout = std::io::stdout().lock();
+            &mut stdout
+        }
+    };
+    if cli.metrics {
+        let metrics = crate::ui::metrics::metrics(events.iter().map(|recorded| &recorded.event));
+        write_metrics(&metrics, cli.format, out)?;
+    } else {
+        write(&events, cli.format, out)?;
     }
     Ok(events.len())
 }

@@ -5,6 +5,7 @@
 pub mod gallery;
 pub mod history;
 pub mod keypad;
+pub mod metrics;
 pub mod offscreen;
 pub mod pump;
 pub mod scene;

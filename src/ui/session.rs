@@ -587,6 +587,16 @@ impl Session {
         let before = workflow.step();
         let result = action(workflow);
         let after = workflow.step();
+        if let Err(problem) = &result {
+            let what = match problem {
+                Problem::Entry(_) => "entry",
+                Problem::HardLimit { .. } => "hard-limit",
+                Problem::UnknownChoice(_) => "choice",
+                Problem::Key(_) => "key",
+                Problem::WrongStep => "step",
+            };
+            self.interaction("refused", what.to_owned());
+        }
         self.notice = result.err().map(Notice::Problem);
         if before != after {
             self.overrides.clear();
