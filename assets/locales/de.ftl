@@ -250,3 +250,4 @@ event-interaction = Berührung
 event-events-dropped = Ereignisse verworfen
 event-storage-fault = Speicherfehler
 menu-more-short = Mehr
+keyboard-done = Liste zeigen

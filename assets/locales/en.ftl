@@ -250,3 +250,4 @@ event-interaction = Touch
 event-events-dropped = Events dropped
 event-storage-fault = Storage fault
 menu-more-short = More
+keyboard-done = Show list

@@ -116,8 +116,14 @@ pub fn draw_all(out: &Path, library: &Arc<Library>) -> Result<Vec<PathBuf>, Stri
                 save(&mut offscreen, "03-care-area")?;
                 scene.act(|session| session.choose("icu"));
                 save(&mut offscreen, "04-drug")?;
-                scene.act(|session| session.search("DO"));
-                save(&mut offscreen, "05-drug-search")?;
+                scene.act(Session::toggle_keyboard);
+                scene.act(|session| {
+                    session.search_letter("D");
+                    session.search_letter("O");
+                });
+                save(&mut offscreen, "05-drug-search-keyboard")?;
+                scene.act(Session::toggle_keyboard);
+                save(&mut offscreen, "05-drug-search-found")?;
                 scene.act(|session| session.search(""));
                 scene.act(|session| session.choose("norepinephrine"));
                 save(&mut offscreen, "06-concentration")?;

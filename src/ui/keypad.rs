@@ -18,25 +18,6 @@ pub enum Key {
     Clear,
 }
 
-impl Key {
-    /// The key for a keypad button's name ("0".."9", "point", "backspace",
-    /// "clear"), as the markup reports it.
-    pub fn from_name(name: &str) -> Option<Key> {
-        match name {
-            "point" => Some(Key::Point),
-            "backspace" => Some(Key::Backspace),
-            "clear" => Some(Key::Clear),
-            _ => {
-                let mut bytes = name.bytes();
-                match (bytes.next(), bytes.next()) {
-                    (Some(digit @ b'0'..=b'9'), None) => Some(Key::Digit(digit - b'0')),
-                    _ => None,
-                }
-            }
-        }
-    }
-}
-
 /// Why a key press was refused (the entry is unchanged).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -203,14 +184,6 @@ mod tests {
     fn editing_starts_from_the_value_without_trailing_zeros() {
         assert_eq!(NumberEntry::showing(dec!(5.00)).text(), "5");
         assert_eq!(NumberEntry::showing(dec!(0.50)).text(), "0.5");
-    }
-
-    #[test]
-    fn key_names_from_the_markup() {
-        assert_eq!(Key::from_name("7"), Some(Key::Digit(7)));
-        assert_eq!(Key::from_name("point"), Some(Key::Point));
-        assert_eq!(Key::from_name("77"), None);
-        assert_eq!(Key::from_name(""), None);
     }
 
     fn entry_of(text: &str) -> NumberEntry {

@@ -194,6 +194,8 @@ pub struct Session {
     pub biomed: Vec<(&'static str, String)>,
     /// Screen brightness in tenths (1 to 10).
     pub brightness_tenths: u8,
+    /// The on-screen keyboard of the drug search is up.
+    pub keyboard: bool,
     /// The first press of Unlock was given; the second unlocks.
     pub unlock_armed: bool,
     /// The alarm last shown, to record each one shown once.
@@ -238,6 +240,7 @@ impl Session {
             biomed: setup.biomed,
             brightness_tenths: 10,
             unlock_armed: false,
+            keyboard: false,
             shown_alarm: None,
             pump,
             recorder,
@@ -599,6 +602,7 @@ impl Session {
         }
         self.notice = result.err().map(Notice::Problem);
         if before != after {
+            self.keyboard = false;
             self.overrides.clear();
             self.interaction("page", format!("program/{after:?}"));
         }
@@ -614,6 +618,38 @@ impl Session {
             workflow.set_search(text);
         }
         self.interaction("value", format!("search {text}"));
+    }
+
+    /// Opens or closes the on-screen letter keyboard of the drug search.
+    pub fn toggle_keyboard(&mut self) {
+        self.touch("search");
+        self.keyboard = !self.keyboard;
+    }
+
+    /// A letter pressed on the search keyboard.
+    pub fn search_letter(&mut self, letter: &str) {
+        self.touch(&format!("letter {letter}"));
+        let text = format!(
+            "{}{}",
+            self.workflow
+                .as_ref()
+                .map(Workflow::search)
+                .unwrap_or_default(),
+            letter.to_lowercase()
+        );
+        self.search(&text);
+    }
+
+    pub fn search_backspace(&mut self) {
+        self.touch("letter backspace");
+        let mut text = self
+            .workflow
+            .as_ref()
+            .map(Workflow::search)
+            .unwrap_or_default()
+            .to_owned();
+        text.pop();
+        self.search(&text);
     }
 
     pub fn key(&mut self, key: Key) {

@@ -125,12 +125,14 @@ pub fn attach(window: &AppWindow, session: &Rc<RefCell<Session>>) {
         }
     });
     let (weak, shared) = with_session(window);
-    program.on_search(move |text| {
+    program.on_letter(move |letter| {
         if let Some(window) = weak.upgrade() {
-            shared.borrow_mut().search(&text);
+            shared.borrow_mut().search_letter(&letter);
             render(&window, &shared.borrow());
         }
     });
+    program.on_search_backspace(act(Session::search_backspace));
+    program.on_toggle_keyboard(act(Session::toggle_keyboard));
     let (weak, shared) = with_session(window);
     program.on_confirm_override(move |index| {
         if let (Some(window), Ok(index)) = (weak.upgrade(), usize::try_from(index)) {
@@ -873,6 +875,11 @@ fn render_program(window: &AppWindow, session: &Session) {
         adapter.set_searchable(step == Step::Drug);
         adapter.set_search_label(s(texts.get("choice-search")));
         adapter.set_search_text(s(workflow.search()));
+        adapter.set_keyboard(session.keyboard);
+        adapter.set_keyboard_done_label(s(texts.get("keyboard-done")));
+        adapter.set_letters(model(
+            ('A'..='Z').map(|letter| s(letter.to_string())).collect(),
+        ));
     }
     if let Some(field) = field {
         adapter.set_value(s(localise_decimal(
