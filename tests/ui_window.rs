@@ -734,3 +734,70 @@ fn a_bolus_and_a_secondary_walk_the_same_steps_and_controls_on_a_running_drug() 
         .collect();
     assert!(touched.contains(&"bolus".to_owned()) && touched.contains(&"secondary".to_owned()));
 }
+
+#[test]
+fn a_loading_dose_and_an_intermittent_dose_walk_the_same_pages() {
+    // Amiodarone: loading dose first, then maintenance.
+    let ui = Ui::new(Platform::Volumetric, Language::English);
+    ui.press("StatusPage::primary-button");
+    ui.press_label("ICU");
+    ui.search("AMIO");
+    ui.press_label("amiodarone");
+    ui.press_label("900 mg in 500 mL");
+    assert_eq!(ui.step_title(), "Loading dose");
+    ui.press_label("Loading dose first");
+    assert_eq!(
+        (ui.step_title(), ui.program().get_unit().to_string()),
+        ("Loading dose".to_owned(), "mg".to_owned())
+    );
+    ui.enter("150");
+    assert_eq!(
+        (ui.step_title(), ui.program().get_unit().to_string()),
+        ("Loading dose given over".to_owned(), "min".to_owned())
+    );
+    ui.enter("5");
+    assert_eq!(
+        ui.step_title(),
+        "Loading dose given over",
+        "below the library's 10 min shortest time"
+    );
+    assert_eq!(
+        ui.program().get_message(),
+        "Below the hard minimum of 10 min: not allowed"
+    );
+    ui.enter("10");
+    assert_eq!(
+        (ui.step_title(), ui.program().get_unit().to_string()),
+        ("Dose".to_owned(), "mg/min".to_owned())
+    );
+    ui.enter("1");
+    ui.enter("500");
+    assert_eq!(ui.step_title(), "Review");
+    assert!(ui.program().get_can_start());
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("loading", |snapshot| snapshot.mode == Mode::Delivering);
+    assert_eq!(
+        ui.session.borrow().snapshot.commanded_rate.0,
+        500_000_000,
+        "150 mg in 10 min at 1.8 mg/mL = 500 mL/h"
+    );
+
+    // Vancomycin: a dose over a time.
+    let ui = Ui::new(Platform::Volumetric, Language::English);
+    ui.press("StatusPage::primary-button");
+    ui.press_label("ICU");
+    ui.search("VANCO");
+    ui.press_label("vancomycin");
+    ui.press_label("1000 mg in 200 mL");
+    assert_eq!(
+        (ui.step_title(), ui.program().get_unit().to_string()),
+        ("Dose".to_owned(), "mg".to_owned())
+    );
+    ui.enter("1000");
+    assert_eq!(ui.step_title(), "Given over");
+    ui.enter("60");
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("intermittent", |snapshot| {
+        snapshot.commanded_rate.0 == 200_000_000
+    });
+}
