@@ -251,3 +251,4 @@ event-events-dropped = Ereignisse verworfen
 event-storage-fault = Speicherfehler
 menu-more-short = Mehr
 keyboard-done = Liste zeigen
+review-delivered = die gerundete Pumpenrate ergibt { $value }

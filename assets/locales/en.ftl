@@ -251,3 +251,4 @@ event-events-dropped = Events dropped
 event-storage-fault = Storage fault
 menu-more-short = More
 keyboard-done = Show list
+review-delivered = the pump's rounded rate gives { $value }

@@ -991,12 +991,30 @@ fn render_review(
             rows.push(row("review-weight", texts.quantity(weight.value(), "kg")));
         }
     }
+    let typed_dose = workflow.typed_dose();
     for value in &review.values {
+        let shown = value.value.round_sf(4).unwrap_or(value.value);
+        let status = status_text(texts, value.status, &value.unit);
+        // A dose rate is checked as the rounded pump rate delivers it; the
+        // nurse sees the dose typed, and what is delivered when it differs.
+        let (shown, note) = match typed_dose {
+            Some(typed) if value.parameter == Parameter::DoseRate && typed != value.value => (
+                typed,
+                format!(
+                    "{status} · {}",
+                    texts.format(
+                        "review-delivered",
+                        &[("value", Arg::Text(texts.quantity(shown, &value.unit)))]
+                    )
+                ),
+            ),
+            _ => (shown, status),
+        };
         rows.push(ReviewRow {
             label: s(texts.get(parameter_id(value.parameter))),
-            value: s(texts.quantity(value.value.round_sf(4).unwrap_or(value.value), &value.unit)),
+            value: s(texts.quantity(shown, &value.unit)),
             level: level_of(Some(value.status)),
-            note: s(status_text(texts, value.status, &value.unit)),
+            note: s(note),
         });
     }
     if let Some(plan) = &review.plan {

@@ -1005,6 +1005,11 @@ impl Workflow {
         })
     }
 
+    /// The dose (or rate) typed on the dose step, if answered.
+    pub fn typed_dose(&self) -> Option<Decimal> {
+        self.answer(Step::Dose)
+    }
+
     /// The care area answered.
     pub fn care_area_id(&self) -> Option<&str> {
         self.answers.care_area.as_deref()
