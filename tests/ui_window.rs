@@ -106,6 +106,7 @@ impl Ui {
                 history: Box::new(records.clone()),
                 settings_pin: "2580".to_owned(),
                 biomed: biomed_facts(platform.name(), limits, None),
+                backlight: None,
             },
             Box::new(KeepingPump {
                 pump: VirtualPump {

@@ -176,6 +176,12 @@ fn run(cli: &Cli) -> Result<(), String> {
             language,
             store: cli.store.clone(),
             socket,
+            backlight: match cli.backend {
+                Backend::Sim => None,
+                Backend::Rpi | Backend::Linux => crate::ui::backlight::Backlight::find(
+                    std::path::Path::new("/sys/class/backlight"),
+                ),
+            },
         },
     )
 }

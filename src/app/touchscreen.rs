@@ -11,6 +11,7 @@ use crate::control::controller::{Command, ControlEvent, Mode, Snapshot};
 use crate::druglib::{tool::today_utc, ActiveLibrary, Library};
 use crate::signing::{read_signed, TrustedKeys};
 use crate::therapy::RateLimits;
+use crate::ui::backlight::Backlight;
 use crate::ui::history::LogHistory;
 use crate::ui::pump::{MemoryRecorder, Pump};
 use crate::ui::session::{
@@ -88,6 +89,8 @@ pub struct WindowSetup {
     pub store: PathBuf,
     /// The supervisor's socket, shown on the start-up screen.
     pub socket: PathBuf,
+    /// The panel's backlight (a device); None dims the window instead.
+    pub backlight: Option<Backlight>,
 }
 
 /// Runs the app in its window until the window is closed.
@@ -107,6 +110,7 @@ pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> R
         language,
         store,
         socket,
+        backlight,
     } = setup;
     let checks = |platform: Result<String, String>| {
         vec![
@@ -140,6 +144,7 @@ pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> R
                     history: Box::new(LogHistory { path: store }),
                     settings_pin: pin,
                     biomed,
+                    backlight: backlight.clone(),
                 },
                 Box::new(pump),
                 recorder,
@@ -158,6 +163,7 @@ pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> R
                     history: Box::new(records.clone()),
                     settings_pin: pin,
                     biomed: Vec::new(),
+                    backlight: None,
                 },
                 Box::new(RejectedPump),
                 Box::new(records),

@@ -136,6 +136,8 @@ fn run() -> Result<(), String> {
                 language,
                 store: data_dir.join("events.db"),
                 socket: board_dir.join("supervisor.sock"),
+                // A desktop's own backlight is not the pump's.
+                backlight: None,
             },
         )
     };

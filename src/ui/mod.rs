@@ -2,6 +2,7 @@
 //! programming workflow) know nothing of Slint and are tested on their own;
 //! the page controllers drive the markup in ui/ through its adapters.
 
+pub mod backlight;
 pub mod gallery;
 pub mod history;
 pub mod keypad;

@@ -93,6 +93,7 @@ impl Scene {
                 history: Box::new(records.clone()),
                 settings_pin: DEFAULT_SETTINGS_PIN.to_owned(),
                 biomed: biomed_facts(platform.name(), limits, Some(library)),
+                backlight: None,
             },
             Box::new(InterruptedPump {
                 pump: VirtualPump { rig: rig.clone(), step_s: 0.1 },

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use rust_decimal::Decimal;
 
+use super::backlight::Backlight;
 use super::history::{History, HistoryFilter};
 use super::keypad::Key;
 use super::pump::{Pump, Recorder};
@@ -99,6 +100,9 @@ pub struct Setup {
     pub settings_pin: String,
     /// Biomedical details for the settings: (message id, value).
     pub biomed: Vec<(&'static str, String)>,
+    /// The panel's backlight on a device; None in simulation (the window
+    /// dims itself).
+    pub backlight: Option<Backlight>,
 }
 
 /// Longest PIN the keypad takes.
@@ -194,6 +198,7 @@ pub struct Session {
     pub biomed: Vec<(&'static str, String)>,
     /// Screen brightness in tenths (1 to 10).
     pub brightness_tenths: u8,
+    pub backlight: Option<Backlight>,
     /// The on-screen keyboard of the drug search is up.
     pub keyboard: bool,
     /// The first press of Unlock was given; the second unlocks.
@@ -239,6 +244,7 @@ impl Session {
             pin_wrong: false,
             biomed: setup.biomed,
             brightness_tenths: 10,
+            backlight: setup.backlight,
             unlock_armed: false,
             keyboard: false,
             shown_alarm: None,
@@ -478,6 +484,11 @@ impl Session {
             self.brightness_tenths.saturating_sub(1).max(1)
         };
         self.interaction("value", format!("brightness {}0 %", self.brightness_tenths));
+        if let Some(backlight) = &self.backlight {
+            if let Err(error) = backlight.set(self.brightness_tenths) {
+                self.notice = Some(Notice::Refused(error));
+            }
+        }
     }
 
     pub fn choose_language(&mut self, tag: &str) {

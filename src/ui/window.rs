@@ -197,7 +197,12 @@ pub fn render(window: &AppWindow, session: &Session) {
     window.global::<Navigation>().set_page(page);
     window
         .global::<Navigation>()
-        .set_brightness_percent(i32::from(session.brightness_tenths) * 10);
+        .set_brightness_percent(if session.backlight.is_some() {
+            // The panel's own backlight does the dimming.
+            100
+        } else {
+            i32::from(session.brightness_tenths) * 10
+        });
     render_alarms(window, session);
     match &session.screen {
         Screen::Startup | Screen::NotVerified { .. } | Screen::Home | Screen::Interrupted => {
