@@ -8,13 +8,10 @@
 //! window; `help` lists them).
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use perfuse::app::headless::{run_on, Cli};
-use perfuse::app::touchscreen::{run_window, WindowSetup};
+use perfuse::app::touchscreen::{load_library, run_window, WindowSetup};
 use perfuse::assets;
-use perfuse::druglib::{tool::today_utc, ActiveLibrary};
-use perfuse::signing::{read_signed, TrustedKeys};
 use perfuse::stack::{sibling_binary, SimProcess, SupervisorProcess};
 use perfuse::ui::text::Language;
 use perfuse_drivers::sim::SimPaths;
@@ -57,34 +54,12 @@ fn run() -> Result<(), String> {
     };
     let keys_path = assets::trusted_keys();
     let profile = assets::assets_dir().join("platforms").join(profile_name);
-    let keys_text = std::fs::read_to_string(&keys_path)
-        .map_err(|error| format!("{}: {error}", keys_path.display()))?;
-    let keys = TrustedKeys::from_toml(&keys_text)
-        .map_err(|error| format!("{}: {error}", keys_path.display()))?;
-
     let library_path = assets::default_library();
-    let (bytes, signature) = read_signed(&library_path)?;
-    let mut library = ActiveLibrary::none();
-    let library_check =
-        match library.activate(&bytes, signature.as_deref(), &keys, today_utc(), false) {
-            Ok(_) => match library.get() {
-                Some(verified) => {
-                    println!("Drug library: {verified}");
-                    Ok(verified.library.identity.to_string())
-                }
-                None => Err("no library active".to_owned()),
-            },
-            Err(error) => {
-                println!(
-                    "Drug library {} refused: {error}; only basic infusions",
-                    library_path.display()
-                );
-                Err(error.to_string())
-            }
-        };
-    let active_library = library
-        .get()
-        .map(|verified| Arc::new(verified.library.clone()));
+    let (active_library, library_check) = load_library(&library_path, &keys_path);
+    match &library_check {
+        Ok(identity) => println!("Drug library: {identity}"),
+        Err(error) => println!("Drug library refused: {error}; only basic infusions"),
+    }
 
     let board_dir: PathBuf = std::env::temp_dir().join(format!("perfuse-{}", std::process::id()));
     let sim = SimProcess::start(

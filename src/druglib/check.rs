@@ -423,14 +423,6 @@ fn check_concentration(entry: &Entry, concentration: Concentration, checker: &mu
     }
 }
 
-fn find_area<'a>(library: &'a Library, care_area: &str) -> Option<&'a CareArea> {
-    library
-        .file
-        .care_areas
-        .iter()
-        .find(|area| area.id == care_area)
-}
-
 fn empty_review(
     library: &Library,
     care_area: &str,
@@ -494,7 +486,7 @@ fn review_delivery(
     platform: &RateLimits,
     make_plan: impl Fn(&RateLimits) -> Result<DeliveryPlan, TherapyError>,
 ) -> Review {
-    let Some(care_area) = find_area(library, care_area_id) else {
+    let Some(care_area) = library.care_area(care_area_id) else {
         return empty_review(
             library,
             care_area_id,
@@ -753,7 +745,7 @@ pub fn review_bolus(
     bolus: &BolusRequest,
     platform: &RateLimits,
 ) -> Review {
-    let Some(care_area) = find_area(library, care_area_id) else {
+    let Some(care_area) = library.care_area(care_area_id) else {
         return empty_review(
             library,
             care_area_id,

@@ -11,7 +11,7 @@ use std::fmt;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use super::model::{DosingUnit, Entry, LibraryFile, Limits, Spec, FORMAT_VERSION};
+use super::model::{CareArea, DosingUnit, Entry, LibraryFile, Limits, Spec, FORMAT_VERSION};
 use super::LibraryError;
 use crate::therapy::{rules, AmountFamily, AmountUnit};
 
@@ -55,6 +55,21 @@ impl fmt::Display for LibraryIdentity {
 pub struct Library {
     pub file: LibraryFile,
     pub identity: LibraryIdentity,
+}
+
+impl Library {
+    /// The care area of this id.
+    pub fn care_area(&self, id: &str) -> Option<&CareArea> {
+        self.file.care_areas.iter().find(|area| area.id == id)
+    }
+
+    /// The entry `entry` of care area `care_area`.
+    pub fn entry(&self, care_area: &str, entry: &str) -> Option<&Entry> {
+        self.care_area(care_area)?
+            .entries
+            .iter()
+            .find(|candidate| candidate.id == entry)
+    }
 }
 
 /// One thing wrong with a library's content.

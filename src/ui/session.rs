@@ -966,26 +966,17 @@ impl Session {
     pub fn allowed(&self) -> Allowed {
         let mode = self.snapshot.mode;
         let flowing = matches!(mode, Mode::Delivering);
-        let is_drug = matches!(
-            self.active
-                .as_ref()
-                .map(|active| (&active.running.drug, active.running.medication)),
-            Some((Pick::Entry(_), _))
-        );
-        let bolus_allowed = self
+        let drug = self
             .active
             .as_ref()
-            .and_then(|active| match (&active.running.drug, &self.library) {
-                (Pick::Entry(id), Some(library)) => library
-                    .file
-                    .care_areas
-                    .iter()
-                    .find(|area| area.id == active.running.care_area)
-                    .and_then(|area| area.entries.iter().find(|entry| &entry.id == id))
-                    .map(|entry| entry.bolus.is_some()),
-                _ => None,
-            })
-            .unwrap_or(false);
+            .and_then(|active| match &active.running.drug {
+                Pick::Entry(id) => Some((active.running.care_area.as_str(), id.as_str())),
+                Pick::Basic => None,
+            });
+        let is_drug = drug.is_some();
+        let bolus_allowed = drug
+            .and_then(|(area, id)| self.library.as_ref()?.entry(area, id))
+            .is_some_and(|entry| entry.bolus.is_some());
         Allowed {
             start: mode == Mode::Ready,
             pause: flowing || mode == Mode::KeepVeinOpen,

@@ -44,6 +44,21 @@ pub fn attach(window: &AppWindow, session: &Rc<RefCell<Session>>) {
             }
         }
     };
+    // A callback with an argument from the markup (a key, an id, an index).
+    fn with<T: 'static>(
+        window: &AppWindow,
+        session: &Rc<RefCell<Session>>,
+        action: fn(&mut Session, T),
+    ) -> impl Fn(T) + 'static {
+        let weak = window.as_weak();
+        let session = session.clone();
+        move |argument| {
+            if let Some(window) = weak.upgrade() {
+                action(&mut session.borrow_mut(), argument);
+                render(&window, &session.borrow());
+            }
+        }
+    }
     let status = window.global::<StatusAdapter>();
     status.on_primary(act(|session| match session.screen {
         Screen::Home => session.new_program(),
@@ -76,30 +91,22 @@ pub fn attach(window: &AppWindow, session: &Rc<RefCell<Session>>) {
     menu.on_dimmer(act(|session| session.brightness(false)));
     menu.on_unlock(act(|session| session.unlock(false)));
     menu.on_confirm_unlock(act(|session| session.unlock(true)));
-    let (weak, shared) = (window.as_weak(), session.clone());
-    menu.on_pin_digit(move |digit| {
-        if let (Some(window), Ok(digit)) = (weak.upgrade(), u8::try_from(digit)) {
-            shared.borrow_mut().pin_key(Key::Digit(digit));
-            render(&window, &shared.borrow());
+    menu.on_pin_digit(with(window, session, |session, digit: i32| {
+        if let Ok(digit) = u8::try_from(digit) {
+            session.pin_key(Key::Digit(digit));
         }
-    });
-    let (weak, shared) = (window.as_weak(), session.clone());
-    menu.on_filter(move |id| {
+    }));
+    menu.on_filter(with(window, session, |session, id: SharedString| {
         let filter = HistoryFilter::ALL
             .into_iter()
             .find(|filter| format!("{filter:?}") == id.as_str());
-        if let (Some(window), Some(filter)) = (weak.upgrade(), filter) {
-            shared.borrow_mut().filter_history(filter);
-            render(&window, &shared.borrow());
+        if let Some(filter) = filter {
+            session.filter_history(filter);
         }
-    });
-    let (weak, shared) = (window.as_weak(), session.clone());
-    menu.on_language(move |tag| {
-        if let Some(window) = weak.upgrade() {
-            shared.borrow_mut().choose_language(&tag);
-            render(&window, &shared.borrow());
-        }
-    });
+    }));
+    menu.on_language(with(window, session, |session, tag: SharedString| {
+        session.choose_language(&tag);
+    }));
 
     let program = window.global::<ProgramAdapter>();
     program.on_next(act(Session::next));
@@ -109,37 +116,24 @@ pub fn attach(window: &AppWindow, session: &Rc<RefCell<Session>>) {
     program.on_point_pressed(act(|session| session.key(Key::Point)));
     program.on_backspace_pressed(act(|session| session.key(Key::Backspace)));
     program.on_clear_pressed(act(|session| session.key(Key::Clear)));
-    let with_session = |window: &AppWindow| (window.as_weak(), session.clone());
-    let (weak, shared) = with_session(window);
-    program.on_digit(move |digit| {
-        if let (Some(window), Ok(digit)) = (weak.upgrade(), u8::try_from(digit)) {
-            shared.borrow_mut().key(Key::Digit(digit));
-            render(&window, &shared.borrow());
+    program.on_digit(with(window, session, |session, digit: i32| {
+        if let Ok(digit) = u8::try_from(digit) {
+            session.key(Key::Digit(digit));
         }
-    });
-    let (weak, shared) = with_session(window);
-    program.on_choose(move |id| {
-        if let Some(window) = weak.upgrade() {
-            shared.borrow_mut().choose(&id);
-            render(&window, &shared.borrow());
-        }
-    });
-    let (weak, shared) = with_session(window);
-    program.on_letter(move |letter| {
-        if let Some(window) = weak.upgrade() {
-            shared.borrow_mut().search_letter(&letter);
-            render(&window, &shared.borrow());
-        }
-    });
+    }));
+    program.on_choose(with(window, session, |session, id: SharedString| {
+        session.choose(&id);
+    }));
+    program.on_letter(with(window, session, |session, letter: SharedString| {
+        session.search_letter(&letter);
+    }));
     program.on_search_backspace(act(Session::search_backspace));
     program.on_toggle_keyboard(act(Session::toggle_keyboard));
-    let (weak, shared) = with_session(window);
-    program.on_confirm_override(move |index| {
-        if let (Some(window), Ok(index)) = (weak.upgrade(), usize::try_from(index)) {
-            shared.borrow_mut().confirm_override(index);
-            render(&window, &shared.borrow());
+    program.on_confirm_override(with(window, session, |session, index: i32| {
+        if let Ok(index) = usize::try_from(index) {
+            session.confirm_override(index);
         }
-    });
+    }));
 
     let running = window.global::<RunningAdapter>();
     running.on_start(act(Session::start_loaded));
@@ -336,20 +330,11 @@ fn history_row(texts: &Texts, recorded: &crate::store::Recorded) -> HistoryRow {
                     .ok()
             })
             .unwrap_or_default();
-    let condition_text = |condition: &str| {
-        Condition::ALL
-            .into_iter()
-            .find(|known| format!("{known:?}") == condition)
-            .map_or_else(
-                || condition.to_owned(),
-                |known| texts.get(alarm_ids(known).0),
-            )
-    };
     let (alarm, detail) = match &recorded.event {
         Event::AlarmRaised { condition, .. }
         | Event::AlarmSilenced { condition }
         | Event::AlarmAcknowledged { condition }
-        | Event::AlarmCleared { condition } => (true, condition_text(condition)),
+        | Event::AlarmCleared { condition } => (true, condition_text(texts, condition)),
         Event::SupervisorTrip { reason } => (true, reason.clone()),
         Event::ProgramStarted { program } | Event::ProgramChanged { program } => {
             (false, program.clone())
@@ -412,6 +397,36 @@ fn mode_id(mode: Mode) -> &'static str {
         Mode::Completed => "state-completed",
         Mode::Fault => "state-fault",
     }
+}
+
+/// The words for an alarm condition as recorded by name ("AirInLine"); an
+/// unknown name is shown as it is.
+fn condition_text(texts: &Texts, condition: &str) -> String {
+    Condition::ALL
+        .into_iter()
+        .find(|known| format!("{known:?}") == condition)
+        .map_or_else(
+            || condition.to_owned(),
+            |known| texts.get(alarm_ids(known).0),
+        )
+}
+
+/// A concentration as the bag label states it: "4 mg in 250 mL".
+fn concentration_text(
+    texts: &Texts,
+    amount: crate::therapy::Amount,
+    volume: crate::therapy::Millilitres,
+) -> String {
+    texts.format(
+        "concentration-option",
+        &[
+            (
+                "amount",
+                Arg::Text(texts.quantity(amount.value, amount.unit.symbol())),
+            ),
+            ("volume", Arg::Text(texts.quantity(volume.value(), "mL"))),
+        ],
+    )
 }
 
 /// Message ids of an alarm's cause and what to do.
@@ -590,22 +605,7 @@ fn interrupted_facts(texts: &Texts, interrupted: &crate::app::persist::Interrupt
             let concentration = match therapy.program.medication {
                 Medication::Drug { concentration, .. } => format!(
                     ", {}",
-                    texts.format(
-                        "concentration-option",
-                        &[
-                            (
-                                "amount",
-                                Arg::Text(texts.quantity(
-                                    concentration.amount.value,
-                                    concentration.amount.unit.symbol()
-                                ))
-                            ),
-                            (
-                                "volume",
-                                Arg::Text(texts.quantity(concentration.volume.value(), "mL"))
-                            ),
-                        ],
-                    )
+                    concentration_text(texts, concentration.amount, concentration.volume)
                 ),
                 Medication::Basic => String::new(),
             };
@@ -639,10 +639,7 @@ fn interrupted_facts(texts: &Texts, interrupted: &crate::app::persist::Interrupt
             last_alarm: Some(condition),
             ..
         } => {
-            let cause = Condition::ALL
-                .into_iter()
-                .find(|known| format!("{known:?}") == *condition)
-                .map_or_else(|| condition.clone(), |known| texts.get(alarm_ids(known).0));
+            let cause = condition_text(texts, condition);
             texts.format("interrupted-why-alarm", &[("alarm", Arg::Text(cause))])
         }
         Cause::Unexpected { .. } => texts.get("interrupted-why-unexpected"),
@@ -856,16 +853,9 @@ fn render_program(window: &AppWindow, session: &Session) {
                     Choice::CareArea { name, .. } => name.clone(),
                     Choice::Basic => texts.get("choice-basic"),
                     Choice::Drug { display_name, .. } => display_name.clone(),
-                    Choice::Concentration { amount, volume, .. } => texts.format(
-                        "concentration-option",
-                        &[
-                            (
-                                "amount",
-                                Arg::Text(texts.quantity(amount.value, amount.unit.symbol())),
-                            ),
-                            ("volume", Arg::Text(texts.quantity(volume.value(), "mL"))),
-                        ],
-                    ),
+                    Choice::Concentration { amount, volume, .. } => {
+                        concentration_text(texts, *amount, *volume)
+                    }
                     Choice::Loading(false) => texts.get("choice-loading-no"),
                     Choice::Loading(true) => texts.get("choice-loading-yes"),
                 };
@@ -975,22 +965,7 @@ fn render_review(
     {
         rows.push(row(
             "review-concentration",
-            texts.format(
-                "concentration-option",
-                &[
-                    (
-                        "amount",
-                        Arg::Text(texts.quantity(
-                            concentration.amount.value,
-                            concentration.amount.unit.symbol(),
-                        )),
-                    ),
-                    (
-                        "volume",
-                        Arg::Text(texts.quantity(concentration.volume.value(), "mL")),
-                    ),
-                ],
-            ),
+            concentration_text(texts, concentration.amount, concentration.volume),
         ));
         if let Some(weight) = patient.weight {
             rows.push(row("review-weight", texts.quantity(weight.value(), "kg")));

@@ -387,12 +387,7 @@ impl Workflow {
     }
 
     fn care_area(&self) -> Option<&CareArea> {
-        let id = self.answers.care_area.as_deref()?;
-        self.library
-            .file
-            .care_areas
-            .iter()
-            .find(|area| area.id == id)
+        self.library.care_area(self.answers.care_area.as_deref()?)
     }
 
     /// The library entry picked, if a drug (not a basic infusion) was.
@@ -400,10 +395,7 @@ impl Workflow {
         let Some(Pick::Entry(id)) = &self.answers.drug else {
             return None;
         };
-        self.care_area()?
-            .entries
-            .iter()
-            .find(|entry| &entry.id == id)
+        self.library.entry(self.answers.care_area.as_deref()?, id)
     }
 
     /// The search text of the drug list.
