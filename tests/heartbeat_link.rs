@@ -9,7 +9,9 @@
 )]
 
 use perfuse::supervision::link::{HeartbeatListener, HeartbeatSender, Received, Sent, Status};
-use perfuse::supervision::protocol::{AlarmLevel, Kind, Message, PumpMode, MESSAGE_LEN};
+use perfuse::supervision::protocol::{
+    AlarmLevel, AlarmVolume, Kind, Message, PumpMode, MESSAGE_LEN,
+};
 
 fn status(now_us: u64) -> Status {
     Status {
@@ -19,6 +21,7 @@ fn status(now_us: u64) -> Status {
         steps: 100,
         alarm: AlarmLevel::None,
         audible: false,
+        volume: AlarmVolume::new(2).unwrap(),
     }
 }
 

@@ -8,7 +8,9 @@
     clippy::indexing_slicing
 )]
 
-use perfuse::supervision::protocol::{AlarmLevel, Kind, Message, PumpMode, MESSAGE_LEN};
+use perfuse::supervision::protocol::{
+    AlarmLevel, AlarmVolume, Kind, Message, PumpMode, MESSAGE_LEN,
+};
 use proptest::prelude::*;
 
 fn message() -> impl Strategy<Value = Message> {
@@ -27,9 +29,21 @@ fn message() -> impl Strategy<Value = Message> {
             AlarmLevel::High,
         ]),
         any::<bool>(),
+        1_u8..=4,
     )
         .prop_map(
-            |(kind, mode, session, sequence, sent_at_us, rate_nl_per_h, steps, alarm, audible)| {
+            |(
+                kind,
+                mode,
+                session,
+                sequence,
+                sent_at_us,
+                rate_nl_per_h,
+                steps,
+                alarm,
+                audible,
+                volume,
+            )| {
                 Message {
                     kind,
                     mode,
@@ -40,6 +54,7 @@ fn message() -> impl Strategy<Value = Message> {
                     steps,
                     alarm,
                     audible,
+                    volume: AlarmVolume::new(volume).unwrap(),
                 }
             },
         )

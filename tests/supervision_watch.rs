@@ -7,7 +7,7 @@
     clippy::indexing_slicing
 )]
 
-use perfuse::supervision::protocol::{AlarmLevel, Kind, Message, PumpMode};
+use perfuse::supervision::protocol::{AlarmLevel, AlarmVolume, Kind, Message, PumpMode};
 use perfuse::supervision::watch::{
     FloodCounter, Policy, Rejected, RunawayCheck, TripReason, Watch, WatchEvent,
 };
@@ -30,6 +30,7 @@ fn message(kind: Kind, session: u64, sequence: u64, sent_at_us: u64, delivering:
         steps: 0,
         alarm: AlarmLevel::None,
         audible: false,
+        volume: AlarmVolume::LOUDEST,
     }
     .encode()
 }

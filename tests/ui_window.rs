@@ -629,6 +629,43 @@ fn history_settings_behind_the_pin_language_at_run_time_and_the_screen_lock() {
         90
     );
 
+    // The alarm volume: down to the quietest level (which still sounds),
+    // no further; the controller carries it to the supervisor's heartbeat.
+    assert_eq!(menu.get_volume(), "4 von 4");
+    assert_eq!(
+        menu.get_volume_note(),
+        "Alarme hoher Priorität ertönen immer mit 3 oder lauter"
+    );
+    for _ in 0..4 {
+        ui.press("SettingsView::quieter-button");
+    }
+    assert_eq!(menu.get_volume(), "1 von 4");
+    ui.press("SettingsView::louder-button");
+    assert_eq!(menu.get_volume(), "2 von 4");
+    ui.refresh_until("the controller has the volume", |snapshot| {
+        snapshot.alarm_volume.level() == 2
+    });
+    let volumes: Vec<String> = ui
+        .records()
+        .into_iter()
+        .filter_map(|event| match event {
+            Event::Interaction { element, .. } if element.starts_with("alarm volume") => {
+                Some(element)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        volumes,
+        [
+            "alarm volume 3 of 4",
+            "alarm volume 2 of 4",
+            "alarm volume 1 of 4",
+            "alarm volume 1 of 4",
+            "alarm volume 2 of 4"
+        ]
+    );
+
     // Locked: only the alarm banner and a two-step unlock take touches.
     ui.press("Tabs::lock-tab");
     assert_eq!(menu.get_view(), perfuse_ui::MenuView::Locked);

@@ -178,3 +178,103 @@ fn drive<P: OutputPin>(
     }
     Ok(())
 }
+
+/// How loud the buzzer sounds: level 1 (quietest) to 4 (loudest).
+///
+/// The carrier sets it with two attenuator lines in the sounder's drive
+/// (docs/wiring.md): each, when high, switches a fixed resistor in series,
+/// A for -6 dB and B for -12 dB. The network has no open position, so even
+/// level 1 (-18 dB) sounds; and the lines' pull-downs make an undriven
+/// attenuator (no supervisor, a reset board) the loudest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AlarmVolume(u8);
+
+impl AlarmVolume {
+    pub const QUIETEST: AlarmVolume = AlarmVolume(1);
+    pub const LOUDEST: AlarmVolume = AlarmVolume(4);
+    /// High-priority alarms never sound below this, whatever was set
+    /// (IEC 60601-1-8 lets the operator lower the volume, not silence it
+    /// by setting; the supervisor enforces this floor).
+    pub const HIGH_PRIORITY_FLOOR: AlarmVolume = AlarmVolume(3);
+
+    /// A level from 1 to 4; None otherwise.
+    pub const fn new(level: u8) -> Option<AlarmVolume> {
+        if level >= Self::QUIETEST.0 && level <= Self::LOUDEST.0 {
+            Some(AlarmVolume(level))
+        } else {
+            None
+        }
+    }
+
+    pub const fn level(self) -> u8 {
+        self.0
+    }
+
+    /// One level louder or quieter, staying within 1 to 4.
+    pub fn step(self, louder: bool) -> AlarmVolume {
+        let level = if louder {
+            self.0.saturating_add(1)
+        } else {
+            self.0.saturating_sub(1)
+        };
+        AlarmVolume(level.clamp(Self::QUIETEST.0, Self::LOUDEST.0))
+    }
+
+    /// Attenuation below the loudest, dB.
+    pub const fn attenuation_db(self) -> u8 {
+        (Self::LOUDEST.0 - self.0) * 6
+    }
+
+    /// The attenuator lines (A, B) for this level: true drives a line high.
+    pub const fn lines(self) -> (bool, bool) {
+        let steps = Self::LOUDEST.0 - self.0;
+        (steps & 1 != 0, steps & 2 != 0)
+    }
+
+    /// The level the attenuator lines (A, B) select.
+    pub const fn from_lines(a: bool, b: bool) -> AlarmVolume {
+        let steps = (a as u8) | ((b as u8) << 1);
+        AlarmVolume(Self::LOUDEST.0 - steps)
+    }
+}
+
+impl Default for AlarmVolume {
+    fn default() -> Self {
+        Self::LOUDEST
+    }
+}
+
+#[cfg(test)]
+mod volume_tests {
+    use super::AlarmVolume;
+
+    #[test]
+    fn levels_are_one_to_four_and_map_to_the_attenuator_lines_both_ways() {
+        assert_eq!(AlarmVolume::new(0), None);
+        assert_eq!(AlarmVolume::new(5), None);
+        let expected = [
+            (1, (true, true), 18),
+            (2, (false, true), 12),
+            (3, (true, false), 6),
+            (4, (false, false), 0),
+        ];
+        for (level, lines, db) in expected {
+            let volume = AlarmVolume::new(level).unwrap_or_default();
+            assert_eq!(volume.level(), level);
+            assert_eq!(volume.lines(), lines, "level {level}");
+            assert_eq!(volume.attenuation_db(), db, "level {level}");
+            assert_eq!(AlarmVolume::from_lines(lines.0, lines.1), volume);
+        }
+        // Lines left low (pull-downs, nobody driving) are the loudest.
+        assert_eq!(AlarmVolume::from_lines(false, false), AlarmVolume::LOUDEST);
+        assert_eq!(AlarmVolume::default(), AlarmVolume::LOUDEST);
+    }
+
+    #[test]
+    fn steps_stay_within_the_levels() {
+        assert_eq!(AlarmVolume::QUIETEST.step(false), AlarmVolume::QUIETEST);
+        assert_eq!(AlarmVolume::LOUDEST.step(true), AlarmVolume::LOUDEST);
+        assert_eq!(AlarmVolume::QUIETEST.step(true).level(), 2);
+        assert_eq!(AlarmVolume::LOUDEST.step(false).level(), 3);
+    }
+}

@@ -16,7 +16,7 @@ const FIRST_FREE_GPIO: u8 = 2;
 const LAST_HEADER_GPIO: u8 = 27;
 
 /// The signals, by the names the file uses.
-pub const SIGNALS: [&str; 9] = [
+pub const SIGNALS: [&str; 11] = [
     "step",
     "direction",
     "motor_enable",
@@ -24,6 +24,8 @@ pub const SIGNALS: [&str; 9] = [
     "door",
     "container",
     "buzzer",
+    "buzzer_attenuate_a",
+    "buzzer_attenuate_b",
     "light_red",
     "light_yellow",
 ];
@@ -42,6 +44,10 @@ pub struct Pins {
     /// High while a syringe or set is loaded.
     pub container: u8,
     pub buzzer: u8,
+    /// The buzzer's attenuator lines: high switches in -6 dB (A) and
+    /// -12 dB (B); pull-downs keep an undriven buzzer at its loudest.
+    pub buzzer_attenuate_a: u8,
+    pub buzzer_attenuate_b: u8,
     pub light_red: u8,
     pub light_yellow: u8,
 }
@@ -200,6 +206,8 @@ impl BoardConfig {
             door: pin("door", &mut problems),
             container: pin("container", &mut problems),
             buzzer: pin("buzzer", &mut problems),
+            buzzer_attenuate_a: pin("buzzer_attenuate_a", &mut problems),
+            buzzer_attenuate_b: pin("buzzer_attenuate_b", &mut problems),
             light_red: pin("light_red", &mut problems),
             light_yellow: pin("light_yellow", &mut problems),
         };
@@ -258,7 +266,7 @@ impl BoardConfig {
 
 impl Pins {
     /// (signal, GPIO) for every signal.
-    pub fn all(&self) -> [(&'static str, u8); 9] {
+    pub fn all(&self) -> [(&'static str, u8); 11] {
         [
             ("step", self.step),
             ("direction", self.direction),
@@ -267,6 +275,8 @@ impl Pins {
             ("door", self.door),
             ("container", self.container),
             ("buzzer", self.buzzer),
+            ("buzzer_attenuate_a", self.buzzer_attenuate_a),
+            ("buzzer_attenuate_b", self.buzzer_attenuate_b),
             ("light_red", self.light_red),
             ("light_yellow", self.light_yellow),
         ]

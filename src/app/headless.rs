@@ -7,6 +7,7 @@
 //! `resume`, `stop`, `titrate <rate mL/h>`, `ack`, `silence`, `status`,
 //! `quit`. Output lines: `ready`, `event ...`, `status {json}`, `error ...`.
 
+use perfuse_drivers::annunciator::AlarmVolume;
 use std::io::BufRead as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -115,8 +116,13 @@ fn command(line: &str, limits: &crate::therapy::RateLimits) -> Result<Option<Com
         "stop" => Command::Stop,
         "ack" => Command::AcknowledgeAlarms,
         "silence" => Command::SilenceAlarms,
+        "volume" => {
+            let level = words.next().ok_or("give the alarm volume, 1 (quietest) to 4 (loudest)")?;
+            let volume = level.parse().ok().and_then(AlarmVolume::new);
+            Command::SetAlarmVolume(volume.ok_or_else(|| format!("alarm volume \"{level}\": the levels are 1 (quietest) to 4 (loudest)"))?)
+        }
         "status" | "quit" | "help" | "" => return Ok(None),
-        other => return Err(format!("unknown command \"{other}\": load, start, pause, resume, stop, titrate, ack, silence, status, quit")),
+        other => return Err(format!("unknown command \"{other}\": load, start, pause, resume, stop, titrate, ack, silence, volume, status, quit")),
     }))
 }
 
@@ -332,7 +338,7 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                     break;
                 }
                 if trimmed == "help" {
-                    println!("help load <rate mL/h> <volume mL> | start | pause | resume | stop | titrate <rate mL/h> | ack | silence | resume-interrupted | discard | status | quit");
+                    println!("help load <rate mL/h> <volume mL> | start | pause | resume | stop | titrate <rate mL/h> | ack | silence | volume <1-4> | resume-interrupted | discard | status | quit");
                 }
                 if trimmed == "status" {
                     println!("status {}", status_json(&handle.snapshot()));

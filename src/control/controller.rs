@@ -16,7 +16,7 @@ use arrayvec::ArrayVec;
 use embedded_hal::digital::{InputPin, OutputPin};
 use embedded_hal::spi::SpiDevice;
 use perfuse_drivers::analog::{PositionSensor, PressureSensor};
-use perfuse_drivers::annunciator::{light_on, Announcement, Priority};
+use perfuse_drivers::annunciator::{light_on, AlarmVolume, Announcement, Priority};
 use perfuse_drivers::debounce::{DebounceSamples, DebouncedInput, InputState, Polarity};
 use perfuse_drivers::ls7366r::Ls7366r;
 use perfuse_drivers::mcp3008::{Channel, Mcp3008};
@@ -49,6 +49,9 @@ pub enum Command {
     /// The services side reports whether the event log can be written
     /// (a medium-priority alarm while it cannot; flow is not affected).
     StorageFault(bool),
+    /// The alarm volume the nurse set, for the supervisor (which sounds the
+    /// buzzer and applies its floors).
+    SetAlarmVolume(AlarmVolume),
 }
 
 /// Constants of the controller, from the verified platform and board.
@@ -127,6 +130,8 @@ pub struct Snapshot {
     /// Net microsteps commanded (forward minus back-off).
     pub steps: i64,
     pub bus_errors: u64,
+    /// The alarm volume the nurse set (the heartbeat carries it).
+    pub alarm_volume: AlarmVolume,
 }
 
 /// Something to log or tell the UI.
@@ -235,6 +240,7 @@ pub struct Controller<OUT, IN, SPI> {
     enable_seen_on: bool,
     /// The event log cannot be written (reported by the services side).
     storage_fault: bool,
+    alarm_volume: AlarmVolume,
     /// The mode the pump waits in (paused or ready) and since when, ms.
     waiting_since_ms: Option<(Mode, u64)>,
     snapshot: Snapshot,
@@ -315,6 +321,7 @@ where
             enable_off_since_ms: None,
             enable_seen_on: false,
             storage_fault: false,
+            alarm_volume: AlarmVolume::LOUDEST,
             snapshot: Snapshot::default(),
         };
         let event = if !platform_verified {
@@ -404,6 +411,10 @@ where
             }
             Command::StorageFault(present) => {
                 self.storage_fault = present;
+                return;
+            }
+            Command::SetAlarmVolume(volume) => {
+                self.alarm_volume = volume;
                 return;
             }
         };
@@ -799,6 +810,7 @@ where
             silence_remaining_ms: self.alarms.silence_remaining_ms(now_ms),
             steps: self.steps,
             bus_errors: self.bus_errors,
+            alarm_volume: self.alarm_volume,
         }
     }
 

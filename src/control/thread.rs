@@ -196,6 +196,7 @@ fn status_of(snapshot: &Snapshot) -> Status {
         steps: snapshot.steps,
         alarm,
         audible,
+        volume: snapshot.alarm_volume,
     }
 }
 

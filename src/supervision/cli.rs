@@ -231,13 +231,7 @@ where
             .map_err(|error| format!("cannot create {}: {error}", parent.display()))?;
     }
     let listener = HeartbeatListener::bind(&config.socket, config.allowed_uid)?;
-    let mut supervisor = Supervisor::start(
-        hardware.motor_enable,
-        hardware.buzzer,
-        hardware.encoder,
-        watchdog,
-        config,
-    )?;
+    let mut supervisor = Supervisor::start(hardware, watchdog, config)?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(signal, stop.clone())

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use uds::nonblocking::{UnixSeqpacketConn, UnixSeqpacketListener};
 
-use super::protocol::{AlarmLevel, Kind, Message, PumpMode, MESSAGE_LEN};
+use super::protocol::{AlarmLevel, AlarmVolume, Kind, Message, PumpMode, MESSAGE_LEN};
 
 /// Heartbeats between reconnection attempts while the supervisor is unreachable.
 pub const RECONNECT_EVERY: u32 = 10;
@@ -120,6 +120,7 @@ impl HeartbeatSender {
             steps: status.steps,
             alarm: status.alarm,
             audible: status.audible,
+            volume: status.volume,
         }
     }
 
@@ -154,6 +155,7 @@ pub struct Status {
     pub steps: i64,
     pub alarm: AlarmLevel,
     pub audible: bool,
+    pub volume: AlarmVolume,
 }
 
 /// The supervisor's end: a listening socket.

@@ -5,7 +5,7 @@
 //! ```text
 //! offset size field
 //!  0     4    magic "PFHB"
-//!  4     2    version (1)
+//!  4     2    version (2)
 //!  6     1    kind: 1 hello (a new session), 2 heartbeat, 3 resume confirmed by the nurse
 //!  7     1    mode (the pump state, see `Mode`)
 //!  8     8    session id (random per app start; fixed within a session)
@@ -14,18 +14,23 @@
 //! 32     8    commanded rate, nL/h
 //! 40     8    commanded microsteps so far, net (i64)
 //! 48     1    alarm: priority (0 none, 1 low, 2 medium, 3 high) | audible << 4
-//! 49     3    reserved, zero
+//! 49     1    alarm volume the nurse set, 1 (quietest) to 4 (loudest)
+//! 50     2    reserved, zero
 //! 52     4    CRC-32C (Castagnoli) of bytes 0..52
 //! ```
 //!
 //! Decoding checks everything a message can get wrong on its own (length,
-//! magic, version, kind, mode, alarm bits, reserved bytes, CRC); whether it
+//! magic, version, kind, mode, alarm bits, volume, reserved bytes, CRC);
+//! whether it
 //! is in sequence, fresh and not a flood is the supervisor's judgement.
+
+pub use perfuse_drivers::annunciator::AlarmVolume;
 
 /// Length of every message.
 pub const MESSAGE_LEN: usize = 56;
 pub const MAGIC: [u8; 4] = *b"PFHB";
-pub const VERSION: u16 = 1;
+/// Version 2 added the alarm volume (byte 49).
+pub const VERSION: u16 = 2;
 
 const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
 
@@ -69,6 +74,8 @@ pub struct Message {
     pub steps: i64,
     pub alarm: AlarmLevel,
     pub audible: bool,
+    /// What the nurse set; the supervisor applies its floors (`sounding_volume`).
+    pub volume: AlarmVolume,
 }
 
 /// Why bytes are not a message.
@@ -86,6 +93,8 @@ pub enum DecodeError {
     Mode(u8),
     #[error("invalid alarm byte {0:#04x}")]
     Alarm(u8),
+    #[error("invalid alarm volume {0}: the levels are 1 to 4")]
+    Volume(u8),
     #[error("reserved bytes are not zero")]
     Reserved,
     #[error("CRC mismatch: the message was corrupted")]
@@ -134,7 +143,15 @@ impl Message {
         put(24, &self.sent_at_us.to_le_bytes());
         put(32, &self.rate_nl_per_h.to_le_bytes());
         put(40, &self.steps.to_le_bytes());
-        put(48, &[alarm_byte(self.alarm, self.audible), 0, 0, 0]);
+        put(
+            48,
+            &[
+                alarm_byte(self.alarm, self.audible),
+                self.volume.level(),
+                0,
+                0,
+            ],
+        );
         let crc = CRC.checksum(bytes.get(..52).unwrap_or_default());
         if let Some(slot) = bytes.get_mut(52..56) {
             slot.copy_from_slice(&crc.to_le_bytes());
@@ -181,13 +198,14 @@ impl Message {
                 .and_then(|slice| <[u8; 8]>::try_from(slice).ok())
                 .unwrap_or_default()
         };
-        let [alarm, r0, r1, r2] = bytes
+        let [alarm, volume, r1, r2] = bytes
             .get(48..52)
             .and_then(|slice| <[u8; 4]>::try_from(slice).ok())
             .unwrap_or([0xFF; 4]);
-        if [r0, r1, r2] != [0, 0, 0] {
+        if [r1, r2] != [0, 0] {
             return Err(DecodeError::Reserved);
         }
+        let volume = AlarmVolume::new(volume).ok_or(DecodeError::Volume(volume))?;
         let level = match alarm & 0x0F {
             0 => AlarmLevel::None,
             1 => AlarmLevel::Low,
@@ -208,6 +226,7 @@ impl Message {
             steps: i64::from_le_bytes(word(40)),
             alarm: level,
             audible: alarm & 0x10 != 0,
+            volume,
         })
     }
 }
@@ -227,6 +246,7 @@ mod tests {
             steps: -5,
             alarm: AlarmLevel::High,
             audible: true,
+            volume: AlarmVolume::new(2).unwrap_or_default(),
         }
     }
 
@@ -254,12 +274,28 @@ mod tests {
     }
 
     #[test]
+    fn volumes_outside_one_to_four_are_refused_by_name() {
+        for level in [0_u8, 5, 255] {
+            let mut bytes = sample().encode();
+            if let Some(volume) = bytes.get_mut(49) {
+                *volume = level;
+            }
+            // Re-seal, so the CRC is right and the volume is what is wrong.
+            let crc = CRC.checksum(bytes.get(..52).unwrap_or_default());
+            if let Some(slot) = bytes.get_mut(52..56) {
+                slot.copy_from_slice(&crc.to_le_bytes());
+            }
+            assert_eq!(Message::decode(&bytes), Err(DecodeError::Volume(level)));
+        }
+    }
+
+    #[test]
     fn wrong_lengths_and_versions_are_named() {
         assert_eq!(Message::decode(&[0; 10]), Err(DecodeError::Length(10)));
         let mut bytes = sample().encode();
         if let Some(version) = bytes.get_mut(4) {
-            *version = 2;
+            *version = 1;
         }
-        assert_eq!(Message::decode(&bytes), Err(DecodeError::Version(2)));
+        assert_eq!(Message::decode(&bytes), Err(DecodeError::Version(1)));
     }
 }

@@ -4,7 +4,8 @@
 //! never waits on it: every socket operation is non-blocking. Each period:
 //! accept the app (checking who it is), take its messages, judge them
 //! (`Watch`), check the deadline, compare the encoder with the commands,
-//! drive ENABLE (and read it back), sound the buzzer (itself when tripped),
+//! drive ENABLE (and read it back), sound the buzzer at its volume (itself,
+//! at the loudest, when tripped),
 //! log, and feed the watchdog only while all of that held.
 //!
 //! On a trip it writes the event to its own append-only log and fsyncs it
@@ -18,7 +19,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use embedded_hal::digital::{OutputPin, StatefulOutputPin};
 use embedded_hal::spi::SpiDevice;
 use nix::time::{clock_gettime, clock_nanosleep, ClockId, ClockNanosleepFlags};
-use perfuse_drivers::annunciator::{burst, sounding_at, Priority};
+use perfuse_drivers::annunciator::{burst, sounding_at, AlarmVolume, Priority};
+use perfuse_drivers::backend::SupervisorHardware;
 use perfuse_drivers::ls7366r::Ls7366r;
 
 use super::link::{HeartbeatListener, Peer, Received};
@@ -114,10 +116,25 @@ fn describe(reason: TripReason) -> String {
     }
 }
 
+/// The volume the buzzer sounds at: what the nurse set, but never below
+/// `AlarmVolume::HIGH_PRIORITY_FLOOR` for a high-priority alarm, and the
+/// loudest when the supervisor has tripped (nobody may have set it well).
+pub fn sounding_volume(level: AlarmLevel, set: AlarmVolume, tripped: bool) -> AlarmVolume {
+    if tripped {
+        return AlarmVolume::LOUDEST;
+    }
+    match level {
+        AlarmLevel::High => set.max(AlarmVolume::HIGH_PRIORITY_FLOOR),
+        AlarmLevel::None | AlarmLevel::Low | AlarmLevel::Medium => set,
+    }
+}
+
 /// The supervisor's pins and bus, and its checks of them.
 pub struct Supervisor<OUT, SPI, W> {
     enable: OUT,
     buzzer: OUT,
+    attenuate_a: OUT,
+    attenuate_b: OUT,
     encoder: Ls7366r<SPI>,
     watchdog: W,
     config: SupervisorConfig,
@@ -131,19 +148,36 @@ where
     W: Watchdog,
 {
     /// Start-up self-test: ENABLE driven and read back both ways (ending
-    /// disabled), a buzzer chirp, the encoder counter configured, the
+    /// disabled), the attenuator lines read back both ways (ending at the
+    /// loudest), a buzzer chirp, the encoder counter configured, the
     /// watchdog fed. On any failure ENABLE is forced off, the failure is
     /// logged and returned, and no supervisor (so no motor) runs.
     pub fn start(
-        mut enable: OUT,
-        mut buzzer: OUT,
-        encoder: SPI,
+        hardware: SupervisorHardware<OUT, SPI>,
         mut watchdog: W,
         config: SupervisorConfig,
     ) -> Result<Self, String> {
+        let SupervisorHardware {
+            motor_enable: mut enable,
+            mut buzzer,
+            buzzer_attenuate_a: mut attenuate_a,
+            buzzer_attenuate_b: mut attenuate_b,
+            encoder,
+        } = hardware;
         let mut log = SupervisorLog::open(&config.log)?;
         let mut encoder = Ls7366r::new(encoder);
-        match self_test(&mut enable, &mut buzzer, &mut encoder, &mut watchdog) {
+        let tested =
+            self_test(&mut enable, &mut buzzer, &mut encoder, &mut watchdog).and_then(|()| {
+                for (name, line) in [
+                    ("buzzer attenuator A", &mut attenuate_a),
+                    ("buzzer attenuator B", &mut attenuate_b),
+                ] {
+                    read_back(line, name, true)?;
+                    read_back(line, name, false)?;
+                }
+                Ok(())
+            });
+        match tested {
             Ok(()) => {
                 log.record(
                     now_us(),
@@ -152,6 +186,8 @@ where
                 Ok(Self {
                     enable,
                     buzzer,
+                    attenuate_a,
+                    attenuate_b,
                     encoder,
                     watchdog,
                     config,
@@ -185,6 +221,7 @@ where
         // trip record says how long the app had really been silent.
         let mut last_good_sent_us = 0_u64;
         let mut requested = (AlarmLevel::None, false, 0_u64);
+        let mut volume_set = AlarmVolume::LOUDEST;
         let mut tripped_since = 0_u64;
         let mut deadline = now_us().saturating_add(PERIOD_US);
         while !stop.load(Ordering::Acquire) {
@@ -246,6 +283,18 @@ where
                                 }
                                 commanded_steps = message.steps;
                                 requested = (message.alarm, message.audible, now);
+                                if message.volume != volume_set {
+                                    volume_set = message.volume;
+                                    self.log.record(
+                                        now,
+                                        &format!(
+                                            "VOLUME alarm volume set to {} of {} ({} dB below the loudest)",
+                                            volume_set.level(),
+                                            AlarmVolume::LOUDEST.level(),
+                                            volume_set.attenuation_db()
+                                        ),
+                                    );
+                                }
                                 last_good_sent_us = message.sent_at_us;
                             }
                             if before != watch || event.is_some() {
@@ -328,11 +377,12 @@ where
                 && priority.is_some_and(|priority| {
                     sounding_at(burst(priority), now.saturating_sub(since) / 1000)
                 });
-            let _ = if sound {
-                self.buzzer.set_high()
-            } else {
-                self.buzzer.set_low()
-            };
+            // Attenuate before sounding, so a burst never starts too loud or
+            // too quiet.
+            let (a, b) = sounding_volume(level, volume_set, watch.tripped()).lines();
+            let _ = drive(&mut self.attenuate_a, a);
+            let _ = drive(&mut self.attenuate_b, b);
+            let _ = drive(&mut self.buzzer, sound);
             // Feed the watchdog only if this period did everything it should.
             if driven.is_ok() && confirmed {
                 let _ = self.watchdog.feed();
@@ -351,19 +401,34 @@ where
         }
         let _ = self.enable.set_high();
         let _ = self.buzzer.set_low();
+        let _ = self.attenuate_a.set_low();
+        let _ = self.attenuate_b.set_low();
         self.log
             .record(now_us(), "STOP supervisor stopped; motor disabled");
         report
     }
 }
 
-fn read_back<OUT: OutputPin + StatefulOutputPin>(pin: &mut OUT, high: bool) -> Result<(), String> {
-    let result = if high { pin.set_high() } else { pin.set_low() };
-    result.map_err(|_| "cannot drive the ENABLE line".to_owned())?;
+fn drive<OUT: OutputPin>(pin: &mut OUT, high: bool) -> Result<(), OUT::Error> {
+    if high {
+        pin.set_high()
+    } else {
+        pin.set_low()
+    }
+}
+
+fn read_back<OUT: OutputPin + StatefulOutputPin>(
+    pin: &mut OUT,
+    name: &str,
+    high: bool,
+) -> Result<(), String> {
+    drive(pin, high).map_err(|_| format!("cannot drive the {name} line"))?;
     match pin.is_set_high() {
         Ok(level) if level == high => Ok(()),
-        Ok(_) => Err("the ENABLE line does not read back what was driven".to_owned()),
-        Err(_) => Err("cannot read the ENABLE line back".to_owned()),
+        Ok(_) => Err(format!(
+            "the {name} line does not read back what was driven"
+        )),
+        Err(_) => Err(format!("cannot read the {name} line back")),
     }
 }
 
@@ -378,9 +443,9 @@ where
     SPI: SpiDevice,
     W: Watchdog,
 {
-    read_back(enable, true)?;
-    read_back(enable, false)?;
-    read_back(enable, true)?;
+    read_back(enable, "ENABLE", true)?;
+    read_back(enable, "ENABLE", false)?;
+    read_back(enable, "ENABLE", true)?;
     buzzer
         .set_high()
         .map_err(|_| "cannot drive the buzzer".to_owned())?;
@@ -398,4 +463,36 @@ fn timespec(us: u64) -> nix::sys::time::TimeSpec {
     let seconds = i64::try_from(us / 1_000_000).unwrap_or(i64::MAX);
     let nanos = i64::try_from((us % 1_000_000) * 1000).unwrap_or(0);
     nix::sys::time::TimeSpec::new(seconds, nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn volume(level: u8) -> AlarmVolume {
+        AlarmVolume::new(level).unwrap_or(AlarmVolume::LOUDEST)
+    }
+
+    #[test]
+    fn the_set_volume_is_used_except_below_the_high_priority_floor_and_after_a_trip() {
+        for level in 1..=4 {
+            let set = volume(level);
+            for alarm in [AlarmLevel::None, AlarmLevel::Low, AlarmLevel::Medium] {
+                assert_eq!(sounding_volume(alarm, set, false), set);
+            }
+            assert_eq!(
+                sounding_volume(AlarmLevel::High, set, false),
+                volume(level.max(3)),
+                "high priority at set level {level}"
+            );
+            for alarm in [
+                AlarmLevel::None,
+                AlarmLevel::Low,
+                AlarmLevel::Medium,
+                AlarmLevel::High,
+            ] {
+                assert_eq!(sounding_volume(alarm, set, true), AlarmVolume::LOUDEST);
+            }
+        }
+    }
 }

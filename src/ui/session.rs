@@ -27,6 +27,7 @@ use crate::control::units::{Nanolitres, NanolitresPerHour};
 use crate::druglib::{ConfirmError, ConfirmedProgram, Library, Override};
 use crate::store::{Event, Recorded};
 use crate::therapy::{display_decimal, Medication, Millilitres, RateLimits};
+use perfuse_drivers::annunciator::AlarmVolume;
 
 /// The screen on show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -199,6 +200,9 @@ pub struct Session {
     /// Screen brightness in tenths (1 to 10).
     pub brightness_tenths: u8,
     pub backlight: Option<Backlight>,
+    /// The alarm volume set here (the control thread passes it to the
+    /// supervisor, which sounds the buzzer; the loudest at every start).
+    pub alarm_volume: AlarmVolume,
     /// The on-screen keyboard of the drug search is up.
     pub keyboard: bool,
     /// The first press of Unlock was given; the second unlocks.
@@ -245,6 +249,7 @@ impl Session {
             biomed: setup.biomed,
             brightness_tenths: 10,
             backlight: setup.backlight,
+            alarm_volume: AlarmVolume::LOUDEST,
             unlock_armed: false,
             keyboard: false,
             shown_alarm: None,
@@ -488,6 +493,27 @@ impl Session {
             if let Err(error) = backlight.set(self.brightness_tenths) {
                 self.notice = Some(Notice::Refused(error));
             }
+        }
+    }
+
+    /// Alarm volume up or down one level, between the quietest (which
+    /// still sounds) and the loudest.
+    pub fn alarm_volume(&mut self, louder: bool) {
+        self.touch(if louder { "louder" } else { "quieter" });
+        if self.screen != Screen::Menu(MenuView::Settings) {
+            return;
+        }
+        let volume = self.alarm_volume.step(louder);
+        if self.send(Command::SetAlarmVolume(volume)) {
+            self.alarm_volume = volume;
+            self.interaction(
+                "value",
+                format!(
+                    "alarm volume {} of {}",
+                    volume.level(),
+                    AlarmVolume::LOUDEST.level()
+                ),
+            );
         }
     }
 

@@ -22,7 +22,7 @@ use crate::alarms::Condition;
 use crate::control::controller::Mode;
 use crate::druglib::{Blocker, Bound, CheckedValue, LimitStatus, Parameter};
 use crate::therapy::TherapyError;
-use perfuse_drivers::annunciator::Priority;
+use perfuse_drivers::annunciator::{AlarmVolume, Priority};
 
 fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(items))
@@ -89,6 +89,8 @@ pub fn attach(window: &AppWindow, session: &Rc<RefCell<Session>>) {
     menu.on_pin_enter(act(Session::pin_enter));
     menu.on_brighter(act(|session| session.brightness(true)));
     menu.on_dimmer(act(|session| session.brightness(false)));
+    menu.on_louder(act(|session| session.alarm_volume(true)));
+    menu.on_quieter(act(|session| session.alarm_volume(false)));
     menu.on_unlock(act(|session| session.unlock(false)));
     menu.on_confirm_unlock(act(|session| session.unlock(true)));
     menu.on_pin_digit(with(window, session, |session, digit: i32| {
@@ -289,6 +291,21 @@ fn render_menu(window: &AppWindow, session: &Session, view: MenuView) {
             )));
             menu.set_dimmer_label(s(texts.get("settings-dimmer")));
             menu.set_brighter_label(s(texts.get("settings-brighter")));
+            menu.set_volume_label(s(texts.get("settings-volume")));
+            let level = |volume: AlarmVolume| Arg::Count(u64::from(volume.level()));
+            menu.set_volume(s(texts.format(
+                "settings-volume-level",
+                &[
+                    ("level", level(session.alarm_volume)),
+                    ("max", level(AlarmVolume::LOUDEST)),
+                ],
+            )));
+            menu.set_volume_note(s(texts.format(
+                "settings-volume-note",
+                &[("floor", level(AlarmVolume::HIGH_PRIORITY_FLOOR))],
+            )));
+            menu.set_quieter_label(s(texts.get("settings-quieter")));
+            menu.set_louder_label(s(texts.get("settings-louder")));
             let biomed: Vec<Fact> = session
                 .biomed
                 .iter()

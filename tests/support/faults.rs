@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use perfuse::stack::SimProcess;
-use perfuse::supervision::protocol::{AlarmLevel, Kind, Message, PumpMode};
+use perfuse::supervision::protocol::{AlarmLevel, AlarmVolume, Kind, Message, PumpMode};
 use perfuse_drivers::sim::{chip_fault, Board, SimPaths, SimWiring};
 /// The supervisor's heartbeat deadline, and its loop period.
 pub const DEADLINE_MS: f64 = 50.0;
@@ -272,6 +272,9 @@ pub struct FakeApp {
     pub connection: uds::UnixSeqpacketConn,
     session: u64,
     sequence: u64,
+    /// What its heartbeats ask the buzzer for.
+    pub alarm: AlarmLevel,
+    pub volume: AlarmVolume,
 }
 
 impl FakeApp {
@@ -283,6 +286,8 @@ impl FakeApp {
             connection,
             session,
             sequence: 0,
+            alarm: AlarmLevel::None,
+            volume: AlarmVolume::LOUDEST,
         };
         app.send(Kind::Hello, 0);
         app.send(Kind::ResumeConfirmed, 0);
@@ -313,8 +318,9 @@ impl FakeApp {
             sent_at_us: monotonic_us(),
             rate_nl_per_h: 25_000_000,
             steps,
-            alarm: AlarmLevel::None,
-            audible: false,
+            alarm: self.alarm,
+            audible: self.alarm != AlarmLevel::None,
+            volume: self.volume,
         }
         .encode()
     }

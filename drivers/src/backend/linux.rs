@@ -119,6 +119,20 @@ pub fn open_supervisor(
             true,
         )?),
         buzzer: ReadBackPin(line(&mut gpio, "buzzer", config.pins.buzzer, out, false)?),
+        buzzer_attenuate_a: ReadBackPin(line(
+            &mut gpio,
+            "buzzer_attenuate_a",
+            config.pins.buzzer_attenuate_a,
+            out,
+            false,
+        )?),
+        buzzer_attenuate_b: ReadBackPin(line(
+            &mut gpio,
+            "buzzer_attenuate_b",
+            config.pins.buzzer_attenuate_b,
+            out,
+            false,
+        )?),
         encoder: SpidevDevice::open(config.spi.encoder, Mode::Mode0, 1_000_000).map_err(
             |error| BackendError::new(format!("spi.encoder ({})", config.spi.encoder), error),
         )?,

@@ -4,8 +4,8 @@
 //!
 //! - `ControlHardware`: STEP, DIR, sensor inputs, alarm lights and the
 //!   stepper and ADC SPI devices, for the app's control thread;
-//! - `SupervisorHardware`: the stepper driver's ENABLE line, the buzzer and
-//!   the encoder counter, for the supervisor process alone.
+//! - `SupervisorHardware`: the stepper driver's ENABLE line, the buzzer with
+//!   its attenuator lines and the encoder counter, for the supervisor process alone.
 //!
 //! Back-ends: `sim` (always built), `rpi` (feature `rpi`: rppal GPIO and
 //! spidev), `linux` (feature `linux`: GPIO character device and spidev).
@@ -40,6 +40,9 @@ pub struct SupervisorHardware<OUT, SPI> {
     /// The stepper driver's DRV_ENN: low enables.
     pub motor_enable: OUT,
     pub buzzer: OUT,
+    /// The buzzer's attenuator lines (`annunciator::AlarmVolume::lines`).
+    pub buzzer_attenuate_a: OUT,
+    pub buzzer_attenuate_b: OUT,
     pub encoder: SPI,
 }
 

@@ -77,6 +77,18 @@ pub fn open_supervisor(config: &BoardConfig) -> Result<RpiSupervisorHardware, Ba
     Ok(SupervisorHardware {
         motor_enable: output(&gpio, "motor_enable", config.pins.motor_enable, true)?,
         buzzer: output(&gpio, "buzzer", config.pins.buzzer, false)?,
+        buzzer_attenuate_a: output(
+            &gpio,
+            "buzzer_attenuate_a",
+            config.pins.buzzer_attenuate_a,
+            false,
+        )?,
+        buzzer_attenuate_b: output(
+            &gpio,
+            "buzzer_attenuate_b",
+            config.pins.buzzer_attenuate_b,
+            false,
+        )?,
         encoder: spi("encoder", config.spi.encoder, Mode::Mode0, ENCODER_SPI_HZ)?,
     })
 }

@@ -41,6 +41,8 @@ pub fn open_supervisor(board: &Arc<Board>, config: &BoardConfig) -> SimSuperviso
     SupervisorHardware {
         motor_enable: SimPin::new(board.clone(), config.pins.motor_enable),
         buzzer: SimPin::new(board.clone(), config.pins.buzzer),
+        buzzer_attenuate_a: SimPin::new(board.clone(), config.pins.buzzer_attenuate_a),
+        buzzer_attenuate_b: SimPin::new(board.clone(), config.pins.buzzer_attenuate_b),
         encoder: SimSpi::new(board.clone(), SimChip::EncoderCounter),
     }
 }

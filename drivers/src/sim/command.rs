@@ -290,6 +290,7 @@ pub fn truth(simulator: &Simulator) -> Value {
         "rotor_actual": memory.rotor_actual.load(Ordering::Acquire),
         "steps_while_disabled": load_u64(&memory.steps_while_disabled),
         "buzzer": memory.level(memory.wiring.buzzer.load(Ordering::Acquire)),
+        "buzzer_volume": memory.buzzer_volume().level(),
         "watchdog_timeout_ms": memory.watchdog_timeout_ms.load(Ordering::Acquire),
         "watchdog_expiries": memory.watchdog_expiries.load(Ordering::Acquire),
         "resets": memory.resets.load(Ordering::Acquire),

@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// "PERFUSE1" in ASCII.
 pub const MAGIC: u64 = 0x5045_5246_5553_4531;
 /// Bumped whenever the layout below changes.
-pub const LAYOUT_VERSION: u32 = 2;
+pub const LAYOUT_VERSION: u32 = 3;
 
 /// Number of GPIO lines the board has (the Pi header's BCM 0..27, and room).
 pub const GPIO_LINES: u8 = 64;
@@ -35,6 +35,8 @@ pub struct Wiring {
     pub buzzer: AtomicU8,
     pub light_red: AtomicU8,
     pub light_yellow: AtomicU8,
+    pub buzzer_attenuate_a: AtomicU8,
+    pub buzzer_attenuate_b: AtomicU8,
 }
 
 /// Injected chip-level faults (bit flags in `BoardMemory::chip_faults`).
@@ -178,15 +180,37 @@ impl BoardMemory {
         !self.level(self.wiring.motor_enable.load(Ordering::Acquire))
     }
 
+    /// The buzzer's volume as its attenuator lines select it.
+    pub fn buzzer_volume(&self) -> crate::annunciator::AlarmVolume {
+        crate::annunciator::AlarmVolume::from_lines(
+            self.level(self.wiring.buzzer_attenuate_a.load(Ordering::Acquire)),
+            self.level(self.wiring.buzzer_attenuate_b.load(Ordering::Acquire)),
+        )
+    }
+
+    /// The buzzer and its attenuator lines back at their pull-downs: quiet,
+    /// and at the loudest level for whoever drives the buzzer next.
+    pub fn release_buzzer(&self) {
+        for line in [
+            &self.wiring.buzzer,
+            &self.wiring.buzzer_attenuate_a,
+            &self.wiring.buzzer_attenuate_b,
+        ] {
+            self.set_level(line.load(Ordering::Acquire), false);
+        }
+    }
+
     /// Powers the board up as after a reset: the stepper chip lost its
     /// registers and latched its reset flag, DRV_ENN is at its pull-up
-    /// (disabled), the watchdog is closed.
+    /// (disabled), the buzzer and its attenuators at their pull-downs, the
+    /// watchdog is closed.
     pub fn power_on_reset(&self) {
         for register in &self.stepper_registers.0 {
             register.store(0, Ordering::Release);
         }
         self.stepper_gstat.store(0x01, Ordering::Release);
         self.set_level(self.wiring.motor_enable.load(Ordering::Acquire), true);
+        self.release_buzzer();
         self.watchdog_timeout_ms.store(0, Ordering::Release);
         self.encoder_mdr0.store(0, Ordering::Release);
         self.encoder_mdr1.store(0, Ordering::Release);

@@ -310,13 +310,14 @@ fn alive(pid: u32) -> bool {
 }
 
 /// When a process holding board lines dies, the lines go back to their pull
-/// resistors: DRV_ENN high (driver disabled), buzzer low.
+/// resistors: DRV_ENN high (driver disabled), buzzer low, its attenuators
+/// low (loudest).
 fn release_lines_of_dead_processes(board: &Board) {
     let memory = board.memory();
     let supervisor = memory.supervisor_pid.load(Ordering::Acquire);
     if supervisor != 0 && !alive(supervisor) {
         memory.set_level(memory.wiring.motor_enable.load(Ordering::Acquire), true);
-        memory.set_level(memory.wiring.buzzer.load(Ordering::Acquire), false);
+        memory.release_buzzer();
         memory.supervisor_pid.store(0, Ordering::Release);
         eprintln!("perfuse-sim: supervisor (pid {supervisor}) is gone: its lines are released, motor driver disabled");
     }

@@ -34,6 +34,8 @@ pub struct SimWiring {
     pub door: u8,
     pub container: u8,
     pub buzzer: u8,
+    pub buzzer_attenuate_a: u8,
+    pub buzzer_attenuate_b: u8,
     pub light_red: u8,
     pub light_yellow: u8,
 }
@@ -48,6 +50,8 @@ impl From<crate::config::Pins> for SimWiring {
             door: pins.door,
             container: pins.container,
             buzzer: pins.buzzer,
+            buzzer_attenuate_a: pins.buzzer_attenuate_a,
+            buzzer_attenuate_b: pins.buzzer_attenuate_b,
             light_red: pins.light_red,
             light_yellow: pins.light_yellow,
         }
@@ -63,6 +67,8 @@ impl SimWiring {
         door: 6,
         container: 13,
         buzzer: 12,
+        buzzer_attenuate_a: 4,
+        buzzer_attenuate_b: 22,
         light_red: 26,
         light_yellow: 27,
     };
@@ -121,6 +127,10 @@ impl Simulator {
         w.door.store(wiring.door, Ordering::Release);
         w.container.store(wiring.container, Ordering::Release);
         w.buzzer.store(wiring.buzzer, Ordering::Release);
+        w.buzzer_attenuate_a
+            .store(wiring.buzzer_attenuate_a, Ordering::Release);
+        w.buzzer_attenuate_b
+            .store(wiring.buzzer_attenuate_b, Ordering::Release);
         w.light_red.store(wiring.light_red, Ordering::Release);
         w.light_yellow.store(wiring.light_yellow, Ordering::Release);
         memory.power_on_reset();
