@@ -777,6 +777,27 @@ fn a_bolus_and_a_secondary_walk_the_same_steps_and_controls_on_a_running_drug() 
 fn a_loading_dose_and_an_intermittent_dose_walk_the_same_pages() {
     // Amiodarone: loading dose first, then maintenance.
     let ui = Ui::new(Platform::Volumetric, Language::English);
+    amiodarone_program(&ui);
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("loading", |snapshot| snapshot.mode == Mode::Delivering);
+    assert_eq!(
+        ui.session.borrow().snapshot.commanded_rate.0,
+        500_000_000,
+        "150 mg in 10 min at 1.8 mg/mL = 500 mL/h"
+    );
+
+    // Vancomycin: a dose over a time.
+    let ui = Ui::new(Platform::Volumetric, Language::English);
+    vancomycin_program(&ui);
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("intermittent", |snapshot| {
+        snapshot.commanded_rate.0 == 200_000_000
+    });
+}
+
+/// Amiodarone 900 mg in 500 mL: 150 mg over 10 min (83.33 mL at 500 mL/h),
+/// then 1 mg/min, 500 mL in all; up to its review.
+fn amiodarone_program(ui: &Ui) {
     ui.press("StatusPage::primary-button");
     ui.press_label("ICU");
     ui.search("AMIO");
@@ -812,16 +833,10 @@ fn a_loading_dose_and_an_intermittent_dose_walk_the_same_pages() {
     ui.enter("500");
     assert_eq!(ui.step_title(), "Review");
     assert!(ui.program().get_can_start());
-    ui.press("ProgramPage::start-button");
-    ui.refresh_until("loading", |snapshot| snapshot.mode == Mode::Delivering);
-    assert_eq!(
-        ui.session.borrow().snapshot.commanded_rate.0,
-        500_000_000,
-        "150 mg in 10 min at 1.8 mg/mL = 500 mL/h"
-    );
+}
 
-    // Vancomycin: a dose over a time.
-    let ui = Ui::new(Platform::Volumetric, Language::English);
+/// Vancomycin 1000 mg in 200 mL over 60 min (200 mL/h); up to its review.
+fn vancomycin_program(ui: &Ui) {
     ui.press("StatusPage::primary-button");
     ui.press_label("ICU");
     ui.search("VANCO");
@@ -834,8 +849,134 @@ fn a_loading_dose_and_an_intermittent_dose_walk_the_same_pages() {
     ui.enter("1000");
     assert_eq!(ui.step_title(), "Given over");
     ui.enter("60");
+    assert_eq!(ui.step_title(), "Review");
+}
+
+/// The program as kept at its start, and a `Ui` that opens on it
+/// interrupted after `delivered_nl`.
+fn interrupted_after(program: fn(&Ui), delivered_nl: u64) -> (KeptProgram, Ui) {
+    let ui = Ui::new(Platform::Volumetric, Language::English);
+    program(&ui);
     ui.press("ProgramPage::start-button");
-    ui.refresh_until("intermittent", |snapshot| {
-        snapshot.commanded_rate.0 == 200_000_000
+    ui.refresh_until("started", |snapshot| snapshot.mode == Mode::Delivering);
+    let (kept, _) = ui.kept.borrow().last().cloned().unwrap();
+    let kept = kept.expect("the started program is kept");
+    let interrupted = Interrupted {
+        program: KeptProgram {
+            delivered_nl,
+            remaining_nl: kept.remaining_nl - delivered_nl,
+            mode: "Delivering".to_owned(),
+            ..kept.clone()
+        },
+        saved_at_ms: 1_795_000_000_000,
+        why: String::new(),
+        cause: Cause::Unexpected {
+            supervisor_trip: true,
+            last_alarm: None,
+        },
+    };
+    let ui = Ui::with(
+        Platform::Volumetric,
+        Language::English,
+        common::sample_library(),
+        Some(interrupted),
+    );
+    assert_eq!(
+        ui.window.global::<perfuse_ui::StatusAdapter>().get_title(),
+        "Infusion interrupted"
+    );
+    (kept, ui)
+}
+
+fn review_rows(ui: &Ui) -> Vec<(String, String)> {
+    let rows = ui.program().get_rows();
+    (0..slint::Model::row_count(&rows))
+        .map(|row| slint::Model::row_data(&rows, row).unwrap())
+        .map(|row| (row.label.to_string(), row.value.to_string()))
+        .collect()
+}
+
+#[test]
+fn the_rest_of_an_interrupted_loading_dose_and_intermittent_dose_is_given_as_programmed() {
+    // Amiodarone stopped 50 mL into its 83.33 mL loading dose.
+    let (kept, ui) = interrupted_after(amiodarone_program, 50_000_000);
+    assert_eq!(kept.remaining_nl, 500_000_000);
+    ui.press("StatusPage::primary-button");
+    assert_eq!(ui.step_title(), "Review");
+    let rows = review_rows(&ui);
+    let has = |label: &str, value: &str| {
+        rows.iter()
+            .any(|(l, v)| l.as_str() == label && v.as_str() == value)
+    };
+    assert!(has("Loading dose", "150 mg"), "as programmed: {rows:?}");
+    assert!(has("Infused before the interruption", "50 mL"), "{rows:?}");
+    assert!(
+        has(
+            "Rest of this program to infuse (as programmed; cannot be changed)",
+            "450 mL"
+        ),
+        "{rows:?}"
+    );
+    // Its values cannot be changed: Back returns to the interrupted program.
+    ui.press("ProgramPage::back-button");
+    assert_eq!(
+        ui.window.global::<perfuse_ui::StatusAdapter>().get_title(),
+        "Infusion interrupted"
+    );
+    assert_ne!(
+        ui.kept.borrow().last().map(|(kept, _)| kept.is_none()),
+        Some(true),
+        "still kept"
+    );
+    ui.press("StatusPage::primary-button");
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("resumed", |snapshot| snapshot.mode == Mode::Delivering);
+    assert_eq!(
+        ui.session.borrow().snapshot.commanded_rate.0,
+        500_000_000,
+        "the rest of the loading dose at its own rate"
+    );
+    let (resumed, before) = ui.kept.borrow().last().cloned().unwrap();
+    let resumed = resumed.unwrap();
+    assert_eq!(before, 50_000_000, "the volume infused before carries on");
+    assert_eq!(resumed.remaining_nl, 450_000_000);
+    assert_eq!(
+        resumed.therapy.as_ref().map(|therapy| therapy.program),
+        kept.therapy.as_ref().map(|therapy| therapy.program),
+        "kept as programmed, so a second interruption resumes it the same way"
+    );
+    // Only the rest of the loading dose (33.33 mL) before the maintenance.
+    ui.refresh_until("maintenance", |snapshot| {
+        snapshot.commanded_rate.0 < 500_000_000
     });
+    let snapshot = ui.session.borrow().snapshot;
+    assert!(
+        (33_000_000..=33_700_000).contains(&snapshot.delivered.0),
+        "{} nL given before the maintenance",
+        snapshot.delivered.0
+    );
+    assert_eq!(snapshot.mode, Mode::Delivering);
+
+    // Vancomycin stopped after 120 of its 200 mL.
+    let (_, ui) = interrupted_after(vancomycin_program, 120_000_000);
+    ui.press("StatusPage::primary-button");
+    let rows = review_rows(&ui);
+    assert!(
+        rows.iter().any(|(l, v)| l == "Dose" && v == "1000 mg"),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|(l, v)| l.starts_with("Rest of this program") && v == "80 mL"),
+        "{rows:?}"
+    );
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("resumed", |snapshot| snapshot.mode == Mode::Delivering);
+    let snapshot = ui.session.borrow().snapshot;
+    assert_eq!(snapshot.commanded_rate.0, 200_000_000, "at its own rate");
+    assert!(
+        snapshot.remaining.0 <= 80_000_000 && snapshot.remaining.0 > 79_000_000,
+        "only the rest: {} nL",
+        snapshot.remaining.0
+    );
 }

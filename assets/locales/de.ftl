@@ -106,6 +106,9 @@ error-refused = Die Pumpe hat das jetzt abgelehnt: { $detail }
 error-detail = { $detail }
 
 ## Überprüfung
+review-infused-before = Vor der Unterbrechung infundiert
+review-to-give = Jetzt zu infundieren
+review-rest-to-give = Rest dieses Programms (wie programmiert; nicht änderbar)
 review-title = Prüfen Sie jeden Wert vor dem Start
 review-override = Über einer weichen Grenze: zum Fortfahren bestätigen
 review-override-confirmed = Überschreitung bestätigt
@@ -196,6 +199,7 @@ interrupted-infused = Bereits infundiert
 interrupted-left = Restvolumen
 interrupted-when = Gestoppt um
 interrupted-why = Grund
+interrupted-no-resume = Dieses Programm wurde nicht auf diesem Bildschirm mit der Medikamentenbibliothek erstellt (oder es gibt keine Bibliothek): verwerfen und neu programmieren
 interrupted-check = Beim Fortsetzen wird das Programm erneut gegen die aktuelle Medikamentenbibliothek geprüft
 interrupted-why-shutdown = Die Pumpe wurde während der Infusion ausgeschaltet
 interrupted-why-unexpected = Die Pumpe hat unerwartet gestoppt (Absturz, Neustart oder Stromausfall)

@@ -106,6 +106,9 @@ error-refused = The pump refused this now: { $detail }
 error-detail = { $detail }
 
 ## Review
+review-infused-before = Infused before the interruption
+review-to-give = To infuse now
+review-rest-to-give = Rest of this program to infuse (as programmed; cannot be changed)
 review-title = Check every value before starting
 review-override = Beyond a soft limit: confirm to continue
 review-override-confirmed = Override confirmed
@@ -196,6 +199,7 @@ interrupted-infused = Already infused
 interrupted-left = Volume left
 interrupted-when = Stopped at
 interrupted-why = Why
+interrupted-no-resume = This program was not set up on this screen with the drug library (or there is no library): discard it and program it again
 interrupted-check = Resuming checks the program again against the current drug library
 interrupted-why-shutdown = The pump was switched off during the infusion
 interrupted-why-unexpected = The pump stopped unexpectedly (crash, reset or power loss)

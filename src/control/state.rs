@@ -57,6 +57,29 @@ impl Program {
             total.saturating_add(segment.volume)
         })
     }
+
+    /// What is left of this program once `delivered` of it was infused:
+    /// the segments not yet finished, the current one shortened, each at
+    /// its own rate (the rest of a loading dose, then the maintenance).
+    /// None when nothing is left.
+    pub fn after(&self, delivered: Nanolitres) -> Option<Program> {
+        let mut skip = delivered;
+        let mut segments = ArrayVec::new();
+        for segment in &self.segments {
+            let left = segment.volume.saturating_sub(skip);
+            skip = skip.saturating_sub(segment.volume);
+            if left.0 > 0 {
+                segments.push(Segment {
+                    volume: left,
+                    ..*segment
+                });
+            }
+        }
+        (!segments.is_empty()).then_some(Program {
+            segments,
+            end: self.end,
+        })
+    }
 }
 
 /// How far a program has got.
@@ -558,5 +581,58 @@ pub fn next(state: State, event: Event) -> (State, Notices) {
             | E::StopFlow(_)
             | E::AlarmsResolved,
         ) => ignored(state),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loading_then_maintenance() -> Program {
+        let mut segments = ArrayVec::new();
+        segments.push(Segment {
+            purpose: SegmentPurpose::Loading,
+            rate: NanolitresPerHour(300_000_000),
+            volume: Nanolitres(30_000_000),
+        });
+        segments.push(Segment {
+            purpose: SegmentPurpose::Maintenance,
+            rate: NanolitresPerHour(10_000_000),
+            volume: Nanolitres(70_000_000),
+        });
+        Program {
+            segments,
+            end: End::Stop,
+        }
+    }
+
+    #[test]
+    fn the_rest_of_a_program_keeps_each_segment_at_its_rate() {
+        let program = loading_then_maintenance();
+        assert_eq!(program.after(Nanolitres(0)), Some(program.clone()));
+        // Part way through the loading dose: its rest, then the whole maintenance.
+        let rest = program
+            .after(Nanolitres(12_000_000))
+            .unwrap_or(program.clone());
+        assert_eq!(rest.segments.len(), 2);
+        assert_eq!(rest.segments[0].purpose, SegmentPurpose::Loading);
+        assert_eq!(rest.segments[0].volume, Nanolitres(18_000_000));
+        assert_eq!(rest.segments[0].rate, NanolitresPerHour(300_000_000));
+        assert_eq!(rest.segments[1].volume, Nanolitres(70_000_000));
+        assert_eq!(rest.total_volume(), Nanolitres(88_000_000));
+        // Exactly at the end of the loading dose, and into the maintenance.
+        let rest = program
+            .after(Nanolitres(30_000_000))
+            .unwrap_or(program.clone());
+        assert_eq!(rest.segments.len(), 1);
+        assert_eq!(rest.segments[0].purpose, SegmentPurpose::Maintenance);
+        assert_eq!(rest.total_volume(), Nanolitres(70_000_000));
+        let rest = program
+            .after(Nanolitres(99_999_999))
+            .unwrap_or(program.clone());
+        assert_eq!(rest.total_volume(), Nanolitres(1));
+        // Nothing left.
+        assert_eq!(program.after(Nanolitres(100_000_000)), None);
+        assert_eq!(program.after(Nanolitres(u64::MAX)), None);
     }
 }

@@ -576,8 +576,26 @@ impl Session {
             &therapy.care_area,
             therapy.entry.as_deref(),
             &therapy.program,
+            Nanolitres(interrupted.program.delivered_nl),
             remaining,
         )
+    }
+
+    /// On the review of a resume: nL infused before, and nL the pump will
+    /// give if started now (for the rest of a program given as an amount or
+    /// with a loading dose, what is left of it; otherwise the volume).
+    pub fn resume_volumes(&self) -> Option<(u64, u64)> {
+        let before = self.resuming_from_nl?;
+        let workflow = self.workflow.as_ref()?;
+        let plan = workflow.review()?.plan?;
+        let program = program_from_plan(&plan).ok()?;
+        let left = match workflow.rest_after_nl() {
+            Some(delivered) => program
+                .after(Nanolitres(delivered))
+                .map_or(0, |rest| rest.total_volume().0),
+            None => program.total_volume().0,
+        };
+        Some((before, left))
     }
 
     /// Resume on the interrupted screen: the program, with what was left,
@@ -725,11 +743,15 @@ impl Session {
     }
 
     fn cancel_program(&mut self) {
+        // A resume given up goes back to the interrupted program, still kept.
         let back_to = if self.active.is_some() {
             Screen::Running
+        } else if self.interrupted.is_some() && self.resuming_from_nl.is_some() {
+            Screen::Interrupted
         } else {
             Screen::Home
         };
+        self.resuming_from_nl = None;
         self.workflow = None;
         self.overrides.clear();
         self.show(back_to);
@@ -850,6 +872,20 @@ impl Session {
                 return false;
             }
         };
+        // The rest of a dose already started: only what is left of it.
+        let program = match workflow.rest_after_nl() {
+            None => program,
+            Some(delivered) => match program.after(Nanolitres(delivered)) {
+                Some(rest) => rest,
+                None => {
+                    self.notice = Some(Notice::Refused(
+                        "nothing is left of this program: discard it".to_owned(),
+                    ));
+                    return false;
+                }
+            },
+        };
+        let remaining_nl = program.total_volume().0;
         if !self.send(Command::Load(program)) {
             return false;
         }
@@ -865,9 +901,6 @@ impl Session {
             .first()
             .map(|segment| segment.rate.value())
             .unwrap_or_default();
-        let remaining_nl = Nanolitres::from_millilitres(Millilitres::new(total))
-            .map(|volume| volume.0)
-            .unwrap_or(0);
         let kept = KeptProgram {
             rate_ml_h: display_decimal(rate),
             vtbi_ml: display_decimal(total),

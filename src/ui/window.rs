@@ -575,7 +575,8 @@ fn render_status(window: &AppWindow, session: &Session) {
                 Some(Notice::Refused(detail)) => {
                     texts.format("error-refused", &[("detail", Arg::Text(detail.clone()))])
                 }
-                _ => texts.get("interrupted-check"),
+                _ if session.can_resume_interrupted() => texts.get("interrupted-check"),
+                _ => texts.get("interrupted-no-resume"),
             };
             secondary = Some(texts.get("action-discard"));
             (
@@ -1032,6 +1033,22 @@ fn render_review(
                 texts.quantity(total.value().round_dp(2), "mL"),
             ));
         }
+    }
+    if let Some((before, left)) = session.resume_volumes() {
+        // Shown to 0.01 mL, as the pump meters it.
+        let millilitres = |nl: u64| {
+            let hundredths = i64::try_from(nl / 10_000).unwrap_or(i64::MAX);
+            texts.quantity(Decimal::new(hundredths, 2), "mL")
+        };
+        rows.push(row("review-infused-before", millilitres(before)));
+        rows.push(row(
+            if workflow.rest_after_nl().is_some() {
+                "review-rest-to-give"
+            } else {
+                "review-to-give"
+            },
+            millilitres(left),
+        ));
     }
     adapter.set_rows(model(rows));
     adapter.set_advisory(s(workflow

@@ -19,6 +19,7 @@ use arrayvec::ArrayVec;
 use rust_decimal::Decimal;
 
 use super::keypad::{Key, NumberEntry, Refusal};
+use crate::control::units::Nanolitres;
 use crate::druglib::model::{AmountSpec, CareArea, DosingUnit, Entry, Limits};
 use crate::druglib::{
     confirm, review, review_bolus, review_secondary, ConfirmError, ConfirmedProgram, DrugChoice,
@@ -196,6 +197,11 @@ pub struct Workflow {
     step: Step,
     entry: NumberEntry,
     search: String,
+    /// Set when this is the rest of a kept program that was given as an
+    /// amount over a time or with a loading dose: nL already infused of it.
+    /// Its values are as programmed and cannot be changed here (the rest of
+    /// a started dose is not a new dose).
+    rest_after_nl: Option<u64>,
 }
 
 /// Longest step sequence: care area, drug, concentration, loading (dose and
@@ -244,36 +250,60 @@ impl Workflow {
             step: Step::Review,
             entry: NumberEntry::default(),
             search: String::new(),
+            rest_after_nl: None,
         };
         workflow.step = workflow.steps().first().copied().unwrap_or(Step::Review);
         workflow.load_entry();
         workflow
     }
 
-    /// A kept program to resume after an interruption, with what is left
-    /// of its volume, at its review: checked again against the library now
-    /// active (a limit changed since is shown there). The nurse may go back
-    /// and change any value. Continuous programs (a rate, or a dose rate)
-    /// resume this way; None for a program given as an amount or volume
-    /// over a time, or with a loading dose, whose remainder is not the
-    /// same program: those are programmed anew.
+    /// A kept program to resume after an interruption, at its review:
+    /// checked again against the library now active (a limit changed since
+    /// is shown there). Never started from here without the nurse.
+    ///
+    /// - Continuous programs (a rate, or a dose rate) come with what is left
+    ///   of their volume; the nurse may go back and change any value.
+    /// - Programs given as an amount over a time, or with a loading dose,
+    ///   come as programmed, marked as their rest after `delivered` (see
+    ///   `rest_after_nl`): the pump gives what is left of them, each part
+    ///   at its rate, and their values cannot be changed.
+    /// - None for what the touchscreen never programs (a volume over a time).
     pub fn resuming(
         library: Arc<Library>,
         platform: RateLimits,
         care_area: &str,
         entry: Option<&str>,
         program: &Program,
+        delivered: Nanolitres,
         remaining: Millilitres,
     ) -> Option<Workflow> {
         let mut workflow = Workflow::primary(library, platform);
         workflow.answers.care_area = Some(care_area.to_owned());
         workflow.answers.drug = Some(entry.map_or(Pick::Basic, |id| Pick::Entry(id.to_owned())));
+        let minutes =
+            |duration: InfusionDuration| Decimal::from(duration.seconds()) / Decimal::from(60);
         let dose = match program.delivery {
             Delivery::Rate { rate, .. } => rate.value(),
             Delivery::Dose { dose, .. } => dose.value,
-            Delivery::VolumeOverTime { .. }
-            | Delivery::AmountOverTime { .. }
-            | Delivery::LoadingThenMaintenance { .. } => return None,
+            Delivery::AmountOverTime { amount, duration } => {
+                workflow.answers.duration_min = Some(minutes(duration));
+                workflow.rest_after_nl = Some(delivered.0);
+                amount.value
+            }
+            Delivery::LoadingThenMaintenance {
+                loading,
+                loading_duration,
+                maintenance,
+                volume,
+            } => {
+                workflow.answers.loading = Some(true);
+                workflow.answers.loading_dose = Some(loading.value);
+                workflow.answers.loading_duration_min = Some(minutes(loading_duration));
+                workflow.answers.volume = Some(volume.value());
+                workflow.rest_after_nl = Some(delivered.0);
+                maintenance.value
+            }
+            Delivery::VolumeOverTime { .. } => return None,
         };
         if let Medication::Drug {
             concentration,
@@ -291,9 +321,16 @@ impl Workflow {
             workflow.answers.height = patient.height.map(Centimetres::value);
         }
         workflow.answers.dose = Some(dose);
-        workflow.answers.volume = Some(remaining.value());
+        if workflow.rest_after_nl.is_none() {
+            workflow.answers.volume = Some(remaining.value());
+        }
         workflow.step = Step::Review;
         Some(workflow)
+    }
+
+    /// For the rest of a kept program: nL of it already infused.
+    pub fn rest_after_nl(&self) -> Option<u64> {
+        self.rest_after_nl
     }
 
     pub fn kind(&self) -> Kind {
@@ -784,6 +821,9 @@ impl Workflow {
     /// Goes back one step (false on the first step: the caller leaves the
     /// workflow). Answers are kept.
     pub fn back(&mut self) -> bool {
+        if self.rest_after_nl.is_some() {
+            return false;
+        }
         let steps = self.steps();
         match steps.iter().position(|step| *step == self.step) {
             Some(index) if index > 0 => {
