@@ -283,6 +283,7 @@ fn a_basic_infusion_runs_outside_the_library_capped_by_platform_and_care_area() 
     let syringe = RateLimits {
         min: MillilitresPerHour::new(dec!(0.1)),
         max: MillilitresPerHour::new(dec!(200)),
+        container: None,
     };
     let capped = review(
         &library,

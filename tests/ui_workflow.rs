@@ -77,11 +77,12 @@ fn heparin_running() -> Running {
             patient: Patient::with_weight(Kilograms::new(dec!(80))),
         },
         dose: dec!(18),
-        remaining: Millilitres::new(dec!(200)),
+        remaining: Millilitres::new(dec!(40)),
     }
 }
 
-/// Every program kind, as a nurse enters it.
+/// Every program kind, as a nurse enters it: volumes a 50 mL syringe holds,
+/// so the same inputs serve both platforms.
 fn scripts() -> Vec<(&'static str, Kind, Option<Running>, Vec<Input>)> {
     use Input::{Choose, Type};
     vec![
@@ -89,7 +90,7 @@ fn scripts() -> Vec<(&'static str, Kind, Option<Running>, Vec<Input>)> {
             "basic rate",
             Kind::Primary,
             None,
-            vec![Choose("icu"), Choose(BASIC_ID), Type("125"), Type("500")],
+            vec![Choose("icu"), Choose(BASIC_ID), Type("125"), Type("50")],
         ),
         (
             "continuous drug per kg",
@@ -101,7 +102,7 @@ fn scripts() -> Vec<(&'static str, Kind, Option<Running>, Vec<Input>)> {
                 Choose("0"),
                 Type("0.1"),
                 Type("70"),
-                Type("250"),
+                Type("50"),
             ],
         ),
         (
@@ -113,10 +114,10 @@ fn scripts() -> Vec<(&'static str, Kind, Option<Running>, Vec<Input>)> {
                 Choose("amiodarone"),
                 Choose("0"),
                 Choose("loading-yes"),
-                Type("150"),
+                Type("75"),
                 Type("10"),
                 Type("1"),
-                Type("500"),
+                Type("50"),
             ],
         ),
         (
@@ -127,7 +128,7 @@ fn scripts() -> Vec<(&'static str, Kind, Option<Running>, Vec<Input>)> {
                 Choose("icu"),
                 Choose("vancomycin"),
                 Choose("0"),
-                Type("1000"),
+                Type("250"),
                 Type("60"),
             ],
         ),
@@ -270,7 +271,7 @@ fn a_soft_limit_needs_its_override_on_the_review() {
     for id in ["icu", "norepinephrine", "0"] {
         workflow.choose(id).unwrap();
     }
-    for text in ["0.6", "70", "250"] {
+    for text in ["0.6", "70", "50"] {
         type_text(&mut workflow, text);
         workflow.accept().unwrap();
     }
@@ -343,4 +344,35 @@ fn a_basic_rate_is_capped_by_the_platform_and_care_area() {
     type_text(&mut workflow, "0.05");
     assert!(workflow.accept().is_err());
     assert_eq!(workflow.step(), Step::Dose);
+}
+
+#[test]
+fn no_volume_above_what_the_loaded_syringe_holds() {
+    let volume_step = |platform: Platform| {
+        let mut workflow = start(Kind::Primary, None, platform);
+        workflow.choose("icu").unwrap();
+        workflow.choose(BASIC_ID).unwrap();
+        type_text(&mut workflow, "10");
+        workflow.accept().unwrap();
+        assert_eq!(workflow.step(), Step::Volume);
+        type_text(&mut workflow, "60");
+        workflow
+    };
+    // The 50 mL syringe: flagged as typed and refused with the limit.
+    let mut syringe = volume_step(Platform::Syringe50);
+    assert!(matches!(
+        syringe.accept(),
+        Err(Problem::HardLimit {
+            status: LimitStatus::BeyondHard {
+                bound: Bound::Maximum,
+                ..
+            },
+            ..
+        })
+    ));
+    assert_eq!(syringe.step(), Step::Volume, "nothing accepted");
+    // A bag on the volumetric pump holds more.
+    let mut volumetric = volume_step(Platform::Volumetric);
+    volumetric.accept().unwrap();
+    assert_eq!(volumetric.step(), Step::Review);
 }

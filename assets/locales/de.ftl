@@ -103,6 +103,7 @@ error-key-too-many-digits = Keine weiteren Ziffern vor dem Komma
 error-key-too-many-decimals = Keine weiteren Ziffern nach dem Komma
 error-unknown-choice = Diese Auswahl steht nicht mehr in der Liste
 error-refused = Die Pumpe hat das jetzt abgelehnt: { $detail }
+error-above-container = { $volume } mL sind mehr, als die eingelegte Spritze fasst: höchstens { $capacity } mL
 error-detail = { $detail }
 
 ## Überprüfung

@@ -103,6 +103,7 @@ error-key-too-many-digits = No more digits before the decimal point
 error-key-too-many-decimals = No more digits after the decimal point
 error-unknown-choice = That option is no longer on the list
 error-refused = The pump refused this now: { $detail }
+error-above-container = { $volume } mL is more than the loaded syringe holds: at most { $capacity } mL
 error-detail = { $detail }
 
 ## Review

@@ -552,6 +552,7 @@ fn basic_limits(care_area: &CareArea, platform: &RateLimits) -> RateLimits {
     RateLimits {
         min: platform.min,
         max,
+        container: platform.container,
     }
 }
 

@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::exact::exact_decimal;
+use crate::therapy::Millilitres;
 use crate::therapy::{rules, MillilitresPerHour, RateLimits};
 
 /// The profile format this software reads.
@@ -315,6 +316,7 @@ impl MechanismProfile {
         RateLimits {
             min: MillilitresPerHour::new(self.rates.min_ml_h),
             max: MillilitresPerHour::new(max),
+            container: syringe.map(|syringe| Millilitres::new(syringe.capacity_ml)),
         }
     }
 }

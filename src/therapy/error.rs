@@ -93,6 +93,8 @@ pub enum TherapyError {
     },
     #[error("\"{text}\" is not a unit the pump knows: use {allowed}")]
     UnknownUnit { text: String, allowed: &'static str },
+    #[error("the volume to be infused, {} mL, is more than the loaded syringe holds: at most {} mL", display_decimal(*.volume), display_decimal(*.capacity))]
+    AboveContainer { volume: Decimal, capacity: Decimal },
     #[error("the concentration needs a drug amount and a volume above zero")]
     NonPositiveConcentration,
     #[error("this dose is per {}: enter the patient's {}", match .needs { PatientData::Weight => "kg", PatientData::WeightAndHeight => "m²" }, match .needs { PatientData::Weight => "weight", PatientData::WeightAndHeight => "weight and height" })]

@@ -173,6 +173,10 @@ impl DeliveryPlan {
 pub struct RateLimits {
     pub min: MillilitresPerHour,
     pub max: MillilitresPerHour,
+    /// What the loaded container holds (a syringe's capacity): no primary
+    /// program may infuse more. None where the pump draws from a bag or
+    /// bottle it does not measure.
+    pub container: Option<Millilitres>,
 }
 
 impl RateLimits {
@@ -180,6 +184,7 @@ impl RateLimits {
     pub const ANY_PLATFORM: RateLimits = RateLimits {
         min: MillilitresPerHour::new(rules::RATE.min),
         max: MillilitresPerHour::new(rules::RATE.max),
+        container: None,
     };
 
     fn range(&self) -> rules::Range {
@@ -341,6 +346,19 @@ pub fn plan(program: &Program, limits: &RateLimits) -> Result<DeliveryPlan, Ther
         SegmentPurpose::Primary,
         limits,
     )?;
+    if let Some(capacity) = limits.container {
+        let volume = DeliveryPlan {
+            segments: segments.clone(),
+            end: PlanEnd::Stop,
+        }
+        .total_volume()?;
+        if volume > capacity {
+            return Err(TherapyError::AboveContainer {
+                volume: volume.value(),
+                capacity: capacity.value(),
+            });
+        }
+    }
     let end = match program.end {
         EndOfInfusion::Stop => PlanEnd::Stop,
         EndOfInfusion::KeepVeinOpen { rate } => {
@@ -537,10 +555,36 @@ mod tests {
     }
 
     #[test]
+    fn no_more_than_the_loaded_syringe_holds() {
+        let syringe = RateLimits {
+            min: MillilitresPerHour::new(dec!(0.1)),
+            max: MillilitresPerHour::new(dec!(200)),
+            container: Some(Millilitres::new(dec!(50))),
+        };
+        let program = |volume| Program {
+            medication: Medication::Basic,
+            delivery: Delivery::Rate {
+                rate: MillilitresPerHour::new(dec!(10)),
+                volume: Millilitres::new(volume),
+            },
+            end: EndOfInfusion::Stop,
+        };
+        assert!(plan(&program(dec!(50)), &syringe).is_ok());
+        let error = plan(&program(dec!(50.1)), &syringe).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the volume to be infused, 50.1 mL, is more than the loaded syringe holds: at most 50 mL"
+        );
+        // A bag the pump does not measure has no such cap.
+        assert!(plan(&program(dec!(250)), &RateLimits::ANY_PLATFORM).is_ok());
+    }
+
+    #[test]
     fn platform_maximum_caps_the_rate() {
         let syringe = RateLimits {
             min: MillilitresPerHour::new(dec!(0.1)),
             max: MillilitresPerHour::new(dec!(200)),
+            container: Some(Millilitres::new(dec!(50))),
         };
         let program = Program {
             medication: Medication::Basic,

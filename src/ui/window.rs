@@ -764,6 +764,13 @@ fn therapy_text(texts: &Texts, error: &TherapyError) -> String {
                 ("unit", Arg::Text(unit.clone())),
             ],
         ),
+        TherapyError::AboveContainer { volume, capacity } => texts.format(
+            "error-above-container",
+            &[
+                ("volume", Arg::Number(*volume)),
+                ("capacity", Arg::Number(*capacity)),
+            ],
+        ),
         other => texts.format("error-detail", &[("detail", Arg::Text(other.to_string()))]),
     }
 }

@@ -693,16 +693,24 @@ impl Workflow {
                 limits: None,
                 range: rules::HEIGHT,
             },
-            Step::Volume => NumberField {
-                unit: Millilitres::UNIT.to_owned(),
-                limits: entry.map(|entry| Limits {
-                    hard_min: None,
-                    soft_min: None,
-                    soft_max: None,
-                    hard_max: entry.max_vtbi_ml,
-                }),
-                range: rules::VOLUME_TO_BE_INFUSED,
-            },
+            Step::Volume => {
+                // No more than the loaded syringe holds, nor the library allows.
+                let container = self.platform.container.map(Millilitres::value);
+                let hard_max = match (entry.map(|entry| entry.max_vtbi_ml), container) {
+                    (Some(library), Some(container)) => Some(library.min(container)),
+                    (library, container) => library.or(container),
+                };
+                NumberField {
+                    unit: Millilitres::UNIT.to_owned(),
+                    limits: hard_max.map(|hard_max| Limits {
+                        hard_min: None,
+                        soft_min: None,
+                        soft_max: None,
+                        hard_max,
+                    }),
+                    range: rules::VOLUME_TO_BE_INFUSED,
+                }
+            }
             Step::CareArea | Step::Drug | Step::Concentration | Step::Loading | Step::Review => {
                 return None
             }
