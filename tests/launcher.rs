@@ -100,6 +100,54 @@ fn the_launcher_runs_the_whole_stack_and_cleans_up() {
 }
 
 #[test]
+fn a_launcher_killed_outright_takes_its_board_and_supervisor_with_it() {
+    let data = tempfile::tempdir().unwrap();
+    let mut perfuse = Command::new(env!("CARGO_BIN_EXE_perfuse"))
+        .arg("--headless")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("PERFUSE_DATA_DIR", data.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(perfuse.stdout.take().unwrap()).lines();
+    let (mut board, mut supervisor) = (None, None);
+    while board.is_none() || supervisor.is_none() {
+        let line = lines.next().unwrap().unwrap();
+        if let Some(dir) = line.strip_prefix("Simulated board (syringe): ") {
+            board = Some(std::path::PathBuf::from(dir));
+        }
+        if let Some(rest) = line.strip_prefix("Supervisor: process ") {
+            let pid: i32 = rest.split(',').next().unwrap().parse().unwrap();
+            supervisor = Some(nix::unistd::Pid::from_raw(pid));
+        }
+    }
+    let (board, supervisor) = (board.unwrap(), supervisor.unwrap());
+    assert!(board.exists());
+    // SIGKILL: the launcher cleans up nothing itself.
+    perfuse.kill().unwrap();
+    perfuse.wait().unwrap();
+    // The simulator removes its shared memory and socket as it stops (the
+    // emptied folder was the launcher's to remove).
+    let memory = board.join("board");
+    let socket = board.join("control.sock");
+    assert!(memory.exists() && socket.exists());
+    let started = Instant::now();
+    while nix::sys::signal::kill(supervisor, None).is_ok() || memory.exists() || socket.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "left behind: supervisor alive {}, board memory {}, control socket {}",
+            nix::sys::signal::kill(supervisor, None).is_ok(),
+            memory.exists(),
+            socket.exists()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::fs::remove_dir_all(&board);
+}
+
+#[test]
 fn without_a_display_the_launcher_says_so_and_starts_nothing() {
     let output = Command::new(env!("CARGO_BIN_EXE_perfuse"))
         .current_dir(env!("CARGO_MANIFEST_DIR"))

@@ -165,6 +165,14 @@ fn usability_metrics_come_from_the_interaction_records() {
         ),
     ])
     .unwrap();
+    // While the log is open (the pump runs), it is the pump's alone.
+    let (ok, _, stderr) = export(&["--db", path.to_str().unwrap(), "--metrics"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("is in use by the running pump") && stderr.contains("quit Perfuse"),
+        "{stderr}"
+    );
+    drop(log);
     let (ok, json, stderr) = export(&[
         "--db",
         path.to_str().unwrap(),

@@ -276,3 +276,110 @@ fn after_a_power_loss_the_program_is_offered_on_a_fresh_board() {
     say(&mut app, "quit");
     app.wait().unwrap();
 }
+
+/// Makes files immutable (`chattr +i`: even root cannot write them, as on a
+/// read-only file system) until dropped.
+struct Immutable(Vec<std::path::PathBuf>);
+
+impl Immutable {
+    fn set(paths: &[std::path::PathBuf]) -> Immutable {
+        for path in paths {
+            let done = std::process::Command::new("chattr")
+                .arg("+i")
+                .arg(path)
+                .status()
+                .unwrap();
+            assert!(done.success(), "chattr +i {} failed", path.display());
+        }
+        Immutable(paths.to_vec())
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            let _ = std::process::Command::new("chattr")
+                .arg("-i")
+                .arg(path)
+                .status();
+        }
+    }
+}
+
+#[test]
+fn a_log_that_becomes_read_only_raises_the_storage_alarm_and_the_pump_runs_on() {
+    let stack = Stack::start();
+    let mut app = stack.infusing_app(25);
+    let store = stack.dir.path().join("events.db");
+    let files: Vec<_> = ["", "-wal", "-shm"]
+        .iter()
+        .map(|suffix| std::path::PathBuf::from(format!("{}{suffix}", store.display())))
+        .filter(|path| path.exists())
+        .collect();
+    let read_only = Immutable::set(&files);
+    // Writes now fail (progress is saved every 100 ms while flow runs).
+    let started = Instant::now();
+    let status = loop {
+        if let Ok(Some(exit)) = app.try_wait() {
+            panic!(
+                "the app ended ({exit}) with a read-only log:\n{}",
+                stack.app_output()
+            );
+        }
+        let status = app_status(&stack, &mut app);
+        if status.contains("StorageFault") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no storage alarm with a read-only log: {status}\n{}",
+            stack.app_output()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // A medium-priority alarm; the infusion goes on, and stops when told.
+    assert!(status.contains("\"mode\":\"Delivering\""), "{status}");
+    assert!(stack.board.memory().motor_enabled());
+    assert!(
+        stack
+            .app_output()
+            .contains("error the event log cannot be written"),
+        "{}",
+        stack.app_output()
+    );
+    say(&mut app, "stop");
+    let started = Instant::now();
+    while stack.board.memory().motor_enabled() {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "stop did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Writable again: the log catches up and says what failed.
+    drop(read_only);
+    std::thread::sleep(Duration::from_millis(300));
+    say(&mut app, "quit");
+    app.wait().unwrap();
+    let log = perfuse::store::EventLog::open(&store).unwrap();
+    assert_eq!(log.integrity().unwrap(), "ok");
+    let events: Vec<_> = log
+        .events(0, i64::MAX, &[])
+        .unwrap()
+        .into_iter()
+        .map(|recorded| recorded.event)
+        .collect();
+    let kinds: Vec<&str> = events.iter().map(|event| event.kind()).collect();
+    assert!(
+        kinds.contains(&"program_started"),
+        "nothing before is lost: {kinds:?}"
+    );
+    assert!(
+        events.iter().any(|event| matches!(
+            event,
+            perfuse::store::Event::StorageFault { detail } if detail.contains("writes failed")
+        )),
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.last(), Some(&"power_off"), "{kinds:?}");
+}

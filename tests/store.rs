@@ -16,14 +16,6 @@ use perfuse::store::writer::{StoreWriter, QUEUE_CAPACITY};
 use perfuse::store::{Event, EventLog, StoreError, RETAINED_EVENTS};
 use serde::{Deserialize, Serialize};
 
-/// Pages the database file holds now.
-fn pages_used(path: &std::path::Path) -> i64 {
-    rusqlite::Connection::open(path)
-        .unwrap()
-        .query_row("PRAGMA page_count", [], |row| row.get(0))
-        .unwrap()
-}
-
 /// `count` interaction events, stamped 0, 1, 2... ms.
 fn key_presses(count: i64) -> Vec<(i64, Event)> {
     (0..count)
@@ -424,7 +416,7 @@ fn a_full_disk_is_reported_by_the_writer_and_nothing_accepted_before_is_lost() {
     let path = dir.path().join("events.db");
     let mut log = EventLog::open(&path).unwrap();
     log.append(&Event::PowerOn).unwrap();
-    let used = pages_used(&path);
+    let used = log.pages_used().unwrap();
     // No room beyond what is used now.
     assert_eq!(log.limit_pages(u32::try_from(used).unwrap()).unwrap(), used);
     let writer = StoreWriter::spawn(log).unwrap();
@@ -454,7 +446,7 @@ fn once_writes_work_again_the_log_says_what_failed_and_what_was_lost() {
     let path = dir.path().join("events.db");
     let mut log = EventLog::open(&path).unwrap();
     log.append(&Event::PowerOn).unwrap();
-    let used = pages_used(&path);
+    let used = log.pages_used().unwrap();
     // Room for small records (16 KiB), not for a 100 kB one.
     log.limit_pages(u32::try_from(used + 4).unwrap()).unwrap();
     let writer = StoreWriter::spawn(log).unwrap();
@@ -500,4 +492,41 @@ fn once_writes_work_again_the_log_says_what_failed_and_what_was_lost() {
     assert!(!events
         .iter()
         .any(|event| matches!(event, Event::Interaction { .. })));
+}
+
+#[test]
+fn while_the_writer_runs_the_log_is_its_alone_and_the_history_is_read_through_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let writer = StoreWriter::spawn(EventLog::open(&path).unwrap()).unwrap();
+    let store = writer.handle();
+    store.record(Event::PowerOn);
+    store.record(alarm("DownstreamOcclusion"));
+    let started = Instant::now();
+    let rows = loop {
+        let rows = store.latest(&["alarm_raised"], 10).unwrap();
+        if !rows.is_empty() {
+            break rows;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "never written");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].event, alarm("DownstreamOcclusion"));
+    assert_eq!(store.latest(&[], 10).unwrap().len(), 2);
+    // No -shm file is mapped (the WAL index is in the writer's heap), and
+    // nobody else may read meanwhile: the error says why and what to do.
+    assert!(!dir.path().join("events.db-shm").exists());
+    let error = EventLog::open_read_only(&path).err().unwrap();
+    assert!(matches!(error, StoreError::InUse { .. }), "{error}");
+    drop(writer);
+    assert!(store.latest(&[], 10).is_err(), "the writer has stopped");
+    assert_eq!(
+        EventLog::open_read_only(&path)
+            .unwrap()
+            .events(0, i64::MAX, &[])
+            .unwrap()
+            .len(),
+        2
+    );
 }

@@ -107,9 +107,9 @@ error-above-container = { $volume } mL sind mehr, als die eingelegte Spritze fas
 error-detail = { $detail }
 
 ## Überprüfung
-review-infused-before = Vor der Unterbrechung infundiert
+review-infused-before = Bereits infundiert
 review-to-give = Jetzt zu infundieren
-review-rest-to-give = Rest dieses Programms (wie programmiert; nicht änderbar)
+review-rest-to-give = Rest, wie programmiert
 review-title = Prüfen Sie jeden Wert vor dem Start
 review-override = Über einer weichen Grenze: zum Fortfahren bestätigen
 review-override-confirmed = Überschreitung bestätigt

@@ -107,9 +107,9 @@ error-above-container = { $volume } mL is more than the loaded syringe holds: at
 error-detail = { $detail }
 
 ## Review
-review-infused-before = Infused before the interruption
+review-infused-before = Infused before
 review-to-give = To infuse now
-review-rest-to-give = Rest of this program to infuse (as programmed; cannot be changed)
+review-rest-to-give = Rest, as programmed
 review-title = Check every value before starting
 review-override = Beyond a soft limit: confirm to continue
 review-override-confirmed = Override confirmed

@@ -174,7 +174,6 @@ fn run(cli: &Cli) -> Result<(), String> {
             library,
             library_check,
             language,
-            store: cli.store.clone(),
             socket,
             backlight: match cli.backend {
                 Backend::Sim => None,

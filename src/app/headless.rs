@@ -588,10 +588,25 @@ impl AppPump {
 
     /// Where the window records interactions: the event log, or nowhere if
     /// it could not be opened (the storage-fault alarm then says so).
-    pub fn recorder(&self) -> Box<dyn crate::ui::pump::Recorder> {
+    /// Where the touchscreen records, and where its history screen reads:
+    /// the event log's writer, or memory when the log cannot be used.
+    pub fn recorder(
+        &self,
+    ) -> (
+        Box<dyn crate::ui::pump::Recorder>,
+        Box<dyn crate::ui::history::History>,
+    ) {
         match &self.services.store {
-            Some(writer) => Box::new(writer.handle()),
-            None => Box::new(crate::ui::pump::MemoryRecorder::default()),
+            Some(writer) => (
+                Box::new(writer.handle()),
+                Box::new(crate::ui::history::LogHistory {
+                    store: writer.handle(),
+                }),
+            ),
+            None => {
+                let memory = crate::ui::pump::MemoryRecorder::default();
+                (Box::new(memory.clone()), Box::new(memory))
+            }
         }
     }
 }

@@ -12,7 +12,6 @@ use crate::druglib::{tool::today_utc, ActiveLibrary, Library};
 use crate::signing::{read_signed, TrustedKeys};
 use crate::therapy::RateLimits;
 use crate::ui::backlight::Backlight;
-use crate::ui::history::LogHistory;
 use crate::ui::pump::{MemoryRecorder, Pump};
 use crate::ui::session::{
     biomed_facts, settings_pin, Session, Setup, StartupCheck, DEFAULT_SETTINGS_PIN,
@@ -85,8 +84,6 @@ pub struct WindowSetup {
     pub library: Option<Arc<Library>>,
     pub library_check: Result<String, String>,
     pub language: Language,
-    /// The event log (the history screen reads it).
-    pub store: PathBuf,
     /// The supervisor's socket, shown on the start-up screen.
     pub socket: PathBuf,
     /// The panel's backlight (a device); None dims the window instead.
@@ -108,7 +105,6 @@ pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> R
         library,
         library_check,
         language,
-        store,
         socket,
         backlight,
     } = setup;
@@ -131,7 +127,7 @@ pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> R
     let session = match prepared {
         Ok(prepared) => {
             let (pump, limits, platform) = AppPump::new(prepared);
-            let recorder = pump.recorder();
+            let (recorder, history) = pump.recorder();
             let biomed = biomed_facts(&platform, limits, library.as_deref());
             Session::new(
                 Setup {
@@ -141,7 +137,7 @@ pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> R
                     limits,
                     checks: checks(Ok(platform)),
                     language,
-                    history: Box::new(LogHistory { path: store }),
+                    history,
                     settings_pin: pin,
                     biomed,
                     backlight: backlight.clone(),

@@ -109,7 +109,6 @@ fn run() -> Result<(), String> {
                 library: active_library,
                 library_check,
                 language,
-                store: data_dir.join("events.db"),
                 socket: board_dir.join("supervisor.sock"),
                 // A desktop's own backlight is not the pump's.
                 backlight: None,

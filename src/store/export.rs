@@ -1,6 +1,7 @@
 //! `perfuse-log`: the pump's history for biomedical engineers and usability
 //! teams, as CSV or JSON, filtered by time and kind. It opens the database
-//! read-only; the pump may keep writing meanwhile.
+//! read-only, once the pump has quit (a running pump holds it alone: the
+//! error says so).
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -185,6 +185,8 @@ pub struct SavedProgram<T> {
 /// Why the store failed, in words for the log and the alarm.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error("the event database {path} is in use by the running pump, which keeps it to itself (so that a failing disk cannot stop it): quit Perfuse, then read it")]
+    InUse { path: String },
     #[error("the event database {path}: {error}")]
     Database {
         path: String,
@@ -215,7 +217,8 @@ fn is_corruption(error: &StoreError) -> bool {
             error.sqlite_error_code(),
             Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
         ),
-        StoreError::TooNew { .. }
+        StoreError::InUse { .. }
+        | StoreError::TooNew { .. }
         | StoreError::TooOld { .. }
         | StoreError::Io { .. }
         | StoreError::Encoding(_) => false,
@@ -237,6 +240,15 @@ pub struct EventLog {
 impl EventLog {
     /// Opens (creating if needed) the database at `path`, in WAL mode with
     /// full synchronisation, and runs any migrations it lacks.
+    ///
+    /// The connection holds the database alone (locking_mode=EXCLUSIVE, set
+    /// before WAL is entered), so SQLite keeps the WAL index in its heap
+    /// instead of memory-mapping a `-shm` file. A mapped file on a disk that
+    /// fills up or turns read-only (an SD card's file system remounted
+    /// read-only after errors) raises SIGBUS, which would take the whole
+    /// app down with its control thread; write(2) only returns an error,
+    /// which becomes the storage alarm. While the pump runs, others read
+    /// through its writer (`writer::StoreHandle::latest`).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let name = path.display().to_string();
         let database = |error| StoreError::Database {
@@ -244,6 +256,9 @@ impl EventLog {
             error,
         };
         let connection = Connection::open(path).map_err(database)?;
+        connection
+            .pragma_update(None, "locking_mode", "EXCLUSIVE")
+            .map_err(database)?;
         connection
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(database)?;
@@ -363,6 +378,13 @@ impl EventLog {
             .map_err(|error| self.error(error))
     }
 
+    /// Pages the database holds now (4 KiB each).
+    pub fn pages_used(&self) -> Result<i64, StoreError> {
+        self.connection
+            .query_row("PRAGMA page_count", [], |row| row.get(0))
+            .map_err(|error| self.error(error))
+    }
+
     /// SQLite's quick consistency check: "ok" or the first problem.
     pub fn quick_check(&self) -> Result<String, StoreError> {
         self.connection
@@ -386,7 +408,13 @@ impl EventLog {
             path: name,
         };
         let known = i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX);
-        let found = log.schema_version()?;
+        let found = log.schema_version().map_err(|error| match error {
+            StoreError::Database {
+                path,
+                error: rusqlite::Error::SqliteFailure(failure, _),
+            } if failure.code == rusqlite::ErrorCode::DatabaseBusy => StoreError::InUse { path },
+            other => other,
+        })?;
         if found > known {
             return Err(StoreError::TooNew {
                 path: log.path.clone(),

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::{now_ms, Event, EventLog};
+use super::{now_ms, Event, EventLog, Recorded};
 
 /// Events waiting for the disk at most.
 pub const QUEUE_CAPACITY: usize = 1024;
@@ -22,8 +22,19 @@ enum Message {
     Event(i64, Event),
     /// A program waits in the slot.
     Program,
+    /// The newest events of these kinds (all if empty), for the history
+    /// screen: the writer's connection is the only one while the pump runs.
+    Latest {
+        kinds: &'static [&'static str],
+        limit: usize,
+        reply: SyncSender<Result<Vec<Recorded>, String>>,
+    },
     Stop,
 }
+
+/// How long a look at the history waits for the writer (which may be in
+/// the middle of a durable write) before saying so.
+pub const QUERY_DEADLINE: Duration = Duration::from_millis(750);
 
 struct Shared {
     dropped: AtomicU64,
@@ -94,6 +105,32 @@ impl StoreHandle {
         }
     }
 
+    /// The newest `limit` events of `kinds` (all if empty), read by the
+    /// writer; an error if it is busy beyond `QUERY_DEADLINE` or gone.
+    pub fn latest(
+        &self,
+        kinds: &'static [&'static str],
+        limit: usize,
+    ) -> Result<Vec<Recorded>, String> {
+        let (reply, answer) = sync_channel(1);
+        self.queue
+            .try_send(Message::Latest {
+                kinds,
+                limit,
+                reply,
+            })
+            .map_err(|_| "the event log is busy writing: look again in a moment".to_owned())?;
+        match answer.recv_timeout(QUERY_DEADLINE) {
+            Ok(result) => result,
+            Err(RecvTimeoutError::Timeout) => {
+                Err("the event log did not answer in time: look again in a moment".to_owned())
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                Err("the event log writer has stopped".to_owned())
+            }
+        }
+    }
+
     /// The last storage error, if any (for the storage-fault alarm).
     pub fn last_error(&self) -> Option<String> {
         self.shared
@@ -152,14 +189,28 @@ fn write_loop(mut log: EventLog, receiver: &Receiver<Message>, shared: &Shared) 
     let mut reported_failures = 0_u64;
     loop {
         let mut stop = false;
+        let answer = |kinds: &[&str], limit: usize, reply: SyncSender<_>| {
+            // Nobody waiting any more is not an error of the writer's.
+            let _ = reply.try_send(log.latest(kinds, limit).map_err(|error| error.to_string()));
+        };
         match receiver.recv_timeout(Duration::from_millis(100)) {
             Ok(Message::Event(at_ms, event)) => batch.push((at_ms, event)),
+            Ok(Message::Latest {
+                kinds,
+                limit,
+                reply,
+            }) => answer(kinds, limit, reply),
             Ok(Message::Program) | Err(RecvTimeoutError::Timeout) => {}
             Ok(Message::Stop) | Err(RecvTimeoutError::Disconnected) => stop = true,
         }
         while batch.len() < BATCH {
             match receiver.try_recv() {
                 Ok(Message::Event(at_ms, event)) => batch.push((at_ms, event)),
+                Ok(Message::Latest {
+                    kinds,
+                    limit,
+                    reply,
+                }) => answer(kinds, limit, reply),
                 Ok(Message::Program) => {}
                 Ok(Message::Stop) => stop = true,
                 Err(_) => break,

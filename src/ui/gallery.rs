@@ -55,16 +55,16 @@ fn interrupted_norepinephrine() -> Interrupted {
                     per: crate::therapy::TimeBase::PerMinute,
                 },
             },
-            volume: Millilitres::new(dec!(250)),
+            volume: Millilitres::new(dec!(50)),
         },
         end: EndOfInfusion::Stop,
     };
     Interrupted {
         program: KeptProgram {
             rate_ml_h: "26.3".to_owned(),
-            vtbi_ml: "250".to_owned(),
-            delivered_nl: 50_000_000,
-            remaining_nl: 200_000_000,
+            vtbi_ml: "50".to_owned(),
+            delivered_nl: 10_000_000,
+            remaining_nl: 40_000_000,
             mode: "Delivering".to_owned(),
             therapy: Some(KeptTherapy {
                 care_area: "icu".to_owned(),
@@ -136,7 +136,8 @@ pub fn draw_all(out: &Path, library: &Arc<Library>) -> Result<Vec<PathBuf>, Stri
                 save(&mut offscreen, "09-weight")?;
                 scene.enter("70");
                 save(&mut offscreen, "10-volume")?;
-                scene.enter("250");
+                // A volume the 50 mL syringe holds: the same on both platforms.
+                scene.enter("50");
                 save(&mut offscreen, "11-review-override-needed")?;
                 scene.act(|session| session.confirm_override(0));
                 save(&mut offscreen, "12-review-ready")?;

@@ -2,10 +2,9 @@
 //! only, or the records kept in memory (UI tests, a pump whose log could not
 //! be opened).
 
-use std::path::PathBuf;
-
 use super::pump::MemoryRecorder;
-use crate::store::{EventLog, Recorded};
+use crate::store::writer::StoreHandle;
+use crate::store::Recorded;
 
 /// Most events the history screen lists.
 pub const HISTORY_ROWS: usize = 200;
@@ -57,16 +56,15 @@ pub trait History {
     fn latest(&mut self, filter: HistoryFilter) -> Result<Vec<Recorded>, String>;
 }
 
-/// The event log on disk, opened read-only for each look.
+/// The event log, read by its writer (whose connection holds the database
+/// alone while the pump runs: src/store, "exclusive").
 pub struct LogHistory {
-    pub path: PathBuf,
+    pub store: StoreHandle,
 }
 
 impl History for LogHistory {
     fn latest(&mut self, filter: HistoryFilter) -> Result<Vec<Recorded>, String> {
-        let log = EventLog::open_read_only(&self.path).map_err(|error| error.to_string())?;
-        log.latest(filter.kinds(), HISTORY_ROWS)
-            .map_err(|error| error.to_string())
+        self.store.latest(filter.kinds(), HISTORY_ROWS)
     }
 }
 
