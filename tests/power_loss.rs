@@ -29,6 +29,9 @@
     clippy::indexing_slicing
 )]
 
+#[path = "support/crash.rs"]
+mod crash;
+
 use std::ffi::{c_int, c_void};
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::process::{Command, Stdio};
@@ -36,9 +39,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
-use perfuse::store::{Event, EventLog};
+use crash::{check_round, write_steps, Reported};
+use perfuse::store::EventLog;
 use rusqlite::ffi;
-use serde::{Deserialize, Serialize};
 
 /// Sector size of the modelled disk.
 const SECTOR: u64 = 512;
@@ -442,26 +445,7 @@ fn install(cut_at: u64, seed: u64) {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Program {
-    drug: String,
-    infused_ml: String,
-    step: u64,
-    /// Always `step * 2`: a torn program would show as a mismatch.
-    check: u64,
-}
-
-fn program(step: u64) -> Program {
-    Program {
-        drug: "Heparin 25,000 units/250 mL".to_owned(),
-        infused_ml: format!("{}.{:03}", step / 1000, step % 1000),
-        step,
-        check: step * 2,
-    }
-}
-
-/// The child: appends events and saves the program in turn over the
-/// page-cache VFS, printing each step once it is committed, until the cut.
+/// The child: writes over the page-cache VFS until the cut.
 fn write_until_the_power_fails(path: &str) -> ! {
     let number = |name: &str| -> u64 { std::env::var(name).unwrap().parse().unwrap() };
     let round = number("PERFUSE_POWERLOSS_ROUND");
@@ -470,24 +454,7 @@ fn write_until_the_power_fails(path: &str) -> ! {
         number("PERFUSE_POWERLOSS_SEED"),
     );
     let mut log = EventLog::open(std::path::Path::new(path)).unwrap();
-    let mut out = std::io::stdout().lock();
-    // Off the test harness's "test ... " line.
-    writeln!(out).unwrap();
-    for step in 0..100_000 {
-        log.append(&Event::Interaction {
-            screen: format!("round {round}"),
-            action: format!("step {step}"),
-            element: String::new(),
-            monotonic_ms: 0,
-        })
-        .unwrap();
-        writeln!(out, "event {step}").unwrap();
-        out.flush().unwrap();
-        log.save_program(&program(round * 1_000_000 + step))
-            .unwrap();
-        writeln!(out, "program {step}").unwrap();
-        out.flush().unwrap();
-    }
+    write_steps(&mut log, round, 100_000);
     panic!("the power never failed");
 }
 
@@ -534,19 +501,16 @@ fn power_loss_at_random_points_loses_no_committed_event_and_never_tears_the_prog
             .spawn()
             .unwrap();
         let output = child.wait_with_output().unwrap();
-        let (mut last_event, mut last_program, mut cut) = (None, None, None);
+        let (mut reported, mut cut) = (Reported::default(), None);
         for text in BufReader::new(output.stdout.as_slice())
             .lines()
             .map_while(Result::ok)
         {
+            Reported::read(&text, &mut reported);
             let mut words = text.split_whitespace();
-            let word = words.next();
-            let mut next = || words.next().and_then(|n| n.parse::<u64>().ok());
-            match (word, next()) {
-                (Some("event"), Some(step)) => last_event = Some(step),
-                (Some("program"), Some(step)) => last_program = Some(step),
-                (Some("cut"), Some(written)) => cut = Some((written, next().unwrap())),
-                _ => {}
+            if words.next() == Some("cut") {
+                let mut next = || words.next().and_then(|n| n.parse::<u64>().ok()).unwrap();
+                cut = Some((next(), next()));
             }
         }
         let (written, lost) = cut.unwrap_or_else(|| {
@@ -555,50 +519,7 @@ fn power_loss_at_random_points_loses_no_committed_event_and_never_tears_the_prog
         written_sectors += written;
         lost_sectors += lost;
         rounds_losing_writes += u64::from(lost > 0);
-
-        let log = EventLog::open(&path).unwrap_or_else(|error| {
-            panic!("round {round} (cut at {cut_at}): the database does not open: {error}")
-        });
-        assert_eq!(log.integrity().unwrap(), "ok", "round {round}");
-        let screen = format!("round {round}");
-        let steps: Vec<u64> = log
-            .events(0, i64::MAX, &["interaction"])
-            .unwrap()
-            .into_iter()
-            .filter_map(|recorded| match recorded.event {
-                Event::Interaction {
-                    screen: s, action, ..
-                } if s == screen => action.strip_prefix("step ").and_then(|n| n.parse().ok()),
-                _ => None,
-            })
-            .collect();
-        // No committed event is missing: every one reported, in order; the
-        // one being written at the cut may be there too.
-        let reported = last_event.map_or(0, |last| last + 1);
-        assert!(
-            steps.len() as u64 == reported || steps.len() as u64 == reported + 1,
-            "round {round} (cut at {cut_at}): {} events stored, {reported} reported committed",
-            steps.len()
-        );
-        assert!(
-            steps
-                .iter()
-                .enumerate()
-                .all(|(index, step)| *step == index as u64),
-            "round {round}: {steps:?}"
-        );
-        total_events += steps.len();
-        // The program is the last committed one or the next, never a mix.
-        if let Some(last_program) = last_program {
-            let saved = log.load_program::<Program>().unwrap().unwrap().program;
-            assert_eq!(saved, program(saved.step), "round {round}: a torn program");
-            let step = saved.step - round * 1_000_000;
-            assert!(
-                step == last_program || step == last_program + 1,
-                "round {round}: program step {step}, last committed {last_program}"
-            );
-        }
-        drop(log);
+        total_events += check_round(&path, round, &format!("cut at {cut_at}"), reported);
     }
     eprintln!(
         "power loss: {rounds} cuts in {:.1} s, {total_events} committed events all present, the program whole every time; \

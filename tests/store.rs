@@ -8,13 +8,16 @@
     clippy::indexing_slicing
 )]
 
+#[path = "support/crash.rs"]
+mod crash;
+
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crash::{check_round, program, write_steps, Program, Reported};
 use perfuse::store::writer::{StoreWriter, QUEUE_CAPACITY};
 use perfuse::store::{Event, EventLog, StoreError, RETAINED_EVENTS};
-use serde::{Deserialize, Serialize};
 
 /// `count` interaction events, stamped 0, 1, 2... ms.
 fn key_presses(count: i64) -> Vec<(i64, Event)> {
@@ -128,26 +131,6 @@ fn only_the_newest_events_are_kept() {
     assert_eq!(kept.last().unwrap().at_ms, total - 1);
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Program {
-    drug: String,
-    rate_ml_h: String,
-    infused_ml: String,
-    step: u64,
-    /// Always `step * 2`: a torn write would show as a mismatch.
-    check: u64,
-}
-
-fn program(step: u64) -> Program {
-    Program {
-        drug: "Heparin 25,000 units/250 mL".to_owned(),
-        rate_ml_h: "12.5".to_owned(),
-        infused_ml: format!("{}.{:03}", step / 1000, step % 1000),
-        step,
-        check: step * 2,
-    }
-}
-
 #[test]
 fn the_program_is_saved_whole_and_can_be_discarded() {
     let dir = tempfile::tempdir().unwrap();
@@ -213,31 +196,14 @@ fn a_full_queue_drops_events_counts_them_and_says_so_later() {
 }
 
 /// The child side of the crash test (this test binary, run again with
-/// PERFUSE_CRASH_DB set): appends events and saves the program in turn,
-/// printing each step once it is committed, until it is killed.
+/// PERFUSE_CRASH_DB set): writes until it is killed.
 fn write_until_killed(path: &str) -> ! {
     let round: u64 = std::env::var("PERFUSE_CRASH_ROUND")
         .unwrap()
         .parse()
         .unwrap();
     let mut log = EventLog::open(std::path::Path::new(path)).unwrap();
-    let mut out = std::io::stdout().lock();
-    for step in 0.. {
-        log.append(&Event::Interaction {
-            screen: format!("round {round}"),
-            action: format!("step {step}"),
-            element: String::new(),
-            monotonic_ms: 0,
-        })
-        .unwrap();
-        use std::io::Write as _;
-        writeln!(out, "event {step}").unwrap();
-        out.flush().unwrap();
-        log.save_program(&program(round * 1_000_000 + step))
-            .unwrap();
-        writeln!(out, "program {step}").unwrap();
-        out.flush().unwrap();
-    }
+    write_steps(&mut log, round, u64::MAX);
     unreachable!("the writer loops until it is killed")
 }
 
@@ -294,66 +260,15 @@ fn crash_consistency_the_writer_killed_at_random_points() {
         child.kill().unwrap();
         child.wait().unwrap();
         // Everything it said was committed, read after its death.
-        let (mut last_event, mut last_program) = (None, None);
+        let mut reported = Reported::default();
         for text in std::iter::once(line.clone()).chain(reader.lines().map_while(Result::ok)) {
-            let mut words = text.split_whitespace();
-            match (
-                words.next(),
-                words.next().and_then(|n| n.parse::<u64>().ok()),
-            ) {
-                (Some("event"), Some(step)) => last_event = Some(step),
-                (Some("program"), Some(step)) => last_program = Some(step),
-                _ => {}
-            }
+            Reported::read(&text, &mut reported);
         }
-        let last_event = last_event.unwrap();
-        let log = EventLog::open(&path)
-            .unwrap_or_else(|error| panic!("round {round}: the database does not open: {error}"));
-        assert_eq!(log.integrity().unwrap(), "ok", "round {round}");
-        let screen = format!("round {round}");
-        let steps: Vec<u64> = log
-            .events(0, i64::MAX, &["interaction"])
-            .unwrap()
-            .into_iter()
-            .filter_map(|recorded| match recorded.event {
-                Event::Interaction {
-                    screen: s, action, ..
-                } if s == screen => action.strip_prefix("step ").and_then(|n| n.parse().ok()),
-                _ => None,
-            })
-            .collect();
-        // No committed event is missing: 0..=last_event all there, in order
-        // (one more may have committed just before the kill).
         assert!(
-            steps.len() as u64 == last_event + 1 || steps.len() as u64 == last_event + 2,
-            "round {round}: {} events stored, {} reported committed",
-            steps.len(),
-            last_event + 1
+            reported.last_event.is_some(),
+            "round {round}: nothing committed"
         );
-        assert!(
-            steps
-                .iter()
-                .enumerate()
-                .all(|(index, step)| *step == index as u64),
-            "round {round}: {steps:?}"
-        );
-        total_events += steps.len();
-        // The program is the last committed one or the next, never a mix.
-        let saved = log.load_program::<Program>().unwrap();
-        if let Some(last_program) = last_program {
-            let saved = saved.unwrap().program;
-            assert_eq!(
-                saved.check,
-                saved.step * 2,
-                "round {round}: a torn program {saved:?}"
-            );
-            assert_eq!(saved, program(saved.step), "round {round}: a torn program");
-            let step = saved.step - round * 1_000_000;
-            assert!(
-                step == last_program || step == last_program + 1,
-                "round {round}: program step {step}, last committed {last_program}"
-            );
-        }
+        total_events += check_round(&path, round, "killed", reported);
     }
     eprintln!("crash consistency: {rounds} kills, {total_events} committed events all present, the program whole every time");
 }
