@@ -13,19 +13,24 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[test]
-fn the_launcher_runs_the_whole_stack_and_cleans_up() {
-    // The event log in a folder of the test's own, not the user's home.
-    let data = tempfile::tempdir().unwrap();
-    let mut perfuse = Command::new(env!("CARGO_BIN_EXE_perfuse"))
+/// `perfuse --headless` with its event log in `data` (not the user's home).
+fn headless_launcher(data: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_perfuse"))
         .arg("--headless")
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("PERFUSE_DATA_DIR", data.path())
+        .env("PERFUSE_DATA_DIR", data)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn the_launcher_runs_the_whole_stack_and_cleans_up() {
+    // The event log in a folder of the test's own, not the user's home.
+    let data = tempfile::tempdir().unwrap();
+    let mut perfuse = headless_launcher(data.path());
     let mut stdin = perfuse.stdin.take().unwrap();
     let stdout = BufReader::new(perfuse.stdout.take().unwrap());
     let (sender, lines) = std::sync::mpsc::channel();
@@ -102,15 +107,7 @@ fn the_launcher_runs_the_whole_stack_and_cleans_up() {
 #[test]
 fn a_launcher_killed_outright_takes_its_board_and_supervisor_with_it() {
     let data = tempfile::tempdir().unwrap();
-    let mut perfuse = Command::new(env!("CARGO_BIN_EXE_perfuse"))
-        .arg("--headless")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("PERFUSE_DATA_DIR", data.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut perfuse = headless_launcher(data.path());
     let mut lines = BufReader::new(perfuse.stdout.take().unwrap()).lines();
     let (mut board, mut supervisor) = (None, None);
     while board.is_none() || supervisor.is_none() {
