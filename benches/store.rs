@@ -109,7 +109,7 @@ fn main() {
     writeln!(report, "# Event log\n").unwrap();
     writeln!(
         report,
-        "SQLite (rusqlite, bundled), WAL, synchronous=FULL, on this machine's disk (`{}`). \
+        "SQLite (rusqlite, bundled), WAL, synchronous=FULL, exclusive locking (WAL index in the heap), on this machine's disk (`{}`). \
          {total} events appended in all; the log keeps the newest 100,000.\n",
         env!("CARGO_TARGET_TMPDIR")
     )
