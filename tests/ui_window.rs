@@ -552,6 +552,18 @@ fn an_interrupted_program_is_offered_whole_rechecked_against_the_current_library
     let (kept, before) = ui.kept.borrow().last().cloned().unwrap();
     assert_eq!(before, 50_000_000, "the volume infused before carries on");
     assert_eq!(kept.unwrap().remaining_nl, 200_000_000);
+    // "Infused" counts what went in before the interruption too.
+    let readings = ui.window.global::<RunningAdapter>().get_readings();
+    let infused = (0..slint::Model::row_count(&readings))
+        .map(|row| slint::Model::row_data(&readings, row).unwrap())
+        .find(|reading| reading.label == "Infused")
+        .unwrap();
+    let millilitres: f64 = infused.value.trim_end_matches(" mL").parse().unwrap();
+    assert!(
+        (50.0..51.0).contains(&millilitres),
+        "infused {}",
+        infused.value
+    );
 
     // Discard instead: the kept program is forgotten, home is next.
     let ui = Ui::with(
@@ -752,6 +764,8 @@ fn a_bolus_and_a_secondary_walk_the_same_steps_and_controls_on_a_running_drug() 
     assert_eq!(ui.step_title(), "Drug");
     ui.search("VANCO");
     ui.press_label("vancomycin");
+    assert_eq!(ui.step_title(), "Concentration");
+    assert_eq!(ui.program().get_position(), "Step 2 of 5");
     ui.press_label("1000 mg in 200 mL");
     ui.enter("1000");
     ui.enter("60");
@@ -841,6 +855,8 @@ fn vancomycin_program(ui: &Ui) {
     ui.press_label("ICU");
     ui.search("VANCO");
     ui.press_label("vancomycin");
+    assert_eq!(ui.step_title(), "Concentration");
+    assert_eq!(ui.program().get_position(), "Step 3 of 6");
     ui.press_label("1000 mg in 200 mL");
     assert_eq!(
         (ui.step_title(), ui.program().get_unit().to_string()),

@@ -162,6 +162,9 @@ pub struct Active {
     pub running: Running,
     /// The dose unit, for a drug dosed by rate.
     pub dose_unit: Option<String>,
+    /// nL of this program infused before an interruption it was resumed
+    /// from: "Infused" on the running page counts them too.
+    pub infused_before_nl: u64,
 }
 
 /// A message to show on the current step: a refused entry or command.
@@ -798,6 +801,11 @@ impl Session {
                 return;
             }
         };
+        let infused_before_nl = match (workflow.kind(), &self.active) {
+            (Kind::Primary, _) => self.resuming_from_nl.unwrap_or(0),
+            (_, Some(active)) => active.infused_before_nl,
+            (_, None) => 0,
+        };
         let sent = match workflow.kind() {
             Kind::Primary => self.start_primary(&workflow, &confirmed),
             Kind::Titration => self.titrate_to(&confirmed),
@@ -848,6 +856,7 @@ impl Session {
                 drug,
                 running,
                 dose_unit,
+                infused_before_nl,
             });
             if workflow.kind() == Kind::Primary {
                 self.recorder.record(Event::ProgramChanged {

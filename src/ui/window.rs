@@ -155,6 +155,18 @@ pub fn attach(window: &AppWindow, session: &Rc<RefCell<Session>>) {
 
 /// Writes the whole session into the window.
 pub fn render(window: &AppWindow, session: &Session) {
+    // A new page or step repaints the whole window (see Navigation.repaint).
+    thread_local!(static VIEW: RefCell<String> = const { RefCell::new(String::new()) });
+    let view = format!(
+        "{:?} {:?} {}",
+        session.screen,
+        session.step(),
+        session.keyboard
+    );
+    if VIEW.with(|last| last.replace(view.clone()) != view) {
+        let navigation = window.global::<Navigation>();
+        navigation.set_repaint(!navigation.get_repaint());
+    }
     let texts = &session.texts;
     let frame = window.global::<Frame>();
     frame.set_platform(s(if session.platform.is_empty() {
@@ -1131,7 +1143,15 @@ fn render_running(window: &AppWindow, session: &Session) {
     });
     readings.push(Reading {
         label: s(texts.get("running-infused")),
-        value: s(texts.quantity(millilitres(snapshot.delivered.0), "mL")),
+        value: s(texts.quantity(
+            millilitres(
+                snapshot
+                    .delivered
+                    .0
+                    .saturating_add(active.map_or(0, |active| active.infused_before_nl)),
+            ),
+            "mL",
+        )),
     });
     let minutes_left = snapshot
         .remaining
