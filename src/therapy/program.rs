@@ -153,13 +153,7 @@ pub struct DeliveryPlan {
 impl DeliveryPlan {
     /// Total volume over all segments.
     pub fn total_volume(&self) -> Result<Millilitres, TherapyError> {
-        let mut total = Decimal::ZERO;
-        for segment in &self.segments {
-            total = total
-                .checked_add(segment.volume.value())
-                .ok_or(TherapyError::Overflow)?;
-        }
-        Ok(Millilitres::new(total))
+        total_volume(&self.segments)
     }
 
     /// The highest rate any segment runs at.
@@ -347,11 +341,7 @@ pub fn plan(program: &Program, limits: &RateLimits) -> Result<DeliveryPlan, Ther
         limits,
     )?;
     if let Some(capacity) = limits.container {
-        let volume = DeliveryPlan {
-            segments: segments.clone(),
-            end: PlanEnd::Stop,
-        }
-        .total_volume()?;
+        let volume = total_volume(&segments)?;
         if volume > capacity {
             return Err(TherapyError::AboveContainer {
                 volume: volume.value(),
@@ -375,6 +365,16 @@ pub fn plan(program: &Program, limits: &RateLimits) -> Result<DeliveryPlan, Ther
         }
     };
     Ok(DeliveryPlan { segments, end })
+}
+
+fn total_volume(segments: &[Segment]) -> Result<Millilitres, TherapyError> {
+    let mut total = Decimal::ZERO;
+    for segment in segments {
+        total = total
+            .checked_add(segment.volume.value())
+            .ok_or(TherapyError::Overflow)?;
+    }
+    Ok(Millilitres::new(total))
 }
 
 /// Derives the plan of a secondary infusion, which hands back to the primary.

@@ -26,7 +26,7 @@ use crate::control::state::Segment as ControlSegment;
 use crate::control::units::{Nanolitres, NanolitresPerHour};
 use crate::druglib::{ConfirmError, ConfirmedProgram, Library, Override};
 use crate::store::{Event, Recorded};
-use crate::therapy::{display_decimal, Medication, Millilitres, RateLimits};
+use crate::therapy::{display_decimal, DeliveryPlan, Medication, Millilitres, RateLimits};
 use perfuse_drivers::annunciator::AlarmVolume;
 
 /// The screen on show.
@@ -584,14 +584,13 @@ impl Session {
         )
     }
 
-    /// On the review of a resume: nL infused before, and nL the pump will
-    /// give if started now (for the rest of a program given as an amount or
+    /// On the review of a resume, with the review's `plan`: nL infused
+    /// before, and nL the pump will give if started now (for the rest of a program given as an amount or
     /// with a loading dose, what is left of it; otherwise the volume).
-    pub fn resume_volumes(&self) -> Option<(u64, u64)> {
+    pub fn resume_volumes(&self, plan: &DeliveryPlan) -> Option<(u64, u64)> {
         let before = self.resuming_from_nl?;
         let workflow = self.workflow.as_ref()?;
-        let plan = workflow.review()?.plan?;
-        let program = program_from_plan(&plan).ok()?;
+        let program = program_from_plan(plan).ok()?;
         let left = match workflow.rest_after_nl() {
             Some(delivered) => program
                 .after(Nanolitres(delivered))

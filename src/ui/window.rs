@@ -1053,7 +1053,11 @@ fn render_review(
             ));
         }
     }
-    if let Some((before, left)) = session.resume_volumes() {
+    if let Some((before, left)) = review
+        .plan
+        .as_ref()
+        .and_then(|plan| session.resume_volumes(plan))
+    {
         // Shown to 0.01 mL, as the pump meters it.
         let millilitres = |nl: u64| {
             let hundredths = i64::try_from(nl / 10_000).unwrap_or(i64::MAX);
