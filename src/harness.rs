@@ -108,6 +108,7 @@ fn hardware(
         direction: pin(pins.direction),
         air_sensor: pin(pins.air_sensor),
         door: pin(pins.door),
+        container: pin(pins.container),
         light_red: pin(pins.light_red),
         light_yellow: pin(pins.light_yellow),
         stepper: SimSpi::new(board.clone(), SimChip::Stepper),

@@ -13,15 +13,22 @@ use perfuse::supervision::protocol::{
 };
 use proptest::prelude::*;
 
+#[path = "support/cases.rs"]
+mod cases;
+
 fn message() -> impl Strategy<Value = Message> {
     (
         prop::sample::select(vec![Kind::Hello, Kind::Heartbeat, Kind::ResumeConfirmed]),
-        prop::sample::select(vec![PumpMode::Stopped, PumpMode::Delivering]),
+        prop::sample::select(vec![
+            PumpMode::Stopped,
+            PumpMode::Delivering,
+            PumpMode::Relieving,
+        ]),
         any::<u64>(),
         any::<u64>(),
         any::<u64>(),
         any::<u64>(),
-        any::<i64>(),
+        (any::<u64>(), any::<u64>()),
         prop::sample::select(vec![
             AlarmLevel::None,
             AlarmLevel::Low,
@@ -39,7 +46,7 @@ fn message() -> impl Strategy<Value = Message> {
                 sequence,
                 sent_at_us,
                 rate_nl_per_h,
-                steps,
+                (forward_steps, reverse_steps),
                 alarm,
                 audible,
                 volume,
@@ -51,7 +58,8 @@ fn message() -> impl Strategy<Value = Message> {
                     sequence,
                     sent_at_us,
                     rate_nl_per_h,
-                    steps,
+                    forward_steps,
+                    reverse_steps,
                     alarm,
                     audible,
                     volume: AlarmVolume::new(volume).unwrap(),
@@ -61,7 +69,11 @@ fn message() -> impl Strategy<Value = Message> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 20_000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: cases::cases(20_000),
+        failure_persistence: cases::kept(),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..120)) {
@@ -69,7 +81,7 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_56_byte_strings_are_almost_never_accepted(bytes in prop::collection::vec(any::<u8>(), MESSAGE_LEN)) {
+    fn arbitrary_64_byte_strings_are_almost_never_accepted(bytes in prop::collection::vec(any::<u8>(), MESSAGE_LEN)) {
         // Without the magic and a matching CRC nothing gets through.
         prop_assert!(Message::decode(&bytes).is_err());
     }

@@ -18,6 +18,9 @@ use perfuse::control::units::{Nanolitres, NanolitresPerHour};
 use perfuse::therapy::SegmentPurpose;
 use proptest::prelude::*;
 
+#[path = "support/cases.rs"]
+mod cases;
+
 /// The control period the harness simulates, microseconds.
 const PERIOD_US: u64 = 100_000;
 
@@ -238,7 +241,11 @@ fn period(state: State, model: &mut Model) -> Result<State, TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 600, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: cases::cases(600),
+        failure_persistence: cases::kept(),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn safety_invariants_hold_for_any_sequence(actions in prop::collection::vec(action_strategy(), 1..120)) {
@@ -383,4 +390,35 @@ fn faults_and_rejected_platforms_never_deliver() {
     let (state, _) = next(state, Event::Resume);
     assert_eq!(state.commanded_rate(), NanolitresPerHour(0));
     assert!(matches!(state, State::Fault(_)));
+}
+
+/// The case the property test found (issue 12): 9.81 mL/h for 0.1 mL, KVO
+/// at 9.81 mL/h, started, titrated down to 2.6 mL/h and run to the end of
+/// the VTBI. KVO then ran at 9.81 mL/h, above the rate the nurse titrated
+/// to. KVO now follows the titration down.
+#[test]
+fn kvo_never_runs_above_a_rate_titrated_down_before_the_end() {
+    let mut segments = ArrayVec::new();
+    segments.push(segment(981, 10, SegmentPurpose::Primary));
+    let program = Program {
+        segments,
+        end: End::KeepVeinOpen(NanolitresPerHour(9_810_000)),
+    };
+    let mut model = Model::default();
+    let mut state = apply(State::SelfTest, Event::SelfTestPassed, &mut model).unwrap();
+    state = apply(state, Event::Load(program), &mut model).unwrap();
+    state = apply(state, Event::Start, &mut model).unwrap();
+    state = apply(
+        state,
+        Event::Titrate(NanolitresPerHour(2_600_000)),
+        &mut model,
+    )
+    .unwrap();
+    while matches!(state, State::Delivering(_)) {
+        state = period(state, &mut model).unwrap();
+    }
+    match state {
+        State::KeepVeinOpen { rate, .. } => assert_eq!(rate, NanolitresPerHour(2_600_000)),
+        other => panic!("expected KVO, got {other:?}"),
+    }
 }

@@ -7,15 +7,27 @@
     clippy::indexing_slicing
 )]
 
-use perfuse::supervision::protocol::{AlarmLevel, AlarmVolume, Kind, Message, PumpMode};
+use perfuse::supervision::protocol::{
+    AlarmLevel, AlarmVolume, Kind, Message, PumpMode, MESSAGE_LEN,
+};
 use perfuse::supervision::watch::{
-    FloodCounter, Policy, Rejected, RunawayCheck, TripReason, Watch, WatchEvent,
+    Commanded, FloodCounter, Policy, Rejected, RunawayCheck, RunawayFinding, TripReason, Watch,
+    WatchEvent,
 };
 use proptest::prelude::*;
 
+#[path = "support/cases.rs"]
+mod cases;
+
 const POLICY: Policy = Policy::DEFAULT;
 
-fn message(kind: Kind, session: u64, sequence: u64, sent_at_us: u64, delivering: bool) -> [u8; 56] {
+fn message(
+    kind: Kind,
+    session: u64,
+    sequence: u64,
+    sent_at_us: u64,
+    delivering: bool,
+) -> [u8; MESSAGE_LEN] {
     Message {
         kind,
         mode: if delivering {
@@ -27,7 +39,8 @@ fn message(kind: Kind, session: u64, sequence: u64, sent_at_us: u64, delivering:
         sequence,
         sent_at_us,
         rate_nl_per_h: 25_000_000,
-        steps: 0,
+        forward_steps: 0,
+        reverse_steps: 0,
         alarm: AlarmLevel::None,
         audible: false,
         volume: AlarmVolume::LOUDEST,
@@ -223,6 +236,13 @@ fn a_sustained_flood_refreshes_nothing_and_trips_at_the_deadline() {
     ));
 }
 
+fn forward(steps: i64) -> Commanded {
+    Commanded {
+        forward: steps as u64,
+        reverse: 0,
+    }
+}
+
 #[test]
 fn the_runaway_check_catches_a_motor_ahead_of_its_commands() {
     // Syringe: 4000 counts and 16 000 microsteps per turn.
@@ -230,14 +250,17 @@ fn the_runaway_check_catches_a_motor_ahead_of_its_commands() {
     let mut found = None;
     for sample in 0..100_i64 {
         // Commanded 40 microsteps per 100 ms; the motor runs at twice that.
-        found = found.or(check.sample(sample * 40, sample * 80 / 4));
+        found = found.or(check.sample(forward(sample * 40), sample * 80 / 4));
     }
-    let (commanded, measured) = found.unwrap();
+    let RunawayFinding {
+        commanded,
+        measured,
+    } = found.unwrap();
     assert!(measured > commanded + 64);
     let mut honest = RunawayCheck::new(4000, 16_000);
     for sample in 0..200_i64 {
         assert_eq!(
-            honest.sample(sample * 800, sample * 200),
+            honest.sample(forward(sample * 800), sample * 200),
             None,
             "an honest motor at 999 mL/h"
         );
@@ -245,7 +268,7 @@ fn the_runaway_check_catches_a_motor_ahead_of_its_commands() {
     let mut backwards = RunawayCheck::new(4000, 16_000);
     let mut reversed = None;
     for sample in 0..60_i64 {
-        reversed = reversed.or(backwards.sample(0, -sample * 10));
+        reversed = reversed.or(backwards.sample(forward(0), -sample * 10));
     }
     assert!(
         reversed.is_some(),
@@ -253,8 +276,95 @@ fn the_runaway_check_catches_a_motor_ahead_of_its_commands() {
     );
 }
 
+/// The field defect (issue 12): a downstream occlusion, the back-off
+/// commanded in reverse, and the motor following it, read as a runaway
+/// ("commanded 882 microsteps, motor moved 976") when the heartbeat carried
+/// only the net count. Forward and reverse are now bounded apart.
+#[test]
+fn a_commanded_back_off_is_not_a_runaway_but_a_motor_beyond_it_is() {
+    // 25 mL/h on the S50: about 20 microsteps per 100 ms forward for 3 s,
+    // then a back-off at 400 mL/h (about 320 per 100 ms) for 1.5 s.
+    let run = |reverse_beyond: i64, disabled_back_off: bool| {
+        let mut check = RunawayCheck::new(4000, 16_000);
+        let (mut forward_steps, mut reverse_steps, mut position) = (0_i64, 0_i64, 0_i64);
+        let mut found = None;
+        for sample in 0..100_i64 {
+            if sample < 30 {
+                forward_steps += 20;
+                position += 20;
+            } else if sample < 45 {
+                reverse_steps += 320;
+                if !disabled_back_off {
+                    position -= 320;
+                }
+            } else if sample < 60 {
+                position -= reverse_beyond;
+            }
+            let commanded = Commanded {
+                forward: forward_steps as u64,
+                reverse: reverse_steps as u64,
+            };
+            found = found.or(check.sample(commanded, position / 4));
+        }
+        found
+    };
+    assert_eq!(run(0, false), None, "the motor followed the back-off");
+    assert_eq!(
+        run(0, true),
+        None,
+        "a back-off that did not move (driver cut) is no runaway either"
+    );
+    assert!(
+        run(60, false).is_some(),
+        "the motor went on backwards after the back-off ended"
+    );
+    // Forward motion while only reverse is commanded (relieving).
+    let mut check = RunawayCheck::new(4000, 16_000);
+    let mut found = None;
+    for sample in 0..60_i64 {
+        let commanded = Commanded {
+            forward: 0,
+            reverse: (sample * 300) as u64,
+        };
+        found = found.or(check.sample(commanded, sample * 20));
+    }
+    assert!(
+        found.is_some(),
+        "forward motion while relieving is a runaway"
+    );
+}
+
+#[test]
+fn a_hello_on_a_healthy_session_stops_the_motor_until_the_nurse_confirms() {
+    let mut harness = delivering(1);
+    assert!(harness.watch.motor_allowed());
+    let now = 3000;
+    harness.receive(&message(Kind::Hello, 7, 1, now, false), now);
+    assert!(
+        !harness.watch.motor_allowed(),
+        "a new session starts unconfirmed"
+    );
+    harness.receive(&message(Kind::Heartbeat, 7, 2, now, true), now);
+    assert!(
+        harness.watch.tripped(),
+        "flow without the nurse's confirmation of the new session trips"
+    );
+    let mut harness = delivering(1);
+    harness.receive(&message(Kind::Hello, 8, 1, now, false), now);
+    harness.receive(&message(Kind::ResumeConfirmed, 8, 2, now, true), now);
+    assert!(
+        harness.watch.motor_allowed(),
+        "confirmed: the motor may run"
+    );
+    assert!(!harness.watch.tripped());
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: cases::cases(2000),
+        failure_persistence: cases::kept(),
+        ..ProptestConfig::default()
+    })]
 
     /// Whatever arrives, the motor never comes back on after a trip without a
     /// resume confirmation of a session opened after the trip.
@@ -278,7 +388,7 @@ proptest! {
                     }
                 }
                 3 => harness.tick(now),
-                _ => harness.receive(&[0xAB; 56], now),
+                _ => harness.receive(&[0xAB; MESSAGE_LEN], now),
             }
             if !confirmed_after_trip {
                 prop_assert!(!harness.watch.motor_allowed(), "re-enabled without a confirmed new session");

@@ -18,6 +18,9 @@ use perfuse::therapy::{
     TimeBase,
 };
 use proptest::prelude::*;
+
+#[path = "support/cases.rs"]
+mod cases;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
@@ -82,7 +85,11 @@ fn concentration_for(unit: AmountUnit) -> impl Strategy<Value = Concentration> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: cases::cases(2000),
+        failure_persistence: cases::kept(),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn dose_to_rate_to_dose_round_trips_within_the_rate_resolution(

@@ -422,6 +422,12 @@ fn an_alarm_is_shown_silenced_and_acknowledged() {
     assert!(!alarms.get_can_silence(), "the countdown runs");
     ui.rig.borrow_mut().occlude_downstream(Occlusion::None);
     ui.press("AlarmBanner::acknowledge-button");
+    // Acknowledged while the line still holds pressure: the alarm stays
+    // (acknowledged) until the freed line has drained, then the pump waits
+    // paused for the nurse.
+    ui.refresh_until("the freed line drained", |snapshot| {
+        snapshot.mode == Mode::Paused
+    });
     ui.press("RunningPage::resume-button");
     ui.refresh_until("resumed after the alarm", |snapshot| {
         snapshot.mode == Mode::Delivering

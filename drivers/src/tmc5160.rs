@@ -261,6 +261,15 @@ impl<SPI: SpiDevice> Tmc5160<SPI> {
     }
 
     /// Reads DRV_STATUS, GSTAT and IOIN.
+    /// Is the power stage enabled? Reads IOIN only (two datagrams): DRV_ENN
+    /// low means enabled. A chip that does not answer as a TMC5160 (its
+    /// version byte wrong, e.g. MISO stuck high) counts as not enabled, so a
+    /// silent driver is never stepped blind.
+    pub fn enabled(&mut self) -> Result<bool, Error<SPI::Error>> {
+        let ioin = self.read_register(Register::Ioin)?;
+        Ok((ioin >> 24) as u8 == VERSION_TMC5160 && ioin & (1 << 4) == 0)
+    }
+
     pub fn status(&mut self) -> Result<DriverStatus, Error<SPI::Error>> {
         let drv_status = self.read_register(Register::DrvStatus)?;
         let gstat = self.read_register(Register::Gstat)?;

@@ -79,6 +79,28 @@ fn an_absent_chip_reads_as_all_ones_and_is_refused() {
 }
 
 #[test]
+fn enabled_reads_drv_enn_from_ioin_and_a_silent_chip_counts_as_disabled() {
+    let mut expected = Vec::new();
+    // Version 0x30, DRV_ENN (bit 4) low: enabled.
+    expected.extend(datagram([0x04, 0, 0, 0, 0], [0x00, 0, 0, 0, 0]));
+    expected.extend(datagram([0x04, 0, 0, 0, 0], [0x00, 0x30, 0, 0, 0x0F]));
+    // DRV_ENN high: the supervisor holds the power stage off.
+    expected.extend(datagram([0x04, 0, 0, 0, 0], [0x00, 0, 0, 0, 0]));
+    expected.extend(datagram([0x04, 0, 0, 0, 0], [0x00, 0x30, 0, 0, 0x10]));
+    // MISO stuck low: version 0, bit 4 low, but no TMC5160 answered.
+    expected.extend(datagram([0x04, 0, 0, 0, 0], [0; 5]));
+    expected.extend(datagram([0x04, 0, 0, 0, 0], [0; 5]));
+    let mut driver = Tmc5160::new(SpiMock::new(&expected));
+    assert!(driver.enabled().unwrap());
+    assert!(!driver.enabled().unwrap());
+    assert!(
+        !driver.enabled().unwrap(),
+        "a chip that does not answer is never stepped blind"
+    );
+    driver.release().done();
+}
+
+#[test]
 fn status_decodes_faults() {
     // DRV_STATUS: ot (25) and s2ga (27), CS_ACTUAL 20; GSTAT drv_err.
     let drv_status: u32 = (1 << 25) | (1 << 27) | (20 << 16);

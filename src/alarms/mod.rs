@@ -25,6 +25,8 @@ pub enum Condition {
     AirInLine,
     AccumulatedAir,
     DoorOpen,
+    /// The syringe (or set) is not in the pump: its present switch is open.
+    SyringeNotLoaded,
     EndOfContainer,
     MotorStall,
     DriverFault,
@@ -42,12 +44,13 @@ pub enum Condition {
 }
 
 impl Condition {
-    pub const ALL: [Condition; 17] = [
+    pub const ALL: [Condition; 18] = [
         Condition::DownstreamOcclusion,
         Condition::UpstreamOcclusion,
         Condition::AirInLine,
         Condition::AccumulatedAir,
         Condition::DoorOpen,
+        Condition::SyringeNotLoaded,
         Condition::EndOfContainer,
         Condition::MotorStall,
         Condition::DriverFault,
@@ -81,6 +84,35 @@ impl Condition {
             Condition::CallbackPaused => 14,
             Condition::CallbackUnstarted => 15,
             Condition::StorageFault => 16,
+            Condition::SyringeNotLoaded => 17,
+        }
+    }
+
+    /// Among alarms of one priority, which comes first: a physical cause
+    /// the nurse can fix at the bedside (occlusion, air, door, syringe)
+    /// before a fault of the pump, and the supervisor's cut last. When a
+    /// trip and a physical cause happen together, the banner names the
+    /// physical cause first, with the trip beneath it.
+    pub fn rank(self) -> u8 {
+        match self {
+            Condition::DownstreamOcclusion
+            | Condition::UpstreamOcclusion
+            | Condition::AirInLine
+            | Condition::AccumulatedAir
+            | Condition::DoorOpen
+            | Condition::SyringeNotLoaded
+            | Condition::EndOfContainer => 0,
+            Condition::MotorStall
+            | Condition::DriverFault
+            | Condition::EncoderDisagreement
+            | Condition::SensorFault
+            | Condition::StorageFault => 1,
+            Condition::SupervisorTrip => 2,
+            Condition::InfusionComplete
+            | Condition::NearEnd
+            | Condition::KeepVeinOpen
+            | Condition::CallbackPaused
+            | Condition::CallbackUnstarted => 0,
         }
     }
 
@@ -93,6 +125,7 @@ impl Condition {
             | Condition::AirInLine
             | Condition::AccumulatedAir
             | Condition::DoorOpen
+            | Condition::SyringeNotLoaded
             | Condition::EndOfContainer
             | Condition::MotorStall
             | Condition::DriverFault
@@ -132,6 +165,9 @@ impl Condition {
                 "Check the line for small bubbles, prime them out, then resume."
             }
             Condition::DoorOpen => "Close the door, then resume.",
+            Condition::SyringeNotLoaded => {
+                "Load the syringe or set and close the door, then resume."
+            }
             Condition::EndOfContainer => "Replace the syringe or bag, or end the infusion.",
             Condition::MotorStall => {
                 "The mechanism is blocked: check the syringe or set is seated, then resume."
@@ -291,6 +327,7 @@ impl Alarms {
             (Some(a), Some(b)) => b
                 .priority
                 .cmp(&a.priority)
+                .then(a.condition.rank().cmp(&b.condition.rank()))
                 .then(a.raised_at_ms.cmp(&b.raised_at_ms))
                 .then(a.condition.index().cmp(&b.condition.index())),
             (Some(_), None) => core::cmp::Ordering::Less,
@@ -342,6 +379,25 @@ mod tests {
                 Condition::AirInLine,
                 Condition::CallbackPaused,
                 Condition::NearEnd
+            ]
+        );
+    }
+
+    #[test]
+    fn a_physical_cause_is_shown_before_the_supervisors_cut_it_led_to() {
+        let mut alarms = Alarms::new();
+        // The trip came first (the app stalled under load) and the
+        // occlusion a moment later: the nurse is sent to the line first.
+        alarms.update(Condition::SupervisorTrip, true, 10);
+        alarms.update(Condition::DownstreamOcclusion, true, 20);
+        alarms.update(Condition::DriverFault, true, 30);
+        let order: Vec<Condition> = alarms.active().map(|alarm| alarm.condition).collect();
+        assert_eq!(
+            order,
+            vec![
+                Condition::DownstreamOcclusion,
+                Condition::DriverFault,
+                Condition::SupervisorTrip
             ]
         );
     }

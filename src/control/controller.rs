@@ -10,7 +10,15 @@
 //! until the line pressure is back near its baseline, so that the fluid
 //! squeezed into the line does not reach the patient as a bolus when the
 //! occlusion is cleared. The volume backed off is owed: the first forward
-//! steps after resuming repay it and are not counted as delivered.
+//! steps after resuming repay it and are not counted as delivered. The
+//! heartbeat reports the back-off as its own mode (relieving), so the
+//! supervisor keeps the driver enabled for it and checks it as reverse
+//! motion.
+//!
+//! The supervisor owns the driver's ENABLE. Before any period that would
+//! move the motor, the controller reads the driver's DRV_ENN input back; while
+//! the power stage is off it neither steps nor counts a step, so its volume
+//! accounting stays what reached the line.
 
 use arrayvec::ArrayVec;
 use embedded_hal::digital::{InputPin, OutputPin};
@@ -129,6 +137,12 @@ pub struct Snapshot {
     pub silence_remaining_ms: u64,
     /// Net microsteps commanded (forward minus back-off).
     pub steps: i64,
+    /// Microsteps commanded forward and in reverse so far (the heartbeat
+    /// carries both: the supervisor bounds each direction on its own).
+    pub forward_steps: u64,
+    pub reverse_steps: u64,
+    /// Backing off after a downstream occlusion (reverse motion, no flow).
+    pub relieving: bool,
     pub bus_errors: u64,
     /// The alarm volume the nurse set (the heartbeat carries it).
     pub alarm_volume: AlarmVolume,
@@ -214,6 +228,8 @@ pub struct Controller<OUT, IN, SPI> {
     encoder: Option<Ls7366r<SPI>>,
     air: DebouncedInput<IN>,
     door: DebouncedInput<IN>,
+    /// The syringe (or set) present switch: high = loaded.
+    container: DebouncedInput<IN>,
     lights: (OUT, OUT),
     state: State,
     generator: StepGenerator,
@@ -221,7 +237,11 @@ pub struct Controller<OUT, IN, SPI> {
     detectors: Detectors,
     alarms: Alarms,
     period: u64,
-    steps: i64,
+    forward_steps: u64,
+    reverse_steps: u64,
+    /// The driver's power stage read back as enabled this period (read only
+    /// when the motor is to move).
+    motor_enabled: bool,
     segment: SegmentKey,
     /// Delivered volume of the segment as an exact fraction: sum over its
     /// steps of nL per turn x efficiency (ppm), over microsteps per turn x 10^6.
@@ -252,6 +272,8 @@ pub struct ControllerHardware<OUT, IN, SPI> {
     pub direction: OUT,
     pub air_sensor: IN,
     pub door: IN,
+    /// The syringe (or set) present switch (GPIO 13 on the reference carrier).
+    pub container: IN,
     pub light_red: OUT,
     pub light_yellow: OUT,
     pub stepper: SPI,
@@ -270,6 +292,7 @@ impl<OUT, IN, SPI> From<perfuse_drivers::backend::ControlHardware<OUT, IN, SPI>>
             direction: hardware.direction,
             air_sensor: hardware.air_sensor,
             door: hardware.door,
+            container: hardware.container,
             light_red: hardware.light_red,
             light_yellow: hardware.light_yellow,
             stepper: hardware.stepper,
@@ -301,6 +324,11 @@ where
             encoder: hardware.encoder.map(Ls7366r::new),
             air: DebouncedInput::new(hardware.air_sensor, Polarity::ActiveHigh, settings.debounce),
             door: DebouncedInput::new(hardware.door, Polarity::ActiveHigh, settings.debounce),
+            container: DebouncedInput::new(
+                hardware.container,
+                Polarity::ActiveHigh,
+                settings.debounce,
+            ),
             lights: (hardware.light_red, hardware.light_yellow),
             state: State::SelfTest,
             generator: StepGenerator::new(settings.mechanics, settings.period_us),
@@ -308,7 +336,9 @@ where
             detectors: Detectors::default(),
             alarms: Alarms::new(),
             period: 0,
-            steps: 0,
+            forward_steps: 0,
+            reverse_steps: 0,
+            motor_enabled: false,
             segment: SegmentKey::default(),
             segment_numerator: 0,
             segment_booked: Nanolitres(0),
@@ -342,7 +372,10 @@ where
         for _ in 0..128 {
             let air = self.air.sample().map(|reading| reading.state);
             let door = self.door.sample().map(|reading| reading.state);
-            if matches!((air, door), (Ok(air), Ok(door)) if air != InputState::Unknown && door != InputState::Unknown)
+            let container = self.container.sample().map(|reading| reading.state);
+            if [air, door, container]
+                .iter()
+                .all(|input| matches!(input, Ok(state) if *state != InputState::Unknown))
             {
                 settled = true;
                 break;
@@ -498,6 +531,13 @@ where
             },
             |reading| reading.state,
         );
+        let container = self.container.sample().map_or_else(
+            |_| {
+                bus_error = true;
+                InputState::Unknown
+            },
+            |reading| reading.state,
+        );
         let driver = if self
             .period
             .is_multiple_of(u64::from(settings.status_every.max(1)))
@@ -527,11 +567,24 @@ where
         };
         let rate = self.state.commanded_rate();
         let now_ms = now_us / 1000;
-        match (rate.0 > 0, self.last_driver.map(|status| status.enable_off)) {
-            (true, Some(true)) => {
+        // ENABLE is read back before every period that would move the motor.
+        let enabled = if rate.0 > 0 || self.backoff_left > 0 {
+            match self.stepper.enabled() {
+                Ok(enabled) => Some(enabled),
+                Err(_) => {
+                    bus_error = true;
+                    Some(false)
+                }
+            }
+        } else {
+            None
+        };
+        self.motor_enabled = enabled == Some(true);
+        match (rate.0 > 0, enabled) {
+            (true, Some(false)) => {
                 self.enable_off_since_ms.get_or_insert(now_ms);
             }
-            (true, Some(false)) => {
+            (true, Some(true)) => {
                 self.enable_seen_on = true;
                 self.enable_off_since_ms = None;
             }
@@ -553,9 +606,10 @@ where
             plunger_um,
             air,
             door,
+            container,
             driver,
             encoder,
-            commanded_steps: self.steps,
+            commanded_steps: self.net_steps(),
             delivering: rate.0 > 0,
             rate,
             restarted,
@@ -600,7 +654,17 @@ where
                         .is_some_and(|since| now_ms.saturating_sub(since) >= grace)
                 }
                 Condition::StorageFault => self.storage_fault,
-                _ => infusing && present.contains(condition),
+                Condition::DownstreamOcclusion
+                | Condition::UpstreamOcclusion
+                | Condition::AirInLine
+                | Condition::AccumulatedAir
+                | Condition::DoorOpen
+                | Condition::SyringeNotLoaded
+                | Condition::EndOfContainer
+                | Condition::MotorStall
+                | Condition::DriverFault
+                | Condition::EncoderDisagreement
+                | Condition::SensorFault => infusing && present.contains(condition),
             };
             if let Some(change) = self.alarms.update(condition, here, now_ms) {
                 push(events, ControlEvent::Alarm(change));
@@ -694,13 +758,19 @@ where
                 u64::try_from(left / step_value.max(1)).unwrap_or(u64::MAX)
             })
             .saturating_add(self.owed_steps);
-        let steps = self.generator.tick(Microsteps(limit));
+        // A disabled power stage moves nothing: no step is due, none is
+        // counted, and delivery resumes where it was once enabled.
+        let steps = if self.motor_enabled {
+            self.generator.tick(Microsteps(limit))
+        } else {
+            0
+        };
         for _ in 0..steps {
             if self.pins.step(Direction::Forward).is_err() {
                 self.bus_errors = self.bus_errors.saturating_add(1);
                 break;
             }
-            self.steps = self.steps.saturating_add(1);
+            self.forward_steps = self.forward_steps.saturating_add(1);
             if self.owed_steps > 0 {
                 self.owed_steps -= 1;
             } else {
@@ -740,7 +810,8 @@ where
             .snapshot
             .downstream_tenths_mmhg
             .is_some_and(|pressure| pressure <= baseline + self.settings.backoff_margin);
-        if relieved {
+        // Relieved, or the supervisor cut the driver (it would move nothing).
+        if relieved || !self.motor_enabled {
             self.backoff_left = 0;
             return;
         }
@@ -751,7 +822,7 @@ where
                 self.backoff_left = 0;
                 return;
             }
-            self.steps = self.steps.saturating_sub(1);
+            self.reverse_steps = self.reverse_steps.saturating_add(1);
             self.owed_steps = self.owed_steps.saturating_add(1);
             self.backoff_left = self.backoff_left.saturating_sub(1);
         }
@@ -808,10 +879,20 @@ where
             alarms,
             announcement: self.alarms.announcement(now_ms),
             silence_remaining_ms: self.alarms.silence_remaining_ms(now_ms),
-            steps: self.steps,
+            steps: self.net_steps(),
+            forward_steps: self.forward_steps,
+            reverse_steps: self.reverse_steps,
+            relieving: self.backoff_left > 0,
             bus_errors: self.bus_errors,
             alarm_volume: self.alarm_volume,
         }
+    }
+
+    /// Net microsteps commanded: forward minus reverse.
+    fn net_steps(&self) -> i64 {
+        let forward = i64::try_from(self.forward_steps).unwrap_or(i64::MAX);
+        let reverse = i64::try_from(self.reverse_steps).unwrap_or(i64::MAX);
+        forward.saturating_sub(reverse)
     }
 
     /// Stops stepping (the thread is ending): no further step is emitted.
@@ -836,6 +917,7 @@ fn stop_cause(condition: Condition) -> StopCause {
         Condition::UpstreamOcclusion => StopCause::UpstreamOcclusion,
         Condition::AirInLine | Condition::AccumulatedAir => StopCause::AirInLine,
         Condition::DoorOpen => StopCause::DoorOpen,
+        Condition::SyringeNotLoaded => StopCause::SyringeNotLoaded,
         Condition::EndOfContainer => StopCause::EndOfContainer,
         Condition::MotorStall => StopCause::MotorStall,
         Condition::DriverFault => StopCause::DriverFault,

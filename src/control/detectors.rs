@@ -96,6 +96,8 @@ pub struct Readings {
     pub plunger_um: Option<i32>,
     pub air: InputState,
     pub door: InputState,
+    /// The syringe (or set) present switch.
+    pub container: InputState,
     /// The stepper driver's status, when read this period.
     pub driver: Option<DriverStatus>,
     /// Encoder count, when read this period.
@@ -141,6 +143,14 @@ impl DownstreamOcclusion {
                 .map_or(pressure, |baseline| baseline.min(pressure));
             self.baseline = Some(baseline);
             risen = pressure.saturating_sub(baseline) >= settings.downstream_rise;
+        } else if !readings.delivering {
+            // Stopped, an open line drains to its baseline. Pressure held
+            // above it means the occlusion is still there: the condition
+            // stays present (and its alarm shown, acknowledged or not)
+            // until the line is freed or relieved.
+            risen = self.baseline.is_some_and(|baseline| {
+                pressure.saturating_sub(baseline) >= settings.downstream_rise
+            });
         }
         if over_threshold || risen {
             let since = *self.candidate_since_us.get_or_insert(readings.now_us);
@@ -323,6 +333,9 @@ impl Detectors {
         if readings.delivering && !matches!(readings.door, InputState::Active) {
             present.insert(Condition::DoorOpen);
         }
+        if readings.delivering && !matches!(readings.container, InputState::Active) {
+            present.insert(Condition::SyringeNotLoaded);
+        }
         if let (Some(end), Some(position)) = (settings.syringe_end_um, readings.plunger_um) {
             if position >= end {
                 present.insert(Condition::EndOfContainer);
@@ -370,6 +383,7 @@ mod tests {
             plunger_um: None,
             air: InputState::Inactive,
             door: InputState::Active,
+            container: InputState::Active,
             driver: None,
             encoder: None,
             commanded_steps: 0,
@@ -468,6 +482,47 @@ mod tests {
             accumulated |= total;
         }
         assert!(accumulated);
+    }
+
+    #[test]
+    fn an_occlusion_still_holding_pressure_after_the_stop_stays_present() {
+        let settings = DetectorSettings::reference(16_000);
+        let mut detector = DownstreamOcclusion::default();
+        // Settle at 8 mmHg while delivering, then the line closes.
+        for second in 0..=20 {
+            detector.update(Some(80), &readings(second, 80), &settings);
+        }
+        let mut stopped = readings(30, 1240);
+        stopped.delivering = false;
+        stopped.restarted = false;
+        // Held 124 mmHg with the pump stopped: the clamp is still closed.
+        assert!(!detector.update(Some(1240), &stopped, &settings));
+        stopped.now_us += settings.persist_us;
+        assert!(detector.update(Some(1240), &stopped, &settings));
+        // Freed: the line drains to its baseline and the condition goes.
+        stopped.now_us += 1_000_000;
+        assert!(!detector.update(Some(90), &stopped, &settings));
+    }
+
+    #[test]
+    fn a_missing_syringe_is_unsafe_while_delivering() {
+        let settings = DetectorSettings::reference(16_000);
+        let mut detectors = Detectors::default();
+        let mut reading = readings(0, 100);
+        assert!(!detectors
+            .evaluate(&reading, &settings)
+            .contains(Condition::SyringeNotLoaded));
+        for state in [InputState::Inactive, InputState::Unknown] {
+            reading.container = state;
+            reading.delivering = true;
+            assert!(detectors
+                .evaluate(&reading, &settings)
+                .contains(Condition::SyringeNotLoaded));
+            reading.delivering = false;
+            assert!(!detectors
+                .evaluate(&reading, &settings)
+                .contains(Condition::SyringeNotLoaded));
+        }
     }
 
     #[test]

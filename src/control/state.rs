@@ -157,7 +157,8 @@ pub struct Infusion {
 }
 
 impl Infusion {
-    pub fn new(program: Program) -> Self {
+    pub fn new(mut program: Program) -> Self {
+        program.end = capped_end(&program);
         Self {
             primary: Progress::new(program),
             overlay: None,
@@ -195,6 +196,7 @@ pub enum StopCause {
     UpstreamOcclusion,
     AirInLine,
     DoorOpen,
+    SyringeNotLoaded,
     EndOfContainer,
     MotorStall,
     DriverFault,
@@ -340,7 +342,7 @@ fn deliver(mut infusion: Infusion, volume: Nanolitres) -> (State, Notices) {
         } else if let Some((kind, _)) = infusion.overlay.take() {
             out.push(Notice::OverlayFinished(kind));
         } else {
-            let state = match infusion.primary.program.end {
+            let state = match capped_end(&infusion.primary.program) {
                 End::KeepVeinOpen(rate) => {
                     out.push(Notice::KeepVeinOpenStarted);
                     State::KeepVeinOpen { infusion, rate }
@@ -367,14 +369,25 @@ fn deliver(mut infusion: Infusion, volume: Nanolitres) -> (State, Notices) {
     (State::Delivering(infusion), out)
 }
 
-/// Replaces the rate of the current primary segment.
+/// Replaces the rate of the current primary segment. KVO after the VTBI
+/// never runs above the last segment's rate, so a titration of the last
+/// segment below the KVO rate brings the KVO rate down with it.
 fn titrate(mut infusion: Infusion, rate: NanolitresPerHour) -> Infusion {
     let index = infusion.primary.segment;
     if let Some(segment) = infusion.primary.program.segments.get_mut(index) {
         segment.rate = rate;
         infusion.near_end_announced = false;
     }
+    infusion.primary.program.end = capped_end(&infusion.primary.program);
     infusion
+}
+
+/// The program's end with its KVO rate no higher than the last segment's.
+fn capped_end(program: &Program) -> End {
+    match (program.end, program.segments.last()) {
+        (End::KeepVeinOpen(kvo), Some(last)) if kvo.0 > last.rate.0 => End::KeepVeinOpen(last.rate),
+        (end @ (End::Stop | End::KeepVeinOpen(_)), _) => end,
+    }
 }
 
 fn with_overlay(mut infusion: Infusion, kind: OverlayKind, program: Program) -> Infusion {

@@ -189,11 +189,14 @@ fn status_of(snapshot: &Snapshot) -> Status {
         now_us: snapshot.now_us,
         mode: if snapshot.commanded_rate.0 > 0 {
             PumpMode::Delivering
+        } else if snapshot.relieving {
+            PumpMode::Relieving
         } else {
             PumpMode::Stopped
         },
         rate_nl_per_h: snapshot.commanded_rate.0,
-        steps: snapshot.steps,
+        forward_steps: snapshot.forward_steps,
+        reverse_steps: snapshot.reverse_steps,
         alarm,
         audible,
         volume: snapshot.alarm_volume,
@@ -304,7 +307,6 @@ where
             let _ = ready_sender.send(status);
             let period = config.period_us.max(1);
             let mut deadline = monotonic_us().saturating_add(period);
-            let mut supervisor_tripped = false;
             // The loop: nothing below allocates (the latency record was sized above).
             while !thread_stop.load(Ordering::Acquire) {
                 let _ = clock_nanosleep(
@@ -329,27 +331,16 @@ where
                     .iter()
                     .any(|command| matches!(command, Command::Start | Command::Resume));
                 let output = controller.period(woke, commands);
-                if output.events.iter().any(|event| {
-                    *event
-                        == ControlEvent::Alarm(crate::alarms::AlarmChange::Raised(
-                            crate::alarms::Condition::SupervisorTrip,
-                        ))
-                }) {
-                    supervisor_tripped = true;
-                }
                 if let Some(sender) = &mut heartbeat {
                     let status = status_of(&output.snapshot);
+                    // The nurse's own start or resume, on this screen, is what
+                    // lets the supervisor enable the motor. Each opens a fresh
+                    // session, so it also clears a trip the supervisor made
+                    // while the pump stood still (which this thread cannot see).
                     if nurse_started
-                        && output.snapshot.mode == Mode::Delivering
-                        && supervisor_tripped
+                        && matches!(output.snapshot.mode, Mode::Delivering | Mode::KeepVeinOpen)
                     {
-                        // The supervisor listens only to a fresh handshake after a trip.
                         sender.new_session();
-                        supervisor_tripped = false;
-                    }
-                    // The nurse's own start or resume, on this screen, is what lets
-                    // the supervisor enable the motor again after a trip.
-                    if nurse_started && output.snapshot.mode == Mode::Delivering {
                         count_heartbeat(&thread_stats, sender.send(Kind::ResumeConfirmed, &status));
                     }
                     if output

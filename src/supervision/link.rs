@@ -35,6 +35,8 @@ pub struct HeartbeatSender {
     socket: Option<UnixSeqpacketConn>,
     session: u64,
     sequence: u64,
+    /// The next send opens a session with a hello first.
+    hello_due: bool,
     until_retry: u32,
     pub sent: u64,
     pub dropped: u64,
@@ -52,6 +54,7 @@ impl HeartbeatSender {
             socket: None,
             session: u64::from_le_bytes(session),
             sequence: 0,
+            hello_due: true,
             until_retry: 0,
             sent: 0,
             dropped: 0,
@@ -63,18 +66,21 @@ impl HeartbeatSender {
         self.session
     }
 
-    /// Drops the connection and starts a new session (after the supervisor
-    /// tripped, it listens only to a fresh handshake). The next send
-    /// reconnects and opens with a hello.
+    /// Starts a new session on the same connection: the next send opens it
+    /// with a hello. The app does this at every start or resume the nurse
+    /// confirms, so a supervisor that tripped while the pump stood still
+    /// (and the app could not see it) takes that confirmation too, with no
+    /// second alarm for the nurse to acknowledge. Without a connection the
+    /// next send connects and opens with a hello anyway.
     pub fn new_session(&mut self) {
-        self.socket = None;
-        self.until_retry = 0;
         self.sequence = 0;
-        let mut session = [0_u8; 8];
-        self.session = match getrandom::fill(&mut session) {
-            Ok(()) => u64::from_le_bytes(session),
-            Err(_) => self.session.wrapping_add(0x9E37_79B9_7F4A_7C15),
-        };
+        self.hello_due = true;
+        // No system call here (this runs in the control loop): the next id
+        // is a SplitMix64 step from the random first one.
+        let mut z = self.session.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        self.session = z ^ (z >> 31);
     }
 
     fn connect(&mut self) -> bool {
@@ -117,7 +123,8 @@ impl HeartbeatSender {
             sequence: self.sequence,
             sent_at_us: status.now_us,
             rate_nl_per_h: status.rate_nl_per_h,
-            steps: status.steps,
+            forward_steps: status.forward_steps,
+            reverse_steps: status.reverse_steps,
             alarm: status.alarm,
             audible: status.audible,
             volume: status.volume,
@@ -136,10 +143,14 @@ impl HeartbeatSender {
                 self.until_retry = RECONNECT_EVERY;
                 return Sent::NotConnected;
             }
+            self.hello_due = true;
+        }
+        if self.hello_due {
             let hello = self.message(Kind::Hello, status);
             if self.transmit(&hello) != Sent::Delivered {
                 return Sent::NotConnected;
             }
+            self.hello_due = false;
         }
         let message = self.message(kind, status);
         self.transmit(&message)
@@ -152,7 +163,8 @@ pub struct Status {
     pub now_us: u64,
     pub mode: PumpMode,
     pub rate_nl_per_h: u64,
-    pub steps: i64,
+    pub forward_steps: u64,
+    pub reverse_steps: u64,
     pub alarm: AlarmLevel,
     pub audible: bool,
     pub volume: AlarmVolume,

@@ -5,19 +5,25 @@
 //! ```text
 //! offset size field
 //!  0     4    magic "PFHB"
-//!  4     2    version (2)
+//!  4     2    version (3)
 //!  6     1    kind: 1 hello (a new session), 2 heartbeat, 3 resume confirmed by the nurse
-//!  7     1    mode (the pump state, see `Mode`)
+//!  7     1    mode: 0 stopped, 1 delivering, 2 relieving (backing off after an occlusion)
 //!  8     8    session id (random per app start; fixed within a session)
 //! 16     8    sequence number (1 for the hello, then +1 per message)
 //! 24     8    sent at, microseconds of CLOCK_MONOTONIC
 //! 32     8    commanded rate, nL/h
-//! 40     8    commanded microsteps so far, net (i64)
-//! 48     1    alarm: priority (0 none, 1 low, 2 medium, 3 high) | audible << 4
-//! 49     1    alarm volume the nurse set, 1 (quietest) to 4 (loudest)
-//! 50     2    reserved, zero
-//! 52     4    CRC-32C (Castagnoli) of bytes 0..52
+//! 40     8    microsteps commanded forward so far (u64)
+//! 48     8    microsteps commanded in reverse so far (u64)
+//! 56     1    alarm: priority (0 none, 1 low, 2 medium, 3 high) | audible << 4
+//! 57     1    alarm volume the nurse set, 1 (quietest) to 4 (loudest)
+//! 58     2    reserved, zero
+//! 60     4    CRC-32C (Castagnoli) of bytes 0..60
 //! ```
+//!
+//! Forward and reverse motion are counted apart (version 3) so that the
+//! supervisor's runaway check can bound the motor's real motion in each
+//! direction by what was commanded in that direction: a commanded back-off
+//! is then told from a motor running backwards on its own.
 //!
 //! Decoding checks everything a message can get wrong on its own (length,
 //! magic, version, kind, mode, alarm bits, volume, reserved bytes, CRC);
@@ -27,10 +33,13 @@
 pub use perfuse_drivers::annunciator::AlarmVolume;
 
 /// Length of every message.
-pub const MESSAGE_LEN: usize = 56;
+pub const MESSAGE_LEN: usize = 64;
+/// The CRC covers every byte before it.
+const CRC_AT: usize = MESSAGE_LEN - 4;
 pub const MAGIC: [u8; 4] = *b"PFHB";
-/// Version 2 added the alarm volume (byte 49).
-pub const VERSION: u16 = 2;
+/// Version 2 added the alarm volume; version 3 counts forward and reverse
+/// microsteps apart and adds the relieving mode.
+pub const VERSION: u16 = 3;
 
 const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
 
@@ -51,6 +60,19 @@ pub enum PumpMode {
     Stopped,
     /// Flow commanded (delivering or keeping the vein open).
     Delivering,
+    /// No flow; the mechanism backs off (reverse only) to relieve the line
+    /// after a downstream occlusion. The motor stays enabled for it.
+    Relieving,
+}
+
+impl PumpMode {
+    /// Does this mode need the motor driver enabled?
+    pub fn moves_motor(self) -> bool {
+        match self {
+            PumpMode::Stopped => false,
+            PumpMode::Delivering | PumpMode::Relieving => true,
+        }
+    }
 }
 
 /// Alarm priority the supervisor sounds on the buzzer.
@@ -71,7 +93,10 @@ pub struct Message {
     pub sequence: u64,
     pub sent_at_us: u64,
     pub rate_nl_per_h: u64,
-    pub steps: i64,
+    /// Microsteps commanded forward since the app started (never decreases).
+    pub forward_steps: u64,
+    /// Microsteps commanded in reverse since the app started (never decreases).
+    pub reverse_steps: u64,
     pub alarm: AlarmLevel,
     pub audible: bool,
     /// What the nurse set; the supervisor applies its floors (`sounding_volume`).
@@ -113,6 +138,7 @@ fn mode_byte(mode: PumpMode) -> u8 {
     match mode {
         PumpMode::Stopped => 0,
         PumpMode::Delivering => 1,
+        PumpMode::Relieving => 2,
     }
 }
 
@@ -127,7 +153,7 @@ fn alarm_byte(alarm: AlarmLevel, audible: bool) -> u8 {
 }
 
 impl Message {
-    /// The 56 bytes on the wire.
+    /// The 64 bytes on the wire.
     pub fn encode(&self) -> [u8; MESSAGE_LEN] {
         let mut bytes = [0_u8; MESSAGE_LEN];
         let mut put = |offset: usize, field: &[u8]| {
@@ -142,9 +168,10 @@ impl Message {
         put(16, &self.sequence.to_le_bytes());
         put(24, &self.sent_at_us.to_le_bytes());
         put(32, &self.rate_nl_per_h.to_le_bytes());
-        put(40, &self.steps.to_le_bytes());
+        put(40, &self.forward_steps.to_le_bytes());
+        put(48, &self.reverse_steps.to_le_bytes());
         put(
-            48,
+            56,
             &[
                 alarm_byte(self.alarm, self.audible),
                 self.volume.level(),
@@ -152,8 +179,8 @@ impl Message {
                 0,
             ],
         );
-        let crc = CRC.checksum(bytes.get(..52).unwrap_or_default());
-        if let Some(slot) = bytes.get_mut(52..56) {
+        let crc = CRC.checksum(bytes.get(..CRC_AT).unwrap_or_default());
+        if let Some(slot) = bytes.get_mut(CRC_AT..MESSAGE_LEN) {
             slot.copy_from_slice(&crc.to_le_bytes());
         }
         bytes
@@ -172,7 +199,7 @@ impl Message {
         if version != VERSION {
             return Err(DecodeError::Version(version));
         }
-        let (body, crc_bytes) = bytes.split_at(52);
+        let (body, crc_bytes) = bytes.split_at(CRC_AT);
         let crc = u32::from_le_bytes(
             crc_bytes
                 .try_into()
@@ -190,6 +217,7 @@ impl Message {
         let mode = match mode {
             0 => PumpMode::Stopped,
             1 => PumpMode::Delivering,
+            2 => PumpMode::Relieving,
             other => return Err(DecodeError::Mode(other)),
         };
         let word = |start: usize| -> [u8; 8] {
@@ -199,7 +227,7 @@ impl Message {
                 .unwrap_or_default()
         };
         let [alarm, volume, r1, r2] = bytes
-            .get(48..52)
+            .get(56..CRC_AT)
             .and_then(|slice| <[u8; 4]>::try_from(slice).ok())
             .unwrap_or([0xFF; 4]);
         if [r1, r2] != [0, 0] {
@@ -223,7 +251,8 @@ impl Message {
             sequence: u64::from_le_bytes(word(16)),
             sent_at_us: u64::from_le_bytes(word(24)),
             rate_nl_per_h: u64::from_le_bytes(word(32)),
-            steps: i64::from_le_bytes(word(40)),
+            forward_steps: u64::from_le_bytes(word(40)),
+            reverse_steps: u64::from_le_bytes(word(48)),
             alarm: level,
             audible: alarm & 0x10 != 0,
             volume,
@@ -243,7 +272,8 @@ mod tests {
             sequence: 42,
             sent_at_us: 123_456_789,
             rate_nl_per_h: 25_000_000,
-            steps: -5,
+            forward_steps: 1_000,
+            reverse_steps: 5,
             alarm: AlarmLevel::High,
             audible: true,
             volume: AlarmVolume::new(2).unwrap_or_default(),
@@ -277,12 +307,12 @@ mod tests {
     fn volumes_outside_one_to_four_are_refused_by_name() {
         for level in [0_u8, 5, 255] {
             let mut bytes = sample().encode();
-            if let Some(volume) = bytes.get_mut(49) {
+            if let Some(volume) = bytes.get_mut(57) {
                 *volume = level;
             }
             // Re-seal, so the CRC is right and the volume is what is wrong.
-            let crc = CRC.checksum(bytes.get(..52).unwrap_or_default());
-            if let Some(slot) = bytes.get_mut(52..56) {
+            let crc = CRC.checksum(bytes.get(..CRC_AT).unwrap_or_default());
+            if let Some(slot) = bytes.get_mut(CRC_AT..MESSAGE_LEN) {
                 slot.copy_from_slice(&crc.to_le_bytes());
             }
             assert_eq!(Message::decode(&bytes), Err(DecodeError::Volume(level)));

@@ -24,8 +24,8 @@ use perfuse_drivers::backend::SupervisorHardware;
 use perfuse_drivers::ls7366r::Ls7366r;
 
 use super::link::{HeartbeatListener, Peer, Received};
-use super::protocol::{AlarmLevel, Kind, Message, MESSAGE_LEN};
-use super::watch::{FloodCounter, Policy, RunawayCheck, TripReason, Watch, WatchEvent};
+use super::protocol::{AlarmLevel, Message, MESSAGE_LEN};
+use super::watch::{Commanded, FloodCounter, Policy, RunawayCheck, TripReason, Watch, WatchEvent};
 
 /// Supervisor period, us: 2 ms, a tenth of the heartbeat deadline.
 pub const PERIOD_US: u64 = 2_000;
@@ -216,7 +216,9 @@ where
         );
         let mut peer: Option<Peer> = None;
         let mut buffer = [0_u8; 2 * MESSAGE_LEN];
-        let mut commanded_steps = 0_i64;
+        // The motion the app's last accepted message reported (None until
+        // the first on this connection).
+        let mut commanded: Option<Commanded> = None;
         // The sender's clock on the last message the watch accepted: the
         // trip record says how long the app had really been silent.
         let mut last_good_sent_us = 0_u64;
@@ -249,8 +251,11 @@ where
                             &format!("CONNECT app pid {} uid {}", accepted.pid, accepted.uid),
                         );
                         peer = Some(accepted);
-                        // Flood accounting belongs to a connection.
+                        // Flood accounting belongs to a connection, and so do
+                        // the step counts (an app that restarted counts from 0).
                         flood = FloodCounter::default();
+                        runaway.reset();
+                        commanded = None;
                     }
                     Ok(None) => {}
                     Err(refused) => self.log.record(
@@ -276,12 +281,10 @@ where
                                 | Some(WatchEvent::Resumed { .. }),
                             ) = (decoded, event)
                             {
-                                if message.kind == Kind::Hello
-                                    || matches!(event, Some(WatchEvent::Resumed { .. }))
-                                {
-                                    runaway.reset();
-                                }
-                                commanded_steps = message.steps;
+                                commanded = Some(Commanded {
+                                    forward: message.forward_steps,
+                                    reverse: message.reverse_steps,
+                                });
                                 requested = (message.alarm, message.audible, now);
                                 if message.volume != volume_set {
                                     volume_set = message.volume;
@@ -317,11 +320,10 @@ where
             watch = after;
             push(event);
             if report.periods % RUNAWAY_EVERY == 0 {
-                if let Ok(counts) = self.encoder.count() {
-                    if let Some((commanded, measured)) =
-                        runaway.sample(commanded_steps, i64::from(counts.0))
-                    {
-                        let (after, event) = watch.runaway(now, commanded, measured);
+                if let (Ok(counts), Some(commanded)) = (self.encoder.count(), commanded) {
+                    if let Some(finding) = runaway.sample(commanded, i64::from(counts.0)) {
+                        let (after, event) =
+                            watch.runaway(now, finding.commanded, finding.measured);
                         watch = after;
                         push(event);
                     }

@@ -9,7 +9,7 @@
 //! order, replayed, stale or part of a flood count as missed (they refresh
 //! nothing) and are reported for the log.
 
-use super::protocol::{DecodeError, Kind, Message, PumpMode};
+use super::protocol::{DecodeError, Kind, Message};
 
 /// The supervision policy (documented defaults in `Policy::DEFAULT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,7 +216,7 @@ impl Watch {
                             session,
                             last_sequence: message.sequence,
                             last_beat_us: now_us,
-                            delivering: message.mode == PumpMode::Delivering,
+                            delivering: message.mode.moves_motor(),
                             confirmed: true,
                         },
                         Some(WatchEvent::Resumed { session }),
@@ -261,6 +261,22 @@ impl Watch {
                     delivering,
                     confirmed,
                 };
+                if kind == Kind::Hello {
+                    // The app opens a fresh session at every start or resume
+                    // the nurse confirms: the motor stops until it confirms.
+                    return (
+                        Watch::Healthy {
+                            session: message.session,
+                            last_sequence: message.sequence,
+                            last_beat_us: now_us,
+                            delivering: false,
+                            confirmed: false,
+                        },
+                        Some(WatchEvent::SessionOpened {
+                            session: message.session,
+                        }),
+                    );
+                }
                 if message.session != session {
                     return (
                         healthy,
@@ -287,7 +303,7 @@ impl Watch {
                     );
                 }
                 let confirmed = confirmed || kind == Kind::ResumeConfirmed;
-                let delivering = message.mode == PumpMode::Delivering;
+                let delivering = message.mode.moves_motor();
                 let next = Watch::Healthy {
                     session,
                     last_sequence: message.sequence,
@@ -391,19 +407,56 @@ impl Watch {
 /// Samples kept by the runaway check: one per 100 ms over 5 s.
 pub const RUNAWAY_SAMPLES: usize = 50;
 
+/// Microsteps the motor may run beyond its commands over the window: the
+/// encoder's resolution and the up to 10 ms a heartbeat is older than the
+/// encoder reading (80 microsteps at the fastest rate fall within the 2 %).
+const RUNAWAY_SLACK_MICROSTEPS: i64 = 64;
+/// Plus this part of the commanded motion (2 %).
+const RUNAWAY_SLACK_DIVISOR: i64 = 50;
+
+/// Motion commanded so far, as the heartbeat reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Commanded {
+    pub forward: u64,
+    pub reverse: u64,
+}
+
+/// A runaway the check found, over its window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunawayFinding {
+    /// Net microsteps commanded (forward minus reverse) over the window.
+    pub commanded: i64,
+    /// Net microsteps the encoder measured over the window.
+    pub measured: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Sample {
+    forward: i64,
+    reverse: i64,
+    measured: i64,
+}
+
 /// The independent runaway check: the encoder's motion against the motion
 /// the heartbeats commanded, over the last 5 s. It catches a control thread
 /// that is alive but commanding the wrong thing (or a driver stepping on its
-/// own).
+/// own), in either direction.
 ///
-/// Tolerance: the motor may run ahead by at most 64 microsteps plus 2 % of
-/// the commanded motion in the window. 64 microsteps covers the encoder's
-/// resolution and the up to 10 ms a heartbeat is older than the encoder
-/// reading (80 microsteps at the fastest rate fall within the 2 %).
+/// The heartbeat counts forward and reverse microsteps apart, so each
+/// direction is bounded by its own commands: over the window the motor may
+/// have moved forward at most what was commanded forward, and backwards at
+/// most what was commanded in reverse, each within the tolerance. A
+/// commanded back-off is reverse motion that was commanded; a motor turning
+/// backwards, or forwards, on its own is not. (When one window holds both a
+/// forward and a reverse command, a runaway smaller than the reverse command
+/// is caught once the reverse command has left the window, at most 5 s on.)
+///
+/// Tolerance: `RUNAWAY_SLACK_MICROSTEPS` plus 2 % of the motion commanded in
+/// the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunawayCheck {
-    /// (commanded, measured) microsteps, oldest first once full.
-    samples: [(i64, i64); RUNAWAY_SAMPLES],
+    /// Oldest first once full.
+    samples: [Sample; RUNAWAY_SAMPLES],
     next: usize,
     filled: usize,
     /// Encoder counts and microsteps per mechanism turn.
@@ -414,7 +467,7 @@ pub struct RunawayCheck {
 impl RunawayCheck {
     pub fn new(counts_per_turn: u32, microsteps_per_turn: u64) -> Self {
         Self {
-            samples: [(0, 0); RUNAWAY_SAMPLES],
+            samples: [Sample::default(); RUNAWAY_SAMPLES],
             next: 0,
             filled: 0,
             counts_per_turn: i64::from(counts_per_turn.max(1)),
@@ -424,41 +477,46 @@ impl RunawayCheck {
         }
     }
 
-    /// Starts afresh (a new session: the app's step count restarts).
+    /// Starts afresh (a new session).
     pub fn reset(&mut self) {
         self.next = 0;
         self.filled = 0;
     }
 
-    /// Takes a sample (every 100 ms): the steps the last heartbeat reported,
-    /// and the encoder count now. Returns (commanded, measured) motion over
-    /// the window when the motor ran ahead beyond the tolerance.
-    pub fn sample(&mut self, commanded_steps: i64, encoder_counts: i64) -> Option<(i64, i64)> {
-        let measured =
-            encoder_counts.saturating_mul(self.microsteps_per_turn) / self.counts_per_turn;
+    /// Takes a sample (every 100 ms): the motion the last heartbeat
+    /// reported, and the encoder count now. Returns the window's motion when
+    /// the motor ran beyond its commands in either direction.
+    pub fn sample(&mut self, commanded: Commanded, encoder_counts: i64) -> Option<RunawayFinding> {
+        let now = Sample {
+            forward: i64::try_from(commanded.forward).unwrap_or(i64::MAX),
+            reverse: i64::try_from(commanded.reverse).unwrap_or(i64::MAX),
+            measured: encoder_counts.saturating_mul(self.microsteps_per_turn)
+                / self.counts_per_turn,
+        };
         let oldest = if self.filled == RUNAWAY_SAMPLES {
             self.samples.get(self.next).copied()
         } else {
             self.samples.first().copied()
         };
         if let Some(slot) = self.samples.get_mut(self.next) {
-            *slot = (commanded_steps, measured);
+            *slot = now;
         }
         self.next = (self.next + 1) % RUNAWAY_SAMPLES;
         self.filled = (self.filled + 1).min(RUNAWAY_SAMPLES);
-        let (old_commanded, old_measured) = oldest?;
+        let oldest = oldest?;
         if self.filled < 2 {
             return None;
         }
-        let commanded = commanded_steps.saturating_sub(old_commanded);
-        let moved = measured.saturating_sub(old_measured);
-        let tolerance = 64 + commanded.abs() / 50;
-        if moved.saturating_sub(commanded) > tolerance
-            || commanded.saturating_sub(moved) > tolerance && moved < 0
-        {
-            Some((commanded, moved))
-        } else {
-            None
-        }
+        let forward = now.forward.saturating_sub(oldest.forward).max(0);
+        let reverse = now.reverse.saturating_sub(oldest.reverse).max(0);
+        let moved = now.measured.saturating_sub(oldest.measured);
+        let tolerance =
+            RUNAWAY_SLACK_MICROSTEPS + forward.saturating_add(reverse) / RUNAWAY_SLACK_DIVISOR;
+        let ahead = moved.saturating_sub(forward) > tolerance;
+        let behind = moved.saturating_neg().saturating_sub(reverse) > tolerance;
+        (ahead || behind).then_some(RunawayFinding {
+            commanded: forward.saturating_sub(reverse),
+            measured: moved,
+        })
     }
 }

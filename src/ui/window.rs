@@ -469,6 +469,7 @@ pub fn alarm_ids(condition: Condition) -> (&'static str, &'static str) {
         Condition::AirInLine => ("alarm-air-in-line", "alarm-air-in-line-do"),
         Condition::AccumulatedAir => ("alarm-accumulated-air", "alarm-accumulated-air-do"),
         Condition::DoorOpen => ("alarm-door-open", "alarm-door-open-do"),
+        Condition::SyringeNotLoaded => ("alarm-syringe-not-loaded", "alarm-syringe-not-loaded-do"),
         Condition::EndOfContainer => ("alarm-end-of-container", "alarm-end-of-container-do"),
         Condition::MotorStall => ("alarm-motor-stall", "alarm-motor-stall-do"),
         Condition::DriverFault => ("alarm-driver-fault", "alarm-driver-fault-do"),

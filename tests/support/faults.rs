@@ -24,7 +24,9 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use perfuse::stack::SimProcess;
-use perfuse::supervision::protocol::{AlarmLevel, AlarmVolume, Kind, Message, PumpMode};
+use perfuse::supervision::protocol::{
+    AlarmLevel, AlarmVolume, Kind, Message, PumpMode, MESSAGE_LEN,
+};
 use perfuse_drivers::sim::{chip_fault, Board, SimPaths, SimWiring};
 /// The supervisor's heartbeat deadline, and its loop period.
 pub const DEADLINE_MS: f64 = 50.0;
@@ -308,7 +310,8 @@ impl FakeApp {
         app
     }
 
-    pub fn message(&mut self, kind: Kind, steps: i64) -> [u8; 56] {
+    /// A message claiming `steps` microsteps commanded forward so far.
+    pub fn message(&mut self, kind: Kind, steps: u64) -> [u8; MESSAGE_LEN] {
         self.sequence += 1;
         Message {
             kind,
@@ -317,7 +320,8 @@ impl FakeApp {
             sequence: self.sequence,
             sent_at_us: monotonic_us(),
             rate_nl_per_h: 25_000_000,
-            steps,
+            forward_steps: steps,
+            reverse_steps: 0,
             alarm: self.alarm,
             audible: self.alarm != AlarmLevel::None,
             volume: self.volume,
@@ -326,7 +330,7 @@ impl FakeApp {
     }
 
     /// Sends a good message; returns when it was sent (us).
-    pub fn send(&mut self, kind: Kind, steps: i64) -> u64 {
+    pub fn send(&mut self, kind: Kind, steps: u64) -> u64 {
         let bytes = self.message(kind, steps);
         let _ = self.connection.send(&bytes);
         monotonic_us()
@@ -401,7 +405,7 @@ pub fn protocol_trial(stack: &Stack, session: u64, fault: ProtocolFault) -> f64 
     let mut app = FakeApp::delivering(stack, session);
     match fault {
         ProtocolFault::Garbage => time_to_cut(stack, &mut app, |app| {
-            let _ = app.connection.send(&[0x5A; 56]);
+            let _ = app.connection.send(&[0x5A; MESSAGE_LEN]);
             let mut corrupt = app.message(Kind::Heartbeat, 0);
             corrupt[20] ^= 0x01;
             let _ = app.connection.send(&corrupt);

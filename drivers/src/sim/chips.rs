@@ -9,7 +9,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::memory::{board_clock_ms, chip_fault, BoardMemory};
+use super::memory::{board_clock_ms, board_clock_us, chip_fault, BoardMemory};
 use super::physics::NATIVE_MICROSTEPS_PER_STEP;
 
 /// TMC5160 register addresses the emulation gives meaning to.
@@ -130,8 +130,12 @@ pub fn stepper_step_edge(memory: &BoardMemory, rising: bool) {
     latch_driver_faults(memory);
     let powered = chopconf & 0x0F != 0;
     let shut_down = memory.stepper_gstat.load(Ordering::Acquire) & 0x02 != 0;
-    if !powered || shut_down || !memory.motor_enabled() {
+    if !memory.motor_enabled() {
         memory.steps_while_disabled.fetch_add(1, Ordering::AcqRel);
+        return;
+    }
+    if !powered || shut_down {
+        memory.steps_while_shut_down.fetch_add(1, Ordering::AcqRel);
         return;
     }
     memory
@@ -150,6 +154,9 @@ pub fn stepper_step_edge(memory: &BoardMemory, rising: bool) {
         return;
     }
     memory.rotor_actual.fetch_add(signed, Ordering::AcqRel);
+    memory
+        .rotor_moved_at_us
+        .store(board_clock_us(), Ordering::Release);
 }
 
 /// One MCP3008 conversion frame (3 bytes), in place.

@@ -8,8 +8,15 @@ use std::sync::atomic::Ordering;
 use serde_json::{json, Value};
 
 use super::memory::chip_fault;
-use super::physics::Occlusion;
+use super::physics::{Mechanism, Occlusion};
 use super::simulator::Simulator;
+
+/// What holds the fluid: the word a command names must fit the mechanism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerKind {
+    Syringe,
+    Set,
+}
 
 /// Where an occlusion is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +62,12 @@ pub enum Command {
     Reservoir {
         millilitres: f64,
     },
+    /// Takes the syringe (`syringe removed`) or the administration set
+    /// (`set removed`) out of the pump, or puts it back (`loaded`).
+    Container {
+        kind: ContainerKind,
+        present: bool,
+    },
     /// Resets the board as the watchdog would.
     Reset,
 }
@@ -62,7 +75,8 @@ pub enum Command {
 pub const HELP: &str = "commands: truth | occlude upstream|downstream partial|full | clear upstream|downstream|air|all | \
 air <microlitres> | door open|closed | stall on|off | encoder frozen|working | \
 chip <overtemperature|short|open-load|stepper-silent|adc-silent|encoder-silent|stepper-hang> on|off | \
-reservoir <millilitres> | reset | help";
+reservoir <millilitres> | syringe loaded|removed (syringe) | set loaded|removed (volumetric) | reset | help. \
+upstream occlusions exist on the volumetric mechanism only";
 
 fn chip_fault_named(name: &str) -> Option<u32> {
     match name {
@@ -189,6 +203,23 @@ impl Command {
             "reservoir" => Command::Reservoir {
                 millilitres: positive_number(first, "reservoir (mL)", 10_000.0)?,
             },
+            "syringe" | "set" => Command::Container {
+                kind: if verb == "syringe" {
+                    ContainerKind::Syringe
+                } else {
+                    ContainerKind::Set
+                },
+                present: match first {
+                    Some("loaded") => true,
+                    Some("removed") => false,
+                    other => {
+                        return Err(format!(
+                            "{verb} takes loaded or removed, not {}",
+                            other.unwrap_or("nothing")
+                        ))
+                    }
+                },
+            },
             "reset" => Command::Reset,
             "" => return Err(format!("empty command; {HELP}")),
             other => return Err(format!("unknown command \"{other}\"; {HELP}")),
@@ -204,8 +235,83 @@ impl Command {
         Ok(command)
     }
 
-    /// Carries the command out; returns the reply object.
+    /// Why this command does not apply to `mechanism`, if it does not: a
+    /// fault the mechanism cannot have is refused, never accepted silently
+    /// (a facilitator must not believe a fault is present that is not).
+    pub fn refusal(&self, mechanism: &Mechanism) -> Option<String> {
+        let syringe = match mechanism {
+            Mechanism::Syringe { syringe, .. } => Some(*syringe),
+            Mechanism::Peristaltic { .. } => None,
+        };
+        match (self, syringe) {
+            (
+                Command::Occlude {
+                    side: Side::Upstream,
+                    ..
+                }
+                | Command::ClearOcclusion {
+                    side: Side::Upstream,
+                },
+                Some(syringe),
+            ) => Some(format!(
+                "the syringe mechanism ({} syringe) has no line above the pump, so it has no upstream occlusion; \
+                 on this board occlude takes downstream partial|full",
+                syringe.name
+            )),
+            (Command::Reservoir { millilitres }, Some(syringe))
+                if *millilitres > syringe.capacity_ml =>
+            {
+                Some(format!(
+                    "the loaded {} syringe holds at most {} mL, not {millilitres}",
+                    syringe.name, syringe.capacity_ml
+                ))
+            }
+            (
+                Command::Container {
+                    kind: ContainerKind::Set,
+                    ..
+                },
+                Some(_),
+            ) => Some(
+                "the syringe mechanism holds a syringe, not an administration set: use syringe loaded|removed"
+                    .to_owned(),
+            ),
+            (
+                Command::Container {
+                    kind: ContainerKind::Syringe,
+                    ..
+                },
+                None,
+            ) => Some(
+                "the volumetric mechanism holds an administration set, not a syringe: use set loaded|removed"
+                    .to_owned(),
+            ),
+            (
+                Command::Help
+                | Command::Truth
+                | Command::Occlude { .. }
+                | Command::ClearOcclusion { .. }
+                | Command::ClearAir
+                | Command::ClearAll
+                | Command::Air { .. }
+                | Command::Door { .. }
+                | Command::Stall { .. }
+                | Command::EncoderFrozen { .. }
+                | Command::ChipFault { .. }
+                | Command::Reservoir { .. }
+                | Command::Container { .. }
+                | Command::Reset,
+                _,
+            ) => None,
+        }
+    }
+
+    /// Carries the command out; returns the reply object. A command that
+    /// does not apply to this board's mechanism changes nothing.
     pub fn execute(self, simulator: &mut Simulator) -> Value {
+        if let Some(error) = self.refusal(simulator.physics().mechanism()) {
+            return json!({ "ok": false, "error": error });
+        }
         let mut faults = simulator.physics().faults();
         let board = simulator.board().clone();
         let memory = board.memory();
@@ -250,6 +356,7 @@ impl Command {
             Command::Reservoir { millilitres } => {
                 simulator.physics_mut().set_reservoir(millilitres)
             }
+            Command::Container { present, .. } => faults.container_removed = !present,
             Command::Reset => simulator.reset_board(),
         }
         simulator.physics_mut().set_faults(faults);
@@ -284,11 +391,16 @@ pub fn truth(simulator: &Simulator) -> Value {
         "plunger_mm": truth.plunger_mm,
         "air_at_sensor": truth.air_at_sensor,
         "door_open": truth.door_open,
+        "container_present": truth.container_present,
         "motor_blocked": truth.motor_blocked,
         "motor_enabled": memory.motor_enabled(),
         "rotor_commanded": memory.rotor_commanded.load(Ordering::Acquire),
         "rotor_actual": memory.rotor_actual.load(Ordering::Acquire),
         "steps_while_disabled": load_u64(&memory.steps_while_disabled),
+        "board_clock_us": super::memory::board_clock_us(),
+        "motor_disabled_at_us": load_u64(&memory.motor_disabled_at_us),
+        "rotor_moved_at_us": load_u64(&memory.rotor_moved_at_us),
+        "steps_while_shut_down": load_u64(&memory.steps_while_shut_down),
         "buzzer": memory.level(memory.wiring.buzzer.load(Ordering::Acquire)),
         "buzzer_volume": memory.buzzer_volume().level(),
         "watchdog_timeout_ms": memory.watchdog_timeout_ms.load(Ordering::Acquire),
@@ -300,6 +412,7 @@ pub fn truth(simulator: &Simulator) -> Value {
             "door_open": faults.door_open,
             "motor_stall": faults.motor_stall,
             "encoder_frozen": faults.encoder_frozen,
+            "container_removed": faults.container_removed,
             "chip_faults": memory.chip_faults.load(Ordering::Acquire),
         },
     })

@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// "PERFUSE1" in ASCII.
 pub const MAGIC: u64 = 0x5045_5246_5553_4531;
 /// Bumped whenever the layout below changes.
-pub const LAYOUT_VERSION: u32 = 3;
+pub const LAYOUT_VERSION: u32 = 4;
 
 /// Number of GPIO lines the board has (the Pi header's BCM 0..27, and room).
 pub const GPIO_LINES: u8 = 64;
@@ -147,6 +147,13 @@ pub struct BoardMemory {
     /// When DRV_ENN last went from low (enabled) to high (disabled), us on
     /// the board clock: the instant the motor lost its drive, whoever did it.
     pub motor_disabled_at_us: AtomicU64,
+    /// When the rotor last really moved (a STEP edge that turned it), us
+    /// on the board clock: how fast flow stopped is measured from this.
+    pub rotor_moved_at_us: AtomicU64,
+    /// STEP edges while DRV_ENN was low but the power stage had shut itself
+    /// down on a fault (counted apart from `steps_while_disabled`, which is
+    /// only DRV_ENN high: the supervisor's cut).
+    pub steps_while_shut_down: AtomicU64,
 }
 
 impl BoardMemory {

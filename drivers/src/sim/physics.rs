@@ -180,6 +180,9 @@ pub struct Faults {
     pub motor_stall: bool,
     /// The encoder stops counting (a broken wire).
     pub encoder_frozen: bool,
+    /// The syringe (or the administration set) is taken out of the pump:
+    /// the container-present switch opens and the mechanism pushes nothing.
+    pub container_removed: bool,
 }
 
 impl Faults {
@@ -189,6 +192,7 @@ impl Faults {
         door_open: false,
         motor_stall: false,
         encoder_frozen: false,
+        container_removed: false,
     };
 }
 
@@ -339,6 +343,15 @@ impl Physics {
         }
     }
 
+    /// An empty bag lets the volumetric pump draw air into the line; an
+    /// empty syringe only bottoms out its plunger (no air enters).
+    fn pumps_air(&self) -> bool {
+        match self.mechanism {
+            Mechanism::Syringe { .. } => false,
+            Mechanism::Peristaltic { .. } => self.reservoir_ml <= 0.0,
+        }
+    }
+
     /// Can the rotor turn forward from here? (End of syringe or a stall block it.)
     pub fn motor_blocked(&self) -> bool {
         if self.faults.motor_stall {
@@ -372,7 +385,7 @@ impl Physics {
         let dt_s = dt_s.max(0.0);
         let moved = rotor - self.rotor;
         self.rotor = rotor;
-        let displaced = if self.faults.door_open {
+        let displaced = if self.faults.door_open || self.faults.container_removed {
             0.0
         } else {
             self.displaced_ml(moved)
@@ -529,9 +542,9 @@ impl Physics {
             air_delivered_ml: self.air_delivered_ml,
             downstream_pressure_mmhg: self.downstream_pressure_mmhg(),
             upstream_pressure_mmhg: self.upstream_pressure_mmhg,
-            air_at_sensor: !self.bubbles.is_empty() || self.reservoir_ml <= 0.0,
+            air_at_sensor: !self.bubbles.is_empty() || self.pumps_air(),
             door_open: self.faults.door_open,
-            container_present: true,
+            container_present: !self.faults.container_removed,
             reservoir_ml: self.reservoir_ml,
             plunger_mm,
             motor_blocked: self.motor_blocked(),
