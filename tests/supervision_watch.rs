@@ -11,7 +11,7 @@ use perfuse::supervision::protocol::{
     AlarmLevel, AlarmVolume, Kind, Message, PumpMode, MESSAGE_LEN,
 };
 use perfuse::supervision::watch::{
-    Commanded, FloodCounter, Policy, Rejected, RunawayCheck, RunawayFinding, TripReason, Watch,
+    Commanded, FloodCounter, MotionFinding, Policy, Rejected, RunawayCheck, TripReason, Watch,
     WatchEvent,
 };
 use proptest::prelude::*;
@@ -252,10 +252,13 @@ fn the_runaway_check_catches_a_motor_ahead_of_its_commands() {
         // Commanded 40 microsteps per 100 ms; the motor runs at twice that.
         found = found.or(check.sample(forward(sample * 40), sample * 80 / 4));
     }
-    let RunawayFinding {
+    let Some(MotionFinding::Runaway {
         commanded,
         measured,
-    } = found.unwrap();
+    }) = found
+    else {
+        panic!("no runaway found: {found:?}");
+    };
     assert!(measured > commanded + 64);
     let mut honest = RunawayCheck::new(4000, 16_000);
     for sample in 0..200_i64 {
@@ -284,7 +287,7 @@ fn the_runaway_check_catches_a_motor_ahead_of_its_commands() {
 fn a_commanded_back_off_is_not_a_runaway_but_a_motor_beyond_it_is() {
     // 25 mL/h on the S50: about 20 microsteps per 100 ms forward for 3 s,
     // then a back-off at 400 mL/h (about 320 per 100 ms) for 1.5 s.
-    let run = |reverse_beyond: i64, disabled_back_off: bool| {
+    let run = |reverse_beyond: i64, lost_at_the_cut: i64| {
         let mut check = RunawayCheck::new(4000, 16_000);
         let (mut forward_steps, mut reverse_steps, mut position) = (0_i64, 0_i64, 0_i64);
         let mut found = None;
@@ -294,8 +297,10 @@ fn a_commanded_back_off_is_not_a_runaway_but_a_motor_beyond_it_is() {
                 position += 20;
             } else if sample < 45 {
                 reverse_steps += 320;
-                if !disabled_back_off {
-                    position -= 320;
+                position -= 320;
+                if sample == 44 {
+                    // The driver was cut mid-period: these moved nothing.
+                    position += lost_at_the_cut;
                 }
             } else if sample < 60 {
                 position -= reverse_beyond;
@@ -308,14 +313,14 @@ fn a_commanded_back_off_is_not_a_runaway_but_a_motor_beyond_it_is() {
         }
         found
     };
-    assert_eq!(run(0, false), None, "the motor followed the back-off");
+    assert_eq!(run(0, 0), None, "the motor followed the back-off");
     assert_eq!(
-        run(0, true),
+        run(0, 64),
         None,
-        "a back-off that did not move (driver cut) is no runaway either"
+        "a period of back-off lost to the driver's cut is no runaway either"
     );
     assert!(
-        run(60, false).is_some(),
+        run(60, 0).is_some(),
         "the motor went on backwards after the back-off ended"
     );
     // Forward motion while only reverse is commanded (relieving).
@@ -329,9 +334,28 @@ fn a_commanded_back_off_is_not_a_runaway_but_a_motor_beyond_it_is() {
         found = found.or(check.sample(commanded, sample * 20));
     }
     assert!(
-        found.is_some(),
+        matches!(found, Some(MotionFinding::Runaway { .. })),
         "forward motion while relieving is a runaway"
     );
+}
+
+#[test]
+fn an_encoder_that_shows_no_motion_under_plenty_of_commands_is_blind() {
+    // 25 mL/h on the S50: about 20 microsteps per 100 ms; the encoder frozen.
+    let mut check = RunawayCheck::new(4000, 16_000);
+    let mut found = None;
+    for sample in 0..60_i64 {
+        found = found.or(check.sample(forward(sample * 20), 1234));
+    }
+    assert!(
+        matches!(found, Some(MotionFinding::Blind { measured: 0, .. })),
+        "{found:?}"
+    );
+    // Too little commanded motion to judge (0.5 mL/h): no finding.
+    let mut slow = RunawayCheck::new(4000, 16_000);
+    for sample in 0..100_i64 {
+        assert_eq!(slow.sample(forward(sample * 4), 0), None);
+    }
 }
 
 #[test]

@@ -3,9 +3,12 @@
 //! verifies the platform, runs the real control thread on the simulated
 //! board with heartbeats to the supervisor, and prints events and status.
 //!
-//! Commands, one per line: `load <rate mL/h> <volume mL>`, `start`, `pause`,
-//! `resume`, `stop`, `titrate <rate mL/h>`, `ack`, `silence`, `status`,
-//! `quit`. Output lines: `ready`, `event ...`, `status {json}`, `error ...`.
+//! Commands, one per line: `load <rate mL/h> <volume mL> [kvo <rate mL/h>]`,
+//! `start`, `pause`, `resume`, `stop`, `titrate <rate mL/h>`,
+//! `bolus <volume mL> <seconds>`, `secondary <rate mL/h> <volume mL>`,
+//! `ack`, `silence`, `status`, `quit`. Output lines: `ready`, `event ...`,
+//! `status {json}`, `error ...`. Every value goes through the therapy core,
+//! which refuses it with the limit it broke.
 
 use perfuse_drivers::annunciator::AlarmVolume;
 use std::io::BufRead as _;
@@ -36,8 +39,9 @@ use crate::store::writer::{StoreWriter, WriterStats};
 use crate::store::{Event, EventLog};
 use crate::supervision::link::HeartbeatSender;
 use crate::therapy::{
-    parse_decimal, plan, Delivery, EndOfInfusion, Medication, Millilitres, MillilitresPerHour,
-    Program, TherapyError,
+    parse_decimal, plan, plan_bolus, plan_secondary, BolusRequest, Delivery, EndOfInfusion,
+    InfusionDuration, Medication, Millilitres, MillilitresPerHour, Program, SecondaryProgram,
+    TherapyError,
 };
 
 #[derive(Debug, Parser)]
@@ -92,6 +96,27 @@ fn rate(text: Option<&str>) -> Result<MillilitresPerHour, String> {
         .map_err(|error: TherapyError| error.to_string())
 }
 
+fn volume(text: Option<&str>, what: &str) -> Result<Millilitres, String> {
+    let text = text.ok_or_else(|| format!("give the {what} in mL"))?;
+    parse_decimal(text)
+        .map(Millilitres::new)
+        .map_err(|error| error.to_string())
+}
+
+/// What follows `load <rate> <volume>`: nothing (stop at the end) or
+/// `kvo <rate>` (keep the vein open, never above the programmed rate).
+fn end_of_infusion<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<EndOfInfusion, String> {
+    match (words.next(), words.next(), words.next()) {
+        (None, _, _) => Ok(EndOfInfusion::Stop),
+        (Some("kvo"), rate_text, None) => Ok(EndOfInfusion::KeepVeinOpen {
+            rate: rate(rate_text)?,
+        }),
+        (Some(other), _, _) => Err(format!(
+            "after the volume comes nothing or \"kvo <rate mL/h>\", not \"{other}\""
+        )),
+    }
+}
+
 /// Parses one line into a command for the control thread (through the therapy core).
 fn command(line: &str, limits: &crate::therapy::RateLimits) -> Result<Option<Command>, String> {
     let mut words = line.split_whitespace();
@@ -99,9 +124,9 @@ fn command(line: &str, limits: &crate::therapy::RateLimits) -> Result<Option<Com
     Ok(Some(match verb {
         "load" => {
             let rate = rate(words.next())?;
-            let volume = words.next().ok_or("give the volume to be infused in mL")?;
-            let volume = parse_decimal(volume).map(Millilitres::new).map_err(|error| error.to_string())?;
-            let program = Program { medication: Medication::Basic, delivery: Delivery::Rate { rate, volume }, end: EndOfInfusion::Stop };
+            let volume = volume(words.next(), "volume to be infused")?;
+            let end = end_of_infusion(words)?;
+            let program = Program { medication: Medication::Basic, delivery: Delivery::Rate { rate, volume }, end };
             let planned = plan(&program, limits).map_err(|error| error.to_string())?;
             Command::Load(program_from_plan(&planned).map_err(|error| error.to_string())?)
         }
@@ -109,6 +134,29 @@ fn command(line: &str, limits: &crate::therapy::RateLimits) -> Result<Option<Com
             let rate = rate(words.next())?;
             crate::therapy::rules::RATE.check(rate.value()).map_err(|error| error.to_string())?;
             Command::Titrate(NanolitresPerHour::from_rate(rate).map_err(|error| error.to_string())?)
+        }
+        "bolus" => {
+            let volume = volume(words.next(), "bolus volume")?;
+            let seconds = words.next().ok_or("give the bolus time in seconds")?;
+            let seconds: u32 = seconds
+                .parse()
+                .ok()
+                .filter(|seconds| *seconds > 0)
+                .ok_or_else(|| format!("bolus time \"{seconds}\": give whole seconds, 1 or more"))?;
+            let request = BolusRequest::Volume { volume, duration: InfusionDuration::from_seconds(seconds) };
+            let segment = plan_bolus(&Medication::Basic, &request, limits).map_err(|error| error.to_string())?;
+            Command::Bolus(crate::control::state::Segment {
+                purpose: segment.purpose,
+                rate: NanolitresPerHour::from_rate(segment.rate).map_err(|error| error.to_string())?,
+                volume: crate::control::units::Nanolitres::from_millilitres(segment.volume).map_err(|error| error.to_string())?,
+            })
+        }
+        "secondary" => {
+            let rate = rate(words.next())?;
+            let volume = volume(words.next(), "secondary volume")?;
+            let program = SecondaryProgram { medication: Medication::Basic, delivery: Delivery::Rate { rate, volume } };
+            let planned = plan_secondary(&program, limits).map_err(|error| error.to_string())?;
+            Command::Secondary(program_from_plan(&planned).map_err(|error| error.to_string())?)
         }
         "start" => Command::Start,
         "pause" => Command::Pause,
@@ -122,7 +170,7 @@ fn command(line: &str, limits: &crate::therapy::RateLimits) -> Result<Option<Com
             Command::SetAlarmVolume(volume.ok_or_else(|| format!("alarm volume \"{level}\": the levels are 1 (quietest) to 4 (loudest)"))?)
         }
         "status" | "quit" | "help" | "" => return Ok(None),
-        other => return Err(format!("unknown command \"{other}\": load, start, pause, resume, stop, titrate, ack, silence, volume, status, quit")),
+        other => return Err(format!("unknown command \"{other}\": load, start, pause, resume, stop, titrate, bolus, secondary, ack, silence, volume, status, quit")),
     }))
 }
 
@@ -338,7 +386,7 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                     break;
                 }
                 if trimmed == "help" {
-                    println!("help load <rate mL/h> <volume mL> | start | pause | resume | stop | titrate <rate mL/h> | ack | silence | volume <1-4> | resume-interrupted | discard | status | quit");
+                    println!("help load <rate mL/h> <volume mL> [kvo <rate mL/h>] | start | pause | resume | stop | titrate <rate mL/h> | bolus <volume mL> <seconds> | secondary <rate mL/h> <volume mL> | ack | silence | volume <1-4> | resume-interrupted | discard | status | quit");
                 }
                 if trimmed == "status" {
                     println!("status {}", status_json(&handle.snapshot()));

@@ -871,7 +871,18 @@ where
             now_us,
             mode: Mode::of(&self.state),
             commanded_rate: self.state.commanded_rate(),
-            delivered: infusion.map_or(Nanolitres(0), |infusion| infusion.primary.delivered),
+            // What reached the line: a back-off not yet repaid took its
+            // volume back (the repaying steps are not booked again).
+            delivered: infusion.map_or(Nanolitres(0), |infusion| {
+                let owed = if infusion.overlay.is_none() {
+                    self.settings
+                        .mechanics
+                        .volume_of(Microsteps(self.owed_steps))
+                } else {
+                    Nanolitres(0)
+                };
+                infusion.primary.delivered.saturating_sub(owed)
+            }),
             remaining: infusion.map_or(Nanolitres(0), |infusion| infusion.primary.remaining()),
             kvo_delivered: infusion.map_or(Nanolitres(0), |infusion| infusion.kvo_delivered),
             downstream_tenths_mmhg: readings.downstream,

@@ -144,12 +144,14 @@ impl DownstreamOcclusion {
             self.baseline = Some(baseline);
             risen = pressure.saturating_sub(baseline) >= settings.downstream_rise;
         } else if !readings.delivering {
-            // Stopped, an open line drains to its baseline. Pressure held
-            // above it means the occlusion is still there: the condition
-            // stays present (and its alarm shown, acknowledged or not)
-            // until the line is freed or relieved.
+            // Stopped, an open line drains below its running baseline.
+            // Pressure held at half the alarm rise above it means the
+            // occlusion is still there: the condition stays present (and its
+            // alarm shown, acknowledged or not) until the line is freed or
+            // relieved. The back-off relieves to within `backoff_margin`
+            // (less than half the rise), so a relieved line lets it clear.
             risen = self.baseline.is_some_and(|baseline| {
-                pressure.saturating_sub(baseline) >= settings.downstream_rise
+                pressure.saturating_sub(baseline) >= settings.downstream_rise / 2
             });
         }
         if over_threshold || risen {

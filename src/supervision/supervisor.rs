@@ -112,6 +112,12 @@ fn describe(reason: TripReason) -> String {
         } => {
             format!("TRIP runaway: commanded {commanded_steps} microsteps, motor moved {measured_steps}")
         }
+        TripReason::EncoderBlind {
+            commanded_steps,
+            measured_steps,
+        } => format!(
+            "TRIP motion check blind: commanded {commanded_steps} microsteps, the encoder saw {measured_steps} (frozen or silent encoder)"
+        ),
         TripReason::Unconfirmed => "TRIP flow reported without the nurse's start".to_owned(),
     }
 }
@@ -322,8 +328,7 @@ where
             if report.periods % RUNAWAY_EVERY == 0 {
                 if let (Ok(counts), Some(commanded)) = (self.encoder.count(), commanded) {
                     if let Some(finding) = runaway.sample(commanded, i64::from(counts.0)) {
-                        let (after, event) =
-                            watch.runaway(now, finding.commanded, finding.measured);
+                        let (after, event) = watch.motion_fault(now, finding);
                         watch = after;
                         push(event);
                     }

@@ -12,8 +12,8 @@ pub fn cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
-/// Failures found are written to tests/regressions/<file>.txt and replayed
-/// first on every run, so a case found once is tested for ever.
+/// Failures found are written beside the test, to tests/<file>.regressions,
+/// and replayed first on every run, so a case found once is tested for ever.
 pub fn kept() -> Option<Box<dyn FailurePersistence>> {
     Some(Box::new(FileFailurePersistence::WithSource("regressions")))
 }
