@@ -307,3 +307,32 @@ fn a_storage_fault_is_a_medium_alarm_that_leaves_flow_alone() {
         .any(|alarm| alarm.condition == Condition::StorageFault));
     assert_eq!(rig.last.mode, Mode::Delivering);
 }
+
+/// Found by the system fault matrix: a program loaded after another had
+/// completed (or been stopped) continued the last one's step accounting, so
+/// it stopped stepping short of its volume (by the first program's volume)
+/// and stayed "delivering" without a step or an alarm.
+#[test]
+fn every_program_after_the_first_delivers_its_whole_volume() {
+    for finish in ["completed", "stopped"] {
+        let mut rig = Rig::new(Platform::Syringe50, 1000).unwrap();
+        rig.command(Command::Load(continuous(360.0, 0.1, End::Stop)));
+        rig.command(Command::Start);
+        if finish == "completed" {
+            rig.run_until(10.0, |snapshot| snapshot.mode == Mode::Completed)
+                .unwrap();
+        } else {
+            rig.run_for(0.5);
+            rig.command(Command::Stop);
+        }
+        rig.command(Command::Load(continuous(360.0, 0.5, End::Stop)));
+        rig.command(Command::Start);
+        let took = rig.run_until(20.0, |snapshot| snapshot.mode == Mode::Completed);
+        assert!(
+            took.is_some(),
+            "after a program {finish}, the next never completed: {:?}",
+            rig.last
+        );
+        assert_eq!(rig.last.delivered, Nanolitres(500_000), "after a program {finish}");
+    }
+}

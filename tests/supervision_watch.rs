@@ -351,6 +351,24 @@ fn an_encoder_that_shows_no_motion_under_plenty_of_commands_is_blind() {
         matches!(found, Some(MotionFinding::Blind { measured: 0, .. })),
         "{found:?}"
     );
+    // A back-off that undoes the forward motion leaves the net position
+    // where it was: the encoder's path shows it moved, so it is not blind.
+    let mut backed_off = RunawayCheck::new(4000, 16_000);
+    let (mut forward_steps, mut reverse_steps, mut position) = (0_i64, 0_i64, 0_i64);
+    for sample in 0..80_i64 {
+        if sample % 20 < 10 {
+            forward_steps += 400;
+            position += 400;
+        } else {
+            reverse_steps += 400;
+            position -= 400;
+        }
+        let commanded = Commanded {
+            forward: forward_steps as u64,
+            reverse: reverse_steps as u64,
+        };
+        assert_eq!(backed_off.sample(commanded, position / 4), None, "sample {sample}");
+    }
     // Too little commanded motion to judge (0.5 mL/h): no finding.
     let mut slow = RunawayCheck::new(4000, 16_000);
     for sample in 0..100_i64 {

@@ -150,6 +150,7 @@ state-delivering = Infusion läuft
 state-keep-vein-open = Venenoffenhaltung
 state-paused = Pausiert
 state-alarm-stopped = Durch Alarm gestoppt
+state-stopped-by = Gestoppt: { $cause }
 state-completed = Infusion beendet
 state-fault = Fehler: keine Infusion möglich
 

@@ -150,6 +150,7 @@ state-delivering = Infusing
 state-keep-vein-open = Keep vein open
 state-paused = Paused
 state-alarm-stopped = Stopped by an alarm
+state-stopped-by = Stopped: { $cause }
 state-completed = Infusion complete
 state-fault = Fault: infusion impossible
 

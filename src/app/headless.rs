@@ -68,6 +68,10 @@ pub struct Cli {
     /// The syringe loaded (syringe platforms).
     #[arg(long, default_value = "BD Plastipak 50 mL")]
     pub syringe: String,
+    /// Load tests: a thread at normal priority draws the touchscreen's
+    /// window offscreen without pause, as a busy UI thread would.
+    #[arg(long)]
+    pub busy_ui: bool,
 }
 
 fn status_json(snapshot: &Snapshot) -> String {
@@ -78,11 +82,13 @@ fn status_json(snapshot: &Snapshot) -> String {
         .map(|alarm| format!("\"{:?}\"", alarm.condition))
         .collect();
     format!(
-        "{{\"mode\":\"{:?}\",\"rate_nl_h\":{},\"delivered_nl\":{},\"remaining_nl\":{},\"steps\":{},\"downstream_tenths_mmhg\":{},\"alarms\":[{}]}}",
+        "{{\"mode\":\"{:?}\",\"rate_nl_h\":{},\"delivered_nl\":{},\"remaining_nl\":{},\"total_delivered_nl\":{},\"relieving\":{},\"steps\":{},\"downstream_tenths_mmhg\":{},\"alarms\":[{}]}}",
         snapshot.mode,
         snapshot.commanded_rate.0,
         snapshot.delivered.0,
         snapshot.remaining.0,
+        snapshot.total_delivered.0,
+        snapshot.relieving,
         snapshot.steps,
         snapshot.downstream_tenths_mmhg.map_or_else(|| "null".to_owned(), |value| value.to_string()),
         alarms.join(",")
@@ -474,8 +480,48 @@ fn run(cli: Cli) -> Result<(), String> {
 /// end of stdin.
 pub fn run_on(cli: &Cli) -> Result<(), String> {
     let prepared = prepare(cli).map_err(|rejected| rejected.message())?;
+    if cli.busy_ui {
+        busy_ui()?;
+    }
     serve(prepared.handle, prepared.limits, prepared.services);
     Ok(())
+}
+
+/// A thread at normal priority that draws the touchscreen's window
+/// offscreen without pause (the software renderer, as on the Pi): the load
+/// of a busy UI thread beside the control thread, for load tests.
+fn busy_ui() -> Result<(), String> {
+    let (ready, started) = mpsc::sync_channel::<Result<(), String>>(1);
+    std::thread::Builder::new()
+        .name("perfuse-busy-ui".to_owned())
+        .spawn(move || {
+            let setup = crate::ui::offscreen::Offscreen::install(800, 480).and_then(|screen| {
+                let window = perfuse_ui::AppWindow::new().map_err(|error| error.to_string())?;
+                slint::ComponentHandle::show(&window).map_err(|error| error.to_string())?;
+                Ok((screen, window))
+            });
+            match setup {
+                Ok((mut screen, window)) => {
+                    let _ = ready.send(Ok(()));
+                    let mut flip = false;
+                    loop {
+                        // A new page each frame, so every frame is drawn whole.
+                        flip = !flip;
+                        slint::ComponentHandle::global::<perfuse_ui::Navigation>(&window)
+                            .set_repaint(flip);
+                        screen.draw();
+                    }
+                }
+                Err(error) => {
+                    let _ = ready.send(Err(error));
+                }
+            }
+        })
+        .map_err(|error| format!("cannot start the busy UI thread: {error}"))?;
+    started
+        .recv()
+        .map_err(|_| "the busy UI thread stopped at start".to_owned())?
+        .map_err(|error| format!("the busy UI thread: {error}"))
 }
 
 /// Why the app could not come up.

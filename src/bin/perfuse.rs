@@ -97,6 +97,7 @@ fn run() -> Result<(), String> {
         socket: None,
         store: Some(data_dir.join("events.db")),
         syringe: "BD Plastipak 50 mL".to_owned(),
+        busy_ui: false,
     };
     let result = if headless {
         println!("{HELP}");

@@ -127,6 +127,9 @@ pub struct Snapshot {
     pub commanded_rate: NanolitresPerHour,
     /// Primary volume delivered and left.
     pub delivered: Nanolitres,
+    /// Everything the pump put into the line since it started: primary,
+    /// bolus, secondary and KVO, less a back-off not yet repaid.
+    pub total_delivered: Nanolitres,
     pub remaining: Nanolitres,
     pub kvo_delivered: Nanolitres,
     pub downstream_tenths_mmhg: Option<i32>,
@@ -199,16 +202,20 @@ pub struct PeriodOutput {
 /// Which segment the step counters belong to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct SegmentKey {
+    /// Programs loaded so far: a new program's first segment is a new
+    /// segment even when it has the same place as the last program's.
+    program: u64,
     keep_vein_open: bool,
     overlay: bool,
     primary_segment: usize,
     overlay_segment: usize,
 }
 
-fn segment_key(state: &State) -> SegmentKey {
+fn segment_key(state: &State, program: u64) -> SegmentKey {
     state
         .infusion()
         .map_or_else(SegmentKey::default, |infusion| SegmentKey {
+            program,
             keep_vein_open: matches!(state, State::KeepVeinOpen { .. }),
             overlay: infusion.overlay.is_some(),
             primary_segment: infusion.primary.segment,
@@ -243,12 +250,15 @@ pub struct Controller<OUT, IN, SPI> {
     /// when the motor is to move).
     motor_enabled: bool,
     segment: SegmentKey,
+    programs_loaded: u64,
     /// Delivered volume of the segment as an exact fraction: sum over its
     /// steps of nL per turn x efficiency (ppm), over microsteps per turn x 10^6.
     segment_numerator: u128,
     segment_booked: Nanolitres,
     /// Microsteps backed off and not yet repaid.
     owed_steps: u64,
+    /// Volume booked over every segment since the start.
+    booked_total: Nanolitres,
     /// Microsteps still to back off now.
     backoff_left: u64,
     last_rate: NanolitresPerHour,
@@ -340,9 +350,11 @@ where
             reverse_steps: 0,
             motor_enabled: false,
             segment: SegmentKey::default(),
+            programs_loaded: 0,
             segment_numerator: 0,
             segment_booked: Nanolitres(0),
             owed_steps: 0,
+            booked_total: Nanolitres(0),
             backoff_left: 0,
             last_rate: NanolitresPerHour(0),
             last_driver: None,
@@ -451,8 +463,16 @@ where
                 return;
             }
         };
+        // No start or resume over a raised flow-stopping alarm (a driver
+        // fault shown before the start, say): the nurse deals with it first.
+        if matches!(event, Event::Start | Event::Resume) && self.alarms.stopping_flow() {
+            push(events, ControlEvent::Refused(kind));
+            return;
+        }
         if !self.apply(event, events) {
             push(events, ControlEvent::Refused(kind));
+        } else if kind == CommandKind::Load {
+            self.programs_loaded = self.programs_loaded.wrapping_add(1);
         }
     }
 
@@ -680,6 +700,18 @@ where
         if matches!(self.state, State::AlarmStopped { .. }) && !self.alarms.stopping_flow() {
             self.apply(Event::AlarmsResolved, events);
         }
+        // Never flow under a raised flow-stopping alarm, however it came to
+        // be raised (the state that raised it may not have held flow).
+        if self.state.commanded_rate().0 > 0 {
+            let top = self
+                .alarms
+                .active()
+                .find(|alarm| alarm.condition.stops_flow())
+                .map(|alarm| alarm.condition);
+            if let Some(condition) = top {
+                self.apply(Event::StopFlow(stop_cause(condition)), events);
+            }
+        }
         let mode = Mode::of(&self.state);
         let waiting = matches!(mode, Mode::Paused | Mode::Ready);
         match self.waiting_since_ms {
@@ -734,7 +766,7 @@ where
             return;
         }
         self.backoff_left = 0;
-        let key = segment_key(&self.state);
+        let key = segment_key(&self.state, self.programs_loaded);
         if key != self.segment {
             self.segment = key;
             self.segment_numerator = 0;
@@ -786,6 +818,7 @@ where
         };
         let delivered = total.saturating_sub(self.segment_booked);
         self.segment_booked = total;
+        self.booked_total = self.booked_total.saturating_add(delivered);
         if delivered.0 > 0 || done {
             self.apply(Event::Delivered(delivered), events);
         }
@@ -883,6 +916,11 @@ where
                 };
                 infusion.primary.delivered.saturating_sub(owed)
             }),
+            total_delivered: self.booked_total.saturating_sub(
+                self.settings
+                    .mechanics
+                    .volume_of(Microsteps(self.owed_steps)),
+            ),
             remaining: infusion.map_or(Nanolitres(0), |infusion| infusion.primary.remaining()),
             kvo_delivered: infusion.map_or(Nanolitres(0), |infusion| infusion.kvo_delivered),
             downstream_tenths_mmhg: readings.downstream,

@@ -25,7 +25,9 @@ use perfuse_drivers::ls7366r::Ls7366r;
 
 use super::link::{HeartbeatListener, Peer, Received};
 use super::protocol::{AlarmLevel, Message, MESSAGE_LEN};
-use super::watch::{Commanded, FloodCounter, Policy, RunawayCheck, TripReason, Watch, WatchEvent};
+use super::watch::{
+    Commanded, FloodCounter, MotionFinding, Policy, RunawayCheck, TripReason, Watch, WatchEvent,
+};
 
 /// Supervisor period, us: 2 ms, a tenth of the heartbeat deadline.
 pub const PERIOD_US: u64 = 2_000;
@@ -33,6 +35,9 @@ pub const PERIOD_US: u64 = 2_000;
 pub const MESSAGES_PER_PERIOD: usize = 16;
 /// Runaway samples every 100 ms (50 periods).
 const RUNAWAY_EVERY: u64 = 50;
+/// Encoder reads failing in a row (one per sample: 1 s) that trip a
+/// session allowed to move the motor.
+const ENCODER_FAILURES_TO_TRIP: u32 = 10;
 
 /// The hardware watchdog, however it is reached.
 pub trait Watchdog {
@@ -225,6 +230,7 @@ where
         // The motion the app's last accepted message reported (None until
         // the first on this connection).
         let mut commanded: Option<Commanded> = None;
+        let mut encoder_failures = 0_u32;
         // The sender's clock on the last message the watch accepted: the
         // trip record says how long the app had really been silent.
         let mut last_good_sent_us = 0_u64;
@@ -326,11 +332,31 @@ where
             watch = after;
             push(event);
             if report.periods % RUNAWAY_EVERY == 0 {
-                if let (Ok(counts), Some(commanded)) = (self.encoder.count(), commanded) {
-                    if let Some(finding) = runaway.sample(commanded, i64::from(counts.0)) {
-                        let (after, event) = watch.motion_fault(now, finding);
-                        watch = after;
-                        push(event);
+                match (self.encoder.count(), commanded) {
+                    (Ok(counts), Some(commanded)) => {
+                        encoder_failures = 0;
+                        if let Some(finding) = runaway.sample(commanded, i64::from(counts.0)) {
+                            let (after, event) = watch.motion_fault(now, finding);
+                            watch = after;
+                            push(event);
+                        }
+                    }
+                    (Ok(_), None) => encoder_failures = 0,
+                    (Err(_), _) => {
+                        // An encoder that cannot be read leaves the motion
+                        // check blind: the motor may not run unwatched.
+                        encoder_failures = encoder_failures.saturating_add(1);
+                        if encoder_failures >= ENCODER_FAILURES_TO_TRIP && watch.motor_allowed() {
+                            let (after, event) = watch.motion_fault(
+                                now,
+                                MotionFinding::Blind {
+                                    commanded: 0,
+                                    measured: 0,
+                                },
+                            );
+                            watch = after;
+                            push(event);
+                        }
                     }
                 }
             }

@@ -446,8 +446,9 @@ pub enum MotionFinding {
     Blind { commanded: i64, measured: i64 },
 }
 
-/// Motion commanded over a full window (5 s) from which an encoder that
-/// shows less than a quarter of it counts as blind: about 1.4 mL/h on the
+/// Motion commanded over a full window (5 s), either way, from which an
+/// encoder whose path (its moves either way) shows less than a quarter of it
+/// counts as blind: about 1.4 mL/h on the
 /// S50 (at lower rates the check cannot tell a dead encoder from a slow one).
 const BLIND_MIN_MICROSTEPS: i64 = 400;
 
@@ -456,6 +457,10 @@ struct Sample {
     forward: i64,
     reverse: i64,
     measured: i64,
+    /// The encoder's path so far: the sum of its moves either way, sample
+    /// by sample (a back-off after forward motion adds to it, where the
+    /// net position would cancel).
+    path: i64,
 }
 
 /// The independent runaway check: the encoder's motion against the motion
@@ -509,11 +514,22 @@ impl RunawayCheck {
     /// the motor ran beyond its commands in either direction, or when a full
     /// window of commanded motion left the encoder (nearly) still.
     pub fn sample(&mut self, commanded: Commanded, encoder_counts: i64) -> Option<MotionFinding> {
+        let measured =
+            encoder_counts.saturating_mul(self.microsteps_per_turn) / self.counts_per_turn;
+        let previous = match (self.filled, self.next) {
+            (0, _) => None,
+            (_, 0) => self.samples.last().copied(),
+            (_, next) => self.samples.get(next - 1).copied(),
+        };
         let now = Sample {
             forward: i64::try_from(commanded.forward).unwrap_or(i64::MAX),
             reverse: i64::try_from(commanded.reverse).unwrap_or(i64::MAX),
-            measured: encoder_counts.saturating_mul(self.microsteps_per_turn)
-                / self.counts_per_turn,
+            measured,
+            path: previous.map_or(0, |previous| {
+                previous
+                    .path
+                    .saturating_add(measured.saturating_sub(previous.measured).saturating_abs())
+            }),
         };
         let oldest = if self.filled == RUNAWAY_SAMPLES {
             self.samples.get(self.next).copied()
@@ -544,9 +560,10 @@ impl RunawayCheck {
             });
         }
         let total = forward.saturating_add(reverse);
+        let path = now.path.saturating_sub(oldest.path);
         let blind = self.filled == RUNAWAY_SAMPLES
             && total >= BLIND_MIN_MICROSTEPS
-            && moved.saturating_abs().saturating_mul(4) < total;
+            && path.saturating_mul(4) < total;
         blind.then_some(MotionFinding::Blind {
             commanded: net,
             measured: moved,

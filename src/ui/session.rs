@@ -1047,7 +1047,9 @@ impl Session {
         Allowed {
             start: mode == Mode::Ready,
             pause: flowing || mode == Mode::KeepVeinOpen,
-            resume: matches!(mode, Mode::Paused | Mode::AlarmStopped),
+            // Resume once the alarm that stopped flow is cleared: the pump
+            // refuses it before, so the button does too.
+            resume: mode == Mode::Paused,
             stop: matches!(
                 mode,
                 Mode::Ready

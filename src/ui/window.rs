@@ -157,11 +157,15 @@ pub fn attach(window: &AppWindow, session: &Rc<RefCell<Session>>) {
 pub fn render(window: &AppWindow, session: &Session) {
     // A new page or step repaints the whole window (see Navigation.repaint).
     thread_local!(static VIEW: RefCell<String> = const { RefCell::new(String::new()) });
+    // The pump's mode and its top alarm are part of the view: the status
+    // in the bar and on the page must never be left half-repainted.
     let view = format!(
-        "{:?} {:?} {}",
+        "{:?} {:?} {} {:?} {:?}",
         session.screen,
         session.step(),
-        session.keyboard
+        session.keyboard,
+        session.snapshot.mode,
+        session.snapshot.alarms.first().copied().flatten().map(|alarm| alarm.condition)
     );
     if VIEW.with(|last| last.replace(view.clone()) != view) {
         let navigation = window.global::<Navigation>();
@@ -199,7 +203,7 @@ pub fn render(window: &AppWindow, session: &Session) {
         }
         Screen::Menu(MenuView::Locked) => (Page::Menu, texts.get("frame-locked")),
         Screen::Program => (Page::Program, texts.get(kind_id(session))),
-        Screen::Running => (Page::Running, texts.get(mode_id(session.snapshot.mode))),
+        Screen::Running => (Page::Running, pump_status(texts, &session.snapshot)),
     };
     frame.set_page_title(s(title));
     window.global::<Navigation>().set_page(page);
@@ -410,6 +414,25 @@ fn kind_id(session: &Session) -> &'static str {
         Some(Kind::Secondary) => "kind-secondary",
         Some(Kind::Bolus) => "kind-bolus",
         Some(Kind::Titration) => "kind-titration",
+    }
+}
+
+/// The pump's status as the bar and the running page show it (one text for
+/// both): its mode, and when an alarm stopped the flow, which alarm. A
+/// flow-stopping condition acknowledged but still there stays named until
+/// it is cleared; it is never shown as a plain "Paused".
+pub fn pump_status(texts: &Texts, snapshot: &crate::control::controller::Snapshot) -> String {
+    let stopping = snapshot
+        .alarms
+        .iter()
+        .flatten()
+        .find(|alarm| alarm.condition.stops_flow() && (alarm.present || !alarm.acknowledged));
+    match (snapshot.mode, stopping) {
+        (Mode::AlarmStopped | Mode::Paused | Mode::Ready, Some(alarm)) => texts.format(
+            "state-stopped-by",
+            &[("cause", Arg::Text(texts.get(alarm_ids(alarm.condition).0)))],
+        ),
+        (_, _) => texts.get(mode_id(snapshot.mode)),
     }
 }
 
@@ -1128,7 +1151,7 @@ fn render_running(window: &AppWindow, session: &Session) {
     adapter.set_drug(s(active
         .and_then(|active| active.drug.clone())
         .unwrap_or_else(|| texts.get("running-basic"))));
-    adapter.set_state(s(texts.get(mode_id(snapshot.mode))));
+    adapter.set_state(s(pump_status(texts, snapshot)));
     let rate = millilitres(snapshot.commanded_rate.0);
     let mut readings = vec![Reading {
         label: s(texts.get("running-rate")),

@@ -154,9 +154,11 @@ pub fn stepper_step_edge(memory: &BoardMemory, rising: bool) {
         return;
     }
     memory.rotor_actual.fetch_add(signed, Ordering::AcqRel);
-    memory
-        .rotor_moved_at_us
-        .store(board_clock_us(), Ordering::Release);
+    if forward {
+        memory
+            .rotor_forward_at_us
+            .store(board_clock_us(), Ordering::Release);
+    }
 }
 
 /// One MCP3008 conversion frame (3 bytes), in place.

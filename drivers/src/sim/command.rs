@@ -399,7 +399,7 @@ pub fn truth(simulator: &Simulator) -> Value {
         "steps_while_disabled": load_u64(&memory.steps_while_disabled),
         "board_clock_us": super::memory::board_clock_us(),
         "motor_disabled_at_us": load_u64(&memory.motor_disabled_at_us),
-        "rotor_moved_at_us": load_u64(&memory.rotor_moved_at_us),
+        "rotor_forward_at_us": load_u64(&memory.rotor_forward_at_us),
         "steps_while_shut_down": load_u64(&memory.steps_while_shut_down),
         "buzzer": memory.level(memory.wiring.buzzer.load(Ordering::Acquire)),
         "buzzer_volume": memory.buzzer_volume().level(),

@@ -147,9 +147,10 @@ pub struct BoardMemory {
     /// When DRV_ENN last went from low (enabled) to high (disabled), us on
     /// the board clock: the instant the motor lost its drive, whoever did it.
     pub motor_disabled_at_us: AtomicU64,
-    /// When the rotor last really moved (a STEP edge that turned it), us
-    /// on the board clock: how fast flow stopped is measured from this.
-    pub rotor_moved_at_us: AtomicU64,
+    /// When the rotor last really turned forward (a STEP edge that pushed
+    /// fluid), us on the board clock: how fast flow stopped is measured
+    /// from this (a back-off after an occlusion turns it backwards).
+    pub rotor_forward_at_us: AtomicU64,
     /// STEP edges while DRV_ENN was low but the power stage had shut itself
     /// down on a fault (counted apart from `steps_while_disabled`, which is
     /// only DRV_ENN high: the supervisor's cut).

@@ -1,0 +1,1067 @@
+//! The system fault matrix (docs/system-fault-matrix.md), run on the real
+//! processes: for each cell a fresh simulated board, supervisor and
+//! headless app, the fault injected through the simulator's command socket,
+//! and every expectation checked against the board's ground truth. Shared by
+//! `tests/system_fault_matrix.rs` (idle, and under load) and
+//! `benches/fault_matrix.rs` (figures to bench-results/).
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::float_arithmetic
+)]
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use perfuse::stack::{SimProcess, SupervisorProcess};
+use perfuse_drivers::sim::SimPaths;
+use serde_json::Value;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Which pump a row runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    Syringe,
+    Volumetric,
+}
+
+impl Platform {
+    fn profile(self) -> PathBuf {
+        root().join(match self {
+            Platform::Syringe => "assets/platforms/perfuse-s50-syringe.toml",
+            Platform::Volumetric => "assets/platforms/perfuse-v1-volumetric.toml",
+        })
+    }
+
+    fn sim_args(self) -> &'static [&'static str] {
+        match self {
+            Platform::Syringe => &[],
+            Platform::Volumetric => &["--mechanism", "volumetric"],
+        }
+    }
+}
+
+/// The delivery state a fault is injected in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Primary,
+    Secondary,
+    Bolus,
+    KeepVeinOpen,
+    Paused,
+    Ready,
+}
+
+impl State {
+    pub const ALL: [State; 6] = [
+        State::Primary,
+        State::Secondary,
+        State::Bolus,
+        State::KeepVeinOpen,
+        State::Paused,
+        State::Ready,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Primary => "primary",
+            State::Secondary => "secondary",
+            State::Bolus => "bolus",
+            State::KeepVeinOpen => "kvo",
+            State::Paused => "paused",
+            State::Ready => "ready",
+        }
+    }
+}
+
+/// An alarm expected, or none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    None,
+    Alarm(String),
+}
+
+/// What the nurse's start or resume gives after a fault met while stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AtStart {
+    /// Delivery runs.
+    None,
+    /// The pump refuses to start.
+    Refused,
+    Alarm(String),
+}
+
+/// What one cell expects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expect {
+    /// The simulator must refuse the injection.
+    Refused,
+    Flowing {
+        alarm: String,
+        trip: bool,
+    },
+    Stopped {
+        while_stopped: Outcome,
+        trip_stopped: bool,
+        at_start: AtStart,
+        trip_start: bool,
+    },
+}
+
+/// One row of the table.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: String,
+    pub platform: Platform,
+    pub fault: String,
+    pub inject: Vec<String>,
+    pub clear: Vec<String>,
+    pub stops_within_s: f64,
+    /// Injected once the occlusion detector has settled.
+    pub settle: bool,
+    pub cells: Vec<(State, Expect)>,
+}
+
+/// One cell: a row in one state.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub row: Row,
+    pub state: State,
+    pub expect: Expect,
+}
+
+impl Cell {
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.row.id, self.state.name())
+    }
+}
+
+fn split_cells(line: &str) -> Vec<String> {
+    let mut cells = Vec::new();
+    let mut current = String::new();
+    let mut chars = line.trim().trim_start_matches('|').chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'|') => {
+                current.push('|');
+                chars.next();
+            }
+            '|' => {
+                cells.push(current.trim().to_owned());
+                current.clear();
+            }
+            other => current.push(other),
+        }
+    }
+    if !current.trim().is_empty() {
+        cells.push(current.trim().to_owned());
+    }
+    cells
+}
+
+fn alarm_and_trip(text: &str) -> (String, bool) {
+    match text.strip_suffix("+trip") {
+        Some(alarm) => (alarm.to_owned(), true),
+        None => (text.to_owned(), false),
+    }
+}
+
+fn outcome(text: &str) -> Result<(Outcome, bool), String> {
+    let (alarm, trip) = alarm_and_trip(text);
+    Ok((
+        match alarm.as_str() {
+            "none" => Outcome::None,
+            "" => return Err("an empty outcome".to_owned()),
+            name => Outcome::Alarm(name.to_owned()),
+        },
+        trip,
+    ))
+}
+
+fn expectation(text: &str) -> Result<Option<Expect>, String> {
+    if text == "-" {
+        return Ok(None);
+    }
+    if text == "refused" {
+        return Ok(Some(Expect::Refused));
+    }
+    if let Some(rest) = text.strip_prefix("stopped:") {
+        let (stopped, start) = rest
+            .split_once("|start:")
+            .ok_or_else(|| format!("\"{text}\": a stopped cell reads stopped:A|start:B"))?;
+        let (while_stopped, trip_stopped) = outcome(stopped)?;
+        let (start, trip_start) = alarm_and_trip(start);
+        let at_start = match start.as_str() {
+            "none" => AtStart::None,
+            "refused" => AtStart::Refused,
+            "" => return Err(format!("\"{text}\": nothing after start:")),
+            name => AtStart::Alarm(name.to_owned()),
+        };
+        return Ok(Some(Expect::Stopped {
+            while_stopped,
+            trip_stopped,
+            at_start,
+            trip_start,
+        }));
+    }
+    let (alarm, trip) = alarm_and_trip(text);
+    if alarm.is_empty() || alarm.contains(':') || alarm.contains(' ') {
+        return Err(format!("\"{text}\" is not an alarm condition"));
+    }
+    Ok(Some(Expect::Flowing { alarm, trip }))
+}
+
+fn commands(text: &str) -> Vec<String> {
+    if text == "-" {
+        return Vec::new();
+    }
+    text.split(';')
+        .map(|command| command.trim().to_owned())
+        .filter(|command| !command.is_empty())
+        .collect()
+}
+
+/// Reads the matrix from the system test specification.
+pub fn parse(markdown: &str) -> Result<Vec<Row>, String> {
+    let start = markdown
+        .find("<!-- matrix")
+        .ok_or("no <!-- matrix --> marker")?;
+    let mut lines = markdown[start..]
+        .lines()
+        .skip_while(|line| !line.starts_with("| Row"));
+    let header = split_cells(lines.next().ok_or("no table after the marker")?);
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|cell| cell == name)
+            .ok_or(format!("no column {name}"))
+    };
+    let states = [
+        (State::Primary, column("Primary")?),
+        (State::Secondary, column("Secondary")?),
+        (State::Bolus, column("Bolus")?),
+        (State::KeepVeinOpen, column("KVO")?),
+        (State::Paused, column("Paused")?),
+        (State::Ready, column("Ready")?),
+    ];
+    let (id, platform, fault, inject, clear, stops) = (
+        column("Row")?,
+        column("Platform")?,
+        column("Fault")?,
+        column("Inject")?,
+        column("Clear")?,
+        column("Stops within (s)")?,
+    );
+    let mut rows = Vec::new();
+    for line in lines.skip(1).take_while(|line| line.starts_with('|')) {
+        let cells = split_cells(line);
+        if cells.len() != header.len() {
+            return Err(format!(
+                "row \"{line}\" has {} cells, the header {}",
+                cells.len(),
+                header.len()
+            ));
+        }
+        let platform = match cells[platform].as_str() {
+            "syringe" => Platform::Syringe,
+            "volumetric" => Platform::Volumetric,
+            other => return Err(format!("unknown platform {other}")),
+        };
+        let mut row = Row {
+            id: cells[id].clone(),
+            platform,
+            fault: cells[fault].clone(),
+            inject: commands(&cells[inject]),
+            clear: commands(&cells[clear]),
+            stops_within_s: if cells[stops] == "-" {
+                0.0
+            } else {
+                cells[stops]
+                    .parse()
+                    .map_err(|_| format!("{}: stops within \"{}\"", cells[id], cells[stops]))?
+            },
+            settle: cells[fault].contains("(settle)"),
+            cells: Vec::new(),
+        };
+        for (state, index) in states {
+            if let Some(expect) =
+                expectation(&cells[index]).map_err(|error| format!("{}: {error}", row.id))?
+            {
+                row.cells.push((state, expect));
+            }
+        }
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        return Err("the matrix has no rows".to_owned());
+    }
+    Ok(rows)
+}
+
+pub fn spec() -> Vec<Row> {
+    let text = std::fs::read_to_string(root().join("docs/system-fault-matrix.md")).unwrap();
+    parse(&text).unwrap_or_else(|error| panic!("docs/system-fault-matrix.md: {error}"))
+}
+
+pub fn cells(rows: &[Row]) -> Vec<Cell> {
+    rows.iter()
+        .flat_map(|row| {
+            row.cells.iter().map(|(state, expect)| Cell {
+                row: row.clone(),
+                state: *state,
+                expect: expect.clone(),
+            })
+        })
+        .collect()
+}
+
+/// A line the app printed, with when it was read.
+#[derive(Debug, Clone)]
+struct Line {
+    at: Instant,
+    text: String,
+}
+
+/// The headless app as a process, its output read line by line.
+struct App {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Arc<Mutex<Vec<Line>>>,
+}
+
+impl App {
+    fn start(dir: &Path, platform: Platform, busy_ui: bool) -> Result<App, String> {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_perfuse-headless"));
+        command
+            .arg("--sim-dir")
+            .arg(dir)
+            .arg("--store")
+            .arg(dir.join("events.db"))
+            .arg("--profile")
+            .arg(platform.profile())
+            .arg("--keys")
+            .arg(root().join("assets/config/trusted-keys.toml"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if busy_ui {
+            command.arg("--busy-ui");
+        }
+        let mut child = command.spawn().map_err(|error| error.to_string())?;
+        let stdin = child.stdin.take().ok_or("no stdin")?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for text in BufReader::new(stdout).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(Line {
+                    at: Instant::now(),
+                    text,
+                });
+            }
+        });
+        let app = App {
+            child,
+            stdin,
+            lines,
+        };
+        app.wait_line(0, Duration::from_secs(15), |line| line == "ready")
+            .ok_or_else(|| format!("the app never became ready:\n{}", app.transcript()))?;
+        Ok(app)
+    }
+
+    fn send(&mut self, line: &str) {
+        let _ = writeln!(self.stdin, "{line}");
+    }
+
+    fn count(&self) -> usize {
+        self.lines.lock().unwrap().len()
+    }
+
+    fn transcript(&self) -> String {
+        // Status answers are many: the last one only.
+        let lines = self.lines.lock().unwrap();
+        let last_status = lines.iter().rposition(|line| line.text.starts_with("status {"));
+        let kept: Vec<&str> = lines
+            .iter()
+            .enumerate()
+            .filter(|(index, line)| {
+                !line.text.starts_with("status {") || Some(*index) == last_status
+            })
+            .map(|(_, line)| line.text.as_str())
+            .collect();
+        kept[kept.len().saturating_sub(40)..].join("\n")
+    }
+
+    /// The first line from index `from` on that `matches`, waiting up to `limit`.
+    fn wait_line(
+        &self,
+        from: usize,
+        limit: Duration,
+        matches: impl Fn(&str) -> bool,
+    ) -> Option<(usize, Line)> {
+        let started = Instant::now();
+        loop {
+            {
+                let lines = self.lines.lock().unwrap();
+                if let Some((index, line)) = lines
+                    .iter()
+                    .enumerate()
+                    .skip(from)
+                    .find(|(_, line)| matches(&line.text))
+                {
+                    return Some((index, line.clone()));
+                }
+            }
+            if started.elapsed() > limit {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// The alarms raised (condition names) from line `from` on.
+    fn raised_since(&self, from: usize) -> Vec<(String, Instant)> {
+        self.lines.lock().unwrap()[from..]
+            .iter()
+            .filter_map(|line| {
+                line.text
+                    .strip_prefix("event Alarm(Raised(")
+                    .and_then(|rest| rest.strip_suffix("))"))
+                    .map(|name| (name.to_owned(), line.at))
+            })
+            .collect()
+    }
+
+    fn status(&mut self) -> Value {
+        let from = self.count();
+        self.send("status");
+        let (_, line) = self
+            .wait_line(from, Duration::from_secs(5), |line| {
+                line.starts_with("status {")
+            })
+            .unwrap_or_else(|| panic!("the app did not answer status:\n{}", self.transcript()));
+        serde_json::from_str(line.text.trim_start_matches("status ")).unwrap()
+    }
+
+    fn mode(&mut self) -> String {
+        self.status()["mode"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Polls the status until `done`, up to `limit`.
+    fn wait_status(&mut self, limit: Duration, done: impl Fn(&Value) -> bool) -> Result<Value, Value> {
+        let started = Instant::now();
+        loop {
+            let status = self.status();
+            if done(&status) {
+                return Ok(status);
+            }
+            if started.elapsed() > limit {
+                return Err(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One cell's stack: board, supervisor and app, in their own folder.
+struct Stack {
+    app: App,
+    supervisor: SupervisorProcess,
+    sim: SimProcess,
+    dir: tempfile::TempDir,
+}
+
+impl Stack {
+    fn start(platform: Platform, busy_ui: bool) -> Result<Stack, String> {
+        let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
+        let sim = SimProcess::start(
+            Path::new(env!("CARGO_BIN_EXE_perfuse-sim")),
+            SimPaths::in_dir(dir.path()),
+            platform.sim_args(),
+            true,
+        )?;
+        let supervisor = SupervisorProcess::start(
+            Path::new(env!("CARGO_BIN_EXE_perfuse-supervisor")),
+            dir.path(),
+            &platform.profile(),
+            &root().join("assets/config/trusted-keys.toml"),
+        )?;
+        let app = App::start(dir.path(), platform, busy_ui)?;
+        Ok(Stack {
+            app,
+            supervisor,
+            sim,
+            dir,
+        })
+    }
+
+    /// The simulator's reply; a refusal is `{"ok":false,"error":...}`.
+    fn ctl(&self, command: &str) -> Value {
+        self.sim
+            .send(command)
+            .unwrap_or_else(|error| serde_json::json!({ "ok": false, "error": error }))
+    }
+
+    fn truth(&self) -> Value {
+        self.ctl("truth")
+    }
+
+    fn supervisor_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("supervisor.log")).unwrap_or_default()
+    }
+
+    fn trips(&self) -> usize {
+        self.supervisor_log().matches(" TRIP ").count()
+    }
+
+    /// Everything the mechanism put into the line, mL: what reached the
+    /// patient (fluid and air) and what the line still holds above the
+    /// venous pressure it drains into (its compliance times the pressure).
+    fn truth_delivered(&self) -> f64 {
+        let truth = self.truth();
+        let line = perfuse_drivers::sim::LineModel::ADULT;
+        let held = line.downstream_compliance_ml_per_mmhg
+            * (truth["downstream_mmhg"].as_f64().unwrap() - line.venous_pressure_mmhg);
+        truth["delivered_ml"].as_f64().unwrap() + truth["air_delivered_ml"].as_f64().unwrap() + held
+    }
+
+    fn context(&self) -> String {
+        format!(
+            "app:\n{}\nsupervisor log:\n{}\ntruth: {}",
+            self.app.transcript(),
+            self.supervisor_log(),
+            self.truth()
+        )
+    }
+}
+
+/// The figures of one cell that passed.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    /// From the injection to the expected alarm on the app's output, s.
+    pub alarm_s: Option<f64>,
+    /// From the injection to the rotor's last forward motion, board clock, s.
+    pub flow_stop_s: Option<f64>,
+    /// Reached the patient from the injection until a second after the alarm, mL.
+    pub after_fault_ml: Option<f64>,
+    /// Pump count against the ground truth over the cell, %.
+    pub accuracy_percent: Option<f64>,
+    pub trips: usize,
+}
+
+/// A cell's result.
+#[derive(Debug, Clone)]
+pub struct CellResult {
+    pub cell: String,
+    pub result: Result<Figures, String>,
+}
+
+fn wait_mode(app: &mut App, modes: &[&str], limit: Duration) -> Result<Value, String> {
+    app.wait_status(limit, |status| {
+        modes.contains(&status["mode"].as_str().unwrap_or_default())
+    })
+    .map_err(|status| format!("waited for {modes:?}, got {status}"))
+}
+
+fn check(condition: bool, what: impl FnOnce() -> String) -> Result<(), String> {
+    if condition {
+        Ok(())
+    } else {
+        Err(what())
+    }
+}
+
+const PRIMARY: &str = "load 300 40";
+
+/// Sets up `state`; returns when it holds.
+fn set_up(stack: &mut Stack, state: State) -> Result<(), String> {
+    let app = &mut stack.app;
+    let flowing = ["Delivering", "KeepVeinOpen"];
+    match state {
+        State::Ready => {
+            app.send(PRIMARY);
+            wait_mode(app, &["Ready"], Duration::from_secs(5))?;
+        }
+        State::Primary | State::Secondary | State::Bolus | State::Paused => {
+            app.send(PRIMARY);
+            app.send("start");
+            wait_mode(app, &flowing, Duration::from_secs(5))?;
+            match state {
+                State::Secondary => {
+                    app.send("secondary 400 10");
+                    app.wait_status(Duration::from_secs(5), |status| {
+                        status["rate_nl_h"] == 400_000_000
+                    })
+                    .map_err(|status| format!("no secondary: {status}"))?;
+                }
+                State::Bolus => {
+                    app.send("bolus 10 60");
+                    app.wait_status(Duration::from_secs(5), |status| {
+                        status["rate_nl_h"] == 600_000_000
+                    })
+                    .map_err(|status| format!("no bolus: {status}"))?;
+                }
+                State::Paused => {
+                    std::thread::sleep(Duration::from_secs(1));
+                    app.send("pause");
+                    wait_mode(app, &["Paused"], Duration::from_secs(5))?;
+                }
+                State::Primary | State::Ready | State::KeepVeinOpen => {}
+            }
+        }
+        State::KeepVeinOpen => {
+            app.send("load 300 0.5 kvo 20");
+            app.send("start");
+            wait_mode(app, &["KeepVeinOpen"], Duration::from_secs(20))?;
+        }
+    }
+    Ok(())
+}
+
+/// Feeds bubbles of `microlitres`, `count` of them, each once the last has
+/// passed the sensor and 0.2 s of fluid followed it, until `stop` says so.
+struct Bubbles {
+    microlitres: f64,
+    left: u32,
+    passed_at: Option<Instant>,
+}
+
+impl Bubbles {
+    fn parse(command: &str) -> Option<Bubbles> {
+        let mut words = command.split_whitespace();
+        (words.next() == Some("bubbles")).then_some(())?;
+        let microlitres = words.next()?.parse().ok()?;
+        let left = words.next()?.parse().ok()?;
+        Some(Bubbles {
+            microlitres,
+            left,
+            passed_at: Some(Instant::now() - Duration::from_secs(1)),
+        })
+    }
+
+    fn feed(&mut self, stack: &Stack) {
+        if self.left == 0 {
+            return;
+        }
+        let at_sensor = stack.truth()["air_at_sensor"].as_bool().unwrap_or(true);
+        match (at_sensor, self.passed_at) {
+            (true, _) => self.passed_at = None,
+            (false, None) => self.passed_at = Some(Instant::now()),
+            (false, Some(passed)) if passed.elapsed() >= Duration::from_millis(200) => {
+                let reply = stack.ctl(&format!("air {}", self.microlitres));
+                if reply["ok"] == true {
+                    self.left -= 1;
+                    self.passed_at = None;
+                }
+            }
+            (false, Some(_)) => {}
+        }
+    }
+}
+
+/// Waits for the first alarm raised from line `from` on, feeding bubbles.
+fn wait_alarm(
+    stack: &Stack,
+    from: usize,
+    limit: Duration,
+    bubbles: &mut Option<Bubbles>,
+) -> Option<(String, Instant)> {
+    let started = Instant::now();
+    loop {
+        if let Some(first) = stack.app.raised_since(from).into_iter().next() {
+            return Some(first);
+        }
+        if started.elapsed() > limit {
+            return None;
+        }
+        match bubbles {
+            Some(bubbles) => bubbles.feed(stack),
+            None => {}
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn board_us(truth: &Value, field: &str) -> u64 {
+    truth[field].as_u64().unwrap_or(0)
+}
+
+/// Runs one cell; `busy_ui` gives each app a busy UI thread.
+pub fn run_cell(cell: &Cell, busy_ui: bool) -> Result<Figures, String> {
+    let mut stack = Stack::start(cell.row.platform, busy_ui)?;
+    let result = run_on(&mut stack, cell);
+    result.map_err(|error| format!("{error}\n{}", stack.context()))
+}
+
+fn run_on(stack: &mut Stack, cell: &Cell) -> Result<Figures, String> {
+    let mut figures = Figures::default();
+    // Prime: takes up the syringe's backlash, then the line drains.
+    stack.app.send("load 999 0.1");
+    stack.app.send("start");
+    wait_mode(&mut stack.app, &["Completed"], Duration::from_secs(10))?;
+    std::thread::sleep(Duration::from_secs(4));
+    let base_pump = stack.app.status()["total_delivered_nl"].as_u64().unwrap_or(0);
+    let base_truth = stack.truth_delivered();
+
+    if cell.expect == Expect::Refused {
+        let before = stack.truth()["faults"].clone();
+        for command in &cell.row.inject {
+            let reply = stack.ctl(command);
+            check(reply["ok"] == false, || {
+                format!("ctl {command} was accepted: {reply}")
+            })?;
+            let error = reply["error"].as_str().unwrap_or_default();
+            check(error.len() > 20, || {
+                format!("ctl {command} refused without a reason: {reply}")
+            })?;
+        }
+        let after = stack.truth()["faults"].clone();
+        check(before == after, || {
+            format!("a refused command changed the faults: {before} -> {after}")
+        })?;
+        return Ok(figures);
+    }
+
+    set_up(stack, cell.state)?;
+    let stopped_state = matches!(cell.state, State::Paused | State::Ready);
+    let needs_settle = cell.row.settle && !stopped_state;
+    std::thread::sleep(Duration::from_secs(if needs_settle { 11 } else { 1 }));
+    let trips_before = stack.trips();
+    let from = stack.app.count();
+    let truth_at_injection = stack.truth();
+    let injected_at_board = board_us(&truth_at_injection, "board_clock_us");
+    let delivered_at_injection = stack.truth_delivered();
+    let injected = Instant::now();
+    let mut bubbles = None;
+    for command in &cell.row.inject {
+        match Bubbles::parse(command) {
+            Some(feeder) => bubbles = Some(feeder),
+            None => {
+                let reply = stack.ctl(command);
+                check(reply["ok"] == true, || format!("ctl {command}: {reply}"))?;
+            }
+        }
+    }
+    let hangs_control = cell.row.inject.iter().any(|command| command.contains("stepper-hang"));
+    let mut cleared = false;
+    let limit = Duration::from_secs_f64(cell.row.stops_within_s + 10.0);
+    match &cell.expect {
+        Expect::Refused => {}
+        Expect::Flowing { alarm, trip } => {
+            if hangs_control {
+                // The control thread is stuck in the transfer: the
+                // supervisor must cut the motor; the app alarms once the
+                // bus answers again.
+                let deadline = Instant::now() + Duration::from_secs(3);
+                while stack.trips() == trips_before && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                check(stack.trips() > trips_before, || "the supervisor never tripped on the hung control thread".to_owned())?;
+                std::thread::sleep(Duration::from_millis(500));
+                for command in &cell.row.clear {
+                    stack.ctl(command);
+                }
+                cleared = true;
+            }
+            let Some((first, at)) = wait_alarm(stack, from, limit, &mut bubbles) else {
+                return Err(format!("no alarm within {limit:?}; expected {alarm}"));
+            };
+            check(&first == alarm, || {
+                format!("the first alarm was {first}, expected {alarm}")
+            })?;
+            figures.alarm_s = Some(at.duration_since(injected).as_secs_f64());
+            std::thread::sleep(Duration::from_secs(1));
+            let truth = stack.truth();
+            let forward_at = board_us(&truth, "rotor_forward_at_us");
+            let flow_stop = forward_at.saturating_sub(injected_at_board) as f64 / 1e6;
+            figures.flow_stop_s = Some(flow_stop);
+            figures.after_fault_ml = Some(stack.truth_delivered() - delivered_at_injection);
+            check(flow_stop <= cell.row.stops_within_s, || {
+                format!(
+                    "flow stopped {flow_stop:.3} s after the injection, documented within {} s",
+                    cell.row.stops_within_s
+                )
+            })?;
+            check_trips(stack, trips_before, *trip)?;
+            let status = stack.app.status();
+            let mode = status["mode"].as_str().unwrap_or_default().to_owned();
+            check(
+                mode != "Idle" && mode != "Delivering" && mode != "KeepVeinOpen",
+                || format!("after the alarm the pump is {mode}: {status}"),
+            )?;
+            check(
+                cell.state == State::KeepVeinOpen || status["remaining_nl"].as_u64().unwrap_or(0) > 0,
+                || format!("the program was not kept: {status}"),
+            )?;
+        }
+        Expect::Stopped {
+            while_stopped,
+            trip_stopped,
+            at_start,
+            trip_start,
+        } => {
+            std::thread::sleep(Duration::from_secs(3));
+            let raised = stack.app.raised_since(from);
+            match while_stopped {
+                Outcome::None => check(raised.is_empty(), || {
+                    format!("while stopped, alarms {raised:?} were raised; none expected")
+                })?,
+                Outcome::Alarm(alarm) => check(
+                    raised.first().is_some_and(|(first, _)| first == alarm),
+                    || format!("while stopped, alarms {raised:?}; expected {alarm} first"),
+                )?,
+            }
+            if let Some((_, at)) = raised.first() {
+                figures.alarm_s = Some(at.duration_since(injected).as_secs_f64());
+            }
+            check_trips(stack, trips_before, *trip_stopped)?;
+            if hangs_control {
+                for command in &cell.row.clear {
+                    stack.ctl(command);
+                }
+                cleared = true;
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            let trips_at_start = stack.trips();
+            let from_start = stack.app.count();
+            let forward_before = board_us(&stack.truth(), "rotor_forward_at_us");
+            stack.app.send(if cell.state == State::Paused { "resume" } else { "start" });
+            match at_start {
+                AtStart::None => {
+                    wait_mode(&mut stack.app, &["Delivering"], Duration::from_secs(5))?;
+                    std::thread::sleep(Duration::from_secs(1));
+                    let raised = stack.app.raised_since(from_start);
+                    check(raised.is_empty(), || format!("at the start, alarms {raised:?}"))?;
+                }
+                AtStart::Refused => {
+                    stack
+                        .app
+                        .wait_line(from_start, Duration::from_secs(3), |line| {
+                            line.starts_with("event Refused(")
+                        })
+                        .ok_or("the start over a raised alarm was not refused")?;
+                    std::thread::sleep(Duration::from_secs(1));
+                    let forward_after = board_us(&stack.truth(), "rotor_forward_at_us");
+                    check(forward_after == forward_before, || {
+                        "the rotor moved forward after a refused start".to_owned()
+                    })?;
+                }
+                AtStart::Alarm(alarm) => {
+                    let limit = Duration::from_secs_f64(cell.row.stops_within_s + 22.0);
+                    let Some((first, _)) = wait_alarm(stack, from_start, limit, &mut bubbles) else {
+                        return Err(format!("no alarm within {limit:?} of the start; expected {alarm}"));
+                    };
+                    check(&first == alarm, || {
+                        format!("the first alarm after the start was {first}, expected {alarm}")
+                    })?;
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+            check_trips(stack, trips_at_start, *trip_start)?;
+        }
+    }
+    check_enable(stack, cell)?;
+    figures.trips = stack.trips() - trips_before;
+
+    // Recovery: clear, acknowledge, resume.
+    if !cleared {
+        for command in &cell.row.clear {
+            let reply = stack.ctl(command);
+            check(reply["ok"] == true, || format!("ctl {command}: {reply}"))?;
+        }
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let waiting = Instant::now();
+    let mode = loop {
+        stack.app.send("ack");
+        let status = stack.app.status();
+        let mode = status["mode"].as_str().unwrap_or_default().to_owned();
+        if ["Paused", "Ready", "Delivering", "KeepVeinOpen"].contains(&mode.as_str()) {
+            break mode;
+        }
+        check(waiting.elapsed() < Duration::from_secs(15), || {
+            format!("after clearing and acknowledging, the pump stayed {mode}: {status}")
+        })?;
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    match mode.as_str() {
+        "Paused" => stack.app.send("resume"),
+        "Ready" => stack.app.send("start"),
+        _ => {}
+    }
+    wait_mode(&mut stack.app, &["Delivering", "KeepVeinOpen"], Duration::from_secs(5))
+        .map_err(|error| format!("delivery did not restart: {error}"))?;
+    std::thread::sleep(Duration::from_secs(3));
+    let truth = stack.truth();
+    check(truth["motor_enabled"] == true, || {
+        format!("delivering again, but the driver is disabled: {truth}")
+    })?;
+    stack.app.send("pause");
+    wait_mode(&mut stack.app, &["Paused"], Duration::from_secs(5))?;
+    std::thread::sleep(Duration::from_secs(3));
+    let pump = (stack.app.status()["total_delivered_nl"].as_u64().unwrap_or(0) - base_pump) as f64
+        / 1e6;
+    let truth = stack.truth_delivered() - base_truth;
+    let error = (pump - truth) / truth * 100.0;
+    figures.accuracy_percent = Some(error);
+    let reloads = cell.row.platform == Platform::Syringe
+        && cell
+            .row
+            .inject
+            .iter()
+            .chain(&cell.row.clear)
+            .any(|command| command.starts_with("reservoir"));
+    if !reloads {
+        check(error.abs() <= 0.5, || {
+            format!("the pump counts {pump:.4} mL, the board {truth:.4} mL: {error:.2} %")
+        })?;
+    }
+    Ok(figures)
+}
+
+fn check_trips(stack: &Stack, before: usize, expected: bool) -> Result<(), String> {
+    let trips = stack.trips() - before;
+    if expected {
+        check(trips >= 1, || "the supervisor was expected to trip, and did not".to_owned())
+    } else {
+        check(trips == 0, || format!("{trips} supervisor trip(s); none expected"))
+    }
+}
+
+fn check_enable(stack: &Stack, cell: &Cell) -> Result<(), String> {
+    let truth = stack.truth();
+    let stepped = truth["steps_while_disabled"].as_u64().unwrap_or(u64::MAX);
+    let trip = match &cell.expect {
+        Expect::Flowing { trip, .. } => *trip,
+        Expect::Stopped {
+            trip_stopped,
+            trip_start,
+            ..
+        } => *trip_stopped || *trip_start,
+        Expect::Refused => false,
+    };
+    let allowed = if trip { 64 } else { 0 };
+    check(stepped <= allowed, || {
+        format!("{stepped} steps while the driver was disabled (at most {allowed})")
+    })
+}
+
+/// Runs `cells` on `jobs` workers; returns every result, in cell order.
+pub fn run_all(cells: &[Cell], jobs: usize, busy_ui: bool) -> Vec<CellResult> {
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::AcqRel);
+                let Some(cell) = cells.get(index) else {
+                    break;
+                };
+                let started = Instant::now();
+                let result = std::panic::catch_unwind(|| run_cell(cell, busy_ui))
+                    .unwrap_or_else(|panic| {
+                        Err(format!(
+                            "the cell panicked: {}",
+                            panic
+                                .downcast_ref::<String>()
+                                .cloned()
+                                .or_else(|| panic.downcast_ref::<&str>().map(|text| (*text).to_owned()))
+                                .unwrap_or_default()
+                        ))
+                    });
+                match &result {
+                    Ok(figures) => eprintln!(
+                        "matrix: {} passed in {:.0} s: alarm {:?} s, flow stopped {:?} s, after the fault {:?} mL, pump vs board {:?} %, trips {}",
+                        cell.name(),
+                        started.elapsed().as_secs_f64(),
+                        figures.alarm_s,
+                        figures.flow_stop_s,
+                        figures.after_fault_ml,
+                        figures.accuracy_percent,
+                        figures.trips
+                    ),
+                    Err(_) => eprintln!(
+                        "matrix: {} FAILED in {:.0} s",
+                        cell.name(),
+                        started.elapsed().as_secs_f64()
+                    ),
+                }
+                results.lock().unwrap().push((
+                    index,
+                    CellResult {
+                        cell: cell.name(),
+                        result,
+                    },
+                ));
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+/// Parallel cells: `PERFUSE_MATRIX_JOBS`, else 6.
+pub fn jobs() -> usize {
+    std::env::var("PERFUSE_MATRIX_JOBS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(6)
+}
+
+/// Background load at normal priority: CPU, I/O and VM workers, for `seconds`.
+pub struct Load {
+    child: Child,
+}
+
+impl Load {
+    pub fn start(seconds: u64) -> Result<Load, String> {
+        let child = Command::new("stress-ng")
+            .args([
+                "--cpu",
+                "2",
+                "--io",
+                "1",
+                "--vm",
+                "1",
+                "--vm-bytes",
+                "256M",
+                "--timeout",
+            ])
+            .arg(format!("{seconds}s"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|error| {
+                format!("cannot start stress-ng ({error}): apt-get install stress-ng")
+            })?;
+        Ok(Load { child })
+    }
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // stress-ng's workers are its children.
+        let _ = Command::new("pkill").args(["-KILL", "stress-ng"]).status();
+    }
+}
