@@ -339,6 +339,27 @@ fn a_commanded_back_off_is_not_a_runaway_but_a_motor_beyond_it_is() {
     );
 }
 
+/// Found by the system fault matrix: 140 ms into a 999 mL/h prime the
+/// heartbeat's count (up to 10 ms old) lagged the encoder by 80 microsteps,
+/// beyond a young window's 2 %, and the supervisor tripped on a runaway.
+#[test]
+fn a_heartbeat_lagging_the_encoder_at_the_start_of_a_fast_infusion_is_no_runaway() {
+    // 999 mL/h on the S50: 8000 microsteps/s, 800 per 100 ms; the encoder
+    // read 10 ms after the heartbeat's count (80 microsteps ahead).
+    let mut check = RunawayCheck::new(4000, 16_000);
+    for sample in 0..60_i64 {
+        let commanded = forward(sample * 800);
+        let position = sample * 800 + 80;
+        assert_eq!(check.sample(commanded, position / 4), None, "sample {sample}");
+    }
+    // A motor at twice its commands is still caught at once.
+    let mut runaway = RunawayCheck::new(4000, 16_000);
+    let found = (0..3_i64)
+        .filter_map(|sample| runaway.sample(forward(sample * 800), sample * 1600 / 4))
+        .next();
+    assert!(matches!(found, Some(MotionFinding::Runaway { .. })), "{found:?}");
+}
+
 #[test]
 fn an_encoder_that_shows_no_motion_under_plenty_of_commands_is_blind() {
     // 25 mL/h on the S50: about 20 microsteps per 100 ms; the encoder frozen.

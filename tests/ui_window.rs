@@ -420,6 +420,18 @@ fn an_alarm_is_shown_silenced_and_acknowledged() {
         alarms.get_silenced()
     );
     assert!(!alarms.get_can_silence(), "the countdown runs");
+    // Acknowledged with the clamp still closed: the occlusion is still there,
+    // and the bar and the page both name it; resume is not offered.
+    ui.press("AlarmBanner::acknowledge-button");
+    ui.refresh();
+    let running = ui.window.global::<RunningAdapter>();
+    let cause = "Gestoppt: Verschluss unterhalb der Pumpe";
+    assert_eq!(running.get_state(), cause);
+    assert_eq!(ui.window.global::<Frame>().get_page_title(), cause);
+    assert_eq!(
+        ui.element("RunningPage::resume-button").accessible_enabled(),
+        Some(false)
+    );
     ui.rig.borrow_mut().occlude_downstream(Occlusion::None);
     ui.press("AlarmBanner::acknowledge-button");
     // Acknowledged while the line still holds pressure: the alarm stays
@@ -428,10 +440,13 @@ fn an_alarm_is_shown_silenced_and_acknowledged() {
     ui.refresh_until("the freed line drained", |snapshot| {
         snapshot.mode == Mode::Paused
     });
+    assert_eq!(running.get_state(), "Pausiert");
+    assert_eq!(ui.window.global::<Frame>().get_page_title(), "Pausiert");
     ui.press("RunningPage::resume-button");
     ui.refresh_until("resumed after the alarm", |snapshot| {
         snapshot.mode == Mode::Delivering
     });
+    assert_eq!(ui.window.global::<Frame>().get_page_title(), running.get_state());
     let records = ui.records();
     for action in ["alarm-shown", "alarm-silenced", "alarm-acknowledged"] {
         assert!(
@@ -995,4 +1010,55 @@ fn the_rest_of_an_interrupted_loading_dose_and_intermittent_dose_is_given_as_pro
         "only the rest: {} nL",
         snapshot.remaining.0
     );
+}
+
+/// Every alarm's cause and action show whole in the banner, in both
+/// languages, at 800x480 and 1280x720, with the most the banner carries
+/// beside them (a silence countdown, three more alarms).
+#[test]
+fn no_alarm_text_is_cut_off_in_either_language_at_either_size() {
+    use perfuse::alarms::{ActiveAlarm, Condition};
+    let mut cut = Vec::new();
+    for language in Language::ALL {
+        let ui = Ui::new(Platform::Syringe50, language);
+        for (width, height) in [(800.0, 480.0), (1280.0, 720.0)] {
+            ui.window
+                .window()
+                .set_size(slint::LogicalSize::new(width, height));
+            for condition in Condition::ALL {
+                let alarm = |condition: Condition| {
+                    Some(ActiveAlarm {
+                        condition,
+                        priority: condition.priority(),
+                        raised_at_ms: 0,
+                        present: true,
+                        acknowledged: false,
+                    })
+                };
+                {
+                    let mut session = ui.session.borrow_mut();
+                    session.snapshot.alarms = [
+                        alarm(condition),
+                        alarm(Condition::NearEnd),
+                        alarm(Condition::CallbackPaused),
+                        alarm(Condition::StorageFault),
+                    ];
+                    session.snapshot.silence_remaining_ms = 119_000;
+                }
+                render(&ui.window, &ui.session.borrow());
+                let alarms = ui.window.global::<perfuse_ui::Alarms>();
+                if !ui.window.get_alarm_cause_fits() || !ui.window.get_alarm_action_fits() {
+                    cut.push(format!(
+                        "{language:?} {width}x{height} {condition:?}: cause \"{}\" fits {}, action \"{}{}\" fits {}",
+                        alarms.get_cause(),
+                        ui.window.get_alarm_cause_fits(),
+                        alarms.get_action(),
+                        alarms.get_more(),
+                        ui.window.get_alarm_action_fits()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(cut.is_empty(), "cut off:\n{}", cut.join("\n"));
 }

@@ -1,4 +1,4 @@
 # Detached Ed25519 signature over the exact bytes of the file it sits beside.
 key_id = "perfuse-development-only-2026"
 algorithm = "ed25519"
-signature = "645ea71de5b80b079ab7597514525bda933d941b4c6e58eefec7598d9a4f2483750175295e29ee972abc2bbd6c22a21ae1edfe294d9617bb0eb07de9bfc1b10d"
+signature = "a2a7804aa4e23c15ff8d6a1ece819a4d2068105abb1f3ce56cb94ef71832f1706533923872e729d208c7bdf07c75e14e9abc0f75bbe4be213ddcea86acd7f80f"

@@ -270,10 +270,18 @@ impl<SPI: SpiDevice> Tmc5160<SPI> {
         Ok((ioin >> 24) as u8 == VERSION_TMC5160 && ioin & (1 << 4) == 0)
     }
 
+    /// The driver's status. A chip that does not answer as a TMC5160 (its
+    /// IOIN version byte wrong: MISO stuck high reads every flag set) gives
+    /// `UnexpectedResponse`, never a status made of noise.
     pub fn status(&mut self) -> Result<DriverStatus, Error<SPI::Error>> {
         let drv_status = self.read_register(Register::DrvStatus)?;
         let gstat = self.read_register(Register::Gstat)?;
         let ioin = self.read_register(Register::Ioin)?;
+        if (ioin >> 24) as u8 != VERSION_TMC5160 {
+            return Err(Error::UnexpectedResponse(
+                "IOIN version is not 0x30: the TMC5160 does not answer",
+            ));
+        }
         Ok(DriverStatus {
             enable_off: ioin & (1 << 4) != 0,
             ..DriverStatus::decode(drv_status, gstat)

@@ -79,6 +79,22 @@ fn an_absent_chip_reads_as_all_ones_and_is_refused() {
 }
 
 #[test]
+fn a_silent_chip_gives_no_status_made_of_noise() {
+    // MISO stuck high: every register reads all ones, every flag "set".
+    let mut expected = Vec::new();
+    for address in [0x6F, 0x01, 0x04] {
+        expected.extend(datagram([address, 0, 0, 0, 0], [0xFF; 5]));
+        expected.extend(datagram([address, 0, 0, 0, 0], [0xFF; 5]));
+    }
+    let mut driver = Tmc5160::new(SpiMock::new(&expected));
+    assert!(matches!(
+        driver.status(),
+        Err(Error::UnexpectedResponse(_))
+    ));
+    driver.release().done();
+}
+
+#[test]
 fn enabled_reads_drv_enn_from_ioin_and_a_silent_chip_counts_as_disabled() {
     let mut expected = Vec::new();
     // Version 0x30, DRV_ENN (bit 4) low: enabled.

@@ -72,6 +72,10 @@ pub struct Cli {
     /// window offscreen without pause, as a busy UI thread would.
     #[arg(long)]
     pub busy_ui: bool,
+    /// The CPU the control thread is pinned to (default: the last one).
+    /// Tests that run several pumps on one machine spread them out.
+    #[arg(long)]
+    pub control_cpu: Option<usize>,
 }
 
 fn status_json(snapshot: &Snapshot) -> String {
@@ -564,6 +568,8 @@ pub struct VerifiedApp {
     pub platform: String,
     pub settings: crate::control::controller::ControllerSettings,
     pub limits: crate::therapy::RateLimits,
+    /// The CPU for the control thread (None: the last one).
+    pub control_cpu: Option<usize>,
 }
 
 /// Checks the board's identity (the HAT folder `identity`) against the
@@ -602,6 +608,7 @@ pub fn verify(
         platform: verified.platform.name.to_owned(),
         settings,
         limits,
+        control_cpu: None,
     })
 }
 
@@ -622,7 +629,11 @@ where
     let sender = HeartbeatSender::new(socket)?;
     let cpus = std::thread::available_parallelism().map_or(1, |count| count.get());
     let services = Services::open(store, &verified.platform);
-    let handle = spawn(controller, ThreadConfig::pump(cpus), Some(sender))?;
+    let mut config = ThreadConfig::pump(cpus);
+    if let Some(cpu) = verified.control_cpu {
+        config.cpu = Some(cpu);
+    }
+    let handle = spawn(controller, config, Some(sender))?;
     Ok(Prepared {
         handle,
         limits: verified.limits,
@@ -636,7 +647,10 @@ where
 pub fn prepare(cli: &Cli) -> Result<Prepared, NotReady> {
     let paths = SimPaths::in_dir(&cli.sim_dir);
     let config = BoardConfig::from_toml(REFERENCE_TOML).map_err(|error| error.to_string())?;
-    let verified = verify(&paths.hat(), &cli.profile, &cli.keys, &cli.syringe, &config)?;
+    let verified = VerifiedApp {
+        control_cpu: cli.control_cpu,
+        ..verify(&paths.hat(), &cli.profile, &cli.keys, &cli.syringe, &config)?
+    };
     let board = Board::open(&paths.board()).map_err(|error| error.to_string())?;
     let hardware = open_control(&board, &config);
     let socket = cli

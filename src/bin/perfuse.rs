@@ -98,6 +98,7 @@ fn run() -> Result<(), String> {
         store: Some(data_dir.join("events.db")),
         syringe: "BD Plastipak 50 mL".to_owned(),
         busy_ui: false,
+        control_cpu: None,
     };
     let result = if headless {
         println!("{HELP}");

@@ -78,6 +78,9 @@ pub struct ControllerSettings {
     /// Stroke lost per mmHg of back-pressure, parts per million (volumetric
     /// set, calibrated in the profile; 0 for a syringe).
     pub stroke_loss_ppm_per_mmhg: u32,
+    /// Stroke not refilled per mmHg of suction upstream, ppm (volumetric
+    /// set, calibrated in the profile; 0 for a syringe).
+    pub fill_loss_ppm_per_mmhg: u32,
     /// Most volume backed off after an occlusion.
     pub backoff_limit: Nanolitres,
     pub backoff_rate: NanolitresPerHour,
@@ -445,7 +448,7 @@ where
             Command::Bolus(segment) => (CommandKind::Bolus, Event::Bolus(segment)),
             Command::Secondary(program) => (CommandKind::Secondary, Event::Secondary(program)),
             Command::AcknowledgeAlarms => {
-                self.alarms.acknowledge();
+                self.acknowledge();
                 return;
             }
             Command::SilenceAlarms => {
@@ -558,6 +561,7 @@ where
             },
             |reading| reading.state,
         );
+        let mut driver_silent = false;
         let driver = if self
             .period
             .is_multiple_of(u64::from(settings.status_every.max(1)))
@@ -566,6 +570,10 @@ where
                 Ok(status) => {
                     self.last_driver = Some(status);
                     Some(status)
+                }
+                Err(perfuse_drivers::Error::UnexpectedResponse(_)) => {
+                    driver_silent = true;
+                    None
                 }
                 Err(_) => {
                     bus_error = true;
@@ -628,6 +636,7 @@ where
             door,
             container,
             driver,
+            driver_silent,
             encoder,
             commanded_steps: self.net_steps(),
             delivering: rate.0 > 0,
@@ -721,6 +730,32 @@ where
         }
     }
 
+    /// The nurse acknowledges the alarms. An acknowledged air alarm means
+    /// the line was primed: the air counted so far is forgotten. With the
+    /// motor still, a raised driver fault has the driver set up again (its
+    /// latched flags cleared, its configuration written); a fault still
+    /// there latches again at once and stays raised.
+    fn acknowledge(&mut self) {
+        let raised = |alarms: &Alarms, condition: Condition| {
+            alarms.active().any(|alarm| alarm.condition == condition)
+        };
+        if raised(&self.alarms, Condition::AirInLine)
+            || raised(&self.alarms, Condition::AccumulatedAir)
+        {
+            self.detectors.air.restart();
+        }
+        if raised(&self.alarms, Condition::DriverFault)
+            && self.state.commanded_rate().0 == 0
+            && self.backoff_left == 0
+        {
+            if self.stepper.configure(&self.settings.driver).is_err() {
+                self.bus_errors = self.bus_errors.saturating_add(1);
+            }
+            self.detectors.forget_driver_status();
+        }
+        self.alarms.acknowledge();
+    }
+
     /// Has the pump been in `mode` (paused, or programmed and not started)
     /// for `limit_ms` or more?
     fn waited_too_long(&self, mode: Mode, limit_ms: u64, now_ms: u64) -> bool {
@@ -758,6 +793,17 @@ where
         PPM.saturating_sub(loss.saturating_mul(mmhg)).max(PPM / 2)
     }
 
+    /// Refill of the volumetric set now, parts per million: suction above
+    /// the pump (an upstream occlusion) leaves the segment part empty.
+    fn fill_ppm(&self) -> u64 {
+        let loss = u64::from(self.settings.fill_loss_ppm_per_mmhg);
+        let suction_mmhg = self
+            .snapshot
+            .upstream_tenths_mmhg
+            .map_or(0, |tenths| u64::try_from((-tenths).clamp(0, 100_000) / 10).unwrap_or(0));
+        PPM.saturating_sub(loss.saturating_mul(suction_mmhg))
+    }
+
     fn drive_motor(&mut self, events: &mut ControlEvents) {
         let rate = self.state.commanded_rate();
         if rate.0 == 0 {
@@ -775,6 +821,9 @@ where
         let efficiency = self.efficiency_ppm();
         // Step faster by exactly the stroke the back-pressure takes.
         let compensated = u128::from(rate.0) * u128::from(PPM) / u128::from(efficiency);
+        // Book only what the strokes moved: a set starved from above
+        // refills less (never compensated: no harder pumping on it).
+        let efficiency = efficiency.saturating_mul(self.fill_ppm()) / PPM;
         self.generator.set_rate(NanolitresPerHour(
             u64::try_from(compensated).unwrap_or(u64::MAX),
         ));

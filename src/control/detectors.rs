@@ -100,6 +100,9 @@ pub struct Readings {
     pub container: InputState,
     /// The stepper driver's status, when read this period.
     pub driver: Option<DriverStatus>,
+    /// The stepper driver did not answer as a TMC5160 when its status was
+    /// read this period (a silent chip): a driver fault, not noise.
+    pub driver_silent: bool,
     /// Encoder count, when read this period.
     pub encoder: Option<i64>,
     /// Microsteps commanded forward so far (net).
@@ -212,6 +215,15 @@ pub struct Air {
 }
 
 impl Air {
+    /// Forgets the air counted so far: the nurse acknowledged an air alarm
+    /// after priming the line, so counting starts again from nothing (and a
+    /// new bubble alarms again).
+    pub fn restart(&mut self) {
+        self.bubble = 0;
+        self.bubble_alarmed = false;
+        self.buckets = [0; AIR_BUCKETS];
+    }
+
     /// Returns (single bubble, accumulated) presence.
     pub fn update(&mut self, readings: &Readings, settings: &DetectorSettings) -> (bool, bool) {
         let elapsed = readings.last_elapsed(&mut self.last_us);
@@ -313,6 +325,12 @@ pub struct Detectors {
 }
 
 impl Detectors {
+    /// Forgets the last driver status read (the driver was set up again):
+    /// the next read says what is true now.
+    pub fn forget_driver_status(&mut self) {
+        self.last_driver = None;
+    }
+
     /// The conditions present this period.
     pub fn evaluate(&mut self, readings: &Readings, settings: &DetectorSettings) -> Conditions {
         let mut present = Conditions::default();
@@ -361,6 +379,9 @@ impl Detectors {
                 present.insert(Condition::DriverFault);
             }
         }
+        if readings.driver_silent {
+            present.insert(Condition::DriverFault);
+        }
         if readings.delivering && self.encoder.update(readings, settings) {
             present.insert(Condition::EncoderDisagreement);
         }
@@ -387,6 +408,7 @@ mod tests {
             door: InputState::Active,
             container: InputState::Active,
             driver: None,
+            driver_silent: false,
             encoder: None,
             commanded_steps: 0,
             delivering: true,

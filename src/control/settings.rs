@@ -134,9 +134,19 @@ pub fn controller_settings(
         .round()
         .to_u32()
         .ok_or_else(|| SettingsError("stroke_loss_per_mmhg out of range".to_owned()))?;
+    let fill_loss = profile
+        .volumetric
+        .as_ref()
+        .and_then(|set| set.fill_loss_per_mmhg_suction)
+        .unwrap_or(Decimal::ZERO);
+    let fill_loss_ppm_per_mmhg = (fill_loss * Decimal::from(1_000_000))
+        .round()
+        .to_u32()
+        .ok_or_else(|| SettingsError("fill_loss_per_mmhg_suction out of range".to_owned()))?;
     Ok(ControllerSettings {
         period_us,
         stroke_loss_ppm_per_mmhg,
+        fill_loss_ppm_per_mmhg,
         mechanics,
         detectors,
         driver,

@@ -105,6 +105,12 @@ pub struct VolumetricSpec {
     /// tubing yields), as calibrated; the controller compensates for it.
     #[serde(default, deserialize_with = "crate::exact::optional_exact_decimal")]
     pub stroke_loss_per_mmhg: Option<Decimal>,
+    /// Fraction of the stroke the set fails to refill per mmHg of suction
+    /// above the pump (a narrowed or closed line upstream), as calibrated.
+    /// The controller books only what the stroke really moved; it never
+    /// pumps harder on a starved line.
+    #[serde(default, deserialize_with = "crate::exact::optional_exact_decimal")]
+    pub fill_loss_per_mmhg_suction: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -258,6 +264,14 @@ impl MechanismProfile {
                 {
                     problems.push(
                         "volumetric.stroke_loss_per_mmhg must lie between 0 and 0.001".to_owned(),
+                    );
+                }
+                if set
+                    .fill_loss_per_mmhg_suction
+                    .is_some_and(|loss| loss < Decimal::ZERO || loss > Decimal::new(1, 1))
+                {
+                    problems.push(
+                        "volumetric.fill_loss_per_mmhg_suction must lie between 0 and 0.1".to_owned(),
                     );
                 }
                 if self.lead_screw.is_some() {

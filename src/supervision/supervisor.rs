@@ -293,6 +293,12 @@ where
                                 | Some(WatchEvent::Resumed { .. }),
                             ) = (decoded, event)
                             {
+                                if matches!(event, Some(WatchEvent::Resumed { .. })) {
+                                    // The nurse resumed after a trip: the window
+                                    // starts afresh (an encoder that came back
+                                    // jumps to where the rotor really is).
+                                    runaway.reset();
+                                }
                                 commanded = Some(Commanded {
                                     forward: message.forward_steps,
                                     reverse: message.reverse_steps,

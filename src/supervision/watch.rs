@@ -423,8 +423,7 @@ impl Watch {
 pub const RUNAWAY_SAMPLES: usize = 50;
 
 /// Microsteps the motor may run beyond its commands over the window: the
-/// encoder's resolution and the up to 10 ms a heartbeat is older than the
-/// encoder reading (80 microsteps at the fastest rate fall within the 2 %).
+/// encoder's resolution (4 microsteps a count) with room to spare.
 const RUNAWAY_SLACK_MICROSTEPS: i64 = 64;
 /// Plus this part of the commanded motion (2 %).
 const RUNAWAY_SLACK_DIVISOR: i64 = 50;
@@ -477,8 +476,10 @@ struct Sample {
 /// forward and a reverse command, a runaway smaller than the reverse command
 /// is caught once the reverse command has left the window, at most 5 s on.)
 ///
-/// Tolerance: `RUNAWAY_SLACK_MICROSTEPS` plus 2 % of the motion commanded in
-/// the window.
+/// Tolerance: `RUNAWAY_SLACK_MICROSTEPS`, plus 2 % of the motion commanded
+/// in the window, plus the motion commanded over the 20 ms a heartbeat's count
+/// may lag the encoder (found at the start of a 999 mL/h infusion, where the
+/// window is too young for its 2 % to cover the lag).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunawayCheck {
     /// Oldest first once full.
@@ -548,8 +549,20 @@ impl RunawayCheck {
         let forward = now.forward.saturating_sub(oldest.forward).max(0);
         let reverse = now.reverse.saturating_sub(oldest.reverse).max(0);
         let moved = now.measured.saturating_sub(oldest.measured);
-        let tolerance =
-            RUNAWAY_SLACK_MICROSTEPS + forward.saturating_add(reverse) / RUNAWAY_SLACK_DIVISOR;
+        // The heartbeat's count is up to a heartbeat period (10 ms) and its
+        // transit older than the encoder reading: allow what the motor was
+        // commanded over 20 ms at the latest sample's pace (a fifth of the
+        // last 100 ms), which a window just started has no 2 % to cover.
+        let lag = previous.map_or(0, |previous| {
+            now.forward
+                .saturating_sub(previous.forward)
+                .saturating_add(now.reverse.saturating_sub(previous.reverse))
+                .max(0)
+                / 5
+        });
+        let tolerance = RUNAWAY_SLACK_MICROSTEPS
+            + forward.saturating_add(reverse) / RUNAWAY_SLACK_DIVISOR
+            + lag;
         let ahead = moved.saturating_sub(forward) > tolerance;
         let behind = moved.saturating_neg().saturating_sub(reverse) > tolerance;
         let net = forward.saturating_sub(reverse);
