@@ -333,6 +333,10 @@ fn every_program_after_the_first_delivers_its_whole_volume() {
             "after a program {finish}, the next never completed: {:?}",
             rig.last
         );
-        assert_eq!(rig.last.delivered, Nanolitres(500_000), "after a program {finish}");
+        assert_eq!(
+            rig.last.delivered,
+            Nanolitres(500_000),
+            "after a program {finish}"
+        );
     }
 }

@@ -350,14 +350,21 @@ fn a_heartbeat_lagging_the_encoder_at_the_start_of_a_fast_infusion_is_no_runaway
     for sample in 0..60_i64 {
         let commanded = forward(sample * 800);
         let position = sample * 800 + 80;
-        assert_eq!(check.sample(commanded, position / 4), None, "sample {sample}");
+        assert_eq!(
+            check.sample(commanded, position / 4),
+            None,
+            "sample {sample}"
+        );
     }
     // A motor at twice its commands is still caught at once.
     let mut runaway = RunawayCheck::new(4000, 16_000);
     let found = (0..3_i64)
         .filter_map(|sample| runaway.sample(forward(sample * 800), sample * 1600 / 4))
         .next();
-    assert!(matches!(found, Some(MotionFinding::Runaway { .. })), "{found:?}");
+    assert!(
+        matches!(found, Some(MotionFinding::Runaway { .. })),
+        "{found:?}"
+    );
 }
 
 #[test]
@@ -388,7 +395,11 @@ fn an_encoder_that_shows_no_motion_under_plenty_of_commands_is_blind() {
             forward: forward_steps as u64,
             reverse: reverse_steps as u64,
         };
-        assert_eq!(backed_off.sample(commanded, position / 4), None, "sample {sample}");
+        assert_eq!(
+            backed_off.sample(commanded, position / 4),
+            None,
+            "sample {sample}"
+        );
     }
     // Too little commanded motion to judge (0.5 mL/h): no finding.
     let mut slow = RunawayCheck::new(4000, 16_000);

@@ -11,7 +11,10 @@ mod matrix;
 use matrix::{cells, jobs, parse, run_all, spec, CellResult, Load};
 
 fn report(results: &[CellResult], label: &str) {
-    let failed: Vec<&CellResult> = results.iter().filter(|result| result.result.is_err()).collect();
+    let failed: Vec<&CellResult> = results
+        .iter()
+        .filter(|result| result.result.is_err())
+        .collect();
     eprintln!(
         "fault matrix ({label}): {} cells, {} passed, {} failed",
         results.len(),
@@ -25,7 +28,12 @@ fn report(results: &[CellResult], label: &str) {
             failure.result.as_ref().err().unwrap()
         );
     }
-    assert!(failed.is_empty(), "{} of {} cells failed", failed.len(), results.len());
+    assert!(
+        failed.is_empty(),
+        "{} of {} cells failed",
+        failed.len(),
+        results.len()
+    );
 }
 
 /// Only the cells whose name contains `PERFUSE_MATRIX_ONLY`, if set.
@@ -42,7 +50,11 @@ fn the_specification_table_reads_and_covers_every_fault_the_simulator_takes() {
     let rows = spec();
     let all = cells(&rows);
     assert!(all.len() >= 100, "only {} cells", all.len());
-    let injected: String = rows.iter().flat_map(|row| row.inject.clone()).collect::<Vec<_>>().join("\n");
+    let injected: String = rows
+        .iter()
+        .flat_map(|row| row.inject.clone())
+        .collect::<Vec<_>>()
+        .join("\n");
     for fault in [
         "occlude downstream partial",
         "occlude downstream full",
@@ -79,11 +91,43 @@ fn every_fault_in_every_state_on_the_idle_stack() {
     report(&results, "idle");
 }
 
+/// Minutes of the long infusion beside the loaded matrix:
+/// `PERFUSE_LOAD_MINUTES`, else 10.
+fn load_minutes() -> f64 {
+    std::env::var("PERFUSE_LOAD_MINUTES")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(10.0)
+}
+
+/// The matrix again under load (stress-ng CPU, I/O and VM workers at normal
+/// priority, a busy UI thread in every app), and beside it a long infusion
+/// on its own stack with nothing injected: not one supervisor trip, missed
+/// heartbeat or alarm may come of the load.
 #[test]
 #[ignore = "under load: CI runs it on its own (needs stress-ng)"]
-fn fault_matrix_under_load() {
+fn fault_matrix_and_a_long_infusion_under_load() {
     let cells = selected();
-    let _load = Load::start(3600).unwrap();
-    let results = run_all(&cells, jobs(), true);
+    let minutes = load_minutes();
+    let _load = Load::start((minutes * 60.0) as u64 + 3600).unwrap();
+    let long = std::thread::spawn(move || {
+        matrix::long_infusion(std::time::Duration::from_secs_f64(minutes * 60.0), true)
+    });
+    let results = if std::env::var("PERFUSE_MATRIX_SKIP").is_ok() {
+        Vec::new()
+    } else {
+        run_all(&cells, jobs(), true)
+    };
+    let long = long.join().unwrap();
+    match &long {
+        Ok(run) => eprintln!("long infusion under load: {run:?}"),
+        Err(error) => eprintln!("long infusion under load FAILED:\n{error}"),
+    }
+    if let Ok(path) = std::env::var("PERFUSE_SOAK_REPORT") {
+        if let Ok(run) = &long {
+            matrix::write_soak_report(std::path::Path::new(&path), run);
+        }
+    }
     report(&results, "under load");
+    long.unwrap().check().unwrap();
 }

@@ -55,6 +55,20 @@ impl<SPI: SpiDevice> Ls7366r<SPI> {
         Ok(())
     }
 
+    /// The current count, once MDR0 has read back as configured: a counter
+    /// that stopped answering (MISO stuck, reading all ones) is an error, not
+    /// a count of -1.
+    pub fn checked_count(&mut self) -> Result<EncoderCounts, Error<SPI::Error>> {
+        let mut readback = [READ_MDR0, 0];
+        self.spi.transfer_in_place(&mut readback)?;
+        if readback[1] != MDR0_X4_FREE_RUNNING {
+            return Err(Error::UnexpectedResponse(
+                "LS7366R MDR0 no longer reads back: the counter does not answer",
+            ));
+        }
+        self.count()
+    }
+
     /// The current count.
     pub fn count(&mut self) -> Result<EncoderCounts, Error<SPI::Error>> {
         let mut frame = [READ_CNTR, 0, 0, 0, 0];

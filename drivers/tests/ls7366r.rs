@@ -60,3 +60,28 @@ fn a_missing_counter_is_detected() {
     ));
     counter.release().done();
 }
+
+#[test]
+fn a_checked_count_proves_the_counter_still_answers() {
+    let mut expected = Vec::new();
+    expected.extend(framed(Transaction::transfer_in_place(
+        vec![0x48, 0],
+        vec![0xFF, 0x03],
+    )));
+    expected.extend(framed(Transaction::transfer_in_place(
+        vec![0x60, 0, 0, 0, 0],
+        vec![0, 0, 0, 0x01, 0x00],
+    )));
+    // Gone silent: MDR0 reads all ones, and no count is taken.
+    expected.extend(framed(Transaction::transfer_in_place(
+        vec![0x48, 0],
+        vec![0xFF, 0xFF],
+    )));
+    let mut counter = Ls7366r::new(Mock::new(&expected));
+    assert_eq!(counter.checked_count().unwrap(), EncoderCounts(0x100));
+    assert!(matches!(
+        counter.checked_count(),
+        Err(Error::UnexpectedResponse(_))
+    ));
+    counter.release().done();
+}

@@ -87,10 +87,7 @@ fn a_silent_chip_gives_no_status_made_of_noise() {
         expected.extend(datagram([address, 0, 0, 0, 0], [0xFF; 5]));
     }
     let mut driver = Tmc5160::new(SpiMock::new(&expected));
-    assert!(matches!(
-        driver.status(),
-        Err(Error::UnexpectedResponse(_))
-    ));
+    assert!(matches!(driver.status(), Err(Error::UnexpectedResponse(_))));
     driver.release().done();
 }
 

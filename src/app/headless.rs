@@ -399,7 +399,20 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                     println!("help load <rate mL/h> <volume mL> [kvo <rate mL/h>] | start | pause | resume | stop | titrate <rate mL/h> | bolus <volume mL> <seconds> | secondary <rate mL/h> <volume mL> | ack | silence | volume <1-4> | resume-interrupted | discard | status | quit");
                 }
                 if trimmed == "status" {
-                    println!("status {}", status_json(&handle.snapshot()));
+                    let status = status_json(&handle.snapshot());
+                    let stats = &handle.stats;
+                    let counter = |value: &std::sync::atomic::AtomicU64| {
+                        value.load(std::sync::atomic::Ordering::Relaxed)
+                    };
+                    // The control thread's own counters, for load tests.
+                    println!(
+                        "status {},\"heartbeats_sent\":{},\"heartbeats_missed\":{},\"overruns\":{},\"max_lateness_us\":{}}}",
+                        status.trim_end_matches('}'),
+                        counter(&stats.heartbeats_sent),
+                        counter(&stats.heartbeats_missed),
+                        counter(&stats.overruns),
+                        counter(&stats.max_lateness_us)
+                    );
                 }
                 let mut words = trimmed.split_whitespace();
                 let verb = words.next().unwrap_or_default();

@@ -16,8 +16,8 @@ use perfuse::stack::{sibling_binary, SimProcess, SupervisorProcess};
 use perfuse::ui::text::Language;
 use perfuse_drivers::sim::SimPaths;
 
-const HELP: &str = "Commands: load <rate mL/h> <volume mL> | start | pause | resume | stop | titrate <rate mL/h> | \
-ack | silence | resume-interrupted | discard | status | quit. In another terminal, `perfuse-sim --dir <board folder> ctl help` injects faults.";
+const HELP: &str = "Commands: load <rate mL/h> <volume mL> [kvo <rate mL/h>] | start | pause | resume | stop | titrate <rate mL/h> | \
+bolus <volume mL> <seconds> | secondary <rate mL/h> <volume mL> | ack | silence | resume-interrupted | discard | status | quit. In another terminal, `perfuse-sim --dir <board folder> ctl help` injects faults.";
 
 fn run() -> Result<(), String> {
     println!("Perfuse {} (GPL-3.0-or-later)", env!("CARGO_PKG_VERSION"));

@@ -797,10 +797,9 @@ where
     /// the pump (an upstream occlusion) leaves the segment part empty.
     fn fill_ppm(&self) -> u64 {
         let loss = u64::from(self.settings.fill_loss_ppm_per_mmhg);
-        let suction_mmhg = self
-            .snapshot
-            .upstream_tenths_mmhg
-            .map_or(0, |tenths| u64::try_from((-tenths).clamp(0, 100_000) / 10).unwrap_or(0));
+        let suction_mmhg = self.snapshot.upstream_tenths_mmhg.map_or(0, |tenths| {
+            u64::try_from((-tenths).clamp(0, 100_000) / 10).unwrap_or(0)
+        });
         PPM.saturating_sub(loss.saturating_mul(suction_mmhg))
     }
 

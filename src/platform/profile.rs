@@ -271,7 +271,8 @@ impl MechanismProfile {
                     .is_some_and(|loss| loss < Decimal::ZERO || loss > Decimal::new(1, 1))
                 {
                     problems.push(
-                        "volumetric.fill_loss_per_mmhg_suction must lie between 0 and 0.1".to_owned(),
+                        "volumetric.fill_loss_per_mmhg_suction must lie between 0 and 0.1"
+                            .to_owned(),
                     );
                 }
                 if self.lead_screw.is_some() {

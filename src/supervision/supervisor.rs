@@ -8,10 +8,12 @@
 //! at the loudest, when tripped),
 //! log, and feed the watchdog only while all of that held.
 //!
-//! On a trip it writes the event to its own append-only log and fsyncs it
-//! before the next period; the motor is off from the same period.
+//! On a trip the motor is off from the same period; the event goes to its
+//! own append-only log through a bounded queue, written and fsynced by a
+//! thread at normal priority within milliseconds (the loop never waits on
+//! the disk).
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,6 +71,8 @@ pub struct SupervisorReport {
     pub trips: u64,
     pub rejected: u64,
     pub late_periods: u64,
+    /// The longest time between two good messages of a live session, us.
+    pub longest_silence_us: u64,
 }
 
 fn now_us() -> u64 {
@@ -81,27 +85,117 @@ fn now_us() -> u64 {
     })
 }
 
-/// The append-only, fsynced event log of the supervisor.
+/// Longest log line kept, bytes (a longer one is cut at a character).
+pub const LOG_LINE_BYTES: usize = 240;
+/// Log records waiting for the writer at most; more are dropped and counted.
+pub const LOG_QUEUE: usize = 256;
+
+/// One line for the log, fixed-size: the loop formats into it without
+/// allocating.
+pub type LogLine = arrayvec::ArrayString<LOG_LINE_BYTES>;
+
+struct LogRecord {
+    at_us: u64,
+    line: LogLine,
+}
+
+/// The append-only, fsynced event log of the supervisor. The loop only
+/// queues a fixed-size record (a bounded lock-free ring, drop and count when
+/// full); a writer thread at normal priority appends and fsyncs each, within
+/// a few milliseconds. The loop never waits on the disk: a supervisor that
+/// fsynced in its own loop stalled 50 to 100 ms under I/O load, then judged
+/// the app's heartbeats that had queued meanwhile stale, and tripped (found
+/// by the system fault matrix, eight pumps on one machine).
 pub struct SupervisorLog {
-    file: File,
+    queue: Option<rtrb::Producer<LogRecord>>,
+    writer: Option<std::thread::JoinHandle<()>>,
+    /// Records dropped because the writer fell behind (reported in the next).
+    dropped: u64,
 }
 
 impl SupervisorLog {
     pub fn open(path: &Path) -> Result<Self, String> {
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .map_err(|error| {
                 format!("cannot open the supervisor log {}: {error}", path.display())
             })?;
-        Ok(Self { file })
+        let (producer, mut consumer) = rtrb::RingBuffer::<LogRecord>::new(LOG_QUEUE);
+        let writer = std::thread::Builder::new()
+            .name("perfuse-supervisor-log".to_owned())
+            .spawn(move || loop {
+                let mut wrote = false;
+                while let Ok(record) = consumer.pop() {
+                    let _ = writeln!(file, "{} {}", record.at_us, record.line);
+                    wrote = true;
+                }
+                if wrote {
+                    let _ = file.sync_data();
+                } else if consumer.is_abandoned() {
+                    break;
+                } else {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            })
+            .map_err(|error| format!("cannot start the supervisor's log writer: {error}"))?;
+        Ok(Self {
+            queue: Some(producer),
+            writer: Some(writer),
+            dropped: 0,
+        })
     }
 
-    /// Appends one line and forces it to disk.
+    /// Queues one line; never waits.
     pub fn record(&mut self, now_us: u64, line: &str) {
-        let _ = writeln!(self.file, "{now_us} {line}");
-        let _ = self.file.sync_data();
+        let mut kept = LogLine::new();
+        for character in line.chars() {
+            if kept.try_push(character).is_err() {
+                break;
+            }
+        }
+        self.queue_line(now_us, kept);
+    }
+
+    /// Queues one formatted line; formats without allocating, never waits.
+    pub fn record_fmt(&mut self, now_us: u64, arguments: std::fmt::Arguments<'_>) {
+        use std::fmt::Write as _;
+        let mut line = LogLine::new();
+        // A line too long for the record is kept as far as it fits.
+        let _ = line.write_fmt(arguments);
+        self.queue_line(now_us, line);
+    }
+
+    fn queue_line(&mut self, at_us: u64, line: LogLine) {
+        let Some(queue) = &mut self.queue else {
+            return;
+        };
+        if self.dropped > 0 {
+            use std::fmt::Write as _;
+            let mut note = LogLine::new();
+            let _ = write!(
+                note,
+                "LOG {} records dropped: the writer fell behind",
+                self.dropped
+            );
+            if queue.push(LogRecord { at_us, line: note }).is_ok() {
+                self.dropped = 0;
+            }
+        }
+        if queue.push(LogRecord { at_us, line }).is_err() {
+            self.dropped = self.dropped.saturating_add(1);
+        }
+    }
+}
+
+impl Drop for SupervisorLog {
+    /// Lets the writer finish every queued record.
+    fn drop(&mut self) {
+        self.queue = None;
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
     }
 }
 
@@ -207,9 +301,9 @@ where
             }
             Err(problem) => {
                 let _ = enable.set_high();
-                log.record(
+                log.record_fmt(
                     now_us(),
-                    &format!("START self-test FAILED: {problem}; motor stays disabled"),
+                    format_args!("START self-test FAILED: {problem}; motor stays disabled"),
                 );
                 Err(format!("self-test failed: {problem}"))
             }
@@ -231,6 +325,8 @@ where
         // the first on this connection).
         let mut commanded: Option<Commanded> = None;
         let mut encoder_failures = 0_u32;
+        // When the last good message of this connection arrived.
+        let mut last_accepted_at: Option<u64> = None;
         // The sender's clock on the last message the watch accepted: the
         // trip record says how long the app had really been silent.
         let mut last_good_sent_us = 0_u64;
@@ -258,9 +354,9 @@ where
             if peer.is_none() {
                 match listener.accept() {
                     Ok(Some(accepted)) => {
-                        self.log.record(
+                        self.log.record_fmt(
                             now,
-                            &format!("CONNECT app pid {} uid {}", accepted.pid, accepted.uid),
+                            format_args!("CONNECT app pid {} uid {}", accepted.pid, accepted.uid),
                         );
                         peer = Some(accepted);
                         // Flood accounting belongs to a connection, and so do
@@ -268,11 +364,12 @@ where
                         flood = FloodCounter::default();
                         runaway.reset();
                         commanded = None;
+                        last_accepted_at = None;
                     }
                     Ok(None) => {}
-                    Err(refused) => self.log.record(
+                    Err(refused) => self.log.record_fmt(
                         now,
-                        &format!("REFUSED peer pid {} uid {}", refused.pid, refused.uid),
+                        format_args!("REFUSED peer pid {} uid {}", refused.pid, refused.uid),
                     ),
                 }
             }
@@ -306,9 +403,9 @@ where
                                 requested = (message.alarm, message.audible, now);
                                 if message.volume != volume_set {
                                     volume_set = message.volume;
-                                    self.log.record(
+                                    self.log.record_fmt(
                                         now,
-                                        &format!(
+                                        format_args!(
                                             "VOLUME alarm volume set to {} of {} ({} dB below the loudest)",
                                             volume_set.level(),
                                             AlarmVolume::LOUDEST.level(),
@@ -317,6 +414,13 @@ where
                                     );
                                 }
                                 last_good_sent_us = message.sent_at_us;
+                                if let (Some(previous), Watch::Healthy { .. }) =
+                                    (last_accepted_at, before)
+                                {
+                                    report.longest_silence_us =
+                                        report.longest_silence_us.max(now.saturating_sub(previous));
+                                }
+                                last_accepted_at = Some(now);
                             }
                             if before != watch || event.is_some() {
                                 push(event);
@@ -338,7 +442,7 @@ where
             watch = after;
             push(event);
             if report.periods % RUNAWAY_EVERY == 0 {
-                match (self.encoder.count(), commanded) {
+                match (self.encoder.checked_count(), commanded) {
                     (Ok(counts), Some(commanded)) => {
                         encoder_failures = 0;
                         if let Some(finding) = runaway.sample(commanded, i64::from(counts.0)) {
@@ -379,9 +483,9 @@ where
                     WatchEvent::Tripped(reason) => {
                         report.trips += 1;
                         tripped_since = now;
-                        self.log.record(
+                        self.log.record_fmt(
                             now,
-                            &format!(
+                            format_args!(
                                 "{}; last good message sent at {last_good_sent_us} us",
                                 describe(*reason)
                             ),
@@ -389,10 +493,10 @@ where
                     }
                     WatchEvent::SessionOpened { session } => self
                         .log
-                        .record(now, &format!("SESSION {session:016x} opened")),
-                    WatchEvent::Resumed { session } => self.log.record(
+                        .record_fmt(now, format_args!("SESSION {session:016x} opened")),
+                    WatchEvent::Resumed { session } => self.log.record_fmt(
                         now,
-                        &format!("RESUME confirmed by the nurse, session {session:016x}"),
+                        format_args!("RESUME confirmed by the nurse, session {session:016x}"),
                     ),
                     WatchEvent::Rejected(_) => report.rejected += 1,
                 }
@@ -442,8 +546,17 @@ where
         let _ = self.buzzer.set_low();
         let _ = self.attenuate_a.set_low();
         let _ = self.attenuate_b.set_low();
-        self.log
-            .record(now_us(), "STOP supervisor stopped; motor disabled");
+        self.log.record_fmt(
+            now_us(),
+            format_args!(
+                "STOP supervisor stopped; motor disabled; {} periods, {} late, {} trips, {} messages rejected, longest silence {} us",
+                report.periods,
+                report.late_periods,
+                report.trips,
+                report.rejected,
+                report.longest_silence_us
+            ),
+        );
         report
     }
 }

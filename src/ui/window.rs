@@ -165,7 +165,13 @@ pub fn render(window: &AppWindow, session: &Session) {
         session.step(),
         session.keyboard,
         session.snapshot.mode,
-        session.snapshot.alarms.first().copied().flatten().map(|alarm| alarm.condition)
+        session
+            .snapshot
+            .alarms
+            .first()
+            .copied()
+            .flatten()
+            .map(|alarm| alarm.condition)
     );
     if VIEW.with(|last| last.replace(view.clone()) != view) {
         let navigation = window.global::<Navigation>();

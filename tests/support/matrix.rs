@@ -422,7 +422,9 @@ impl App {
     fn transcript(&self) -> String {
         // Status answers are many: the last one only.
         let lines = self.lines.lock().unwrap();
-        let last_status = lines.iter().rposition(|line| line.text.starts_with("status {"));
+        let last_status = lines
+            .iter()
+            .rposition(|line| line.text.starts_with("status {"));
         let kept: Vec<&str> = lines
             .iter()
             .enumerate()
@@ -486,11 +488,18 @@ impl App {
     }
 
     fn mode(&mut self) -> String {
-        self.status()["mode"].as_str().unwrap_or_default().to_owned()
+        self.status()["mode"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Polls the status until `done`, up to `limit`.
-    fn wait_status(&mut self, limit: Duration, done: impl Fn(&Value) -> bool) -> Result<Value, Value> {
+    fn wait_status(
+        &mut self,
+        limit: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Result<Value, Value> {
         let started = Instant::now();
         loop {
             let status = self.status();
@@ -659,9 +668,9 @@ fn set_up(stack: &mut Stack, state: State) -> Result<(), String> {
             }
         }
         State::KeepVeinOpen => {
-            app.send("load 300 0.5 kvo 20");
+            app.send("load 300 1.5 kvo 20");
             app.send("start");
-            wait_mode(app, &["KeepVeinOpen"], Duration::from_secs(20))?;
+            wait_mode(app, &["KeepVeinOpen"], Duration::from_secs(40))?;
         }
     }
     Ok(())
@@ -749,7 +758,9 @@ fn run_on(stack: &mut Stack, cell: &Cell) -> Result<Figures, String> {
     stack.app.send("start");
     wait_mode(&mut stack.app, &["Completed"], Duration::from_secs(10))?;
     std::thread::sleep(Duration::from_secs(4));
-    let base_pump = stack.app.status()["total_delivered_nl"].as_u64().unwrap_or(0);
+    let base_pump = stack.app.status()["total_delivered_nl"]
+        .as_u64()
+        .unwrap_or(0);
     let base_truth = stack.truth_delivered();
 
     if cell.expect == Expect::Refused {
@@ -791,7 +802,11 @@ fn run_on(stack: &mut Stack, cell: &Cell) -> Result<Figures, String> {
             }
         }
     }
-    let hangs_control = cell.row.inject.iter().any(|command| command.contains("stepper-hang"));
+    let hangs_control = cell
+        .row
+        .inject
+        .iter()
+        .any(|command| command.contains("stepper-hang"));
     let mut cleared = false;
     let limit = Duration::from_secs_f64(cell.stops_within_s + 10.0);
     match &cell.expect {
@@ -801,7 +816,9 @@ fn run_on(stack: &mut Stack, cell: &Cell) -> Result<Figures, String> {
             let watch = Duration::from_secs_f64(cell.stops_within_s);
             std::thread::sleep(watch);
             let raised = stack.app.raised_since(from);
-            check(raised.is_empty(), || format!("alarms {raised:?}; none expected"))?;
+            check(raised.is_empty(), || {
+                format!("alarms {raised:?}; none expected")
+            })?;
             let truth = stack.truth();
             let since_forward = board_us(&truth, "board_clock_us")
                 .saturating_sub(board_us(&truth, "rotor_forward_at_us"));
@@ -822,7 +839,9 @@ fn run_on(stack: &mut Stack, cell: &Cell) -> Result<Figures, String> {
                 while stack.trips() == trips_before && Instant::now() < deadline {
                     std::thread::sleep(Duration::from_millis(10));
                 }
-                check(stack.trips() > trips_before, || "the supervisor never tripped on the hung control thread".to_owned())?;
+                check(stack.trips() > trips_before, || {
+                    "the supervisor never tripped on the hung control thread".to_owned()
+                })?;
                 std::thread::sleep(Duration::from_millis(500));
                 for command in &cell.row.clear {
                     stack.ctl(command);
@@ -856,7 +875,8 @@ fn run_on(stack: &mut Stack, cell: &Cell) -> Result<Figures, String> {
                 || format!("after the alarm the pump is {mode}: {status}"),
             )?;
             check(
-                cell.state == State::KeepVeinOpen || status["remaining_nl"].as_u64().unwrap_or(0) > 0,
+                cell.state == State::KeepVeinOpen
+                    || status["remaining_nl"].as_u64().unwrap_or(0) > 0,
                 || format!("the program was not kept: {status}"),
             )?;
         }
@@ -891,13 +911,19 @@ fn run_on(stack: &mut Stack, cell: &Cell) -> Result<Figures, String> {
             let trips_at_start = stack.trips();
             let from_start = stack.app.count();
             let forward_before = board_us(&stack.truth(), "rotor_forward_at_us");
-            stack.app.send(if cell.state == State::Paused { "resume" } else { "start" });
+            stack.app.send(if cell.state == State::Paused {
+                "resume"
+            } else {
+                "start"
+            });
             match at_start {
                 AtStart::None => {
                     wait_mode(&mut stack.app, &["Delivering"], Duration::from_secs(5))?;
                     std::thread::sleep(Duration::from_secs(1));
                     let raised = stack.app.raised_since(from_start);
-                    check(raised.is_empty(), || format!("at the start, alarms {raised:?}"))?;
+                    check(raised.is_empty(), || {
+                        format!("at the start, alarms {raised:?}")
+                    })?;
                 }
                 AtStart::Refused => {
                     stack
@@ -914,8 +940,11 @@ fn run_on(stack: &mut Stack, cell: &Cell) -> Result<Figures, String> {
                 }
                 AtStart::Alarm(alarm) => {
                     let limit = Duration::from_secs_f64(cell.stops_within_s + 22.0);
-                    let Some((first, _)) = wait_alarm(stack, from_start, limit, &mut bubbles) else {
-                        return Err(format!("no alarm within {limit:?} of the start; expected {alarm}"));
+                    let Some((first, _)) = wait_alarm(stack, from_start, limit, &mut bubbles)
+                    else {
+                        return Err(format!(
+                            "no alarm within {limit:?} of the start; expected {alarm}"
+                        ));
                     };
                     check(&first == alarm, || {
                         format!("the first alarm after the start was {first}, expected {alarm}")
@@ -955,8 +984,12 @@ fn run_on(stack: &mut Stack, cell: &Cell) -> Result<Figures, String> {
         "Ready" => stack.app.send("start"),
         _ => {}
     }
-    wait_mode(&mut stack.app, &["Delivering", "KeepVeinOpen"], Duration::from_secs(5))
-        .map_err(|error| format!("delivery did not restart: {error}"))?;
+    wait_mode(
+        &mut stack.app,
+        &["Delivering", "KeepVeinOpen"],
+        Duration::from_secs(5),
+    )
+    .map_err(|error| format!("delivery did not restart: {error}"))?;
     // Long enough for the volumetric mechanism's ripple within a turn to
     // fall well inside 0.5 % of what was counted.
     std::thread::sleep(Duration::from_secs(match cell.row.platform {
@@ -970,7 +1003,10 @@ fn run_on(stack: &mut Stack, cell: &Cell) -> Result<Figures, String> {
     stack.app.send("pause");
     wait_mode(&mut stack.app, &["Paused"], Duration::from_secs(5))?;
     std::thread::sleep(Duration::from_secs(3));
-    let pump = (stack.app.status()["total_delivered_nl"].as_u64().unwrap_or(0) - base_pump) as f64
+    let pump = (stack.app.status()["total_delivered_nl"]
+        .as_u64()
+        .unwrap_or(0)
+        - base_pump) as f64
         / 1e6;
     let truth = stack.truth_delivered() - base_truth;
     let error = (pump - truth) / truth * 100.0;
@@ -993,9 +1029,13 @@ fn run_on(stack: &mut Stack, cell: &Cell) -> Result<Figures, String> {
 fn check_trips(stack: &Stack, before: usize, expected: bool) -> Result<(), String> {
     let trips = stack.trips() - before;
     if expected {
-        check(trips >= 1, || "the supervisor was expected to trip, and did not".to_owned())
+        check(trips >= 1, || {
+            "the supervisor was expected to trip, and did not".to_owned()
+        })
     } else {
-        check(trips == 0, || format!("{trips} supervisor trip(s); none expected"))
+        check(trips == 0, || {
+            format!("{trips} supervisor trip(s); none expected")
+        })
     }
 }
 
@@ -1117,4 +1157,282 @@ impl Drop for Load {
         // stress-ng's workers are its children.
         let _ = Command::new("pkill").args(["-KILL", "stress-ng"]).status();
     }
+}
+
+/// What a long infusion saw.
+#[derive(Debug, Clone, Default)]
+pub struct LongRun {
+    pub minutes: f64,
+    pub rate_ml_h: u32,
+    /// Supervisor trips (every one spurious: nothing was injected).
+    pub trips: usize,
+    pub heartbeats_sent: u64,
+    /// Heartbeats the control thread could not deliver during the infusion.
+    pub heartbeats_missed: u64,
+    pub overruns: u64,
+    pub max_lateness_us: u64,
+    /// The supervisor's longest wait between two good heartbeats, us.
+    pub longest_silence_us: u64,
+    pub supervisor_late_periods: u64,
+    pub accuracy_percent: f64,
+    pub alarms: Vec<String>,
+}
+
+fn counter(status: &Value, field: &str) -> u64 {
+    status[field].as_u64().unwrap_or(0)
+}
+
+fn log_figure(line: &str, before: &str) -> u64 {
+    line.split_once(before)
+        .and_then(|(head, _)| head.split_whitespace().last())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A syringe infusion of `duration` on its own stack, nothing injected:
+/// every trip, missed heartbeat and alarm is spurious.
+pub fn long_infusion(duration: Duration, busy_ui: bool) -> Result<LongRun, String> {
+    let mut stack = Stack::start(Platform::Syringe, busy_ui)?;
+    let result = long_on(&mut stack, duration);
+    let mut run = result.map_err(|error| format!("{error}\n{}", stack.context()))?;
+    // The supervisor's own account, written when it stops.
+    let Stack {
+        app,
+        supervisor,
+        sim,
+        dir,
+    } = stack;
+    drop(app);
+    drop(supervisor);
+    let log = std::fs::read_to_string(dir.path().join("supervisor.log")).unwrap_or_default();
+    drop(sim);
+    let stop = log
+        .lines()
+        .rfind(|line| line.contains("STOP supervisor stopped"))
+        .ok_or_else(|| format!("the supervisor wrote no STOP line:\n{log}"))?;
+    run.longest_silence_us = stop
+        .split_once("longest silence ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or(0);
+    run.supervisor_late_periods = log_figure(stop, " late,");
+    run.trips = log.matches(" TRIP ").count();
+    Ok(run)
+}
+
+fn long_on(stack: &mut Stack, duration: Duration) -> Result<LongRun, String> {
+    let hours = duration.as_secs_f64() / 3600.0;
+    // At most 45 mL of the 50 mL syringe.
+    let rate = ((45.0 / hours).floor() as u32).clamp(1, 100);
+    stack.app.send("load 999 0.1");
+    stack.app.send("start");
+    wait_mode(&mut stack.app, &["Completed"], Duration::from_secs(10))?;
+    std::thread::sleep(Duration::from_secs(4));
+    let base_pump = counter(&stack.app.status(), "total_delivered_nl");
+    let base_truth = stack.truth_delivered();
+    let from = stack.app.count();
+    stack.app.send(&format!("load {rate} 48"));
+    stack.app.send("start");
+    let started_status = wait_mode(&mut stack.app, &["Delivering"], Duration::from_secs(5))?;
+    let missed_before = counter(&started_status, "heartbeats_missed");
+    let started = Instant::now();
+    while started.elapsed() < duration {
+        std::thread::sleep(Duration::from_secs(5).min(duration.saturating_sub(started.elapsed())));
+        let status = stack.app.status();
+        check(status["mode"] == "Delivering", || {
+            format!(
+                "after {:.0} s the pump is not delivering: {status}",
+                started.elapsed().as_secs_f64()
+            )
+        })?;
+    }
+    stack.app.send("pause");
+    wait_mode(&mut stack.app, &["Paused"], Duration::from_secs(5))?;
+    std::thread::sleep(Duration::from_secs(3));
+    let status = stack.app.status();
+    let pump = (counter(&status, "total_delivered_nl") - base_pump) as f64 / 1e6;
+    let truth = stack.truth_delivered() - base_truth;
+    let raised = stack.app.raised_since(from);
+    Ok(LongRun {
+        minutes: duration.as_secs_f64() / 60.0,
+        rate_ml_h: rate,
+        trips: 0,
+        heartbeats_sent: counter(&status, "heartbeats_sent"),
+        heartbeats_missed: counter(&status, "heartbeats_missed") - missed_before,
+        overruns: counter(&status, "overruns"),
+        max_lateness_us: counter(&status, "max_lateness_us"),
+        longest_silence_us: 0,
+        supervisor_late_periods: 0,
+        accuracy_percent: (pump - truth) / truth * 100.0,
+        // Near the end of a long one is information, not a fault.
+        alarms: raised
+            .into_iter()
+            .map(|(name, _)| name)
+            .filter(|name| name != "NearEnd")
+            .collect(),
+    })
+}
+
+impl LongRun {
+    /// Every figure that must be zero is, and the count matches the board.
+    pub fn check(&self) -> Result<(), String> {
+        check(
+            self.trips == 0 && self.heartbeats_missed == 0 && self.alarms.is_empty(),
+            || format!("spurious: {self:?}"),
+        )?;
+        check(self.accuracy_percent.abs() <= 0.5, || {
+            format!(
+                "the pump's count is off the board's by {:.2} %",
+                self.accuracy_percent
+            )
+        })
+    }
+}
+
+/// Percentile of `values` (nearest rank), or None when empty.
+pub fn percentile(values: &[f64], fraction: f64) -> Option<f64> {
+    let mut sorted: Vec<f64> = values
+        .iter()
+        .copied()
+        .filter(|value| value.is_finite())
+        .collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((fraction * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|line| line.starts_with("model name"))
+        .and_then(|line| line.split_once(':'))
+        .map(|(_, name)| name.trim().to_owned())
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cpus = std::thread::available_parallelism().map_or(1, |count| count.get());
+    format!("{cpus} x {cpu}")
+}
+
+fn long_run_rows(label: &str, run: &LongRun) -> String {
+    let per_hour = |count: f64| count / (run.minutes / 60.0);
+    format!(
+        "| {label} | {:.0} | {} | {} ({:.1} per hour) | {} | {} | {} | {:.1} | {} | {:.3} % |\n",
+        run.minutes,
+        run.rate_ml_h,
+        run.trips,
+        per_hour(run.trips as f64),
+        run.heartbeats_sent,
+        run.heartbeats_missed,
+        run.overruns,
+        run.longest_silence_us as f64 / 1000.0,
+        run.max_lateness_us,
+        run.accuracy_percent
+    )
+}
+
+const LONG_RUN_HEADER: &str = "| Run | Minutes | Rate, mL/h | Supervisor trips | Heartbeats sent | Missed | Control overruns | Longest silence at the supervisor, ms | Worst control wake-up lateness, us | Pump vs board |\n|---|---|---|---|---|---|---|---|---|---|\n";
+
+/// Writes the soak's figures (scripts/soak.sh).
+pub fn write_soak_report(path: &Path, run: &LongRun) {
+    let text = format!(
+        "# Soak: a long infusion under load\n\n\
+         `scripts/soak.sh` (default 120 minutes): one syringe infusion on its own stack \
+         (simulator, supervisor, headless app with a busy UI thread drawing the touchscreen \
+         offscreen), nothing injected, beside `stress-ng --cpu 2 --io 1 --vm 1 --vm-bytes 256M` \
+         at normal priority and the fault matrix under load (unless PERFUSE_MATRIX_SKIP is set). \
+         Every trip, missed heartbeat or alarm would be spurious.\n\n\
+         Machine: {}. Recorded {}.\n\n{LONG_RUN_HEADER}{}",
+        machine(),
+        chrono_free_now(),
+        long_run_rows("under load", run)
+    );
+    std::fs::write(path, text).unwrap();
+}
+
+/// UTC now as `YYYY-MM-DD HH:MM` (from the date command; no clock crate).
+pub fn chrono_free_now() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .and_then(|output| String::from_utf8(output.stdout).ok())
+        .map(|text| text.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// The benchmark's report: per fault, from the real stack, idle and under
+/// load, and the long infusions' spurious trips per hour.
+pub fn write_bench_report(
+    path: &Path,
+    idle: &[(Cell, CellResult)],
+    loaded: &[(Cell, CellResult)],
+    long_idle: &LongRun,
+    long_loaded: &LongRun,
+) {
+    let mut text = format!(
+        "# Fault matrix on the real stack\n\n\
+         `scripts/fault-matrix-bench.sh` (`cargo bench --bench fault_matrix`): every cell of \
+         docs/system-fault-matrix.md on its own simulator, supervisor and headless app, idle and \
+         under load (stress-ng CPU, I/O and VM workers at normal priority, a busy UI thread in each \
+         app). Per fault, over the flowing states where it applies: the time from the injection \
+         to the right alarm on the app's output, the time until the rotor last moved forward (the \
+         board's clock), and the volume that reached the patient from the injection to a second \
+         after the alarm (p50 and max). Then a long infusion with nothing injected, idle and under \
+         load: supervisor trips per hour.\n\n\
+         Machine: {}. Recorded {}.\n\n",
+        machine(),
+        chrono_free_now()
+    );
+    for (label, results) in [("Idle", idle), ("Under load", loaded)] {
+        let passed = results
+            .iter()
+            .filter(|(_, result)| result.result.is_ok())
+            .count();
+        text.push_str(&format!(
+            "## {label}: {} cells, {passed} passed\n\n\
+             | Fault | Cells | Alarm after injection p50 / max, s | Flow stopped p50 / max, s | After the fault p50 / max, mL |\n|---|---|---|---|---|\n",
+            results.len()
+        ));
+        let mut rows: Vec<String> = results
+            .iter()
+            .map(|(cell, _)| cell.row.id.clone())
+            .collect();
+        rows.dedup();
+        for row in rows {
+            let figures: Vec<&Figures> = results
+                .iter()
+                .filter(|(cell, _)| cell.row.id == row)
+                .filter_map(|(_, result)| result.result.as_ref().ok())
+                .collect();
+            let column = |pick: fn(&Figures) -> Option<f64>, digits: usize| {
+                let values: Vec<f64> = figures.iter().filter_map(|figures| pick(figures)).collect();
+                match (percentile(&values, 0.5), percentile(&values, 1.0)) {
+                    (Some(p50), Some(max)) => format!("{p50:.digits$} / {max:.digits$}"),
+                    _ => "-".to_owned(),
+                }
+            };
+            text.push_str(&format!(
+                "| {row} | {} | {} | {} | {} |\n",
+                figures.len(),
+                column(|figures| figures.alarm_s, 2),
+                column(|figures| figures.flow_stop_s, 2),
+                column(|figures| figures.after_fault_ml, 3),
+            ));
+        }
+        for (cell, result) in results {
+            if let Err(error) = &result.result {
+                let first = error.lines().next().unwrap_or_default();
+                text.push_str(&format!("\nFailed: {}: {first}\n", cell.name()));
+            }
+        }
+        text.push('\n');
+    }
+    text.push_str("## Long infusions, nothing injected\n\n");
+    text.push_str(LONG_RUN_HEADER);
+    text.push_str(&long_run_rows("idle", long_idle));
+    text.push_str(&long_run_rows("under load", long_loaded));
+    std::fs::write(path, text).unwrap();
 }
