@@ -1086,3 +1086,77 @@ fn no_alarm_text_is_cut_off_in_either_language_at_either_size() {
         "three lines of action fit?"
     );
 }
+
+/// Cells of the system fault matrix (docs/system-fault-matrix.md) walked
+/// through the window on the testing back-end: the fault, the banner and
+/// the page naming it, the bar agreeing with the page, then the nurse's
+/// recovery back to delivery.
+#[test]
+fn matrix_cells_through_the_window_name_the_fault_and_recover() {
+    use perfuse_drivers::sim::Faults;
+    let cells: [(&str, Faults, &str); 3] = [
+        (
+            "door open",
+            Faults {
+                door_open: true,
+                ..Faults::NONE
+            },
+            "Door open",
+        ),
+        (
+            "syringe removed",
+            Faults {
+                container_removed: true,
+                ..Faults::NONE
+            },
+            "Syringe or set not loaded",
+        ),
+        (
+            "motor stall",
+            Faults {
+                motor_stall: true,
+                ..Faults::NONE
+            },
+            "Pump mechanism stalled",
+        ),
+    ];
+    for (name, fault, cause) in cells {
+        let ui = Ui::new(Platform::Syringe50, Language::English);
+        basic_program(&ui);
+        ui.press("ProgramPage::start-button");
+        ui.refresh_until("delivering", |snapshot| snapshot.mode == Mode::Delivering);
+        ui.rig
+            .borrow_mut()
+            .simulator
+            .physics_mut()
+            .set_faults(fault);
+        ui.refresh_until(name, |snapshot| snapshot.mode == Mode::AlarmStopped);
+        let alarms = ui.window.global::<perfuse_ui::Alarms>();
+        assert_eq!(alarms.get_level(), perfuse_ui::AlarmLevel::High, "{name}");
+        let shown = alarms.get_cause().to_string();
+        assert!(shown.starts_with(cause), "{name}: the banner says {shown}");
+        let running = ui.window.global::<RunningAdapter>();
+        assert_eq!(running.get_state(), format!("Stopped: {shown}"), "{name}");
+        assert_eq!(
+            ui.window.global::<Frame>().get_page_title(),
+            running.get_state(),
+            "{name}: the bar and the page disagree"
+        );
+        ui.rig
+            .borrow_mut()
+            .simulator
+            .physics_mut()
+            .set_faults(Faults::NONE);
+        ui.press("AlarmBanner::acknowledge-button");
+        ui.refresh_until("cleared", |snapshot| snapshot.mode == Mode::Paused);
+        assert_eq!(running.get_state(), "Paused", "{name}");
+        ui.press("RunningPage::resume-button");
+        ui.refresh_until("delivering again", |snapshot| {
+            snapshot.mode == Mode::Delivering
+        });
+        assert_eq!(
+            ui.window.global::<Frame>().get_page_title(),
+            running.get_state()
+        );
+    }
+}

@@ -61,7 +61,10 @@ fn run() -> Result<(), String> {
         Err(error) => println!("Drug library refused: {error}; only basic infusions"),
     }
 
-    let board_dir: PathBuf = std::env::temp_dir().join(format!("perfuse-{}", std::process::id()));
+    // In memory (tmpfs): a disk-backed board stalls the control thread
+    // under disk load (see perfuse_drivers::sim::in_memory_file_system).
+    let board_dir: PathBuf =
+        SimPaths::scratch_parent().join(format!("perfuse-{}", std::process::id()));
     let sim = SimProcess::start(
         &sibling_binary("perfuse-sim")?,
         SimPaths::in_dir(&board_dir),

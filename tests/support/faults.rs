@@ -87,7 +87,8 @@ pub fn wait_ready(dir: &Path, count: usize) {
 
 impl Stack {
     pub fn start() -> Stack {
-        let dir = tempfile::tempdir().unwrap();
+        // The board lives in memory, as the launcher puts it.
+        let dir = tempfile::tempdir_in(SimPaths::scratch_parent()).unwrap();
         let sim = SimProcess::start(
             Path::new(env!("CARGO_BIN_EXE_perfuse-sim")),
             SimPaths::in_dir(dir.path()),

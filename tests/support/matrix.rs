@@ -531,7 +531,9 @@ struct Stack {
 
 impl Stack {
     fn start(platform: Platform, busy_ui: bool) -> Result<Stack, String> {
-        let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
+        // The board lives in memory, as the launcher puts it.
+        let dir =
+            tempfile::tempdir_in(SimPaths::scratch_parent()).map_err(|error| error.to_string())?;
         let sim = SimProcess::start(
             Path::new(env!("CARGO_BIN_EXE_perfuse-sim")),
             SimPaths::in_dir(dir.path()),
