@@ -309,8 +309,12 @@ impl Drop for Immutable {
 #[test]
 fn a_log_that_becomes_read_only_raises_the_storage_alarm_and_the_pump_runs_on() {
     let stack = Stack::start();
-    let mut app = stack.infusing_app(25);
-    let store = stack.dir.path().join("events.db");
+    // The board lives in memory (tmpfs, where chattr does nothing); the
+    // event log lives on a disk, as on a pump's SD card.
+    let disk = tempfile::tempdir().unwrap();
+    let store = disk.path().join("events.db");
+    let mut app = stack.app_with_store(&store);
+    stack.start_infusing(&mut app, 25);
     let files: Vec<_> = ["", "-wal", "-shm"]
         .iter()
         .map(|suffix| std::path::PathBuf::from(format!("{}{suffix}", store.display())))

@@ -230,6 +230,33 @@ fn timespec_of(us: u64) -> nix::sys::time::TimeSpec {
 /// Asks for real-time treatment for the calling thread; reports what it got.
 fn go_realtime(config: &ThreadConfig) -> RealtimeStatus {
     let mut status = RealtimeStatus::default();
+    // Memory is locked first, at normal priority: mlockall faults the whole
+    // process in (tens of MB, about 100 ms of kernel work), and under
+    // SCHED_FIFO that work starved every other real-time thread on the CPU
+    // for as long (found by the system fault matrix: another pump's control
+    // thread woke 100 ms late and its supervisor tripped). Then the thread
+    // is pinned, and only then made real-time.
+    if config.lock_memory {
+        use nix::sys::mman::{mlockall, MlockAllFlags};
+        match mlockall(MlockAllFlags::MCL_CURRENT | MlockAllFlags::MCL_FUTURE) {
+            Ok(()) => status.memory_locked = true,
+            Err(error) => status.warnings.push(format!(
+                "mlockall not permitted ({error}): memory may be paged"
+            )),
+        }
+    }
+    if let Some(cpu) = config.cpu {
+        let mut set = nix::sched::CpuSet::new();
+        match set
+            .set(cpu)
+            .and_then(|()| nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set))
+        {
+            Ok(()) => status.pinned = true,
+            Err(error) => status
+                .warnings
+                .push(format!("cannot pin to CPU {cpu} ({error})")),
+        }
+    }
     if let Some(priority) = config.fifo_priority {
         use thread_priority::unix::{
             set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
@@ -250,27 +277,6 @@ fn go_realtime(config: &ThreadConfig) -> RealtimeStatus {
             Err(error) => status.warnings.push(format!(
                 "SCHED_FIFO {priority} not permitted ({error}): running as a normal thread"
             )),
-        }
-    }
-    if config.lock_memory {
-        use nix::sys::mman::{mlockall, MlockAllFlags};
-        match mlockall(MlockAllFlags::MCL_CURRENT | MlockAllFlags::MCL_FUTURE) {
-            Ok(()) => status.memory_locked = true,
-            Err(error) => status.warnings.push(format!(
-                "mlockall not permitted ({error}): memory may be paged"
-            )),
-        }
-    }
-    if let Some(cpu) = config.cpu {
-        let mut set = nix::sched::CpuSet::new();
-        match set
-            .set(cpu)
-            .and_then(|()| nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set))
-        {
-            Ok(()) => status.pinned = true,
-            Err(error) => status
-                .warnings
-                .push(format!("cannot pin to CPU {cpu} ({error})")),
         }
     }
     status

@@ -130,8 +130,14 @@ fn notify_systemd_ready() {
 /// so a busy app can never starve the one process that may cut the motor.
 pub const FIFO_PRIORITY: u8 = 90;
 
-/// Asks for real-time scheduling and locked memory; warns once if refused.
+/// Asks for locked memory and real-time scheduling; warns once if refused.
+/// Memory is locked first, at normal priority: faulting the process in under
+/// SCHED_FIFO would starve other real-time threads on the CPU meanwhile.
 fn go_realtime() {
+    use nix::sys::mman::{mlockall, MlockAllFlags};
+    if let Err(error) = mlockall(MlockAllFlags::MCL_CURRENT | MlockAllFlags::MCL_FUTURE) {
+        eprintln!("perfuse-supervisor: mlockall not permitted ({error}): memory may be paged");
+    }
     use thread_priority::unix::{
         set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
         ThreadSchedulePolicy,
@@ -148,10 +154,6 @@ fn go_realtime() {
         });
     if let Err(error) = priority {
         eprintln!("perfuse-supervisor: SCHED_FIFO {FIFO_PRIORITY} not permitted ({error}): running as a normal process");
-    }
-    use nix::sys::mman::{mlockall, MlockAllFlags};
-    if let Err(error) = mlockall(MlockAllFlags::MCL_CURRENT | MlockAllFlags::MCL_FUTURE) {
-        eprintln!("perfuse-supervisor: mlockall not permitted ({error}): memory may be paged");
     }
 }
 
