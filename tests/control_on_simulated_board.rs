@@ -240,6 +240,50 @@ fn a_supervisor_cut_is_seen_by_the_app_and_stops_its_flow_with_an_alarm() {
         .contains(&ControlEvent::Alarm(AlarmChange::Raised(
             Condition::SupervisorTrip
         ))));
+    // Issue 12: until the alarm, the controller went on stepping (and
+    // counting) into a disabled driver. Now not one step is emitted while
+    // ENABLE is off, and none is booked.
+    let memory = rig.board.memory();
+    assert_eq!(
+        memory
+            .steps_while_disabled
+            .load(std::sync::atomic::Ordering::Acquire),
+        0,
+        "steps into a disabled driver"
+    );
+}
+
+/// Issue 12: a back-off after a downstream occlusion is reverse motion the
+/// heartbeat reports as such (relieving), and the pump's delivered volume
+/// never counts what the back-off took back.
+#[test]
+fn the_back_off_is_reported_as_relieving_and_never_counted_as_delivered() {
+    let mut rig = Rig::new(Platform::Syringe50, 1000).unwrap();
+    rig.command(Command::Load(continuous(100.0, 40.0, End::Stop)));
+    rig.command(Command::Start);
+    rig.run_for(12.0);
+    rig.occlude_downstream(perfuse_drivers::sim::Occlusion::Full);
+    rig.run_until(30.0, |snapshot| snapshot.mode == Mode::AlarmStopped)
+        .unwrap();
+    let at_alarm = rig.last;
+    let relieving = rig.run_until(2.0, |snapshot| snapshot.relieving);
+    assert!(relieving.is_some(), "no back-off reported");
+    rig.run_until(30.0, |snapshot| !snapshot.relieving).unwrap();
+    let after = rig.last;
+    assert!(
+        after.reverse_steps > at_alarm.reverse_steps,
+        "no reverse motion"
+    );
+    assert_eq!(
+        after.forward_steps, at_alarm.forward_steps,
+        "forward motion while relieving"
+    );
+    assert!(
+        after.delivered < at_alarm.delivered,
+        "the back-off's volume is still counted: {:?} then {:?}",
+        at_alarm.delivered,
+        after.delivered
+    );
 }
 
 #[test]

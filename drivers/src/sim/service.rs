@@ -166,7 +166,10 @@ pub struct ServiceStats {
 pub fn in_memory_file_system(path: &Path) -> bool {
     // TMPFS_MAGIC (linux/magic.h).
     const TMPFS: i64 = 0x0102_1994;
-    nix::sys::statfs::statfs(path).is_ok_and(|stats| i64::from(stats.filesystem_type().0) == TMPFS)
+    // The field's C type differs between targets (it is i64 on x86_64).
+    #[allow(clippy::useless_conversion)]
+    let is_tmpfs = |stats: nix::sys::statfs::Statfs| i64::from(stats.filesystem_type().0) == TMPFS;
+    nix::sys::statfs::statfs(path).is_ok_and(is_tmpfs)
 }
 
 /// Runs the simulator until `stop` is set. Creates the board and socket, and
