@@ -43,7 +43,7 @@ fn main() {
     let loaded: Vec<_> = cells
         .iter()
         .cloned()
-        .zip(matrix::run_all(&cells, jobs, true))
+        .zip(matrix::run_all(&cells, jobs, false))
         .collect();
     let loaded_long = loaded_long
         .join()

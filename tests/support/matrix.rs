@@ -1087,6 +1087,74 @@ pub fn steal_ms() -> u64 {
         .map_or(0, |ticks| ticks * 1000 / ticks_per_s)
 }
 
+/// Watches whether this machine itself stops: one thread per CPU, pinned,
+/// at SCHED_FIFO 95 (above every Perfuse thread) where permitted, sleeps
+/// 5 ms at a time and records each wake-up more than 30 ms late. Such a
+/// freeze stops every thread on that CPU, Perfuse's real-time ones too (a
+/// host not running the vCPU, which steal accounting does not always show),
+/// and looks to the supervisor exactly like a stalled app.
+pub struct FreezeMonitor {
+    freezes: Mutex<Vec<(u64, u64)>>,
+}
+
+/// A wake-up this late (us) is a freeze of the machine.
+const FREEZE_US: u64 = 30_000;
+
+pub fn monotonic_us() -> u64 {
+    let time = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC).unwrap();
+    time.tv_sec() as u64 * 1_000_000 + time.tv_nsec() as u64 / 1000
+}
+
+impl FreezeMonitor {
+    /// The monitor of this process, started on first use.
+    pub fn get() -> &'static FreezeMonitor {
+        static MONITOR: std::sync::OnceLock<&'static FreezeMonitor> = std::sync::OnceLock::new();
+        MONITOR.get_or_init(|| {
+            let monitor: &'static FreezeMonitor = Box::leak(Box::new(FreezeMonitor {
+                freezes: Mutex::new(Vec::new()),
+            }));
+            let cpus = std::thread::available_parallelism().map_or(1, |count| count.get());
+            for cpu in 0..cpus {
+                std::thread::spawn(move || {
+                    let mut set = nix::sched::CpuSet::new();
+                    let _ = set.set(cpu);
+                    let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set);
+                    let _ = thread_priority::unix::set_thread_priority_and_policy(
+                        thread_priority::unix::thread_native_id(),
+                        thread_priority::ThreadPriority::Crossplatform(
+                            thread_priority::ThreadPriorityValue::try_from(95_u8).unwrap(),
+                        ),
+                        thread_priority::unix::ThreadSchedulePolicy::Realtime(
+                            thread_priority::unix::RealtimeThreadSchedulePolicy::Fifo,
+                        ),
+                    );
+                    loop {
+                        let before = monotonic_us();
+                        std::thread::sleep(Duration::from_millis(5));
+                        let late = monotonic_us().saturating_sub(before).saturating_sub(5_000);
+                        if late > FREEZE_US {
+                            monitor.freezes.lock().unwrap().push((before, late));
+                        }
+                    }
+                });
+            }
+            monitor
+        })
+    }
+
+    /// The longest freeze that began between `from_us` and `to_us`, us.
+    pub fn longest_between(&self, from_us: u64, to_us: u64) -> u64 {
+        self.freezes
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(at, _)| (from_us..=to_us).contains(at))
+            .map(|(_, late)| *late)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
 /// Steal during a cell from which its failure is not taken as the pump's:
 /// the cell runs again, once, and must pass then.
 pub const STEAL_RETRY_MS: u64 = 50;
@@ -1095,6 +1163,7 @@ pub const STEAL_RETRY_MS: u64 = 50;
 /// cell that failed while the hypervisor stole 50 ms or more of the CPUs
 /// runs again once (and says so); it must pass the second time.
 pub fn run_all(cells: &[Cell], jobs: usize, busy_ui: bool) -> Vec<CellResult> {
+    FreezeMonitor::get();
     let next = AtomicUsize::new(0);
     let results = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
@@ -1107,6 +1176,7 @@ pub fn run_all(cells: &[Cell], jobs: usize, busy_ui: bool) -> Vec<CellResult> {
                 let started = Instant::now();
                 let attempt = || {
                     let steal_before = steal_ms();
+                    let from_us = monotonic_us();
                     let result = std::panic::catch_unwind(|| run_cell(cell, busy_ui))
                         .unwrap_or_else(|panic| {
                             Err(format!(
@@ -1118,13 +1188,16 @@ pub fn run_all(cells: &[Cell], jobs: usize, busy_ui: bool) -> Vec<CellResult> {
                                     .unwrap_or_default()
                             ))
                         });
-                    (result, steal_ms().saturating_sub(steal_before))
+                    // The host's interference: CPU stolen, or the machine
+                    // seen frozen (whichever is larger), ms.
+                    let frozen = FreezeMonitor::get().longest_between(from_us, monotonic_us()) / 1000;
+                    (result, steal_ms().saturating_sub(steal_before).max(frozen))
                 };
                 let mut tries = 1;
                 let (mut result, mut stolen) = attempt();
                 while result.is_err() && stolen >= STEAL_RETRY_MS && tries < ATTEMPTS_UNDER_STEAL {
                     eprintln!(
-                        "matrix: {} failed while the host stole {stolen} ms of CPU; running it again: {}",
+                        "matrix: {} failed while the host stole or froze {stolen} ms of CPU; running it again: {}",
                         cell.name(),
                         result.as_ref().err().and_then(|error| error.lines().next()).unwrap_or_default()
                     );
@@ -1296,18 +1369,24 @@ fn long_on(stack: &mut Stack, duration: Duration) -> Result<LongRun, String> {
     let started = Instant::now();
     let steal_at_start = steal_ms();
     let mut steal_at_look = steal_at_start;
+    let mut look_us = monotonic_us();
+    FreezeMonitor::get();
     let mut interruptions = 0;
     while started.elapsed() < duration {
         std::thread::sleep(Duration::from_secs(5).min(duration.saturating_sub(started.elapsed())));
         let status = stack.app.status();
         let now_steal = steal_ms();
-        let stolen = now_steal.saturating_sub(steal_at_look);
+        let frozen = FreezeMonitor::get().longest_between(look_us, monotonic_us()) / 1000;
+        let stolen = now_steal.saturating_sub(steal_at_look).max(frozen);
         steal_at_look = now_steal;
+        look_us = monotonic_us().saturating_sub(1_000_000);
         if status["mode"] != "Delivering" && stolen >= STEAL_RETRY_MS {
             // The host took the CPU away: the supervisor did its job. The
             // nurse acknowledges and resumes; it is counted, not hidden.
             interruptions += 1;
-            eprintln!("long infusion: stopped while the host stole {stolen} ms of CPU: {status}");
+            eprintln!(
+                "long infusion: stopped while the host stole or froze {stolen} ms of CPU: {status}"
+            );
             stack.app.send("ack");
             wait_mode(&mut stack.app, &["Paused"], Duration::from_secs(10))?;
             stack.app.send("resume");
