@@ -1,8 +1,9 @@
 //! The system fault matrix on the real processes (docs/system-fault-matrix.md):
 //! every fault the simulator can inject, in every delivery state where it
 //! applies, checked against the board's ground truth. Idle here; under load
-//! (stress-ng, a busy UI thread in each app) in `fault_matrix_under_load`,
-//! which CI runs on its own (`cargo test --test system_fault_matrix -- --ignored`).
+//! (stress-ng, beside a 10-minute infusion with a busy UI thread) in
+//! `fault_matrix_and_a_long_infusion_under_load` (`cargo test --test
+//! system_fault_matrix -- --ignored`; not in CI, see the matrix's page).
 #![allow(clippy::unwrap_used, clippy::panic, clippy::float_arithmetic)]
 
 #[path = "support/matrix.rs"]
@@ -131,7 +132,7 @@ fn load_minutes() -> f64 {
 /// the primary and the paused state (`PERFUSE_MATRIX_STATES=all` for every
 /// state: on two cores that takes half an hour).
 #[test]
-#[ignore = "under load: CI runs it on its own (needs stress-ng)"]
+#[ignore = "under load (needs stress-ng and a machine that is not shared): cargo test --test system_fault_matrix -- --ignored"]
 fn fault_matrix_and_a_long_infusion_under_load() {
     let cells = selected("primary,paused");
     let minutes = load_minutes();
