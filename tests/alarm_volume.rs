@@ -116,9 +116,15 @@ fn the_apps_alarm_volume_reaches_the_buzzer_through_the_heartbeat_and_a_crash_ma
         );
         std::thread::sleep(Duration::from_millis(5));
     }
-    assert!(stack.log().contains("VOLUME alarm volume set to 1 of 4"));
+    assert!(stack
+        .settled_log()
+        .contains("VOLUME alarm volume set to 1 of 4"));
     kill(Pid::from_raw(app.id() as i32), Signal::SIGKILL).unwrap();
     let _ = app.wait();
     wait_for_volume(&stack, 4, "after the app was killed");
-    assert!(stack.log().contains("TRIP app gone"), "{}", stack.log());
+    assert!(
+        stack.settled_log().contains("TRIP app gone"),
+        "{}",
+        stack.log()
+    );
 }

@@ -112,6 +112,22 @@ impl Stack {
         std::fs::read_to_string(self.dir.path().join("supervisor.log")).unwrap_or_default()
     }
 
+    /// The log once the supervisor's writer thread has caught up: it
+    /// writes within milliseconds of the loop, so wait until the file has
+    /// not grown for 100 ms (2 s at most).
+    pub fn settled_log(&self) -> String {
+        let started = Instant::now();
+        let mut last = self.log();
+        loop {
+            std::thread::sleep(Duration::from_millis(100));
+            let now = self.log();
+            if now.len() == last.len() || started.elapsed() > Duration::from_secs(2) {
+                return now;
+            }
+            last = now;
+        }
+    }
+
     /// Starts the app (perfuse-headless) on this board; its output goes to
     /// app.out, emptied first.
     pub fn app(&self) -> Child {
