@@ -28,7 +28,7 @@ use std::sync::atomic::Ordering;
 use faults::*;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use perfuse_drivers::sim::chip_fault;
+use perfuse_sim::chip_fault;
 
 /// The S50's maximum rate with its 50 mL syringe (its signed profile).
 const PLATFORM_MAX_ML_H: u32 = 999;

@@ -23,7 +23,7 @@ use perfuse::ui::offscreen::Offscreen;
 use perfuse::ui::scene::Scene;
 use perfuse::ui::session::Session;
 use perfuse::ui::text::Language;
-use perfuse_drivers::sim::Occlusion;
+use perfuse_sim::Occlusion;
 
 /// Frames drawn per page for the distribution.
 const FRAMES: usize = 300;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use arrayvec::ArrayVec;
 use embedded_hal::digital::OutputPin;
 use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
-use perfuse_drivers::sim::{
+use perfuse_sim::{
     Board, LineModel, Mechanism, Physics, SensorModel, SimChip, SimPin, SimSpi, SimWiring,
     Simulator, Syringe, Truth,
 };
@@ -202,12 +202,12 @@ impl Rig {
     }
 
     /// Closes (or with `Occlusion::None` opens) the line below the pump.
-    pub fn occlude_downstream(&mut self, occlusion: perfuse_drivers::sim::Occlusion) {
+    pub fn occlude_downstream(&mut self, occlusion: perfuse_sim::Occlusion) {
         self.simulator
             .physics_mut()
-            .set_faults(perfuse_drivers::sim::Faults {
+            .set_faults(perfuse_sim::Faults {
                 downstream: occlusion,
-                ..perfuse_drivers::sim::Faults::NONE
+                ..perfuse_sim::Faults::NONE
             });
     }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use perfuse_drivers::sim::{SimClient, SimPaths};
+use perfuse_sim::{SimClient, SimPaths};
 
 /// How long the simulator may take to open its control socket.
 pub const SIM_START_DEADLINE: Duration = Duration::from_secs(10);

@@ -82,7 +82,7 @@ fn the_buzzer_sounds_at_the_nurses_volume_never_below_the_high_priority_floor_an
     let until = Instant::now() + Duration::from_secs(1);
     let mut sounded = false;
     while Instant::now() < until && !sounded {
-        sounded = memory.level(perfuse_drivers::sim::SimWiring::REFERENCE.buzzer);
+        sounded = memory.level(perfuse_sim::SimWiring::REFERENCE.buzzer);
         std::thread::sleep(Duration::from_micros(500));
     }
     assert!(sounded, "the tripped supervisor did not sound the buzzer");

@@ -16,7 +16,7 @@ use perfuse::alarms::{AlarmChange, Condition};
 use perfuse::control::controller::{Command, ControlEvent, Mode};
 use perfuse::control::state::End;
 use perfuse::control::units::Nanolitres;
-use perfuse_drivers::sim::{Faults, Occlusion};
+use perfuse_sim::{Faults, Occlusion};
 
 #[test]
 fn the_self_test_passes_on_the_simulated_board() {
@@ -227,8 +227,8 @@ fn a_supervisor_cut_is_seen_by_the_app_and_stops_its_flow_with_an_alarm() {
     rig.command(Command::Start);
     rig.run_for(2.0);
     // The supervisor takes the enable line away.
-    let line = perfuse_drivers::sim::SimWiring::REFERENCE.motor_enable;
-    perfuse_drivers::sim::SimPin::new(rig.board.clone(), line)
+    let line = perfuse_sim::SimWiring::REFERENCE.motor_enable;
+    perfuse_sim::SimPin::new(rig.board.clone(), line)
         .set_high()
         .unwrap();
     let took = rig
@@ -262,7 +262,7 @@ fn the_back_off_is_reported_as_relieving_and_never_counted_as_delivered() {
     rig.command(Command::Load(continuous(100.0, 40.0, End::Stop)));
     rig.command(Command::Start);
     rig.run_for(12.0);
-    rig.occlude_downstream(perfuse_drivers::sim::Occlusion::Full);
+    rig.occlude_downstream(perfuse_sim::Occlusion::Full);
     rig.run_until(30.0, |snapshot| snapshot.mode == Mode::AlarmStopped)
         .unwrap();
     let at_alarm = rig.last;
@@ -290,8 +290,8 @@ fn the_back_off_is_reported_as_relieving_and_never_counted_as_delivered() {
 fn a_motor_never_enabled_since_the_start_alarms_after_two_seconds() {
     use embedded_hal::digital::OutputPin;
     let mut rig = Rig::new(Platform::Volumetric, 1000).unwrap();
-    let line = perfuse_drivers::sim::SimWiring::REFERENCE.motor_enable;
-    perfuse_drivers::sim::SimPin::new(rig.board.clone(), line)
+    let line = perfuse_sim::SimWiring::REFERENCE.motor_enable;
+    perfuse_sim::SimPin::new(rig.board.clone(), line)
         .set_high()
         .unwrap();
     rig.command(Command::Load(continuous(100.0, 50.0, End::Stop)));

@@ -17,7 +17,7 @@ use common::rig::{continuous, Platform, Rig};
 use perfuse::alarms::{AlarmChange, Condition};
 use perfuse::control::controller::{Command, ControlEvent, Mode};
 use perfuse::control::state::End;
-use perfuse_drivers::sim::{Faults, Occlusion};
+use perfuse_sim::{Faults, Occlusion};
 
 /// Each variant runs this many cycles (6 x 170 = 1020).
 const CYCLES: usize = 170;

@@ -21,8 +21,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use embedded_hal::digital::OutputPin;
-use perfuse_drivers::sim::{Board, SimClient, SimPaths, SimPin, SimWatchdog, SimWiring};
 use perfuse_drivers::tmc5160::Direction;
+use perfuse_sim::{Board, SimClient, SimPaths, SimPin, SimWatchdog, SimWiring};
 use serde_json::Value;
 
 struct Sim {

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use faults::*;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use perfuse_drivers::sim::chip_fault;
+use perfuse_sim::chip_fault;
 
 /// Trials per fault kind.
 const TRIALS: usize = 20;

@@ -27,7 +27,7 @@ use perfuse::ui::pump::{MemoryRecorder, Pump, VirtualPump};
 use perfuse::ui::session::{biomed_facts, Session, Setup, StartupCheck};
 use perfuse::ui::text::Language;
 use perfuse::ui::window::{attach, render};
-use perfuse_drivers::sim::Occlusion;
+use perfuse_sim::Occlusion;
 use perfuse_ui::{AppWindow, Frame, ProgramAdapter, RunningAdapter};
 use slint::ComponentHandle;
 
@@ -1093,7 +1093,7 @@ fn no_alarm_text_is_cut_off_in_either_language_at_either_size() {
 /// recovery back to delivery.
 #[test]
 fn matrix_cells_through_the_window_name_the_fault_and_recover() {
-    use perfuse_drivers::sim::Faults;
+    use perfuse_sim::Faults;
     let cells: [(&str, Faults, &str); 3] = [
         (
             "door open",

@@ -14,7 +14,6 @@ pub mod debounce;
 pub mod hat;
 pub mod ls7366r;
 pub mod mcp3008;
-pub mod sim;
 pub mod tmc5160;
 
 use core::fmt;

@@ -10,12 +10,10 @@
 )]
 
 use embedded_hal::digital::{InputPin, OutputPin, StatefulOutputPin};
-use perfuse_drivers::backend::sim::{open_control, open_supervisor};
 use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
 use perfuse_drivers::mcp3008::{Channel, Mcp3008};
-use perfuse_drivers::sim::{
-    Board, LineModel, Mechanism, Physics, SensorModel, SimWiring, Simulator,
-};
+use perfuse_sim::hardware::{open_control, open_supervisor};
+use perfuse_sim::{Board, LineModel, Mechanism, Physics, SensorModel, SimWiring, Simulator};
 use std::sync::atomic::Ordering;
 
 #[test]
@@ -39,12 +37,10 @@ fn the_sim_back_end_hands_out_the_configured_wiring_and_registers_the_processes(
     );
     // Door closed reads high; opening it is seen on the configured line.
     assert!(control.door.is_high().unwrap());
-    simulator
-        .physics_mut()
-        .set_faults(perfuse_drivers::sim::Faults {
-            door_open: true,
-            ..perfuse_drivers::sim::Faults::NONE
-        });
+    simulator.physics_mut().set_faults(perfuse_sim::Faults {
+        door_open: true,
+        ..perfuse_sim::Faults::NONE
+    });
     simulator.step(0.001);
     assert!(control.door.is_low().unwrap());
     // The supervisor's enable line starts disabled (pull-up) and reads back what it drives.

@@ -9,7 +9,7 @@
 )]
 
 use perfuse_drivers::config::{BoardConfig, SpiAddress, REFERENCE_TOML};
-use perfuse_drivers::sim::SimWiring;
+use perfuse_sim::SimWiring;
 
 fn problems_of(text: &str) -> Vec<String> {
     BoardConfig::from_toml(text).unwrap_err().problems

@@ -81,12 +81,12 @@ fn prepare(cli: &Cli, socket: &std::path::Path) -> Result<Prepared, NotReady> {
                     "--backend sim needs --sim-dir (the folder perfuse-sim --dir made)".to_owned(),
                 ));
             };
-            let paths = perfuse_drivers::sim::SimPaths::in_dir(sim_dir);
+            let paths = perfuse_sim::SimPaths::in_dir(sim_dir);
             let identity = cli.identity.clone().unwrap_or_else(|| paths.hat());
             let verified = verify(&identity, &cli.profile, &cli.keys, &cli.syringe, &config)?;
-            let board = perfuse_drivers::sim::Board::open(&paths.board())
-                .map_err(|error| error.to_string())?;
-            let hardware = perfuse_drivers::backend::sim::open_control(&board, &config);
+            let board =
+                perfuse_sim::Board::open(&paths.board()).map_err(|error| error.to_string())?;
+            let hardware = perfuse_sim::hardware::open_control(&board, &config);
             start(
                 verified,
                 ControllerHardware::from(hardware),

@@ -20,10 +20,10 @@ use std::time::{Duration, Instant};
 use rust_decimal::prelude::ToPrimitive as _;
 
 use clap::Parser;
-use perfuse_drivers::backend::sim::open_control;
 use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
 use perfuse_drivers::hat::HatIdentity;
-use perfuse_drivers::sim::{Board, SimPaths};
+use perfuse_sim::hardware::open_control;
+use perfuse_sim::{Board, SimPaths};
 
 use crate::app::persist::{
     interrupted, progress, record_of, record_of_mode, Interrupted, KeptProgram, PROGRESS_EVERY_MS,

@@ -1,4 +1,4 @@
-//! `perfuse-sim`: the simulated pump board (see perfuse_drivers::sim).
+//! `perfuse-sim`: the simulated pump board (see perfuse_sim).
 fn main() -> std::process::ExitCode {
-    perfuse_drivers::sim::cli::main()
+    perfuse_sim::cli::main()
 }

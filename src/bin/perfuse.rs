@@ -14,7 +14,7 @@ use perfuse::app::touchscreen::{load_library, run_window, WindowSetup};
 use perfuse::assets;
 use perfuse::stack::{sibling_binary, SimProcess, SupervisorProcess};
 use perfuse::ui::text::Language;
-use perfuse_drivers::sim::SimPaths;
+use perfuse_sim::SimPaths;
 
 const HELP: &str = "Commands: load <rate mL/h> <volume mL> [kvo <rate mL/h>] | start | pause | resume | stop | titrate <rate mL/h> | \
 bolus <volume mL> <seconds> | secondary <rate mL/h> <volume mL> | ack | silence | resume-interrupted | discard | status | quit. In another terminal, `perfuse-sim --dir <board folder> ctl help` injects faults.";
@@ -62,7 +62,7 @@ fn run() -> Result<(), String> {
     }
 
     // In memory (tmpfs): a disk-backed board stalls the control thread
-    // under disk load (see perfuse_drivers::sim::in_memory_file_system).
+    // under disk load (see perfuse_sim::in_memory_file_system).
     let board_dir: PathBuf =
         SimPaths::scratch_parent().join(format!("perfuse-{}", std::process::id()));
     let sim = SimProcess::start(

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use clap::Parser;
 use perfuse_drivers::backend::SupervisorHardware;
 use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
-use perfuse_drivers::sim::{Board, SimPaths, SimWatchdog};
+use perfuse_sim::{Board, SimPaths, SimWatchdog};
 
 use super::link::HeartbeatListener;
 use super::supervisor::{Supervisor, SupervisorConfig, Watchdog};
@@ -264,8 +264,7 @@ fn run(cli: Cli) -> Result<(), String> {
             let prepared = prepare(&cli, Some(&sim_dir))?;
             let board = Board::open(&SimPaths::in_dir(&sim_dir).board())
                 .map_err(|error| error.to_string())?;
-            let hardware =
-                perfuse_drivers::backend::sim::open_supervisor(&board, &prepared.board_config);
+            let hardware = perfuse_sim::hardware::open_supervisor(&board, &prepared.board_config);
             let watchdog = SimWatchdog::open(board.clone(), cli.watchdog_ms);
             supervise(hardware, watchdog, prepared.config)
         }

@@ -46,9 +46,9 @@ pub trait Watchdog {
     fn feed(&mut self) -> Result<(), String>;
 }
 
-impl Watchdog for perfuse_drivers::sim::SimWatchdog {
+impl Watchdog for perfuse_sim::SimWatchdog {
     fn feed(&mut self) -> Result<(), String> {
-        perfuse_drivers::sim::SimWatchdog::feed(self);
+        perfuse_sim::SimWatchdog::feed(self);
         Ok(())
     }
 }

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use perfuse_drivers::sim::Occlusion;
+use perfuse_sim::Occlusion;
 
 use super::keypad::Key;
 use super::offscreen::Offscreen;

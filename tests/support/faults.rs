@@ -27,7 +27,7 @@ use perfuse::stack::SimProcess;
 use perfuse::supervision::protocol::{
     AlarmLevel, AlarmVolume, Kind, Message, PumpMode, MESSAGE_LEN,
 };
-use perfuse_drivers::sim::{chip_fault, Board, SimPaths, SimWiring};
+use perfuse_sim::{chip_fault, Board, SimPaths, SimWiring};
 /// The supervisor's heartbeat deadline, and its loop period.
 pub const DEADLINE_MS: f64 = 50.0;
 pub const SUPERVISOR_PERIOD_MS: f64 = 2.0;
@@ -445,10 +445,7 @@ pub fn protocol_trial(stack: &Stack, session: u64, fault: ProtocolFault) -> f64 
 /// The motor, driven by the test itself (no app): the driver configured as
 /// the app's self-test would, STEP pulsed on demand.
 pub struct TestMotor {
-    pins: perfuse_drivers::tmc5160::StepDir<
-        perfuse_drivers::sim::SimPin,
-        perfuse_drivers::sim::SimPin,
-    >,
+    pins: perfuse_drivers::tmc5160::StepDir<perfuse_sim::SimPin, perfuse_sim::SimPin>,
     board: Arc<Board>,
 }
 
@@ -472,8 +469,7 @@ impl TestMotor {
 impl Drop for TestMotor {
     fn drop(&mut self) {
         use embedded_hal::digital::OutputPin;
-        let _ = perfuse_drivers::sim::SimPin::new(self.board.clone(), SimWiring::REFERENCE.step)
-            .set_low();
+        let _ = perfuse_sim::SimPin::new(self.board.clone(), SimWiring::REFERENCE.step).set_low();
     }
 }
 

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use perfuse::stack::{SimProcess, SupervisorProcess};
-use perfuse_drivers::sim::SimPaths;
+use perfuse_sim::SimPaths;
 use serde_json::Value;
 
 pub fn root() -> PathBuf {
@@ -579,7 +579,7 @@ impl Stack {
     /// venous pressure it drains into (its compliance times the pressure).
     fn truth_delivered(&self) -> f64 {
         let truth = self.truth();
-        let line = perfuse_drivers::sim::LineModel::ADULT;
+        let line = perfuse_sim::LineModel::ADULT;
         let held = line.downstream_compliance_ml_per_mmhg
             * (truth["downstream_mmhg"].as_f64().unwrap() - line.venous_pressure_mmhg);
         truth["delivered_ml"].as_f64().unwrap() + truth["air_delivered_ml"].as_f64().unwrap() + held

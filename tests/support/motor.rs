@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use perfuse_drivers::sim::{Board, SimChip, SimPin, SimSpi, SimWiring};
 use perfuse_drivers::tmc5160::{CurrentScale, DriverConfig, Microsteps, StepDir, Tmc5160};
+use perfuse_sim::{Board, SimChip, SimPin, SimSpi, SimWiring};
 
 pub fn configured_stepper(board: &Arc<Board>) -> StepDir<SimPin, SimPin> {
     Tmc5160::new(SimSpi::new(board.clone(), SimChip::Stepper))

@@ -7,8 +7,9 @@
 //! - `SupervisorHardware`: the stepper driver's ENABLE line, the buzzer with
 //!   its attenuator lines and the encoder counter, for the supervisor process alone.
 //!
-//! Back-ends: `sim` (always built), `rpi` (feature `rpi`: rppal GPIO and
-//! spidev), `linux` (feature `linux`: GPIO character device and spidev).
+//! Back-ends: `rpi` (feature `rpi`: rppal GPIO and
+//! spidev), `linux` (feature `linux`: GPIO character device and spidev); the
+//! simulated board's back-end is `perfuse_sim::hardware`.
 
 #[cfg(any(feature = "rpi", feature = "linux"))]
 pub mod spidev;
@@ -17,8 +18,6 @@ pub mod spidev;
 pub mod linux;
 #[cfg(feature = "rpi")]
 pub mod rpi;
-
-pub mod sim;
 
 use std::fmt;
 

@@ -4,9 +4,9 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::{ControlHardware, SupervisorHardware};
-use crate::config::BoardConfig;
-use crate::sim::{Board, SimChip, SimPin, SimSpi};
+use crate::{Board, SimChip, SimPin, SimSpi};
+use perfuse_drivers::backend::{ControlHardware, SupervisorHardware};
+use perfuse_drivers::config::BoardConfig;
 
 pub type SimControlHardware = ControlHardware<SimPin, SimPin, SimSpi>;
 pub type SimSupervisorHardware = SupervisorHardware<SimPin, SimSpi>;

@@ -40,8 +40,8 @@ pub struct SimWiring {
     pub light_yellow: u8,
 }
 
-impl From<crate::config::Pins> for SimWiring {
-    fn from(pins: crate::config::Pins) -> Self {
+impl From<perfuse_drivers::config::Pins> for SimWiring {
+    fn from(pins: perfuse_drivers::config::Pins) -> Self {
         SimWiring {
             step: pins.step,
             direction: pins.direction,

@@ -16,10 +16,10 @@ use embedded_hal::digital::OutputPin;
 use perfuse_drivers::analog::{Calibration, Pascals, PressureSensor};
 use perfuse_drivers::ls7366r::Ls7366r;
 use perfuse_drivers::mcp3008::{Channel, Mcp3008};
-use perfuse_drivers::sim::*;
 use perfuse_drivers::tmc5160::{
     CurrentScale, Direction, DriverConfig, Microsteps, StepDir, Tmc5160,
 };
+use perfuse_sim::*;
 
 const MICROSTEPS: u16 = 16;
 
@@ -196,7 +196,7 @@ fn an_injected_overtemperature_shuts_the_driver_down_until_cleared() {
     let mut rig = Rig::new(Mechanism::reference_peristaltic(), 1000.0);
     rig.enable.set_low().unwrap();
     rig.board.memory().chip_faults.store(
-        perfuse_drivers::sim::memory::chip_fault::OVERTEMPERATURE,
+        perfuse_sim::memory::chip_fault::OVERTEMPERATURE,
         Ordering::Release,
     );
     rig.run(100.0, 1.0);

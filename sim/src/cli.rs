@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use super::physics::{Mechanism, Syringe};
 use super::service::{run, SimClient, SimIdentity, SimOptions, SimPaths};
 use super::simulator::SimWiring;
-use crate::config::BoardConfig;
+use perfuse_drivers::config::BoardConfig;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -81,7 +81,7 @@ struct RunArguments {
 fn options(arguments: RunArguments) -> Result<SimOptions, String> {
     let config = match &arguments.board_config {
         Some(path) => BoardConfig::load(path),
-        None => BoardConfig::from_toml(crate::config::REFERENCE_TOML),
+        None => BoardConfig::from_toml(perfuse_drivers::config::REFERENCE_TOML),
     }
     .map_err(|error| error.to_string())?;
     let wiring = SimWiring::from(config.pins);

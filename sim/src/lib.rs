@@ -4,7 +4,9 @@
 //!   processes through /dev/shm (or held in memory for tests);
 //! - `chips`: the TMC5160, MCP3008 and LS7366R emulated at the bus;
 //! - `backend`: embedded-hal pins and SPI devices over the board, and the
-//!   virtual watchdog: the `sim` back-end the app and supervisor use;
+//!   virtual watchdog;
+//! - `hardware`: the board configuration's pins and devices on the board:
+//!   the `sim` back-end the app and supervisor use;
 //! - `physics`: mechanisms, line pressure, occlusions, air, reservoir: the
 //!   ground truth for volume delivered;
 //! - `simulator`: couples physics and board, runs the virtual watchdog;
@@ -15,6 +17,7 @@ pub mod backend;
 pub mod chips;
 pub mod cli;
 pub mod command;
+pub mod hardware;
 pub mod memory;
 pub mod physics;
 pub mod service;

@@ -189,8 +189,8 @@ impl BoardMemory {
     }
 
     /// The buzzer's volume as its attenuator lines select it.
-    pub fn buzzer_volume(&self) -> crate::annunciator::AlarmVolume {
-        crate::annunciator::AlarmVolume::from_lines(
+    pub fn buzzer_volume(&self) -> perfuse_drivers::annunciator::AlarmVolume {
+        perfuse_drivers::annunciator::AlarmVolume::from_lines(
             self.level(self.wiring.buzzer_attenuate_a.load(Ordering::Acquire)),
             self.level(self.wiring.buzzer_attenuate_b.load(Ordering::Acquire)),
         )
