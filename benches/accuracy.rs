@@ -26,7 +26,7 @@ use std::time::Instant;
 
 use perfuse::control::controller::{Command, Mode};
 use perfuse::control::state::End;
-use perfuse::harness::{continuous, Platform, Rig};
+use perfuse_testkit::rig::{continuous, Platform, Rig};
 use plotters::prelude::*;
 
 /// Sample interval of the method, seconds.

@@ -19,8 +19,8 @@ use std::path::Path;
 use perfuse::control::controller::{Command, ControllerSettings, Mode};
 use perfuse::control::state::End;
 use perfuse::control::units::Nanolitres;
-use perfuse::harness::{continuous, platform_settings, Platform, Rig};
 use perfuse_sim::{Faults, Occlusion};
+use perfuse_testkit::rig::{continuous, platform_settings, Platform, Rig};
 
 /// Longest wait for an alarm, seconds of simulated time.
 const LIMIT_S: f64 = 3.0 * 3600.0;

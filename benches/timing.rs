@@ -31,7 +31,7 @@ use std::time::Duration;
 use perfuse::control::controller::Command;
 use perfuse::control::state::End;
 use perfuse::control::thread::{spawn, ThreadConfig};
-use perfuse::harness::{continuous, controller_on_board, PhysicsThread, Platform, Rig};
+use perfuse_testkit::rig::{continuous, controller_on_board, PhysicsThread, Platform, Rig};
 
 const PRIORITY: u8 = 80;
 const PERIOD_US: u64 = 1000;

@@ -17,13 +17,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use perfuse::control::controller::Mode;
-use perfuse::harness::Platform;
 use perfuse::ui::keypad::Key;
 use perfuse::ui::offscreen::Offscreen;
-use perfuse::ui::scene::Scene;
 use perfuse::ui::session::Session;
 use perfuse::ui::text::Language;
 use perfuse_sim::Occlusion;
+use perfuse_testkit::rig::Platform;
+use perfuse_testkit::scene::Scene;
 
 /// Frames drawn per page for the distribution.
 const FRAMES: usize = 300;

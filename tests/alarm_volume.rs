@@ -39,7 +39,7 @@ fn wait_for_volume(stack: &Stack, level: u8, what: &str) {
 #[test]
 fn the_buzzer_sounds_at_the_nurses_volume_never_below_the_high_priority_floor_and_loudest_after_a_trip(
 ) {
-    use perfuse::supervision::protocol::{AlarmLevel, AlarmVolume, Kind};
+    use perfuse_heartbeat::protocol::{AlarmLevel, AlarmVolume, Kind};
     let stack = Stack::start();
     let mut app = FakeApp::delivering(&stack, 900);
     let beat = |app: &mut FakeApp, alarm: AlarmLevel, level: u8, expected: u8, what: &str| {

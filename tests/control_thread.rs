@@ -18,15 +18,15 @@ use common::rig::continuous;
 use perfuse::control::controller::{Command, ControlEvent, Mode};
 use perfuse::control::state::{End, Notice};
 use perfuse::control::thread::{spawn, ThreadConfig};
-use perfuse::supervision::link::{HeartbeatListener, HeartbeatSender, Received};
-use perfuse::supervision::protocol::{Kind, Message, PumpMode, MESSAGE_LEN};
+use perfuse_heartbeat::link::{HeartbeatListener, HeartbeatSender, Received};
+use perfuse_heartbeat::protocol::{Kind, Message, PumpMode, MESSAGE_LEN};
 
 #[test]
 fn the_thread_runs_the_pump_in_real_time() {
     let (controller, simulator, _board) =
-        perfuse::harness::controller_on_board(perfuse::harness::Platform::Volumetric, 1000)
+        perfuse_testkit::rig::controller_on_board(perfuse_testkit::rig::Platform::Volumetric, 1000)
             .unwrap();
-    let physics = perfuse::harness::PhysicsThread::start(simulator);
+    let physics = perfuse_testkit::rig::PhysicsThread::start(simulator);
     let thread_config = ThreadConfig {
         record_latencies: 5000,
         ..ThreadConfig::pump(2)

@@ -8,10 +8,8 @@
     clippy::indexing_slicing
 )]
 
-use perfuse::supervision::link::{HeartbeatListener, HeartbeatSender, Received, Sent, Status};
-use perfuse::supervision::protocol::{
-    AlarmLevel, AlarmVolume, Kind, Message, PumpMode, MESSAGE_LEN,
-};
+use perfuse_heartbeat::link::{HeartbeatListener, HeartbeatSender, Received, Sent, Status};
+use perfuse_heartbeat::protocol::{AlarmLevel, AlarmVolume, Kind, Message, PumpMode, MESSAGE_LEN};
 
 fn status(now_us: u64) -> Status {
     Status {
@@ -26,7 +24,7 @@ fn status(now_us: u64) -> Status {
     }
 }
 
-fn receive_all(peer: &perfuse::supervision::link::Peer) -> Vec<Message> {
+fn receive_all(peer: &perfuse_heartbeat::link::Peer) -> Vec<Message> {
     let mut messages = Vec::new();
     let mut buffer = [0_u8; 2 * MESSAGE_LEN];
     loop {

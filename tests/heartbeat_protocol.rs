@@ -8,9 +8,7 @@
     clippy::indexing_slicing
 )]
 
-use perfuse::supervision::protocol::{
-    AlarmLevel, AlarmVolume, Kind, Message, PumpMode, MESSAGE_LEN,
-};
+use perfuse_heartbeat::protocol::{AlarmLevel, AlarmVolume, Kind, Message, PumpMode, MESSAGE_LEN};
 use proptest::prelude::*;
 
 #[path = "support/cases.rs"]

@@ -7,10 +7,8 @@
     clippy::indexing_slicing
 )]
 
-use perfuse::supervision::protocol::{
-    AlarmLevel, AlarmVolume, Kind, Message, PumpMode, MESSAGE_LEN,
-};
-use perfuse::supervision::watch::{
+use perfuse_heartbeat::protocol::{AlarmLevel, AlarmVolume, Kind, Message, PumpMode, MESSAGE_LEN};
+use perfuse_supervisor::watch::{
     Commanded, FloodCounter, MotionFinding, Policy, Rejected, RunawayCheck, TripReason, Watch,
     WatchEvent,
 };

@@ -18,16 +18,17 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use i_slint_backend_testing::ElementHandle;
-use perfuse::app::persist::{Cause, Interrupted, KeptProgram};
 use perfuse::control::controller::{Command, ControlEvent, Mode, Snapshot};
 use perfuse::druglib::Library;
-use perfuse::harness::{platform_rate_limits, Platform, Rig};
+use perfuse::services::kept::{Cause, Interrupted, KeptProgram};
 use perfuse::store::Event;
-use perfuse::ui::pump::{MemoryRecorder, Pump, VirtualPump};
+use perfuse::ui::pump::{MemoryRecorder, Pump};
 use perfuse::ui::session::{biomed_facts, Session, Setup, StartupCheck};
 use perfuse::ui::text::Language;
 use perfuse::ui::window::{attach, render};
 use perfuse_sim::Occlusion;
+use perfuse_testkit::pump::VirtualPump;
+use perfuse_testkit::rig::{platform_rate_limits, Platform, Rig};
 use perfuse_ui::{AppWindow, Frame, ProgramAdapter, RunningAdapter};
 use slint::ComponentHandle;
 
@@ -326,13 +327,13 @@ fn a_basic_infusion_is_programmed_started_titrated_paused_and_stopped_on_both_pl
         );
         // Usability metrics from the same records: the new infusion and the
         // titration, both started.
-        let metrics = perfuse::ui::metrics::metrics(&records);
-        let tasks: Vec<(&str, perfuse::ui::metrics::Outcome)> = metrics
+        let metrics = perfuse::store::metrics::metrics(&records);
+        let tasks: Vec<(&str, perfuse::store::metrics::Outcome)> = metrics
             .tasks
             .iter()
             .map(|task| (task.kind.as_str(), task.outcome))
             .collect();
-        use perfuse::ui::metrics::Outcome::Started;
+        use perfuse::store::metrics::Outcome::Started;
         assert_eq!(tasks, [("new-program", Started), ("titrate", Started)]);
         assert!(metrics.tasks[0].touches >= 7, "{:?}", metrics.tasks[0]);
         walks.push(titles);

@@ -15,12 +15,12 @@ use std::sync::Arc;
 
 use common::sample_library;
 use perfuse::druglib::{Bound, LimitStatus};
-use perfuse::harness::{platform_rate_limits, Platform};
 use perfuse::therapy::{
     Amount, AmountUnit, Concentration, Kilograms, Medication, Millilitres, Patient, RateLimits,
 };
 use perfuse::ui::keypad::Key;
 use perfuse::ui::workflow::{Kind, Pick, Problem, Running, Step, Workflow, BASIC_ID};
+use perfuse_testkit::rig::{platform_rate_limits, Platform};
 use rust_decimal_macros::dec;
 
 fn limits(platform: Platform) -> RateLimits {

@@ -104,6 +104,15 @@ error-key-too-many-decimals = Keine weiteren Ziffern nach dem Komma
 error-unknown-choice = Diese Auswahl steht nicht mehr in der Liste
 error-refused = Die Pumpe hat das jetzt abgelehnt: { $detail }
 error-above-container = { $volume } mL sind mehr, als die eingelegte Spritze fasst: höchstens { $capacity } mL
+error-finer-than-resolution = { $value } { $unit } ist feiner, als die Pumpe einstellt: verwenden Sie Schritte von { $step } { $unit }
+error-incompatible-units = { $from } lässt sich nicht in { $to } umrechnen: beide messen Verschiedenes
+error-unknown-unit = „{ $text }“ ist keine Einheit, die die Pumpe kennt: verwenden Sie { $allowed }
+error-non-positive-concentration = Die Konzentration braucht eine Wirkstoffmenge und ein Volumen über null
+error-needs-weight = Diese Dosis gilt pro kg: geben Sie das Gewicht des Patienten ein
+error-needs-weight-and-height = Diese Dosis gilt pro m²: geben Sie Gewicht und Größe des Patienten ein
+error-needs-drug = Eine Dosierung nach Menge braucht ein Medikament mit Konzentration; eine Basisinfusion wird in mL/h oder als Volumen über eine Zeit programmiert
+error-loading-exceeds-volume = Das zu infundierende Volumen, { $vtbi } mL, muss größer sein als das Volumen der Aufsättigung, { $loading } mL
+error-overflow = Die Werte liegen weit außerhalb dessen, was eine Pumpe fördern kann: die Berechnung ist übergelaufen
 error-detail = { $detail }
 
 ## Überprüfung

@@ -104,6 +104,15 @@ error-key-too-many-decimals = No more digits after the decimal point
 error-unknown-choice = That option is no longer on the list
 error-refused = The pump refused this now: { $detail }
 error-above-container = { $volume } mL is more than the loaded syringe holds: at most { $capacity } mL
+error-finer-than-resolution = { $value } { $unit } is finer than the pump sets it: use steps of { $step } { $unit }
+error-incompatible-units = { $from } cannot be converted to { $to }: they measure different things
+error-unknown-unit = "{ $text }" is not a unit the pump knows: use { $allowed }
+error-non-positive-concentration = The concentration needs a drug amount and a volume above zero
+error-needs-weight = This dose is per kg: enter the patient's weight
+error-needs-weight-and-height = This dose is per m²: enter the patient's weight and height
+error-needs-drug = Dosing by amount needs a drug with a concentration; a basic infusion is programmed in mL/h or as a volume over a time
+error-loading-exceeds-volume = The volume to be infused, { $vtbi } mL, must be larger than the loading volume, { $loading } mL
+error-overflow = The values are far outside anything a pump can deliver: the calculation overflowed
 error-detail = { $detail }
 
 ## Review

@@ -13,11 +13,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
 
-use super::headless::{start, verify, NotReady, Prepared};
+use super::boot::{start, verify, NotReady, Prepared};
 use super::touchscreen::{load_library, run_window, WindowSetup};
 use crate::control::controller::ControllerHardware;
-use crate::supervision::cli::Backend;
 use crate::ui::text::Language;
+use perfuse_drivers::backend::Backend;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -118,7 +118,7 @@ fn prepare(cli: &Cli, socket: &std::path::Path) -> Result<Prepared, NotReady> {
 fn start_device(
     cli: &Cli,
     config: &BoardConfig,
-    verified: super::headless::VerifiedApp,
+    verified: super::boot::VerifiedApp,
     socket: &std::path::Path,
 ) -> Result<Prepared, NotReady> {
     match cli.backend {
@@ -162,11 +162,11 @@ fn run(cli: &Cli) -> Result<(), String> {
         .clone()
         .unwrap_or_else(|| match (&cli.backend, &cli.sim_dir) {
             (Backend::Sim, Some(dir)) => dir.join("supervisor.sock"),
-            _ => PathBuf::from(crate::supervision::cli::DEVICE_SOCKET),
+            _ => PathBuf::from(perfuse_heartbeat::DEVICE_SOCKET),
         });
     let (library, library_check) = load_library(&cli.library, &cli.keys);
     if let Err(reason) = &library_check {
-        eprintln!("perfuse-app: drug library refused, basic infusions only: {reason}");
+        eprintln!("perfuse-app: drug library refused: {reason}; nothing can be programmed on the touchscreen until a valid signed library is installed");
     }
     run_window(
         prepare(cli, &socket),

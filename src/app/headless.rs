@@ -10,34 +10,26 @@
 //! `status {json}`, `error ...`. Every value goes through the therapy core,
 //! which refuses it with the limit it broke.
 
-use perfuse_drivers::annunciator::AlarmVolume;
 use std::io::BufRead as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
-
-use rust_decimal::prelude::ToPrimitive as _;
+use std::time::Duration;
 
 use clap::Parser;
+use perfuse_drivers::annunciator::AlarmVolume;
 use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
-use perfuse_drivers::hat::HatIdentity;
 use perfuse_sim::hardware::open_control;
 use perfuse_sim::{Board, SimPaths};
 
-use crate::app::persist::{
-    interrupted, progress, record_of, record_of_mode, Interrupted, KeptProgram, PROGRESS_EVERY_MS,
-};
-use crate::control::controller::{Command, Controller, ControllerHardware, Mode, Snapshot};
+use super::boot::{start, verify, NotReady, Prepared, VerifiedApp};
+use crate::control::controller::{Command, ControllerHardware, Snapshot};
 use crate::control::program::program_from_plan;
-use crate::control::settings::controller_settings;
-use crate::control::thread::{spawn, ControlHandle, ThreadConfig};
+use crate::control::thread::ControlHandle;
 use crate::control::units::NanolitresPerHour;
-use crate::platform::{read_installed_profile, verify_platform, MechanismKind};
-use crate::signing::TrustedKeys;
-use crate::store::writer::{StoreWriter, WriterStats};
-use crate::store::{Event, EventLog};
-use crate::supervision::link::HeartbeatSender;
+use crate::services::records::record_of;
+use crate::services::Services;
+use crate::store::Event;
 use crate::therapy::{
     parse_decimal, plan, plan_bolus, plan_secondary, BolusRequest, Delivery, EndOfInfusion,
     InfusionDuration, Medication, Millilitres, MillilitresPerHour, Program, SecondaryProgram,
@@ -184,186 +176,6 @@ fn command(line: &str, limits: &crate::therapy::RateLimits) -> Result<Option<Com
     }))
 }
 
-/// The store as the app uses it: absent if the database cannot be opened
-/// (the pump still runs, stops and alarms; the reason is printed).
-struct Services {
-    store: Option<StoreWriter>,
-    interrupted: Option<Interrupted>,
-    kept: Option<KeptProgram>,
-    delivered_before_nl: u64,
-    last_mode: Mode,
-    last_saved: Instant,
-    /// The storage-fault alarm as last told to the controller, and the
-    /// writer's counters then.
-    storage_fault: bool,
-    seen: WriterStats,
-}
-
-impl Services {
-    fn open(path: &std::path::Path, platform: &str) -> Self {
-        let mut services = Services {
-            store: None,
-            interrupted: None,
-            kept: None,
-            delivered_before_nl: 0,
-            last_mode: Mode::SelfTest,
-            last_saved: Instant::now(),
-            storage_fault: false,
-            seen: WriterStats {
-                written: 0,
-                dropped: 0,
-                failures: 0,
-            },
-        };
-        let log = match EventLog::open_or_recover(path) {
-            Ok((log, None)) => log,
-            Ok((log, Some(aside))) => {
-                println!(
-                    "error the event database was corrupt: it was moved to {} and a fresh one started; no interrupted program can be offered",
-                    aside.display()
-                );
-                log
-            }
-            Err(error) => {
-                println!("error the event log cannot be used, nothing will be kept: {error}");
-                return services;
-            }
-        };
-        match interrupted(&log) {
-            Ok(found) => services.interrupted = found,
-            Err(error) => println!("error the kept program cannot be read: {error}"),
-        }
-        match StoreWriter::spawn(log) {
-            Ok(writer) => services.store = Some(writer),
-            Err(error) => println!("error {error}"),
-        }
-        services.record(Event::PowerOn);
-        services.record(Event::PlatformCheck {
-            verified: true,
-            detail: platform.to_owned(),
-        });
-        services
-    }
-
-    fn record(&self, event: Event) {
-        if let Some(store) = &self.store {
-            store.handle().record(event);
-        }
-    }
-
-    fn save(&mut self, kept: Option<KeptProgram>) {
-        self.kept = kept;
-        self.last_saved = Instant::now();
-        let Some(store) = &self.store else { return };
-        match &self.kept {
-            Some(kept) => match serde_json::to_string(kept) {
-                Ok(json) => store.handle().save_program(json),
-                Err(error) => println!("error cannot keep the program: {error}"),
-            },
-            None => store.handle().clear_program(),
-        }
-    }
-
-    /// A program was loaded from `line` (`load <rate> <volume>`): keep it,
-    /// continuing the totals of `resumed` if it is an interrupted one.
-    fn loaded(&mut self, line: &str, resumed: Option<Interrupted>) {
-        let mut words = line.split_whitespace().skip(1);
-        let rate = words.next().unwrap_or_default().to_owned();
-        let volume = words.next().unwrap_or_default().to_owned();
-        let kept = match resumed {
-            Some(interrupted) => {
-                self.delivered_before_nl = interrupted.program.delivered_nl;
-                self.record(Event::ProgramChanged {
-                    program: format!(
-                        "resumed after an interruption ({}): {rate} mL/h, {volume} mL left",
-                        interrupted.why
-                    ),
-                });
-                KeptProgram {
-                    mode: "Ready".to_owned(),
-                    ..interrupted.program
-                }
-            }
-            None => {
-                // A new program replaces any interrupted one.
-                self.interrupted = None;
-                self.delivered_before_nl = 0;
-                let remaining_nl = parse_decimal(&volume)
-                    .ok()
-                    .and_then(|ml| (ml * rust_decimal::Decimal::from(1_000_000)).to_u64())
-                    .unwrap_or(0);
-                KeptProgram {
-                    rate_ml_h: rate,
-                    vtbi_ml: volume,
-                    delivered_nl: 0,
-                    remaining_nl,
-                    mode: "Ready".to_owned(),
-                    therapy: None,
-                }
-            }
-        };
-        self.save(Some(kept));
-    }
-
-    /// The storage-fault alarm, when it changes: on while the log cannot
-    /// be opened or its last writes failed, off once a write succeeds.
-    fn storage_change(&mut self) -> Option<bool> {
-        let fault = match &self.store {
-            None => true,
-            Some(writer) => {
-                let stats = writer.handle().stats();
-                let fault = if stats.failures > self.seen.failures {
-                    if let Some(error) = writer.handle().last_error() {
-                        println!("error the event log cannot be written: {error}");
-                    }
-                    true
-                } else if stats.written > self.seen.written {
-                    false
-                } else {
-                    self.storage_fault
-                };
-                self.seen = stats;
-                fault
-            }
-        };
-        (fault != self.storage_fault).then(|| {
-            self.storage_fault = fault;
-            fault
-        })
-    }
-
-    /// After each turn: mode changes recorded, progress kept while flow
-    /// runs, the program forgotten once it has ended.
-    fn follow(&mut self, snapshot: &Snapshot) {
-        let mode = snapshot.mode;
-        if let Some(event) = record_of_mode(self.last_mode, mode) {
-            self.record(event);
-        }
-        let before = self.last_mode;
-        let changed = mode != before;
-        self.last_mode = mode;
-        let Some(kept) = self.kept.clone() else {
-            return;
-        };
-        let had_program = matches!(
-            before,
-            Mode::Ready | Mode::Delivering | Mode::KeepVeinOpen | Mode::Paused | Mode::AlarmStopped
-        );
-        match mode {
-            // Ended (stopped by the nurse, or completed): nothing to resume.
-            // Idle after the self-test is only the pump coming up.
-            Mode::Completed | Mode::Idle if changed && had_program => self.save(None),
-            Mode::Delivering | Mode::KeepVeinOpen | Mode::Paused | Mode::AlarmStopped
-                if changed
-                    || self.last_saved.elapsed() >= Duration::from_millis(PROGRESS_EVERY_MS) =>
-            {
-                self.save(Some(progress(&kept, self.delivered_before_nl, snapshot)));
-            }
-            _ => {}
-        }
-    }
-}
-
 /// Rounds nL down to whole hundredths of a mL, as text: a resumed volume
 /// is never more than what was left.
 fn millilitres_down(nanolitres: u64) -> String {
@@ -453,7 +265,12 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                                 println!("error {error}");
                                 services.interrupted = services.interrupted.take().or(resumed);
                             }
-                            Ok(()) if is_load => services.loaded(&line, resumed),
+                            Ok(()) if is_load => {
+                                let mut words = line.split_whitespace().skip(1);
+                                let rate = words.next().unwrap_or_default();
+                                let volume = words.next().unwrap_or_default();
+                                services.loaded(rate, volume, resumed);
+                            }
                             Ok(()) => {}
                         }
                     }
@@ -469,8 +286,7 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
         }
         for event in handle.events(64) {
             let program = services
-                .kept
-                .as_ref()
+                .kept()
                 .map(|kept| format!("{} mL/h, {} mL", kept.rate_ml_h, kept.vtbi_ml))
                 .unwrap_or_default();
             if let Some(record) = record_of(&event, &program) {
@@ -541,120 +357,6 @@ fn busy_ui() -> Result<(), String> {
         .map_err(|error| format!("the busy UI thread: {error}"))
 }
 
-/// Why the app could not come up.
-#[derive(Debug)]
-pub enum NotReady {
-    /// The platform failed its check: why, and what to do.
-    Platform {
-        why: String,
-        action: String,
-    },
-    Other(String),
-}
-
-impl NotReady {
-    pub fn message(&self) -> String {
-        match self {
-            NotReady::Platform { why, action } => format!("platform not verified: {why}. {action}"),
-            NotReady::Other(message) => message.clone(),
-        }
-    }
-}
-
-impl From<String> for NotReady {
-    fn from(message: String) -> Self {
-        NotReady::Other(message)
-    }
-}
-
-/// The app, up: the control thread running and heartbeating, the store open.
-pub struct Prepared {
-    pub handle: ControlHandle,
-    pub limits: crate::therapy::RateLimits,
-    services: Services,
-    /// The verified platform's name.
-    pub platform: String,
-}
-
-/// A platform that passed its check, with what the control thread needs.
-pub struct VerifiedApp {
-    pub platform: String,
-    pub settings: crate::control::controller::ControllerSettings,
-    pub limits: crate::therapy::RateLimits,
-    /// The CPU for the control thread (None: the last one).
-    pub control_cpu: Option<usize>,
-}
-
-/// Checks the board's identity (the HAT folder `identity`) against the
-/// installed, signed mechanism profile before any hardware is opened.
-pub fn verify(
-    identity: &std::path::Path,
-    profile: &std::path::Path,
-    keys: &std::path::Path,
-    syringe: &str,
-    board: &BoardConfig,
-) -> Result<VerifiedApp, NotReady> {
-    let keys_text =
-        std::fs::read_to_string(keys).map_err(|error| format!("{}: {error}", keys.display()))?;
-    let keys = TrustedKeys::from_toml(&keys_text).map_err(|error| error.to_string())?;
-    let verified = verify_platform(
-        HatIdentity::read_from(identity),
-        read_installed_profile(profile),
-        &keys,
-    )
-    .map_err(|rejection| NotReady::Platform {
-        why: rejection.to_string(),
-        action: rejection.action().to_owned(),
-    })?;
-    println!(
-        "platform {} verified on {}",
-        verified.platform.name, verified.identity
-    );
-    let profile = verified.profile;
-    let syringe = (profile.profile.mechanism == MechanismKind::Syringe).then_some(syringe);
-    let settings = controller_settings(&profile, syringe, 1, 1000, board.debounce_samples)
-        .map_err(|error| error.to_string())?;
-    let limits = profile.rate_limits(
-        syringe.and_then(|name| profile.syringes.iter().find(|spec| spec.name == name)),
-    );
-    Ok(VerifiedApp {
-        platform: verified.platform.name.to_owned(),
-        settings,
-        limits,
-        control_cpu: None,
-    })
-}
-
-/// Starts the control thread on `hardware` (any board back-end),
-/// heartbeating to the supervisor at `socket`, with the store at `store`.
-pub fn start<OUT, IN, SPI>(
-    verified: VerifiedApp,
-    hardware: ControllerHardware<OUT, IN, SPI>,
-    socket: &std::path::Path,
-    store: &std::path::Path,
-) -> Result<Prepared, NotReady>
-where
-    OUT: embedded_hal::digital::OutputPin + Send + 'static,
-    IN: embedded_hal::digital::InputPin + Send + 'static,
-    SPI: embedded_hal::spi::SpiDevice + Send + 'static,
-{
-    let controller = Controller::start(hardware, verified.settings, true);
-    let sender = HeartbeatSender::new(socket)?;
-    let cpus = std::thread::available_parallelism().map_or(1, |count| count.get());
-    let services = Services::open(store, &verified.platform);
-    let mut config = ThreadConfig::pump(cpus);
-    if let Some(cpu) = verified.control_cpu {
-        config.cpu = Some(cpu);
-    }
-    let handle = spawn(controller, config, Some(sender))?;
-    Ok(Prepared {
-        handle,
-        limits: verified.limits,
-        services,
-        platform: verified.platform,
-    })
-}
-
 /// Verifies the platform and starts the control thread on the simulated
 /// board in `cli.sim_dir`, heartbeating to the supervisor.
 pub fn prepare(cli: &Cli) -> Result<Prepared, NotReady> {
@@ -680,106 +382,6 @@ pub fn prepare(cli: &Cli) -> Result<Prepared, NotReady> {
         &socket,
         &store,
     )
-}
-
-/// The control thread with the services that follow it (event records,
-/// the kept program, the storage-fault alarm), as the window drives it.
-pub struct AppPump {
-    handle: Option<ControlHandle>,
-    services: Services,
-}
-
-impl AppPump {
-    pub fn new(prepared: Prepared) -> (AppPump, crate::therapy::RateLimits, String) {
-        let Prepared {
-            handle,
-            limits,
-            services,
-            platform,
-        } = prepared;
-        (
-            AppPump {
-                handle: Some(handle),
-                services,
-            },
-            limits,
-            platform,
-        )
-    }
-
-    /// Where the window records interactions: the event log, or nowhere if
-    /// it could not be opened (the storage-fault alarm then says so).
-    /// Where the touchscreen records, and where its history screen reads:
-    /// the event log's writer, or memory when the log cannot be used.
-    pub fn recorder(
-        &self,
-    ) -> (
-        Box<dyn crate::ui::pump::Recorder>,
-        Box<dyn crate::ui::history::History>,
-    ) {
-        match &self.services.store {
-            Some(writer) => (
-                Box::new(writer.handle()),
-                Box::new(crate::ui::history::LogHistory {
-                    store: writer.handle(),
-                }),
-            ),
-            None => {
-                let memory = crate::ui::pump::MemoryRecorder::default();
-                (Box::new(memory.clone()), Box::new(memory))
-            }
-        }
-    }
-}
-
-impl crate::ui::pump::Pump for AppPump {
-    fn interrupted(&mut self) -> Option<Interrupted> {
-        self.services.interrupted.clone()
-    }
-
-    fn keep(&mut self, program: Option<KeptProgram>, delivered_before_nl: u64) {
-        if program.is_none() && self.services.interrupted.is_some() {
-            self.services.record(Event::ProgramStopped);
-        }
-        self.services.interrupted = None;
-        self.services.delivered_before_nl = delivered_before_nl;
-        self.services.save(program);
-    }
-
-    fn send(&mut self, command: Command) -> Result<(), String> {
-        match self.handle.as_mut() {
-            Some(handle) => handle.send(command).map_err(|error| error.to_string()),
-            None => Err("the control thread has stopped".to_owned()),
-        }
-    }
-
-    fn snapshot(&mut self) -> Snapshot {
-        let Some(handle) = self.handle.as_mut() else {
-            return Snapshot::default();
-        };
-        let snapshot = handle.snapshot();
-        self.services.follow(&snapshot);
-        if let Some(fault) = self.services.storage_change() {
-            let _ = handle.send(Command::StorageFault(fault));
-        }
-        snapshot
-    }
-
-    fn events(&mut self) -> Vec<crate::control::controller::ControlEvent> {
-        self.handle
-            .as_mut()
-            .map(|handle| handle.events(64))
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for AppPump {
-    fn drop(&mut self) {
-        self.services.record(Event::PowerOff);
-        if let Some(handle) = self.handle.take() {
-            let _ = handle.stop();
-        }
-    }
 }
 
 /// Entry point of the binary.

@@ -2,7 +2,7 @@
 //! the touchscreen window, and the headless line-command front-end for
 //! fault-injection tests and scripted sessions.
 
+pub mod boot;
 pub mod device;
 pub mod headless;
-pub mod persist;
 pub mod touchscreen;

@@ -1,15 +1,19 @@
-//! The app with its touchscreen: the control thread and services of
-//! `headless`, driven by the Slint window instead of stdin. Where the
+//! The app with its touchscreen: the control thread and the shared
+//! services (`boot`, `crate::services`), driven by the Slint window. Where the
 //! platform fails its check, the window opens on the "platform not
 //! verified" screen and no infusion can be programmed.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::headless::{AppPump, NotReady, Prepared};
+use super::boot::{NotReady, Prepared};
 use crate::control::controller::{Command, ControlEvent, Mode, Snapshot};
+use crate::control::thread::ControlHandle;
 use crate::druglib::{tool::today_utc, ActiveLibrary, Library};
+use crate::services::kept::{Interrupted, KeptProgram};
+use crate::services::Services;
 use crate::signing::{read_signed, TrustedKeys};
+use crate::store::Event;
 use crate::therapy::RateLimits;
 use crate::ui::backlight::Backlight;
 use crate::ui::pump::{MemoryRecorder, Pump};
@@ -168,4 +172,99 @@ pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> R
         Err(NotReady::Other(message)) => return Err(message),
     };
     crate::ui::window::run(session)
+}
+
+/// The control thread with the services that follow it (event records,
+/// the kept program, the storage-fault alarm), as the window drives it.
+pub struct AppPump {
+    handle: Option<ControlHandle>,
+    services: Services,
+}
+
+impl AppPump {
+    pub fn new(prepared: Prepared) -> (AppPump, crate::therapy::RateLimits, String) {
+        let Prepared {
+            handle,
+            limits,
+            services,
+            platform,
+        } = prepared;
+        (
+            AppPump {
+                handle: Some(handle),
+                services,
+            },
+            limits,
+            platform,
+        )
+    }
+
+    /// Where the window records interactions: the event log, or nowhere if
+    /// it could not be opened (the storage-fault alarm then says so).
+    /// Where the touchscreen records, and where its history screen reads:
+    /// the event log's writer, or memory when the log cannot be used.
+    pub fn recorder(
+        &self,
+    ) -> (
+        Box<dyn crate::ui::pump::Recorder>,
+        Box<dyn crate::ui::history::History>,
+    ) {
+        match self.services.store() {
+            Some(writer) => (
+                Box::new(writer.handle()),
+                Box::new(crate::ui::history::LogHistory {
+                    store: writer.handle(),
+                }),
+            ),
+            None => {
+                let memory = MemoryRecorder::default();
+                (Box::new(memory.clone()), Box::new(memory))
+            }
+        }
+    }
+}
+
+impl Pump for AppPump {
+    fn interrupted(&mut self) -> Option<Interrupted> {
+        self.services.interrupted.clone()
+    }
+
+    fn keep(&mut self, program: Option<KeptProgram>, delivered_before_nl: u64) {
+        self.services.keep(program, delivered_before_nl);
+    }
+
+    fn send(&mut self, command: Command) -> Result<(), String> {
+        match self.handle.as_mut() {
+            Some(handle) => handle.send(command).map_err(|error| error.to_string()),
+            None => Err("the control thread has stopped".to_owned()),
+        }
+    }
+
+    fn snapshot(&mut self) -> Snapshot {
+        let Some(handle) = self.handle.as_mut() else {
+            return Snapshot::default();
+        };
+        let snapshot = handle.snapshot();
+        self.services.follow(&snapshot);
+        if let Some(fault) = self.services.storage_change() {
+            let _ = handle.send(Command::StorageFault(fault));
+        }
+        snapshot
+    }
+
+    fn events(&mut self) -> Vec<crate::control::controller::ControlEvent> {
+        self.handle
+            .as_mut()
+            .map(|handle| handle.events(64))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for AppPump {
+    fn drop(&mut self) {
+        self.services.record(Event::PowerOff);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.stop();
+        }
+    }
 }

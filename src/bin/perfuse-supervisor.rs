@@ -1,6 +1,6 @@
-//! `perfuse-supervisor`: the independent safety supervisor (see perfuse::supervision).
+//! `perfuse-supervisor`: the independent safety supervisor (the perfuse-supervisor crate: supervisor/).
 #![forbid(unsafe_code)]
 
 fn main() -> std::process::ExitCode {
-    perfuse::supervision::cli::main()
+    perfuse_supervisor::cli::main()
 }

@@ -58,7 +58,7 @@ fn run() -> Result<(), String> {
     let (active_library, library_check) = load_library(&library_path, &keys_path);
     match &library_check {
         Ok(identity) => println!("Drug library: {identity}"),
-        Err(error) => println!("Drug library refused: {error}; only basic infusions"),
+        Err(error) => println!("Drug library refused: {error}; the window cannot program any infusion until a valid signed library is installed (headless `load` takes basic infusions)"),
     }
 
     // In memory (tmpfs): a disk-backed board stalls the control thread

@@ -670,7 +670,15 @@ where
                     State::Delivering(infusion) => {
                         infusion.near_end_announced && infusion.overlay.is_none()
                     }
-                    _ => false,
+                    State::SelfTest
+                    | State::PlatformRejected
+                    | State::Idle
+                    | State::Ready(_)
+                    | State::KeepVeinOpen { .. }
+                    | State::Paused { .. }
+                    | State::AlarmStopped { .. }
+                    | State::Completed(_)
+                    | State::Fault(_) => false,
                 },
                 // The supervisor holds ENABLE; the driver shows its level.
                 Condition::SupervisorTrip => {
@@ -878,7 +886,15 @@ where
             State::Delivering(infusion) => {
                 infusion.active().current().map(|segment| segment.volume)
             }
-            _ => None,
+            State::SelfTest
+            | State::PlatformRejected
+            | State::Idle
+            | State::Ready(_)
+            | State::KeepVeinOpen { .. }
+            | State::Paused { .. }
+            | State::AlarmStopped { .. }
+            | State::Completed(_)
+            | State::Fault(_) => None,
         }
     }
 

@@ -24,9 +24,9 @@ use embedded_hal::spi::SpiDevice;
 use nix::time::{clock_gettime, clock_nanosleep, ClockId, ClockNanosleepFlags};
 
 use super::controller::{Command, ControlEvent, Controller, Mode, Snapshot};
-use crate::supervision::link::{HeartbeatSender, Sent, Status};
-use crate::supervision::protocol::{AlarmLevel, Kind, PumpMode};
 use perfuse_drivers::annunciator::Priority;
+use perfuse_heartbeat::link::{HeartbeatSender, Sent, Status};
+use perfuse_heartbeat::protocol::{AlarmLevel, Kind, PumpMode};
 
 /// Commands queued from the UI at most.
 pub const COMMAND_CAPACITY: usize = 32;

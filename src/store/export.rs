@@ -52,7 +52,7 @@ pub struct Cli {
 
 /// Writes usability metrics in `format` to `out`.
 pub fn write_metrics(
-    metrics: &crate::ui::metrics::Metrics,
+    metrics: &crate::store::metrics::Metrics,
     format: Format,
     out: &mut dyn Write,
 ) -> Result<(), String> {
@@ -225,7 +225,7 @@ fn run(cli: &Cli) -> Result<usize, String> {
         }
     };
     if cli.metrics {
-        let metrics = crate::ui::metrics::metrics(events.iter().map(|recorded| &recorded.event));
+        let metrics = crate::store::metrics::metrics(events.iter().map(|recorded| &recorded.event));
         write_metrics(&metrics, cli.format, out)?;
     } else {
         write(&events, cli.format, out)?;

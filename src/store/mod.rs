@@ -8,6 +8,7 @@
 //! a newer one is refused rather than misread.
 
 pub mod export;
+pub mod metrics;
 pub mod writer;
 
 use std::path::{Path, PathBuf};

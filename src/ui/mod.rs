@@ -3,13 +3,10 @@
 //! the page controllers drive the markup in ui/ through its adapters.
 
 pub mod backlight;
-pub mod gallery;
 pub mod history;
 pub mod keypad;
-pub mod metrics;
 pub mod offscreen;
 pub mod pump;
-pub mod scene;
 pub mod session;
 pub mod text;
 pub mod window;

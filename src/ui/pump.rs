@@ -1,10 +1,10 @@
 //! What the UI drives and where it records: the control thread (or, in UI
-//! tests, a pump on a virtual clock) and the event log. The UI only sends
+//! tests, a pump on a virtual clock: perfuse-testkit) and the event log. The UI only sends
 //! intents and reads snapshots; it never touches the board.
 
-use crate::app::persist::{Interrupted, KeptProgram};
 use crate::control::controller::{Command, ControlEvent, Snapshot};
 use crate::control::thread::ControlHandle;
+use crate::services::kept::{Interrupted, KeptProgram};
 use crate::store::writer::StoreHandle;
 use crate::store::Event;
 
@@ -80,30 +80,5 @@ impl Recorder for MemoryRecorder {
             events.push(event);
             times.push(crate::store::now_ms());
         }
-    }
-}
-
-/// The real controller against the simulated mechanism on a virtual clock
-/// (`harness::Rig`): each snapshot runs `step_s` seconds. For UI tests, the
-/// gallery and the UI benchmark, where no board process runs.
-pub struct VirtualPump {
-    pub rig: std::rc::Rc<std::cell::RefCell<crate::harness::Rig>>,
-    pub step_s: f64,
-}
-
-impl Pump for VirtualPump {
-    fn send(&mut self, command: Command) -> Result<(), String> {
-        self.rig.borrow_mut().command(command);
-        Ok(())
-    }
-
-    fn snapshot(&mut self) -> Snapshot {
-        let mut rig = self.rig.borrow_mut();
-        rig.run_for(self.step_s);
-        rig.last
-    }
-
-    fn events(&mut self) -> Vec<ControlEvent> {
-        std::mem::take(&mut self.rig.borrow_mut().events)
     }
 }

@@ -19,12 +19,12 @@ use super::keypad::Key;
 use super::pump::{Pump, Recorder};
 use super::text::{Language, Texts};
 use super::workflow::{Kind, Pick, Problem, Running, Step, Workflow};
-use crate::app::persist::{Interrupted, KeptProgram, KeptTherapy};
 use crate::control::controller::{Command, ControlEvent, Mode, Snapshot};
 use crate::control::program::program_from_plan;
 use crate::control::state::Segment as ControlSegment;
 use crate::control::units::{Nanolitres, NanolitresPerHour};
 use crate::druglib::{ConfirmError, ConfirmedProgram, Library, Override};
+use crate::services::kept::{Interrupted, KeptProgram, KeptTherapy};
 use crate::store::{Event, Recorded};
 use crate::therapy::{display_decimal, DeliveryPlan, Medication, Millilitres, RateLimits};
 use perfuse_drivers::annunciator::AlarmVolume;
@@ -321,7 +321,7 @@ impl Session {
                 .as_ref()
                 .map(|active| self.describe(active))
                 .unwrap_or_default();
-            if let Some(record) = crate::app::persist::record_of(&event, &program) {
+            if let Some(record) = crate::services::records::record_of(&event, &program) {
                 self.recorder.record(record);
             }
             if let ControlEvent::Refused(kind) = event {

@@ -21,7 +21,7 @@ use super::workflow::{Choice, Kind, Problem, Step};
 use crate::alarms::Condition;
 use crate::control::controller::Mode;
 use crate::druglib::{Blocker, Bound, CheckedValue, LimitStatus, Parameter};
-use crate::therapy::TherapyError;
+use crate::therapy::{PatientData, TherapyError};
 use perfuse_drivers::annunciator::{AlarmVolume, Priority};
 
 fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
@@ -641,8 +641,8 @@ fn render_status(window: &AppWindow, session: &Session) {
 }
 
 /// What the interrupted screen tells: the program, infused, left, when, why.
-fn interrupted_facts(texts: &Texts, interrupted: &crate::app::persist::Interrupted) -> Vec<Fact> {
-    use crate::app::persist::Cause;
+fn interrupted_facts(texts: &Texts, interrupted: &crate::services::kept::Interrupted) -> Vec<Fact> {
+    use crate::services::kept::Cause;
     use crate::therapy::{Delivery, Medication};
     let kept = &interrupted.program;
     let program = match &kept.therapy {
@@ -813,7 +813,46 @@ fn therapy_text(texts: &Texts, error: &TherapyError) -> String {
                 ("capacity", Arg::Number(*capacity)),
             ],
         ),
-        other => texts.format("error-detail", &[("detail", Arg::Text(other.to_string()))]),
+        TherapyError::FinerThanResolution {
+            value, step, unit, ..
+        } => texts.format(
+            "error-finer-than-resolution",
+            &[
+                ("value", Arg::Number(*value)),
+                ("step", Arg::Number(*step)),
+                ("unit", Arg::Text(unit.clone())),
+            ],
+        ),
+        TherapyError::IncompatibleUnits { from, to } => texts.format(
+            "error-incompatible-units",
+            &[
+                ("from", Arg::Text((*from).to_owned())),
+                ("to", Arg::Text((*to).to_owned())),
+            ],
+        ),
+        TherapyError::UnknownUnit { text, allowed } => texts.format(
+            "error-unknown-unit",
+            &[
+                ("text", Arg::Text(text.clone())),
+                ("allowed", Arg::Text((*allowed).to_owned())),
+            ],
+        ),
+        TherapyError::NonPositiveConcentration => texts.get("error-non-positive-concentration"),
+        TherapyError::MissingPatientData {
+            needs: PatientData::Weight,
+        } => texts.get("error-needs-weight"),
+        TherapyError::MissingPatientData {
+            needs: PatientData::WeightAndHeight,
+        } => texts.get("error-needs-weight-and-height"),
+        TherapyError::NeedsDrug => texts.get("error-needs-drug"),
+        TherapyError::LoadingExceedsVolume { vtbi, loading } => texts.format(
+            "error-loading-exceeds-volume",
+            &[
+                ("vtbi", Arg::Number(*vtbi)),
+                ("loading", Arg::Number(*loading)),
+            ],
+        ),
+        TherapyError::Overflow => texts.get("error-overflow"),
     }
 }
 
@@ -1260,4 +1299,89 @@ pub fn run(session: Session) -> Result<(), String> {
     window
         .run()
         .map_err(|error| format!("the pump window failed: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::text::Language;
+    use rust_decimal_macros::dec;
+
+    /// One of each refusal the therapy core can give.
+    fn every_therapy_error() -> Vec<TherapyError> {
+        let text = || "1.".to_owned();
+        vec![
+            TherapyError::NotANumber {
+                text: String::new(),
+            },
+            TherapyError::NotANumber { text: text() },
+            TherapyError::MissingLeadingZero { text: text() },
+            TherapyError::IncompleteNumber { text: text() },
+            TherapyError::TooManyDigits {
+                text: text(),
+                max_integer_digits: 4,
+                max_decimals: 2,
+            },
+            TherapyError::OutOfRange {
+                quantity: crate::therapy::Quantity::Rate,
+                value: dec!(1200),
+                min: dec!(0.1),
+                max: dec!(999),
+                unit: "mL/h".to_owned(),
+            },
+            TherapyError::FinerThanResolution {
+                quantity: crate::therapy::Quantity::Rate,
+                value: dec!(1.234),
+                step: dec!(0.01),
+                unit: "mL/h".to_owned(),
+            },
+            TherapyError::IncompatibleUnits {
+                from: "mg",
+                to: "mL",
+            },
+            TherapyError::UnknownUnit {
+                text: "grain".to_owned(),
+                allowed: "mg, mcg, g, units, mmol",
+            },
+            TherapyError::AboveContainer {
+                volume: dec!(60),
+                capacity: dec!(50),
+            },
+            TherapyError::NonPositiveConcentration,
+            TherapyError::MissingPatientData {
+                needs: PatientData::Weight,
+            },
+            TherapyError::MissingPatientData {
+                needs: PatientData::WeightAndHeight,
+            },
+            TherapyError::NeedsDrug,
+            TherapyError::LoadingExceedsVolume {
+                vtbi: dec!(5),
+                loading: dec!(10),
+            },
+            TherapyError::Overflow,
+        ]
+    }
+
+    #[test]
+    fn every_therapy_refusal_is_said_in_the_screen_language() {
+        let english = Texts::new(Language::English).unwrap();
+        let german = Texts::new(Language::German).unwrap();
+        for error in every_therapy_error() {
+            let (en, de) = (
+                therapy_text(&english, &error),
+                therapy_text(&german, &error),
+            );
+            for said in [&en, &de] {
+                assert!(!said.is_empty() && !said.contains('['), "{error:?}: {said}");
+            }
+            assert_ne!(en, de, "{error:?} is not translated");
+            // The core's own English sentence never reaches a German screen.
+            assert_ne!(
+                de.to_lowercase(),
+                error.to_string().to_lowercase(),
+                "{error:?}"
+            );
+        }
+    }
 }

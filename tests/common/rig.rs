@@ -1,5 +1,5 @@
-//! The simulated pump rig lives in the library (`perfuse::harness`) so the
+//! The simulated pump rig lives in perfuse-testkit (`perfuse_testkit::rig`) so the
 //! benchmarks use it too.
 #![allow(unused_imports)]
 
-pub use perfuse::harness::{continuous, Platform, Rig};
+pub use perfuse_testkit::rig::{continuous, Platform, Rig};

@@ -24,9 +24,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use perfuse::stack::SimProcess;
-use perfuse::supervision::protocol::{
-    AlarmLevel, AlarmVolume, Kind, Message, PumpMode, MESSAGE_LEN,
-};
+use perfuse_heartbeat::protocol::{AlarmLevel, AlarmVolume, Kind, Message, PumpMode, MESSAGE_LEN};
 use perfuse_sim::{chip_fault, Board, SimPaths, SimWiring};
 /// The supervisor's heartbeat deadline, and its loop period.
 pub const DEADLINE_MS: f64 = 50.0;

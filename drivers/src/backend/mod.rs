@@ -21,6 +21,46 @@ pub mod rpi;
 
 use std::fmt;
 
+/// Which board a process drives. Command lines take its `name`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The simulated board of `perfuse-sim`.
+    Sim,
+    /// A Raspberry Pi 4 / CM4: rppal GPIO, spidev, /dev/watchdog (feature `rpi`).
+    Rpi,
+    /// Any Linux board: GPIO character device, spidev, /dev/watchdog (feature `linux`).
+    Linux,
+}
+
+impl Backend {
+    /// The name on the command line and of the cargo feature.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sim => "sim",
+            Backend::Rpi => "rpi",
+            Backend::Linux => "linux",
+        }
+    }
+}
+
+/// Command lines take a back-end by name (`--backend sim|rpi|linux`),
+/// with each one's description in their help.
+#[cfg(feature = "clap")]
+impl clap::ValueEnum for Backend {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Backend::Sim, Backend::Rpi, Backend::Linux]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            Backend::Sim => "The simulated board of perfuse-sim (needs --sim-dir)",
+            Backend::Rpi => "A Raspberry Pi 4 / CM4: rppal GPIO, spidev, /dev/watchdog (build with --features rpi)",
+            Backend::Linux => "Any Linux board: GPIO character device, spidev, /dev/watchdog (build with --features linux)",
+        };
+        Some(clap::builder::PossibleValue::new(self.name()).help(help))
+    }
+}
+
 /// What the control thread drives and reads.
 pub struct ControlHardware<OUT, IN, SPI> {
     pub step: OUT,

@@ -20,7 +20,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match perfuse::ui::gallery::draw_all(&out, &library) {
+    match perfuse_testkit::gallery::draw_all(&out, &library) {
         Ok(files) => {
             println!("{} pages drawn into {}", files.len(), out.display());
             ExitCode::SUCCESS

@@ -20,14 +20,14 @@ use perfuse_sim::{
     Simulator, Syringe, Truth,
 };
 
-use crate::control::controller::{
+use perfuse::control::controller::{
     Command, ControlEvent, Controller, ControllerHardware, ControllerSettings, Mode, Snapshot,
 };
-use crate::control::settings::controller_settings;
-use crate::control::state::{End, Program, Segment};
-use crate::control::units::{Nanolitres, NanolitresPerHour};
-use crate::platform::MechanismProfile;
-use crate::therapy::SegmentPurpose;
+use perfuse::control::settings::controller_settings;
+use perfuse::control::state::{End, Program, Segment};
+use perfuse::control::units::{Nanolitres, NanolitresPerHour};
+use perfuse::platform::{MechanismProfile, SupportedPlatform, SUPPORTED_PLATFORMS};
+use perfuse::therapy::SegmentPurpose;
 
 /// The two reference platforms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,11 +39,22 @@ pub enum Platform {
 }
 
 impl Platform {
+    /// The platform as the pump knows it (`platform::SUPPORTED_PLATFORMS`).
+    pub fn supported(self) -> &'static SupportedPlatform {
+        let id = match self {
+            Platform::Syringe50 => "perfuse-s50",
+            Platform::Volumetric => "perfuse-v1",
+        };
+        // Both ids are in the list: the test below holds it to that.
+        SUPPORTED_PLATFORMS
+            .iter()
+            .find(|platform| platform.id == id)
+            .unwrap_or(&SUPPORTED_PLATFORMS[0])
+    }
+
+    /// The name the pump shows once this platform is verified.
     pub fn name(self) -> &'static str {
-        match self {
-            Platform::Syringe50 => "S50 syringe (50 mL)",
-            Platform::Volumetric => "V1 volumetric",
-        }
+        self.supported().name
     }
 }
 
@@ -53,7 +64,7 @@ pub fn shipped_profile(platform: Platform) -> Result<MechanismProfile, String> {
         Platform::Syringe50 => "perfuse-s50-syringe.toml",
         Platform::Volumetric => "perfuse-v1-volumetric.toml",
     };
-    let path = crate::assets::assets_dir().join("platforms").join(name);
+    let path = perfuse::assets::assets_dir().join("platforms").join(name);
     let bytes = std::fs::read(&path).map_err(|error| format!("{}: {error}", path.display()))?;
     MechanismProfile::parse(&bytes).map_err(|error| error.to_string())
 }
@@ -62,7 +73,7 @@ pub fn shipped_profile(platform: Platform) -> Result<MechanismProfile, String> {
 pub const REFERENCE_SYRINGE: &str = "BD Plastipak 50 mL";
 
 /// The rates a platform delivers (with the reference syringe on the S50).
-pub fn platform_rate_limits(platform: Platform) -> Result<crate::therapy::RateLimits, String> {
+pub fn platform_rate_limits(platform: Platform) -> Result<perfuse::therapy::RateLimits, String> {
     let profile = shipped_profile(platform)?;
     let syringe = match platform {
         Platform::Syringe50 => profile
@@ -275,5 +286,28 @@ impl PhysicsThread {
         self.thread
             .join()
             .map_err(|_| "the physics thread panicked".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_rig_platform_is_a_supported_platform_with_its_mechanism() {
+        use perfuse::platform::MechanismKind;
+        for (platform, id, mechanism) in [
+            (Platform::Syringe50, "perfuse-s50", MechanismKind::Syringe),
+            (
+                Platform::Volumetric,
+                "perfuse-v1",
+                MechanismKind::Volumetric,
+            ),
+        ] {
+            assert_eq!(platform.supported().id, id);
+            assert_eq!(platform.supported().mechanism, mechanism);
+            let profile = shipped_profile(platform).unwrap();
+            assert_eq!(profile.profile.mechanism, mechanism);
+        }
     }
 }

@@ -25,11 +25,11 @@ use perfuse_drivers::annunciator::{burst, sounding_at, AlarmVolume, Priority};
 use perfuse_drivers::backend::SupervisorHardware;
 use perfuse_drivers::ls7366r::Ls7366r;
 
-use super::link::{HeartbeatListener, Peer, Received};
-use super::protocol::{AlarmLevel, Message, MESSAGE_LEN};
 use super::watch::{
     Commanded, FloodCounter, MotionFinding, Policy, RunawayCheck, TripReason, Watch, WatchEvent,
 };
+use perfuse_heartbeat::link::{HeartbeatListener, Peer, Received};
+use perfuse_heartbeat::protocol::{AlarmLevel, Message, MESSAGE_LEN};
 
 /// Supervisor period, us: 2 ms, a tenth of the heartbeat deadline.
 pub const PERIOD_US: u64 = 2_000;

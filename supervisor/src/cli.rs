@@ -9,39 +9,17 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use clap::Parser;
-use perfuse_drivers::backend::SupervisorHardware;
+use perfuse_drivers::backend::{Backend, SupervisorHardware};
 use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
 use perfuse_sim::{Board, SimPaths, SimWatchdog};
 
-use super::link::HeartbeatListener;
 use super::supervisor::{Supervisor, SupervisorConfig, Watchdog};
 use super::watch::Policy;
 #[cfg(any(feature = "rpi", feature = "linux"))]
 use super::watchdog::DeviceWatchdog;
-use crate::platform::MechanismProfile;
-use crate::signing::{read_signed, verify_detached, TrustedKeys};
-
-/// Which board the supervisor drives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Backend {
-    /// The simulated board of `perfuse-sim` (needs --sim-dir).
-    Sim,
-    /// A Raspberry Pi 4 / CM4: rppal GPIO, spidev, /dev/watchdog (build with --features rpi).
-    Rpi,
-    /// Any Linux board: GPIO character device, spidev, /dev/watchdog (build with --features linux).
-    Linux,
-}
-
-impl Backend {
-    /// The name on the command line and of the cargo feature.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::Sim => "sim",
-            Backend::Rpi => "rpi",
-            Backend::Linux => "linux",
-        }
-    }
-}
+use perfuse_core::platform::MechanismProfile;
+use perfuse_core::signing::{read_signed, verify_detached, TrustedKeys};
+use perfuse_heartbeat::link::HeartbeatListener;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -95,7 +73,7 @@ pub struct Cli {
 }
 
 /// Default locations on a real board (the systemd units create them).
-pub const DEVICE_SOCKET: &str = "/run/perfuse/supervisor.sock";
+pub use perfuse_heartbeat::DEVICE_SOCKET;
 pub const DEVICE_LOG: &str = "/var/lib/perfuse/supervisor.log";
 
 /// The whole seconds a hardware watchdog takes for `--watchdog-ms`.

@@ -10,15 +10,17 @@ use std::sync::Arc;
 use perfuse_ui::AppWindow;
 use slint::ComponentHandle;
 
-use super::keypad::Key;
-use super::pump::{MemoryRecorder, Pump, VirtualPump};
-use super::session::{biomed_facts, Session, Setup, StartupCheck, DEFAULT_SETTINGS_PIN};
-use super::text::Language;
-use super::window::{attach, render};
-use crate::app::persist::Interrupted;
-use crate::control::controller::Mode;
-use crate::druglib::Library;
-use crate::harness::{platform_rate_limits, Platform, Rig};
+use perfuse::control::controller::Mode;
+use perfuse::druglib::Library;
+use perfuse::services::kept::Interrupted;
+use perfuse::ui::keypad::Key;
+use perfuse::ui::pump::{MemoryRecorder, Pump};
+use perfuse::ui::session::{biomed_facts, Session, Setup, StartupCheck, DEFAULT_SETTINGS_PIN};
+use perfuse::ui::text::Language;
+use perfuse::ui::window::{attach, render};
+
+use crate::pump::VirtualPump;
+use crate::rig::{platform_rate_limits, Platform, Rig};
 
 /// The pump with a program kept from before an interruption.
 pub struct InterruptedPump {
@@ -27,15 +29,15 @@ pub struct InterruptedPump {
 }
 
 impl Pump for InterruptedPump {
-    fn send(&mut self, command: crate::control::controller::Command) -> Result<(), String> {
+    fn send(&mut self, command: perfuse::control::controller::Command) -> Result<(), String> {
         self.pump.send(command)
     }
 
-    fn snapshot(&mut self) -> crate::control::controller::Snapshot {
+    fn snapshot(&mut self) -> perfuse::control::controller::Snapshot {
         self.pump.snapshot()
     }
 
-    fn events(&mut self) -> Vec<crate::control::controller::ControlEvent> {
+    fn events(&mut self) -> Vec<perfuse::control::controller::ControlEvent> {
         self.pump.events()
     }
 

@@ -9,16 +9,16 @@ use std::sync::Arc;
 
 use perfuse_sim::Occlusion;
 
-use super::keypad::Key;
-use super::offscreen::Offscreen;
-use super::scene::Scene;
-use super::session::Session;
-use super::text::Language;
-use super::workflow::Kind;
-use crate::app::persist::{Cause, Interrupted, KeptProgram, KeptTherapy};
-use crate::control::controller::Mode;
-use crate::druglib::Library;
-use crate::harness::Platform;
+use crate::rig::Platform;
+use crate::scene::Scene;
+use perfuse::control::controller::Mode;
+use perfuse::druglib::Library;
+use perfuse::services::kept::{Cause, Interrupted, KeptProgram, KeptTherapy};
+use perfuse::ui::keypad::Key;
+use perfuse::ui::offscreen::Offscreen;
+use perfuse::ui::session::Session;
+use perfuse::ui::text::Language;
+use perfuse::ui::workflow::Kind;
 
 /// The screen sizes drawn: the pump's 800×480 and a 1280×720 panel.
 pub const SIZES: [(u32, u32); 2] = [(800, 480), (1280, 720)];
@@ -33,7 +33,7 @@ fn platform_tag(platform: Platform) -> &'static str {
 /// A norepinephrine infusion interrupted by a crash after an occlusion,
 /// 50 mL in.
 fn interrupted_norepinephrine() -> Interrupted {
-    use crate::therapy::{
+    use perfuse::therapy::{
         Amount, AmountUnit, Concentration, Delivery, DoseRate, EndOfInfusion, Kilograms,
         Medication, Millilitres, Patient, Program,
     };
@@ -49,10 +49,10 @@ fn interrupted_norepinephrine() -> Interrupted {
         delivery: Delivery::Dose {
             dose: DoseRate {
                 value: dec!(0.1),
-                unit: crate::therapy::DoseRateUnit {
+                unit: perfuse::therapy::DoseRateUnit {
                     amount: AmountUnit::Microgram,
-                    basis: crate::therapy::DoseBasis::PerKilogram,
-                    per: crate::therapy::TimeBase::PerMinute,
+                    basis: perfuse::therapy::DoseBasis::PerKilogram,
+                    per: perfuse::therapy::TimeBase::PerMinute,
                 },
             },
             volume: Millilitres::new(dec!(50)),
@@ -162,9 +162,13 @@ pub fn draw_all(out: &Path, library: &Arc<Library>) -> Result<Vec<PathBuf>, Stri
                 scene.act(Session::refresh);
                 save(&mut offscreen, "17-alarm-acknowledged")?;
                 scene.act(Session::open_menu);
-                scene.act(|session| session.filter_history(super::history::HistoryFilter::Alarms));
+                scene.act(|session| {
+                    session.filter_history(perfuse::ui::history::HistoryFilter::Alarms)
+                });
                 save(&mut offscreen, "22-history-alarms")?;
-                scene.act(|session| session.filter_history(super::history::HistoryFilter::All));
+                scene.act(|session| {
+                    session.filter_history(perfuse::ui::history::HistoryFilter::All)
+                });
                 save(&mut offscreen, "23-history-all")?;
                 scene.act(Session::show_settings);
                 scene.act(|session| {

@@ -9,7 +9,7 @@
 //! order, replayed, stale or part of a flood count as missed (they refresh
 //! nothing) and are reported for the log.
 
-use super::protocol::{DecodeError, Kind, Message};
+use perfuse_heartbeat::protocol::{DecodeError, Kind, Message};
 
 /// The supervision policy (documented defaults in `Policy::DEFAULT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,12 @@
+//! The Perfuse core: what the app and the safety supervisor both rely on,
+//! with no UI, storage or board code.
+//!
+//! - `therapy`: units, dose maths, infusion programs, validation (pure);
+//! - `platform`: platform identity and signed mechanism profiles (F1);
+//! - `signing`: Ed25519 signatures over profiles and drug libraries;
+//! - `exact`: exact decimals read from TOML and JSON.
+
+pub mod exact;
+pub mod platform;
+pub mod signing;
+pub mod therapy;

@@ -1,0 +1,12 @@
+//! Perfuse's test and gallery tooling, kept out of the pump's library:
+//!
+//! - `rig`: the real controller against the simulated mechanism in one
+//!   process, on a virtual clock (hours of infusion in seconds);
+//! - `pump`: that rig behind the UI's `Pump`, for UI tests;
+//! - `scene`: a pump and its window driven as a nurse's presses would;
+//! - `gallery`: every touchscreen page drawn to PNG (`perfuse-gallery`).
+
+pub mod gallery;
+pub mod pump;
+pub mod rig;
+pub mod scene;
