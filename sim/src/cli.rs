@@ -122,6 +122,7 @@ fn options(arguments: RunArguments) -> Result<SimOptions, String> {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    perfuse_logging::init("perfuse-sim");
     let cli = Cli::parse();
     let paths = cli.dir.map_or_else(SimPaths::from_env, SimPaths::in_dir);
     match cli.command {
@@ -142,32 +143,35 @@ pub fn main() -> ExitCode {
             let options = match options(arguments) {
                 Ok(options) => options,
                 Err(message) => {
-                    eprintln!("perfuse-sim: {message}");
+                    tracing::error!("{message}");
                     return ExitCode::FAILURE;
                 }
             };
             let stop = Arc::new(AtomicBool::new(false));
             for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
                 if let Err(error) = signal_hook::flag::register(signal, stop.clone()) {
-                    eprintln!("perfuse-sim: cannot handle signal {signal}: {error}");
+                    tracing::error!("cannot handle signal {signal}: {error}");
                     return ExitCode::FAILURE;
                 }
             }
-            eprintln!(
-                "perfuse-sim: board {} , control socket {}",
+            tracing::info!(
+                "board {}, control socket {}",
                 paths.board().display(),
                 paths.socket().display()
             );
             match run(&paths, options, &stop) {
                 Ok(stats) => {
-                    eprintln!(
-                        "perfuse-sim: stopped after {} steps ({} late), {} commands, {} watchdog resets",
-                        stats.steps, stats.late_steps, stats.commands, stats.watchdog_resets
+                    tracing::info!(
+                        "stopped after {} steps ({} late), {} commands, {} watchdog resets",
+                        stats.steps,
+                        stats.late_steps,
+                        stats.commands,
+                        stats.watchdog_resets
                     );
                     ExitCode::SUCCESS
                 }
                 Err(message) => {
-                    eprintln!("perfuse-sim: {message}");
+                    tracing::error!("{message}");
                     ExitCode::FAILURE
                 }
             }
@@ -181,7 +185,7 @@ pub fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 }
                 Err(message) => {
-                    eprintln!("perfuse-sim: {message}");
+                    tracing::error!("{message}");
                     ExitCode::FAILURE
                 }
             }

@@ -182,8 +182,8 @@ pub fn run(
     std::fs::create_dir_all(&paths.dir)
         .map_err(|error| format!("cannot create {}: {error}", paths.dir.display()))?;
     if !in_memory_file_system(&paths.dir) {
-        eprintln!(
-            "perfuse-sim: warning: {} is not in memory (tmpfs): under disk load, writeback of the board can stall the control thread past the supervisor's deadline; use a folder under /dev/shm",
+        tracing::warn!(
+            "{} is not in memory (tmpfs): under disk load, writeback of the board can stall the control thread past the supervisor's deadline; use a folder under /dev/shm",
             paths.dir.display()
         );
     }
@@ -242,7 +242,9 @@ fn serve(
             .store(board_clock_ms(), Ordering::Release);
         if simulator.watchdog_expired(board_clock_ms()) {
             stats.watchdog_resets += 1;
-            eprintln!("perfuse-sim: watchdog expired: board reset, motor driver disabled, app and supervisor killed");
+            tracing::warn!(
+                "watchdog expired: board reset, motor driver disabled, app and supervisor killed"
+            );
             kill_registered(board);
         }
         if now >= next_liveness {
@@ -352,12 +354,14 @@ fn release_lines_of_dead_processes(board: &Board) {
         memory.set_level(memory.wiring.motor_enable.load(Ordering::Acquire), true);
         memory.release_buzzer();
         memory.supervisor_pid.store(0, Ordering::Release);
-        eprintln!("perfuse-sim: supervisor (pid {supervisor}) is gone: its lines are released, motor driver disabled");
+        tracing::warn!(
+            "supervisor (pid {supervisor}) is gone: its lines are released, motor driver disabled"
+        );
     }
     let app = memory.app_pid.load(Ordering::Acquire);
     if app != 0 && !alive(app) {
         memory.app_pid.store(0, Ordering::Release);
-        eprintln!("perfuse-sim: app (pid {app}) is gone");
+        tracing::warn!("app (pid {app}) is gone");
     }
 }
 

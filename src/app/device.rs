@@ -166,7 +166,7 @@ fn run(cli: &Cli) -> Result<(), String> {
         });
     let (library, library_check) = load_library(&cli.library, &cli.keys);
     if let Err(reason) = &library_check {
-        eprintln!("perfuse-app: drug library refused: {reason}; nothing can be programmed on the touchscreen until a valid signed library is installed");
+        tracing::warn!("drug library refused: {reason}; nothing can be programmed on the touchscreen until a valid signed library is installed");
     }
     run_window(
         prepare(cli, &socket),
@@ -187,10 +187,11 @@ fn run(cli: &Cli) -> Result<(), String> {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    perfuse_logging::init("perfuse-app");
     match run(&Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("perfuse-app: {message}");
+            tracing::error!("{message}");
             ExitCode::FAILURE
         }
     }

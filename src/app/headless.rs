@@ -386,10 +386,11 @@ pub fn prepare(cli: &Cli) -> Result<Prepared, NotReady> {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    perfuse_logging::init("perfuse-headless");
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("perfuse-headless: {message}");
+            tracing::error!("{message}");
             ExitCode::FAILURE
         }
     }

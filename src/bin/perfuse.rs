@@ -127,10 +127,11 @@ fn run() -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    perfuse_logging::init("perfuse");
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("perfuse: {message}");
+            tracing::error!("{message}");
             ExitCode::FAILURE
         }
     }

@@ -389,7 +389,7 @@ where
         .recv()
         .map_err(|_| "the control thread stopped while starting".to_owned())?;
     for warning in &realtime.warnings {
-        eprintln!("perfuse: control thread: {warning}");
+        tracing::warn!("control thread: {warning}");
     }
     Ok(ControlHandle {
         commands: command_producer,

@@ -86,22 +86,11 @@ pub fn device_watchdog_seconds(watchdog_ms: u32) -> Result<u32, String> {
     Ok(watchdog_ms / 1000)
 }
 
+/// Tells systemd the self-test passed (Type=notify); nothing outside systemd.
 fn notify_systemd_ready() {
-    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
-        return;
-    };
-    let Ok(socket) = std::os::unix::net::UnixDatagram::unbound() else {
-        return;
-    };
-    let text = path.to_string_lossy();
-    let _ = match text.strip_prefix('@') {
-        Some(name) => {
-            use std::os::linux::net::SocketAddrExt;
-            std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
-                .and_then(|address| socket.send_to_addr(b"READY=1", &address))
-        }
-        None => socket.send_to(b"READY=1", PathBuf::from(path)),
-    };
+    if let Err(error) = sd_notify::notify(&[sd_notify::NotifyState::Ready]) {
+        tracing::warn!("cannot tell systemd it is ready: {error}");
+    }
 }
 
 /// SCHED_FIFO priority of the supervisor: above the app's control thread (80),
@@ -114,7 +103,7 @@ pub const FIFO_PRIORITY: u8 = 90;
 fn go_realtime() {
     use nix::sys::mman::{mlockall, MlockAllFlags};
     if let Err(error) = mlockall(MlockAllFlags::MCL_CURRENT | MlockAllFlags::MCL_FUTURE) {
-        eprintln!("perfuse-supervisor: mlockall not permitted ({error}): memory may be paged");
+        tracing::warn!("mlockall not permitted ({error}): memory may be paged");
     }
     use thread_priority::unix::{
         set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
@@ -131,7 +120,9 @@ fn go_realtime() {
             .map_err(|error| format!("{error:?}"))
         });
     if let Err(error) = priority {
-        eprintln!("perfuse-supervisor: SCHED_FIFO {FIFO_PRIORITY} not permitted ({error}): running as a normal process");
+        tracing::warn!(
+            "SCHED_FIFO {FIFO_PRIORITY} not permitted ({error}): running as a normal process"
+        );
     }
 }
 
@@ -219,14 +210,14 @@ where
     }
     go_realtime();
     notify_systemd_ready();
-    eprintln!(
-        "perfuse-supervisor: supervising; heartbeats on {}",
-        listener.path().display()
-    );
+    tracing::info!("supervising; heartbeats on {}", listener.path().display());
     let report = supervisor.run(&listener, &stop);
-    eprintln!(
-        "perfuse-supervisor: stopped after {} periods, {} trips, {} rejected messages, {} late periods",
-        report.periods, report.trips, report.rejected, report.late_periods
+    tracing::info!(
+        "stopped after {} periods, {} trips, {} rejected messages, {} late periods",
+        report.periods,
+        report.trips,
+        report.rejected,
+        report.late_periods
     );
     Ok(())
 }
@@ -264,8 +255,8 @@ fn run(cli: Cli) -> Result<(), String> {
 fn open_watchdog(cli: &Cli, seconds: u32) -> Result<DeviceWatchdog, String> {
     let watchdog = DeviceWatchdog::open(&cli.watchdog_device, seconds)?;
     if watchdog.timeout_s != seconds {
-        eprintln!(
-            "perfuse-supervisor: asked the watchdog for {seconds} s, it granted {} s",
+        tracing::warn!(
+            "asked the watchdog for {seconds} s, it granted {} s",
             watchdog.timeout_s
         );
     }
@@ -300,10 +291,11 @@ fn run_device(cli: &Cli, seconds: u32, prepared: Prepared) -> Result<(), String>
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    perfuse_logging::init("perfuse-supervisor");
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("perfuse-supervisor: {message}");
+            tracing::error!("{message}");
             ExitCode::FAILURE
         }
     }
