@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use perfuse::control::controller::{Command, Mode};
+use perfuse::control::api::{Command, Mode};
 use perfuse::control::state::End;
 use perfuse_testkit::rig::{continuous, Platform, Rig};
 use plotters::prelude::*;

@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use perfuse::control::controller::{Command, ControllerSettings, Mode};
+use perfuse::control::api::{Command, ControllerSettings, Mode};
 use perfuse::control::state::End;
 use perfuse::control::units::Nanolitres;
 use perfuse_sim::{Faults, Occlusion};

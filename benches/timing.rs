@@ -28,7 +28,7 @@ use std::process::Command as Process;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use perfuse::control::controller::Command;
+use perfuse::control::api::Command;
 use perfuse::control::state::End;
 use perfuse::control::thread::{spawn, ThreadConfig};
 use perfuse_testkit::rig::{continuous, controller_on_board, PhysicsThread, Platform, Rig};

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use perfuse::control::controller::Mode;
+use perfuse::control::api::Mode;
 use perfuse::ui::keypad::Key;
 use perfuse::ui::offscreen::Offscreen;
 use perfuse::ui::session::Session;

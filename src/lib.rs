@@ -4,6 +4,9 @@
 //! (units, dose maths, programs) and the drug library with its dose-error
 //! reduction. See DESIGN.md in the shared folder for the whole picture.
 
+// Unsafe code lives in perfuse-os and the simulated board's shared memory only.
+#![forbid(unsafe_code)]
+
 pub use perfuse_core::{exact, platform, signing, therapy};
 
 pub mod alarms;

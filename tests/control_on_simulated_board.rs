@@ -13,7 +13,7 @@ mod common;
 
 use common::rig::{continuous, Platform, Rig};
 use perfuse::alarms::{AlarmChange, Condition};
-use perfuse::control::controller::{Command, ControlEvent, Mode};
+use perfuse::control::api::{Command, ControlEvent, Mode};
 use perfuse::control::state::End;
 use perfuse::control::units::Nanolitres;
 use perfuse_sim::{Faults, Occlusion};

@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::rig::continuous;
-use perfuse::control::controller::{Command, ControlEvent, Mode};
+use perfuse::control::api::{Command, ControlEvent, Mode};
 use perfuse::control::state::{End, Notice};
 use perfuse::control::thread::{spawn, ThreadConfig};
 use perfuse_heartbeat::link::{HeartbeatListener, HeartbeatSender, Received};

@@ -18,7 +18,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use i_slint_backend_testing::ElementHandle;
-use perfuse::control::controller::{Command, ControlEvent, Mode, Snapshot};
+use perfuse::control::api::{Command, ControlEvent, Mode, Snapshot};
 use perfuse::druglib::Library;
 use perfuse::services::kept::{Cause, Interrupted, KeptProgram};
 use perfuse::store::Event;

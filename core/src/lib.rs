@@ -6,6 +6,9 @@
 //! - `signing`: Ed25519 signatures over profiles and drug libraries;
 //! - `exact`: exact decimals read from TOML and JSON.
 
+// Unsafe code lives in perfuse-os and the simulated board's shared memory only.
+#![forbid(unsafe_code)]
+
 pub mod exact;
 pub mod platform;
 pub mod signing;

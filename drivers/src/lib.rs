@@ -6,6 +6,9 @@
 //! never wait without a deadline, and report bus failures apart from invalid
 //! input. Datasheet facts sit next to the registers they describe.
 
+// Unsafe code lives in perfuse-os and the simulated board's shared memory only.
+#![forbid(unsafe_code)]
+
 pub mod analog;
 pub mod annunciator;
 pub mod backend;

@@ -5,6 +5,9 @@
 //! - `link`: the local seqpacket socket that carries it, never blocking the
 //!   sender.
 
+// Unsafe code lives in perfuse-os and the simulated board's shared memory only.
+#![forbid(unsafe_code)]
+
 pub mod link;
 pub mod protocol;
 

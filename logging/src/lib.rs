@@ -11,6 +11,9 @@
 //! supervisor's fsynced trip log keep what happened to the patient's
 //! infusion, whatever the logging does.
 
+// Unsafe code lives in perfuse-os and the simulated board's shared memory only.
+#![forbid(unsafe_code)]
+
 use std::fmt;
 
 use tracing::{Event, Subscriber};

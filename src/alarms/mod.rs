@@ -65,6 +65,38 @@ impl Condition {
         Condition::StorageFault,
     ];
 
+    /// The condition's name in the event log and in interaction records
+    /// (as written since the first log: `AlarmRaised { condition }`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Condition::DownstreamOcclusion => "DownstreamOcclusion",
+            Condition::UpstreamOcclusion => "UpstreamOcclusion",
+            Condition::AirInLine => "AirInLine",
+            Condition::AccumulatedAir => "AccumulatedAir",
+            Condition::DoorOpen => "DoorOpen",
+            Condition::SyringeNotLoaded => "SyringeNotLoaded",
+            Condition::EndOfContainer => "EndOfContainer",
+            Condition::MotorStall => "MotorStall",
+            Condition::DriverFault => "DriverFault",
+            Condition::EncoderDisagreement => "EncoderDisagreement",
+            Condition::SensorFault => "SensorFault",
+            Condition::SupervisorTrip => "SupervisorTrip",
+            Condition::InfusionComplete => "InfusionComplete",
+            Condition::NearEnd => "NearEnd",
+            Condition::KeepVeinOpen => "KeepVeinOpen",
+            Condition::CallbackPaused => "CallbackPaused",
+            Condition::CallbackUnstarted => "CallbackUnstarted",
+            Condition::StorageFault => "StorageFault",
+        }
+    }
+
+    /// The condition of a `name`, as the event log holds it.
+    pub fn from_name(name: &str) -> Option<Condition> {
+        Condition::ALL
+            .into_iter()
+            .find(|condition| condition.name() == name)
+    }
+
     fn index(self) -> usize {
         match self {
             Condition::DownstreamOcclusion => 0,
@@ -363,6 +395,16 @@ impl Alarms {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_condition_keeps_the_name_the_event_log_has_always_used() {
+        for condition in Condition::ALL {
+            // The log was first written with the Debug form: it must not change.
+            assert_eq!(condition.name(), format!("{condition:?}"));
+            assert_eq!(Condition::from_name(condition.name()), Some(condition));
+        }
+        assert_eq!(Condition::from_name("Occlusion"), None);
+    }
 
     #[test]
     fn several_alarms_are_listed_by_priority_then_age() {

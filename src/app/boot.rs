@@ -9,7 +9,8 @@ use perfuse_drivers::config::BoardConfig;
 use perfuse_drivers::hat::HatIdentity;
 use perfuse_heartbeat::link::HeartbeatSender;
 
-use crate::control::controller::{Controller, ControllerHardware};
+use crate::control::api::ControllerHardware;
+use crate::control::controller::Controller;
 use crate::control::settings::controller_settings;
 use crate::control::thread::{spawn, ControlHandle, ThreadConfig};
 use crate::platform::{read_installed_profile, verify_platform, MechanismKind};
@@ -54,7 +55,7 @@ pub struct Prepared {
 /// A platform that passed its check, with what the control thread needs.
 pub struct VerifiedApp {
     pub platform: String,
-    pub settings: crate::control::controller::ControllerSettings,
+    pub settings: crate::control::api::ControllerSettings,
     pub limits: crate::therapy::RateLimits,
     /// The CPU for the control thread (None: the last one).
     pub control_cpu: Option<usize>,

@@ -15,7 +15,7 @@ use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
 
 use super::boot::{start, verify, NotReady, Prepared};
 use super::touchscreen::{load_library, run_window, WindowSetup};
-use crate::control::controller::ControllerHardware;
+use crate::control::api::ControllerHardware;
 use crate::ui::text::Language;
 use perfuse_drivers::backend::Backend;
 

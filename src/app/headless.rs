@@ -23,7 +23,7 @@ use perfuse_sim::hardware::open_control;
 use perfuse_sim::{Board, SimPaths};
 
 use super::boot::{start, verify, NotReady, Prepared, VerifiedApp};
-use crate::control::controller::{Command, ControllerHardware, Snapshot};
+use crate::control::api::{Command, ControllerHardware, Snapshot};
 use crate::control::program::program_from_plan;
 use crate::control::thread::ControlHandle;
 use crate::control::units::NanolitresPerHour;

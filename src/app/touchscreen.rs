@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::boot::{NotReady, Prepared};
-use crate::control::controller::{Command, ControlEvent, Mode, Snapshot};
+use crate::control::api::{Command, ControlEvent, Mode, Snapshot};
 use crate::control::thread::ControlHandle;
 use crate::druglib::{tool::today_utc, ActiveLibrary, Library};
 use crate::services::kept::{Interrupted, KeptProgram};
@@ -252,7 +252,7 @@ impl Pump for AppPump {
         snapshot
     }
 
-    fn events(&mut self) -> Vec<crate::control::controller::ControlEvent> {
+    fn events(&mut self) -> Vec<crate::control::api::ControlEvent> {
         self.handle
             .as_mut()
             .map(|handle| handle.events(64))

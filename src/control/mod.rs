@@ -3,6 +3,7 @@
 //! control thread. Nothing here allocates, blocks or panics on the control
 //! path.
 
+pub mod api;
 pub mod controller;
 pub mod detectors;
 pub mod program;

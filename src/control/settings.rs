@@ -7,7 +7,7 @@ use perfuse_drivers::tmc5160::{CurrentScale, DriverConfig, Microsteps};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-use super::controller::ControllerSettings;
+use super::api::ControllerSettings;
 use super::detectors::DetectorSettings;
 use super::steps::Mechanics;
 use super::units::{Nanolitres, NanolitresPerHour};

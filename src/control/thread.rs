@@ -21,9 +21,11 @@ use std::thread::JoinHandle;
 use arrayvec::ArrayVec;
 use embedded_hal::digital::{InputPin, OutputPin};
 use embedded_hal::spi::SpiDevice;
-use nix::time::{clock_gettime, clock_nanosleep, ClockId, ClockNanosleepFlags};
+use perfuse_os::clock::{monotonic_us, sleep_until_us};
+use perfuse_os::realtime::{go_realtime, RealtimeRequest};
 
-use super::controller::{Command, ControlEvent, Controller, Mode, Snapshot};
+use super::api::{Command, ControlEvent, Mode, Snapshot};
+use super::controller::Controller;
 use perfuse_drivers::annunciator::Priority;
 use perfuse_heartbeat::link::{HeartbeatSender, Sent, Status};
 use perfuse_heartbeat::protocol::{AlarmLevel, Kind, PumpMode};
@@ -67,15 +69,7 @@ impl ThreadConfig {
     }
 }
 
-/// What real-time treatment the thread got.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RealtimeStatus {
-    pub fifo: bool,
-    pub memory_locked: bool,
-    pub pinned: bool,
-    /// Why anything asked for was not granted (one line each).
-    pub warnings: Vec<String>,
-}
+pub use perfuse_os::realtime::RealtimeStatus;
 
 /// Counters shared with the outside world (atomics only).
 #[derive(Debug, Default)]
@@ -211,77 +205,6 @@ fn count_heartbeat(stats: &ControlStats, sent: Sent) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
 
-fn monotonic_us() -> u64 {
-    clock_gettime(ClockId::CLOCK_MONOTONIC).map_or(0, |time| {
-        let seconds = u64::try_from(time.tv_sec()).unwrap_or(0);
-        let nanos = u64::try_from(time.tv_nsec()).unwrap_or(0);
-        seconds
-            .saturating_mul(1_000_000)
-            .saturating_add(nanos / 1000)
-    })
-}
-
-fn timespec_of(us: u64) -> nix::sys::time::TimeSpec {
-    let seconds = i64::try_from(us / 1_000_000).unwrap_or(i64::MAX);
-    let nanos = i64::try_from((us % 1_000_000) * 1000).unwrap_or(0);
-    nix::sys::time::TimeSpec::new(seconds, nanos)
-}
-
-/// Asks for real-time treatment for the calling thread; reports what it got.
-fn go_realtime(config: &ThreadConfig) -> RealtimeStatus {
-    let mut status = RealtimeStatus::default();
-    // Memory is locked first, at normal priority: mlockall faults the whole
-    // process in (tens of MB, about 100 ms of kernel work), and under
-    // SCHED_FIFO that work starved every other real-time thread on the CPU
-    // for as long (found by the system fault matrix: another pump's control
-    // thread woke 100 ms late and its supervisor tripped). Then the thread
-    // is pinned, and only then made real-time.
-    if config.lock_memory {
-        use nix::sys::mman::{mlockall, MlockAllFlags};
-        match mlockall(MlockAllFlags::MCL_CURRENT | MlockAllFlags::MCL_FUTURE) {
-            Ok(()) => status.memory_locked = true,
-            Err(error) => status.warnings.push(format!(
-                "mlockall not permitted ({error}): memory may be paged"
-            )),
-        }
-    }
-    if let Some(cpu) = config.cpu {
-        let mut set = nix::sched::CpuSet::new();
-        match set
-            .set(cpu)
-            .and_then(|()| nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set))
-        {
-            Ok(()) => status.pinned = true,
-            Err(error) => status
-                .warnings
-                .push(format!("cannot pin to CPU {cpu} ({error})")),
-        }
-    }
-    if let Some(priority) = config.fifo_priority {
-        use thread_priority::unix::{
-            set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
-            ThreadSchedulePolicy,
-        };
-        let result = thread_priority::ThreadPriorityValue::try_from(priority)
-            .map_err(|error| format!("{error:?}"))
-            .and_then(|value| {
-                set_thread_priority_and_policy(
-                    thread_native_id(),
-                    thread_priority::ThreadPriority::Crossplatform(value),
-                    ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo),
-                )
-                .map_err(|error| format!("{error:?}"))
-            });
-        match result {
-            Ok(()) => status.fifo = true,
-            Err(error) => status.warnings.push(format!(
-                "SCHED_FIFO {priority} not permitted ({error}): running as a normal thread"
-            )),
-        }
-    }
-    status
-}
-
 /// Starts the control thread running `controller`, heartbeating to the
 /// supervisor through `heartbeat` when given.
 pub fn spawn<OUT, IN, SPI>(
@@ -308,18 +231,18 @@ where
     let thread = std::thread::Builder::new()
         .name("perfuse-control".to_owned())
         .spawn(move || {
-            let status = go_realtime(&config);
+            let status = go_realtime(RealtimeRequest {
+                lock_memory: config.lock_memory,
+                cpu: config.cpu,
+                fifo_priority: config.fifo_priority,
+            });
             let mut latencies: Vec<u32> = Vec::with_capacity(config.record_latencies);
             let _ = ready_sender.send(status);
             let period = config.period_us.max(1);
             let mut deadline = monotonic_us().saturating_add(period);
             // The loop: nothing below allocates (the latency record was sized above).
             while !thread_stop.load(Ordering::Acquire) {
-                let _ = clock_nanosleep(
-                    ClockId::CLOCK_MONOTONIC,
-                    ClockNanosleepFlags::TIMER_ABSTIME,
-                    &timespec_of(deadline),
-                );
+                sleep_until_us(deadline);
                 let woke = monotonic_us();
                 let lateness = woke.saturating_sub(deadline);
                 thread_stats.record(lateness);

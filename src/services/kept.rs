@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::control::controller::Snapshot;
+use crate::control::api::Snapshot;
 use crate::store::{Event, EventLog, Recorded, SavedProgram};
 
 /// Progress is saved at least this often while flow runs, so a resume after

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use rust_decimal::prelude::ToPrimitive as _;
 
-use crate::control::controller::{Mode, Snapshot};
+use crate::control::api::{Mode, Snapshot};
 use crate::store::writer::{StoreWriter, WriterStats};
 use crate::store::{Event, EventLog};
 use crate::therapy::parse_decimal;

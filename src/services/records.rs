@@ -2,7 +2,7 @@
 //! what record.
 
 use crate::alarms::AlarmChange;
-use crate::control::controller::{ControlEvent, Mode};
+use crate::control::api::{ControlEvent, Mode};
 use crate::control::state::Notice;
 use crate::store::Event;
 
@@ -17,13 +17,13 @@ pub fn record_of(event: &ControlEvent, program: &str) -> Option<Event> {
                 }
             } else {
                 Event::AlarmRaised {
-                    condition: format!("{condition:?}"),
+                    condition: condition.name().to_owned(),
                     priority: format!("{:?}", condition.priority()),
                 }
             })
         }
         ControlEvent::Alarm(AlarmChange::Cleared(condition)) => Some(Event::AlarmCleared {
-            condition: format!("{condition:?}"),
+            condition: condition.name().to_owned(),
         }),
         ControlEvent::Notice(Notice::Started) => Some(Event::ProgramStarted {
             program: program.to_owned(),

@@ -19,6 +19,16 @@ pub enum HistoryFilter {
 }
 
 impl HistoryFilter {
+    /// The filter's id between the markup and the session.
+    pub fn id(self) -> &'static str {
+        match self {
+            HistoryFilter::All => "All",
+            HistoryFilter::Alarms => "Alarms",
+            HistoryFilter::Programs => "Programs",
+            HistoryFilter::Interactions => "Interactions",
+        }
+    }
+
     pub const ALL: [HistoryFilter; 4] = [
         HistoryFilter::All,
         HistoryFilter::Alarms,

@@ -10,4 +10,5 @@ pub mod pump;
 pub mod session;
 pub mod text;
 pub mod window;
+pub mod words;
 pub mod workflow;

@@ -2,7 +2,7 @@
 //! tests, a pump on a virtual clock: perfuse-testkit) and the event log. The UI only sends
 //! intents and reads snapshots; it never touches the board.
 
-use crate::control::controller::{Command, ControlEvent, Snapshot};
+use crate::control::api::{Command, ControlEvent, Snapshot};
 use crate::control::thread::ControlHandle;
 use crate::services::kept::{Interrupted, KeptProgram};
 use crate::store::writer::StoreHandle;

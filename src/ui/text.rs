@@ -105,6 +105,15 @@ pub struct LocaleError {
     pub detail: String,
 }
 
+/// Every problem a locale file has, one after the other.
+fn listed<T: std::fmt::Display>(problems: &[T]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn bundle(language: Language) -> Result<FluentBundle<FluentResource>, LocaleError> {
     let error = |detail: String| LocaleError {
         tag: language.tag(),
@@ -113,16 +122,16 @@ fn bundle(language: Language) -> Result<FluentBundle<FluentResource>, LocaleErro
     let identifier: LanguageIdentifier = language
         .tag()
         .parse()
-        .map_err(|problem| error(format!("{problem:?}")))?;
+        .map_err(|problem: unic_langid::LanguageIdentifierError| error(problem.to_string()))?;
     let resource = FluentResource::try_new(language.source().to_owned())
-        .map_err(|(_, problems)| error(format!("{problems:?}")))?;
+        .map_err(|(_, problems)| error(listed(&problems)))?;
     let mut bundle = FluentBundle::new(vec![identifier]);
     // No Unicode isolation marks: they show as boxes in some fonts and the
     // pump has no right-to-left language.
     bundle.set_use_isolating(false);
     bundle
         .add_resource(resource)
-        .map_err(|problems| error(format!("{problems:?}")))?;
+        .map_err(|problems| error(listed(&problems)))?;
     Ok(bundle)
 }
 
@@ -132,7 +141,7 @@ pub fn message_ids(language: Language) -> Result<Vec<String>, LocaleError> {
         FluentResource::try_new(language.source().to_owned()).map_err(|(_, problems)| {
             LocaleError {
                 tag: language.tag(),
-                detail: format!("{problems:?}"),
+                detail: listed(&problems),
             }
         })?;
     Ok(resource

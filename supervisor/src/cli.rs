@@ -15,11 +15,11 @@ use perfuse_sim::{Board, SimPaths, SimWatchdog};
 
 use super::supervisor::{Supervisor, SupervisorConfig, Watchdog};
 use super::watch::Policy;
-#[cfg(any(feature = "rpi", feature = "linux"))]
-use super::watchdog::DeviceWatchdog;
 use perfuse_core::platform::MechanismProfile;
 use perfuse_core::signing::{read_signed, verify_detached, TrustedKeys};
 use perfuse_heartbeat::link::HeartbeatListener;
+#[cfg(any(feature = "rpi", feature = "linux"))]
+use perfuse_os::watchdog::DeviceWatchdog;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -97,32 +97,16 @@ fn notify_systemd_ready() {
 /// so a busy app can never starve the one process that may cut the motor.
 pub const FIFO_PRIORITY: u8 = 90;
 
-/// Asks for locked memory and real-time scheduling; warns once if refused.
-/// Memory is locked first, at normal priority: faulting the process in under
-/// SCHED_FIFO would starve other real-time threads on the CPU meanwhile.
+/// Asks for locked memory and real-time scheduling (the whole process is
+/// the loop); warns once for each refusal.
 fn go_realtime() {
-    use nix::sys::mman::{mlockall, MlockAllFlags};
-    if let Err(error) = mlockall(MlockAllFlags::MCL_CURRENT | MlockAllFlags::MCL_FUTURE) {
-        tracing::warn!("mlockall not permitted ({error}): memory may be paged");
-    }
-    use thread_priority::unix::{
-        set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
-        ThreadSchedulePolicy,
-    };
-    let priority = thread_priority::ThreadPriorityValue::try_from(FIFO_PRIORITY)
-        .map_err(|error| format!("{error:?}"))
-        .and_then(|value| {
-            set_thread_priority_and_policy(
-                thread_native_id(),
-                thread_priority::ThreadPriority::Crossplatform(value),
-                ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo),
-            )
-            .map_err(|error| format!("{error:?}"))
-        });
-    if let Err(error) = priority {
-        tracing::warn!(
-            "SCHED_FIFO {FIFO_PRIORITY} not permitted ({error}): running as a normal process"
-        );
+    let status = perfuse_os::realtime::go_realtime(perfuse_os::realtime::RealtimeRequest {
+        lock_memory: true,
+        cpu: None,
+        fifo_priority: Some(FIFO_PRIORITY),
+    });
+    for warning in &status.warnings {
+        tracing::warn!("{warning}");
     }
 }
 

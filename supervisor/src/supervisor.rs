@@ -20,10 +20,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use embedded_hal::digital::{OutputPin, StatefulOutputPin};
 use embedded_hal::spi::SpiDevice;
-use nix::time::{clock_gettime, clock_nanosleep, ClockId, ClockNanosleepFlags};
 use perfuse_drivers::annunciator::{burst, sounding_at, AlarmVolume, Priority};
 use perfuse_drivers::backend::SupervisorHardware;
 use perfuse_drivers::ls7366r::Ls7366r;
+use perfuse_os::clock::{monotonic_us as now_us, sleep_until_us};
 
 use super::watch::{
     Commanded, FloodCounter, MotionFinding, Policy, RunawayCheck, TripReason, Watch, WatchEvent,
@@ -73,16 +73,6 @@ pub struct SupervisorReport {
     pub late_periods: u64,
     /// The longest time between two good messages of a live session, us.
     pub longest_silence_us: u64,
-}
-
-fn now_us() -> u64 {
-    clock_gettime(ClockId::CLOCK_MONOTONIC).map_or(0, |time| {
-        let seconds = u64::try_from(time.tv_sec()).unwrap_or(0);
-        let nanos = u64::try_from(time.tv_nsec()).unwrap_or(0);
-        seconds
-            .saturating_mul(1_000_000)
-            .saturating_add(nanos / 1000)
-    })
 }
 
 /// Longest log line kept, bytes (a longer one is cut at a character).
@@ -335,11 +325,7 @@ where
         let mut tripped_since = 0_u64;
         let mut deadline = now_us().saturating_add(PERIOD_US);
         while !stop.load(Ordering::Acquire) {
-            let _ = clock_nanosleep(
-                ClockId::CLOCK_MONOTONIC,
-                ClockNanosleepFlags::TIMER_ABSTIME,
-                &timespec(deadline),
-            );
+            sleep_until_us(deadline);
             let now = now_us();
             report.periods += 1;
             let mut events: [Option<WatchEvent>; MESSAGES_PER_PERIOD + 3] =
@@ -611,10 +597,11 @@ where
     watchdog.feed()
 }
 
-fn timespec(us: u64) -> nix::sys::time::TimeSpec {
-    let seconds = i64::try_from(us / 1_000_000).unwrap_or(i64::MAX);
-    let nanos = i64::try_from((us % 1_000_000) * 1000).unwrap_or(0);
-    nix::sys::time::TimeSpec::new(seconds, nanos)
+/// The hardware watchdog device, fed by the loop.
+impl Watchdog for perfuse_os::watchdog::DeviceWatchdog {
+    fn feed(&mut self) -> Result<(), String> {
+        perfuse_os::watchdog::DeviceWatchdog::feed(self)
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use perfuse_sim::Occlusion;
 
 use crate::rig::Platform;
 use crate::scene::Scene;
-use perfuse::control::controller::Mode;
+use perfuse::control::api::Mode;
 use perfuse::druglib::Library;
 use perfuse::services::kept::{Cause, Interrupted, KeptProgram, KeptTherapy};
 use perfuse::ui::keypad::Key;

@@ -6,6 +6,9 @@
 //! - `scene`: a pump and its window driven as a nurse's presses would;
 //! - `gallery`: every touchscreen page drawn to PNG (`perfuse-gallery`).
 
+// Unsafe code lives in perfuse-os and the simulated board's shared memory only.
+#![forbid(unsafe_code)]
+
 pub mod gallery;
 pub mod pump;
 pub mod rig;

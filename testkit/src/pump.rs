@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use perfuse::control::controller::{Command, ControlEvent, Snapshot};
+use perfuse::control::api::{Command, ControlEvent, Snapshot};
 use perfuse::ui::pump::Pump;
 
 use crate::rig::Rig;

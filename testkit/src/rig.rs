@@ -20,9 +20,10 @@ use perfuse_sim::{
     Simulator, Syringe, Truth,
 };
 
-use perfuse::control::controller::{
-    Command, ControlEvent, Controller, ControllerHardware, ControllerSettings, Mode, Snapshot,
+use perfuse::control::api::{
+    Command, ControlEvent, ControllerHardware, ControllerSettings, Mode, Snapshot,
 };
+use perfuse::control::controller::Controller;
 use perfuse::control::settings::controller_settings;
 use perfuse::control::state::{End, Program, Segment};
 use perfuse::control::units::{Nanolitres, NanolitresPerHour};

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use perfuse_ui::AppWindow;
 use slint::ComponentHandle;
 
-use perfuse::control::controller::Mode;
+use perfuse::control::api::Mode;
 use perfuse::druglib::Library;
 use perfuse::services::kept::Interrupted;
 use perfuse::ui::keypad::Key;
@@ -29,15 +29,15 @@ pub struct InterruptedPump {
 }
 
 impl Pump for InterruptedPump {
-    fn send(&mut self, command: perfuse::control::controller::Command) -> Result<(), String> {
+    fn send(&mut self, command: perfuse::control::api::Command) -> Result<(), String> {
         self.pump.send(command)
     }
 
-    fn snapshot(&mut self) -> perfuse::control::controller::Snapshot {
+    fn snapshot(&mut self) -> perfuse::control::api::Snapshot {
         self.pump.snapshot()
     }
 
-    fn events(&mut self) -> Vec<perfuse::control::controller::ControlEvent> {
+    fn events(&mut self) -> Vec<perfuse::control::api::ControlEvent> {
         self.pump.events()
     }
 

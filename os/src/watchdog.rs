@@ -1,5 +1,5 @@
 //! The hardware watchdog device (/dev/watchdog; on the Pi the BCM2835's):
-//! the only unsafe code on the supervisor's path, two ioctls.
+//! two ioctls, the only unsafe code on the supervisor's path.
 //!
 //! Opening the device starts it; writing any byte other than 'V' feeds it.
 //! It is never closed with the magic 'V', so if the supervisor dies the
@@ -10,8 +10,6 @@ use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::os::fd::AsRawFd;
 use std::path::Path;
-
-use super::supervisor::Watchdog;
 
 // WDIOC_SETTIMEOUT = _IOWR('W', 6, int) and WDIOC_GETTIMEOUT = _IOR('W', 7, int)
 // from linux/watchdog.h.
@@ -62,9 +60,10 @@ impl DeviceWatchdog {
     }
 }
 
-impl Watchdog for DeviceWatchdog {
-    fn feed(&mut self) -> Result<(), String> {
-        // Any byte but 'V' is a keep-alive; 'V' would arm the magic close.
+impl DeviceWatchdog {
+    /// Feeds the watchdog: any byte but 'V' is a keep-alive ('V' would arm
+    /// the magic close, which this never sends).
+    pub fn feed(&mut self) -> Result<(), String> {
         self.file
             .write_all(b"\0")
             .map_err(|error| format!("cannot feed the watchdog: {error}"))

@@ -1,0 +1,47 @@
+//! The alarm banner's controller (Alarms): the top alarm, the others
+//! counted, silence and acknowledge.
+
+use super::*;
+
+/// Wires this page's callbacks to the session.
+pub(super) fn setup(wire: &Wire) {
+    let alarms = wire.window.global::<Alarms>();
+    alarms.on_silence(wire.act(Session::silence));
+    alarms.on_acknowledge(wire.act(Session::acknowledge));
+}
+
+pub(super) fn render(window: &AppWindow, session: &Session) {
+    let texts = &session.texts;
+    let alarms = window.global::<Alarms>();
+    let raised: Vec<_> = session.snapshot.alarms.iter().flatten().collect();
+    let Some(top) = raised.first() else {
+        alarms.set_level(AlarmLevel::None);
+        return;
+    };
+    let (level, priority) = match top.priority {
+        Priority::High => (AlarmLevel::High, "priority-high"),
+        Priority::Medium => (AlarmLevel::Medium, "priority-medium"),
+        Priority::Low => (AlarmLevel::Low, "priority-low"),
+    };
+    let (cause, action) = alarm_ids(top.condition);
+    alarms.set_level(level);
+    alarms.set_priority(s(texts.get(priority)));
+    alarms.set_cause(s(texts.get(cause)));
+    alarms.set_action(s(texts.get(action)));
+    let others = raised.len().saturating_sub(1);
+    alarms.set_more(s(if others > 0 {
+        format!(" (+{others})")
+    } else {
+        String::new()
+    }));
+    let silence_s = session.snapshot.silence_remaining_ms.div_ceil(1000);
+    alarms.set_silenced(s(if silence_s > 0 {
+        texts.format("alarm-silenced", &[("seconds", Arg::Count(silence_s))])
+    } else {
+        String::new()
+    }));
+    alarms.set_silence_label(s(texts.get("action-silence")));
+    alarms.set_acknowledge_label(s(texts.get("action-acknowledge")));
+    alarms.set_can_silence(silence_s == 0);
+    alarms.set_can_acknowledge(raised.iter().any(|alarm| !alarm.acknowledged));
+}

@@ -1,0 +1,216 @@
+//! The menu's controller (MenuAdapter): history, settings behind the PIN,
+//! the screen lock.
+
+use super::*;
+
+/// Wires this page's callbacks to the session.
+pub(super) fn setup(wire: &Wire) {
+    let menu = wire.window.global::<MenuAdapter>();
+    menu.on_history(wire.act(Session::show_history));
+    menu.on_settings(wire.act(Session::show_settings));
+    menu.on_lock(wire.act(Session::lock));
+    menu.on_close(wire.act(Session::close_menu));
+    menu.on_pin_backspace(wire.act(|session| session.pin_key(Key::Backspace)));
+    menu.on_pin_clear(wire.act(|session| session.pin_key(Key::Clear)));
+    menu.on_pin_enter(wire.act(Session::pin_enter));
+    menu.on_brighter(wire.act(|session| session.brightness(true)));
+    menu.on_dimmer(wire.act(|session| session.brightness(false)));
+    menu.on_louder(wire.act(|session| session.alarm_volume(true)));
+    menu.on_quieter(wire.act(|session| session.alarm_volume(false)));
+    menu.on_unlock(wire.act(|session| session.unlock(false)));
+    menu.on_confirm_unlock(wire.act(|session| session.unlock(true)));
+    menu.on_pin_digit(wire.with(|session, digit: i32| {
+        if let Ok(digit) = u8::try_from(digit) {
+            session.pin_key(Key::Digit(digit));
+        }
+    }));
+    menu.on_filter(wire.with(|session, id: SharedString| {
+        let filter = HistoryFilter::ALL
+            .into_iter()
+            .find(|filter| filter.id() == id.as_str());
+        if let Some(filter) = filter {
+            session.filter_history(filter);
+        }
+    }));
+    menu.on_language(wire.with(|session, tag: SharedString| {
+        session.choose_language(&tag);
+    }));
+}
+
+pub(super) fn render(window: &AppWindow, session: &Session, view: MenuView) {
+    let texts = &session.texts;
+    let menu = window.global::<MenuAdapter>();
+    menu.set_view(match view {
+        MenuView::History => perfuse_ui::MenuView::History,
+        MenuView::Pin => perfuse_ui::MenuView::Pin,
+        MenuView::Settings => perfuse_ui::MenuView::Settings,
+        MenuView::Locked => perfuse_ui::MenuView::Locked,
+    });
+    menu.set_history_label(s(texts.get("menu-history")));
+    menu.set_settings_label(s(texts.get("menu-settings")));
+    menu.set_lock_label(s(texts.get("menu-lock")));
+    menu.set_close_label(s(texts.get("menu-close")));
+    match view {
+        MenuView::History => {
+            let filters: Vec<ChoiceRow> = HistoryFilter::ALL
+                .into_iter()
+                .map(|filter| ChoiceRow {
+                    id: s(filter.id()),
+                    label: s(texts.get(match filter {
+                        HistoryFilter::All => "filter-all",
+                        HistoryFilter::Alarms => "filter-alarms",
+                        HistoryFilter::Programs => "filter-programs",
+                        HistoryFilter::Interactions => "filter-interactions",
+                    })),
+                    chosen: filter == session.history_filter,
+                })
+                .collect();
+            menu.set_filters(model(filters));
+            let (rows, note) = match &session.history_rows {
+                Ok(rows) => (
+                    rows.iter()
+                        .map(|recorded| history_row(texts, recorded))
+                        .collect(),
+                    if rows.is_empty() {
+                        texts.get("history-empty")
+                    } else {
+                        String::new()
+                    },
+                ),
+                Err(error) => (
+                    Vec::new(),
+                    texts.format(
+                        "history-unreadable",
+                        &[("detail", Arg::Text(error.clone()))],
+                    ),
+                ),
+            };
+            menu.set_rows(model(rows));
+            menu.set_history_note(s(note));
+        }
+        MenuView::Pin => {
+            menu.set_pin_prompt(s(texts.get("pin-prompt")));
+            menu.set_pin_dots(s("•".repeat(session.pin.len())));
+            menu.set_pin_message(s(if session.pin_wrong {
+                texts.get("pin-wrong")
+            } else {
+                String::new()
+            }));
+            menu.set_enter_label(s(texts.get("pin-enter")));
+            menu.set_clear_label(s(texts.get("action-clear")));
+            menu.set_backspace_label(s("⌫"));
+        }
+        MenuView::Settings => {
+            menu.set_language_label(s(texts.get("settings-language")));
+            let languages: Vec<ChoiceRow> = crate::ui::text::Language::ALL
+                .into_iter()
+                .map(|language| ChoiceRow {
+                    id: s(language.tag()),
+                    label: s(language.native_name()),
+                    chosen: language == texts.language(),
+                })
+                .collect();
+            menu.set_languages(model(languages));
+            menu.set_brightness_label(s(texts.get("settings-brightness")));
+            menu.set_brightness(s(format!(
+                "{} %",
+                u32::from(session.brightness_tenths) * 10
+            )));
+            menu.set_dimmer_label(s(texts.get("settings-dimmer")));
+            menu.set_brighter_label(s(texts.get("settings-brighter")));
+            menu.set_volume_label(s(texts.get("settings-volume")));
+            let level = |volume: AlarmVolume| Arg::Count(u64::from(volume.level()));
+            menu.set_volume(s(texts.format(
+                "settings-volume-level",
+                &[
+                    ("level", level(session.alarm_volume)),
+                    ("max", level(AlarmVolume::LOUDEST)),
+                ],
+            )));
+            menu.set_volume_note(s(texts.format(
+                "settings-volume-note",
+                &[("floor", level(AlarmVolume::HIGH_PRIORITY_FLOOR))],
+            )));
+            menu.set_quieter_label(s(texts.get("settings-quieter")));
+            menu.set_louder_label(s(texts.get("settings-louder")));
+            let biomed: Vec<Fact> = session
+                .biomed
+                .iter()
+                .map(|(id, value)| match *id {
+                    // Numbers in the language's own format.
+                    "biomed-rates" => fact(
+                        texts,
+                        id,
+                        format!(
+                            "{} – {}",
+                            texts.number(session.limits.min.value()),
+                            texts.quantity(session.limits.max.value(), "mL/h")
+                        ),
+                    ),
+                    _ => fact(texts, id, value.clone()),
+                })
+                .collect();
+            menu.set_biomed(model(biomed));
+        }
+        MenuView::Locked => {
+            menu.set_locked_text(s(texts.get("locked-text")));
+            menu.set_unlock_label(s(texts.get("unlock")));
+            menu.set_confirm_unlock_label(s(texts.get("unlock-confirm")));
+            menu.set_unlock_armed(session.unlock_armed);
+        }
+    }
+}
+
+pub(super) fn history_row(texts: &Texts, recorded: &crate::store::Recorded) -> HistoryRow {
+    use crate::store::Event;
+    let time =
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(recorded.at_ms) * 1_000_000)
+            .ok()
+            .and_then(|moment| {
+                moment
+                    .format(time::macros::format_description!(
+                        "[hour]:[minute]:[second]"
+                    ))
+                    .ok()
+            })
+            .unwrap_or_default();
+    let (alarm, detail) = match &recorded.event {
+        Event::AlarmRaised { condition, .. }
+        | Event::AlarmSilenced { condition }
+        | Event::AlarmAcknowledged { condition }
+        | Event::AlarmCleared { condition } => (true, condition_text(texts, condition)),
+        Event::SupervisorTrip { reason } => (true, reason.clone()),
+        Event::ProgramStarted { program } | Event::ProgramChanged { program } => {
+            (false, program.clone())
+        }
+        Event::SoftLimitOverride { drug, value, limit } => {
+            (false, format!("{drug}: {value} ({limit})"))
+        }
+        Event::Interaction {
+            screen,
+            action,
+            element,
+            ..
+        } => (false, format!("{screen} · {action} · {element}")),
+        Event::SelfTest { detail, .. }
+        | Event::PlatformCheck { detail, .. }
+        | Event::StorageFault { detail } => (false, detail.clone()),
+        Event::LibraryActivated { name, version, .. } => (false, format!("{name} {version}")),
+        Event::EventsDropped { count } => (false, count.to_string()),
+        Event::PowerOn
+        | Event::PowerOff
+        | Event::ProgramPaused
+        | Event::ProgramResumed
+        | Event::ProgramStopped
+        | Event::ProgramCompleted => (false, String::new()),
+    };
+    HistoryRow {
+        time: s(time),
+        kind: s(texts.get(&format!(
+            "event-{}",
+            recorded.event.kind().replace('_', "-")
+        ))),
+        detail: s(detail),
+        alarm,
+    }
+}

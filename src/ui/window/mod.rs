@@ -1,0 +1,199 @@
+//! The window: shows a session through the markup's adapters and forwards
+//! every press to the session. One render writes every adapter from the
+//! session; nothing is decided here.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use perfuse_ui::{
+    AlarmLevel, Alarms, AppWindow, Check, CheckState, ChoiceRow, Fact, Frame, HistoryRow,
+    LimitLevel, MenuAdapter, Navigation, OverrideRow, Page, ProgramAdapter, Reading, ReviewRow,
+    RunningAdapter, StatusAdapter,
+};
+use rust_decimal::Decimal;
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+
+use crate::control::api::Mode;
+use crate::druglib::{LimitStatus, Parameter};
+use crate::ui::history::HistoryFilter;
+use crate::ui::keypad::Key;
+use crate::ui::session::{MenuView, Notice, Screen, Session};
+use crate::ui::text::{localise_decimal, Arg, Texts};
+use crate::ui::workflow::{Choice, Kind, Step};
+use perfuse_drivers::annunciator::{AlarmVolume, Priority};
+
+mod alarms;
+mod menu;
+mod program;
+mod running;
+mod status;
+
+use super::words::*;
+pub use super::words::{alarm_ids, problem_text, pump_status, status_text};
+
+pub(super) fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
+    ModelRc::new(VecModel::from(items))
+}
+
+pub(super) fn s(text: impl Into<SharedString>) -> SharedString {
+    text.into()
+}
+
+pub(super) fn fact(texts: &Texts, id: &str, value: String) -> Fact {
+    Fact {
+        label: s(texts.get(id)),
+        value: s(value),
+    }
+}
+
+/// Nanolitres as millilitres, to 0.01 mL.
+pub(super) fn millilitres(nanolitres: u64) -> Decimal {
+    Decimal::new(i64::try_from(nanolitres / 10_000).unwrap_or(i64::MAX), 2)
+}
+
+/// What a page's callbacks act on: the window, and the session behind it.
+pub(super) struct Wire<'a> {
+    window: &'a AppWindow,
+    session: &'a Rc<RefCell<Session>>,
+}
+
+impl Wire<'_> {
+    /// A callback that runs `action` on the session, then renders.
+    fn act(&self, action: fn(&mut Session)) -> impl Fn() + 'static {
+        let weak = self.window.as_weak();
+        let session = self.session.clone();
+        move || {
+            if let Some(window) = weak.upgrade() {
+                action(&mut session.borrow_mut());
+                render(&window, &session.borrow());
+            }
+        }
+    }
+
+    /// A callback with an argument from the markup (a key, an id, an index).
+    fn with<T: 'static>(&self, action: fn(&mut Session, T)) -> impl Fn(T) + 'static {
+        let weak = self.window.as_weak();
+        let session = self.session.clone();
+        move |argument| {
+            if let Some(window) = weak.upgrade() {
+                action(&mut session.borrow_mut(), argument);
+                render(&window, &session.borrow());
+            }
+        }
+    }
+}
+
+/// Wires the window's callbacks to the session, page by page.
+pub fn attach(window: &AppWindow, session: &Rc<RefCell<Session>>) {
+    let wire = Wire { window, session };
+    status::setup(&wire);
+    menu::setup(&wire);
+    program::setup(&wire);
+    running::setup(&wire);
+    alarms::setup(&wire);
+}
+
+/// Writes the whole session into the window.
+pub fn render(window: &AppWindow, session: &Session) {
+    // A new page or step repaints the whole window (see Navigation.repaint).
+    thread_local!(static VIEW: RefCell<String> = const { RefCell::new(String::new()) });
+    // The pump's mode and its top alarm are part of the view: the status
+    // in the bar and on the page must never be left half-repainted.
+    let view = format!(
+        "{:?} {:?} {} {:?} {:?}",
+        session.screen,
+        session.step(),
+        session.keyboard,
+        session.snapshot.mode,
+        session
+            .snapshot
+            .alarms
+            .first()
+            .copied()
+            .flatten()
+            .map(|alarm| alarm.condition)
+    );
+    if VIEW.with(|last| last.replace(view.clone()) != view) {
+        let navigation = window.global::<Navigation>();
+        navigation.set_repaint(!navigation.get_repaint());
+    }
+    let texts = &session.texts;
+    let frame = window.global::<Frame>();
+    frame.set_platform(s(if session.platform.is_empty() {
+        texts.get("state-platform-rejected")
+    } else {
+        session.platform.clone()
+    }));
+    frame.set_version(s(texts.format(
+        "frame-version",
+        &[("version", Arg::Text(env!("CARGO_PKG_VERSION").to_owned()))],
+    )));
+    frame.set_library(s(match &session.library {
+        Some(library) => texts.format(
+            "frame-library",
+            &[
+                ("name", Arg::Text(library.identity.name.clone())),
+                ("version", Arg::Text(library.identity.version.clone())),
+            ],
+        ),
+        None => texts.get("frame-no-library"),
+    }));
+    let (page, title) = match &session.screen {
+        Screen::Startup => (Page::Status, texts.get("startup-title")),
+        Screen::NotVerified { .. } => (Page::Status, texts.get("notverified-title")),
+        Screen::Home => (Page::Status, texts.get("home-title")),
+        Screen::Interrupted => (Page::Status, texts.get("interrupted-title")),
+        Screen::Menu(MenuView::History) => (Page::Menu, texts.get("menu-history")),
+        Screen::Menu(MenuView::Pin | MenuView::Settings) => {
+            (Page::Menu, texts.get("menu-settings"))
+        }
+        Screen::Menu(MenuView::Locked) => (Page::Menu, texts.get("frame-locked")),
+        Screen::Program => (Page::Program, texts.get(kind_id(session))),
+        Screen::Running => (Page::Running, pump_status(texts, &session.snapshot)),
+    };
+    frame.set_page_title(s(title));
+    window.global::<Navigation>().set_page(page);
+    window
+        .global::<Navigation>()
+        .set_brightness_percent(if session.backlight.is_some() {
+            // The panel's own backlight does the dimming.
+            100
+        } else {
+            i32::from(session.brightness_tenths) * 10
+        });
+    alarms::render(window, session);
+    match &session.screen {
+        Screen::Startup | Screen::NotVerified { .. } | Screen::Home | Screen::Interrupted => {
+            status::render(window, session);
+        }
+        Screen::Program => program::render(window, session),
+        Screen::Running => running::render(window, session),
+        Screen::Menu(view) => menu::render(window, session, *view),
+    }
+}
+
+/// Opens the window on `session`, refreshing from the pump ten times a
+/// second, until the window is closed.
+pub fn run(session: Session) -> Result<(), String> {
+    let window =
+        AppWindow::new().map_err(|error| format!("cannot open the pump window: {error}"))?;
+    let session = Rc::new(RefCell::new(session));
+    attach(&window, &session);
+    render(&window, &session.borrow());
+    let timer = slint::Timer::default();
+    let weak = window.as_weak();
+    let shared = session.clone();
+    timer.start(
+        slint::TimerMode::Repeated,
+        std::time::Duration::from_millis(100),
+        move || {
+            if let Some(window) = weak.upgrade() {
+                shared.borrow_mut().refresh();
+                render(&window, &shared.borrow());
+            }
+        },
+    );
+    window
+        .run()
+        .map_err(|error| format!("the pump window failed: {error}"))
+}

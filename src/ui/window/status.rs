@@ -1,0 +1,191 @@
+//! The status page's controller (StatusAdapter): start-up checks, platform
+//! not verified, home, infusion interrupted.
+
+use super::*;
+
+/// Wires this page's callbacks to the session.
+pub(super) fn setup(wire: &Wire) {
+    let status = wire.window.global::<StatusAdapter>();
+    status.on_primary(wire.act(|session| match session.screen {
+        Screen::Home => session.new_program(),
+        Screen::Interrupted => session.resume_interrupted(),
+        Screen::Startup
+        | Screen::NotVerified { .. }
+        | Screen::Program
+        | Screen::Running
+        | Screen::Menu(_) => {}
+    }));
+    status.on_secondary(wire.act(|session| match session.screen {
+        Screen::Interrupted => session.discard_interrupted(),
+        Screen::Home => session.open_menu(),
+        Screen::Startup
+        | Screen::NotVerified { .. }
+        | Screen::Program
+        | Screen::Running
+        | Screen::Menu(_) => {}
+    }));
+}
+
+pub(super) fn render(window: &AppWindow, session: &Session) {
+    let texts = &session.texts;
+    let status = window.global::<StatusAdapter>();
+    let mut checks = Vec::new();
+    let mut facts = Vec::new();
+    let mut note = String::new();
+    let mut secondary = None;
+    let (title, primary) = match &session.screen {
+        Screen::Startup | Screen::Home => {
+            for check in &session.checks {
+                let (result, state) = match &check.result {
+                    Ok(detail) => (
+                        format!("{} ({detail})", texts.get("startup-passed")),
+                        CheckState::Passed,
+                    ),
+                    Err(reason) => (
+                        format!("{}: {reason}", texts.get("startup-failed")),
+                        CheckState::Failed,
+                    ),
+                };
+                checks.push(Check {
+                    label: s(texts.get(check.name)),
+                    result: s(result),
+                    state,
+                });
+            }
+            if session.screen == Screen::Startup {
+                checks.push(Check {
+                    label: s(texts.get("state-self-test")),
+                    result: s(texts.get("startup-running")),
+                    state: CheckState::Running,
+                });
+                (texts.get("startup-title"), None)
+            } else {
+                note = texts.get("home-no-program");
+                secondary = Some(texts.get("menu-more"));
+                (
+                    texts.get("home-title"),
+                    session
+                        .can_program()
+                        .then(|| texts.get("action-new-program")),
+                )
+            }
+        }
+        Screen::NotVerified { why, action } => {
+            facts.push(fact(texts, "notverified-why", why.clone()));
+            facts.push(fact(texts, "notverified-what-to-do", action.clone()));
+            (texts.get("notverified-title"), None)
+        }
+        Screen::Interrupted => {
+            if let Some(interrupted) = &session.interrupted {
+                facts = interrupted_facts(texts, interrupted);
+            }
+            note = match &session.notice {
+                Some(Notice::Refused(detail)) => {
+                    texts.format("error-refused", &[("detail", Arg::Text(detail.clone()))])
+                }
+                _ if session.can_resume_interrupted() => texts.get("interrupted-check"),
+                _ => texts.get("interrupted-no-resume"),
+            };
+            secondary = Some(texts.get("action-discard"));
+            (
+                texts.get("interrupted-title"),
+                session
+                    .can_resume_interrupted()
+                    .then(|| texts.get("action-resume-interrupted")),
+            )
+        }
+        Screen::Program | Screen::Running | Screen::Menu(_) => (String::new(), None),
+    };
+    status.set_title(s(title));
+    status.set_checks(model(checks));
+    status.set_facts(model(facts));
+    status.set_note(s(note));
+    status.set_has_primary(primary.is_some());
+    status.set_primary_label(s(primary.unwrap_or_default()));
+    status.set_has_secondary(secondary.is_some());
+    status.set_secondary_label(s(secondary.unwrap_or_default()));
+}
+
+/// What the interrupted screen tells: the program, infused, left, when, why.
+pub(super) fn interrupted_facts(
+    texts: &Texts,
+    interrupted: &crate::services::kept::Interrupted,
+) -> Vec<Fact> {
+    use crate::services::kept::Cause;
+    use crate::therapy::{Delivery, Medication};
+    let kept = &interrupted.program;
+    let program = match &kept.therapy {
+        Some(therapy) => {
+            let name = therapy
+                .drug_name
+                .clone()
+                .unwrap_or_else(|| texts.get("running-basic"));
+            let dose = match therapy.program.delivery {
+                Delivery::Rate { rate, .. } => texts.quantity(rate.value(), "mL/h"),
+                Delivery::Dose { dose, .. } => texts.quantity(dose.value, &dose.unit.to_string()),
+                Delivery::AmountOverTime { amount, .. } => {
+                    texts.quantity(amount.value, &amount.unit.to_string())
+                }
+                Delivery::VolumeOverTime { volume, .. } => texts.quantity(volume.value(), "mL"),
+                Delivery::LoadingThenMaintenance { maintenance, .. } => {
+                    texts.quantity(maintenance.value, &maintenance.unit.to_string())
+                }
+            };
+            let concentration = match therapy.program.medication {
+                Medication::Drug { concentration, .. } => format!(
+                    ", {}",
+                    concentration_text(texts, concentration.amount, concentration.volume)
+                ),
+                Medication::Basic => String::new(),
+            };
+            format!("{name} {dose}{concentration}")
+        }
+        None => format!(
+            "{} {}",
+            texts.get("running-basic"),
+            texts.quantity(kept.rate_ml_h.parse().unwrap_or_default(), "mL/h")
+        ),
+    };
+    let when = time::OffsetDateTime::from_unix_timestamp_nanos(
+        i128::from(interrupted.saved_at_ms) * 1_000_000,
+    )
+    .ok()
+    .and_then(|moment| {
+        moment
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
+            ))
+            .ok()
+    })
+    .unwrap_or_default();
+    let why = match &interrupted.cause {
+        Cause::ShutDown => texts.get("interrupted-why-shutdown"),
+        Cause::Unexpected {
+            supervisor_trip: true,
+            ..
+        } => texts.get("interrupted-why-supervisor"),
+        Cause::Unexpected {
+            last_alarm: Some(condition),
+            ..
+        } => {
+            let cause = condition_text(texts, condition);
+            texts.format("interrupted-why-alarm", &[("alarm", Arg::Text(cause))])
+        }
+        Cause::Unexpected { .. } => texts.get("interrupted-why-unexpected"),
+    };
+    vec![
+        fact(texts, "interrupted-program", program),
+        fact(
+            texts,
+            "interrupted-infused",
+            texts.quantity(millilitres(kept.delivered_nl), "mL"),
+        ),
+        fact(
+            texts,
+            "interrupted-left",
+            texts.quantity(millilitres(kept.remaining_nl), "mL"),
+        ),
+        fact(texts, "interrupted-when", when),
+        fact(texts, "interrupted-why", why),
+    ]
+}

@@ -1,0 +1,395 @@
+//! Words: every enum the screen shows, mapped to its message id or to its
+//! text in the screen's language, one arm per variant and no catch-all,
+//! so a new variant cannot reach the nurse as an English default.
+
+use crate::alarms::Condition;
+use crate::control::api::{CommandKind, Mode};
+use crate::druglib::{Blocker, Bound, CheckedValue, LimitStatus, Parameter};
+use crate::therapy::{PatientData, TherapyError};
+use crate::ui::keypad::Refusal;
+use crate::ui::session::Session;
+use crate::ui::text::{Arg, Texts};
+use crate::ui::workflow::{Kind, Problem, Step};
+
+pub fn kind_id(session: &Session) -> &'static str {
+    match session
+        .workflow
+        .as_ref()
+        .map(super::workflow::Workflow::kind)
+    {
+        Some(Kind::Primary) | None => "kind-primary",
+        Some(Kind::Secondary) => "kind-secondary",
+        Some(Kind::Bolus) => "kind-bolus",
+        Some(Kind::Titration) => "kind-titration",
+    }
+}
+
+/// The pump's status as the bar and the running page show it (one text for
+/// both): its mode, and when an alarm stopped the flow, which alarm. A
+/// flow-stopping condition acknowledged but still there stays named until
+/// it is cleared; it is never shown as a plain "Paused".
+pub fn pump_status(texts: &Texts, snapshot: &crate::control::api::Snapshot) -> String {
+    let stopping = snapshot
+        .alarms
+        .iter()
+        .flatten()
+        .find(|alarm| alarm.condition.stops_flow() && (alarm.present || !alarm.acknowledged));
+    match (snapshot.mode, stopping) {
+        (Mode::AlarmStopped | Mode::Paused | Mode::Ready, Some(alarm)) => texts.format(
+            "state-stopped-by",
+            &[("cause", Arg::Text(texts.get(alarm_ids(alarm.condition).0)))],
+        ),
+        (_, _) => texts.get(mode_id(snapshot.mode)),
+    }
+}
+
+pub fn mode_id(mode: Mode) -> &'static str {
+    match mode {
+        Mode::SelfTest => "state-self-test",
+        Mode::PlatformRejected => "state-platform-rejected",
+        Mode::Idle => "state-idle",
+        Mode::Ready => "state-ready",
+        Mode::Delivering => "state-delivering",
+        Mode::KeepVeinOpen => "state-keep-vein-open",
+        Mode::Paused => "state-paused",
+        Mode::AlarmStopped => "state-alarm-stopped",
+        Mode::Completed => "state-completed",
+        Mode::Fault => "state-fault",
+    }
+}
+
+/// The words for an alarm condition as recorded by name ("AirInLine"); an
+/// unknown name is shown as it is.
+pub fn condition_text(texts: &Texts, condition: &str) -> String {
+    Condition::ALL
+        .into_iter()
+        .find(|known| known.name() == condition)
+        .map_or_else(
+            || condition.to_owned(),
+            |known| texts.get(alarm_ids(known).0),
+        )
+}
+
+/// A concentration as the bag label states it: "4 mg in 250 mL".
+pub fn concentration_text(
+    texts: &Texts,
+    amount: crate::therapy::Amount,
+    volume: crate::therapy::Millilitres,
+) -> String {
+    texts.format(
+        "concentration-option",
+        &[
+            (
+                "amount",
+                Arg::Text(texts.quantity(amount.value, amount.unit.symbol())),
+            ),
+            ("volume", Arg::Text(texts.quantity(volume.value(), "mL"))),
+        ],
+    )
+}
+
+/// Message ids of an alarm's cause and what to do.
+pub fn alarm_ids(condition: Condition) -> (&'static str, &'static str) {
+    match condition {
+        Condition::DownstreamOcclusion => (
+            "alarm-downstream-occlusion",
+            "alarm-downstream-occlusion-do",
+        ),
+        Condition::UpstreamOcclusion => ("alarm-upstream-occlusion", "alarm-upstream-occlusion-do"),
+        Condition::AirInLine => ("alarm-air-in-line", "alarm-air-in-line-do"),
+        Condition::AccumulatedAir => ("alarm-accumulated-air", "alarm-accumulated-air-do"),
+        Condition::DoorOpen => ("alarm-door-open", "alarm-door-open-do"),
+        Condition::SyringeNotLoaded => ("alarm-syringe-not-loaded", "alarm-syringe-not-loaded-do"),
+        Condition::EndOfContainer => ("alarm-end-of-container", "alarm-end-of-container-do"),
+        Condition::MotorStall => ("alarm-motor-stall", "alarm-motor-stall-do"),
+        Condition::DriverFault => ("alarm-driver-fault", "alarm-driver-fault-do"),
+        Condition::EncoderDisagreement => (
+            "alarm-encoder-disagreement",
+            "alarm-encoder-disagreement-do",
+        ),
+        Condition::SensorFault => ("alarm-sensor-fault", "alarm-sensor-fault-do"),
+        Condition::SupervisorTrip => ("alarm-supervisor-trip", "alarm-supervisor-trip-do"),
+        Condition::InfusionComplete => ("alarm-infusion-complete", "alarm-infusion-complete-do"),
+        Condition::NearEnd => ("alarm-near-end", "alarm-near-end-do"),
+        Condition::KeepVeinOpen => ("alarm-keep-vein-open", "alarm-keep-vein-open-do"),
+        Condition::CallbackPaused => ("alarm-callback-paused", "alarm-callback-paused-do"),
+        Condition::CallbackUnstarted => ("alarm-callback-unstarted", "alarm-callback-unstarted-do"),
+        Condition::StorageFault => ("alarm-storage-fault", "alarm-storage-fault-do"),
+    }
+}
+
+/// The words for a limit status of a value in `unit`.
+pub fn status_text(texts: &Texts, status: LimitStatus, unit: &str) -> String {
+    let (id, limit) = match status {
+        LimitStatus::Within => return texts.get("limit-within"),
+        LimitStatus::BeyondSoft {
+            bound: Bound::Maximum,
+            limit,
+        } => ("limit-soft-max", limit),
+        LimitStatus::BeyondSoft {
+            bound: Bound::Minimum,
+            limit,
+        } => ("limit-soft-min", limit),
+        LimitStatus::BeyondHard {
+            bound: Bound::Maximum,
+            limit,
+        } => ("limit-hard-max", limit),
+        LimitStatus::BeyondHard {
+            bound: Bound::Minimum,
+            limit,
+        } => ("limit-hard-min", limit),
+    };
+    texts.format(
+        id,
+        &[
+            ("limit", Arg::Number(limit)),
+            ("unit", Arg::Text(unit.to_owned())),
+        ],
+    )
+}
+
+/// The words for a refused entry or key.
+pub fn problem_text(texts: &Texts, problem: &Problem) -> String {
+    match problem {
+        Problem::Entry(error) => therapy_text(texts, error),
+        Problem::HardLimit { status, unit } => status_text(texts, *status, unit),
+        Problem::UnknownChoice(_) => texts.get("error-unknown-choice"),
+        Problem::Key(Refusal::SecondPoint) => texts.get("error-key-second-point"),
+        Problem::Key(Refusal::LeadingZero) => texts.get("error-key-leading-zero"),
+        Problem::Key(Refusal::TooManyIntegerDigits) => texts.get("error-key-too-many-digits"),
+        Problem::Key(Refusal::TooManyDecimals) => texts.get("error-key-too-many-decimals"),
+        Problem::WrongStep => String::new(),
+    }
+}
+
+pub fn therapy_text(texts: &Texts, error: &TherapyError) -> String {
+    match error {
+        TherapyError::NotANumber { text } if text.is_empty() => texts.get("error-nothing-entered"),
+        TherapyError::NotANumber { .. } => texts.get("error-not-a-number"),
+        TherapyError::MissingLeadingZero { .. } => texts.get("error-missing-leading-zero"),
+        TherapyError::IncompleteNumber { .. } => texts.get("error-incomplete"),
+        TherapyError::TooManyDigits {
+            max_integer_digits,
+            max_decimals,
+            ..
+        } => texts.format(
+            "error-too-many-digits",
+            &[
+                ("integer", Arg::Count(u64::from(*max_integer_digits))),
+                ("decimals", Arg::Count(u64::from(*max_decimals))),
+            ],
+        ),
+        TherapyError::OutOfRange {
+            value,
+            min,
+            max,
+            unit,
+            ..
+        } => texts.format(
+            "error-out-of-range",
+            &[
+                ("value", Arg::Number(*value)),
+                ("min", Arg::Number(*min)),
+                ("max", Arg::Number(*max)),
+                ("unit", Arg::Text(unit.clone())),
+            ],
+        ),
+        TherapyError::AboveContainer { volume, capacity } => texts.format(
+            "error-above-container",
+            &[
+                ("volume", Arg::Number(*volume)),
+                ("capacity", Arg::Number(*capacity)),
+            ],
+        ),
+        TherapyError::FinerThanResolution {
+            value, step, unit, ..
+        } => texts.format(
+            "error-finer-than-resolution",
+            &[
+                ("value", Arg::Number(*value)),
+                ("step", Arg::Number(*step)),
+                ("unit", Arg::Text(unit.clone())),
+            ],
+        ),
+        TherapyError::IncompatibleUnits { from, to } => texts.format(
+            "error-incompatible-units",
+            &[
+                ("from", Arg::Text((*from).to_owned())),
+                ("to", Arg::Text((*to).to_owned())),
+            ],
+        ),
+        TherapyError::UnknownUnit { text, allowed } => texts.format(
+            "error-unknown-unit",
+            &[
+                ("text", Arg::Text(text.clone())),
+                ("allowed", Arg::Text((*allowed).to_owned())),
+            ],
+        ),
+        TherapyError::NonPositiveConcentration => texts.get("error-non-positive-concentration"),
+        TherapyError::MissingPatientData {
+            needs: PatientData::Weight,
+        } => texts.get("error-needs-weight"),
+        TherapyError::MissingPatientData {
+            needs: PatientData::WeightAndHeight,
+        } => texts.get("error-needs-weight-and-height"),
+        TherapyError::NeedsDrug => texts.get("error-needs-drug"),
+        TherapyError::LoadingExceedsVolume { vtbi, loading } => texts.format(
+            "error-loading-exceeds-volume",
+            &[
+                ("vtbi", Arg::Number(*vtbi)),
+                ("loading", Arg::Number(*loading)),
+            ],
+        ),
+        TherapyError::Overflow => texts.get("error-overflow"),
+    }
+}
+
+pub fn parameter_id(parameter: Parameter) -> &'static str {
+    match parameter {
+        Parameter::DoseRate => "param-dose-rate",
+        Parameter::FlowRate => "param-flow-rate",
+        Parameter::DoseAmount => "param-dose-amount",
+        Parameter::BolusDose => "param-bolus-dose",
+        Parameter::LoadingDose => "param-loading-dose",
+        Parameter::Duration => "param-duration",
+        Parameter::VolumeToBeInfused => "param-vtbi",
+    }
+}
+
+pub fn step_id(step: Step, kind: Kind, unit: &str) -> &'static str {
+    match step {
+        Step::CareArea => "step-care-area",
+        Step::Drug => "step-drug",
+        Step::Concentration => "step-concentration",
+        Step::Loading => "step-loading",
+        Step::LoadingDose => "step-loading-dose",
+        Step::LoadingDuration => "step-loading-duration",
+        Step::Dose if kind == Kind::Bolus && unit == "mL" => "step-bolus-volume",
+        Step::Dose if kind == Kind::Bolus => "step-bolus-dose",
+        Step::Dose if unit == "mL/h" => "step-rate",
+        Step::Dose => "step-dose",
+        Step::Weight => "step-weight",
+        Step::Height => "step-height",
+        Step::Duration => "step-duration",
+        Step::Volume => "step-volume",
+        Step::Review => "step-review",
+    }
+}
+
+pub fn blocker_text(texts: &Texts, blocker: &Blocker) -> String {
+    match blocker {
+        Blocker::HardLimit(value) => checked_text(texts, value),
+        Blocker::Program(error) => therapy_text(texts, error),
+        other => texts.format("error-detail", &[("detail", Arg::Text(other.to_string()))]),
+    }
+}
+
+pub fn checked_text(texts: &Texts, value: &CheckedValue) -> String {
+    format!(
+        "{} {}: {}",
+        texts.get(parameter_id(value.parameter)),
+        texts.quantity(value.value.round_sf(4).unwrap_or(value.value), &value.unit),
+        status_text(texts, value.status, &value.unit)
+    )
+}
+
+/// What the pump refused to do, as the refusal names it.
+pub fn command_id(kind: CommandKind) -> &'static str {
+    match kind {
+        CommandKind::Load => "command-load",
+        CommandKind::Start => "command-start",
+        CommandKind::Pause => "command-pause",
+        CommandKind::Resume => "command-resume",
+        CommandKind::Stop => "command-stop",
+        CommandKind::Titrate => "command-titrate",
+        CommandKind::Bolus => "command-bolus",
+        CommandKind::Secondary => "command-secondary",
+        CommandKind::AcknowledgeAlarms => "command-acknowledge",
+        CommandKind::SilenceAlarms => "command-silence",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::text::Language;
+    use rust_decimal_macros::dec;
+
+    /// One of each refusal the therapy core can give.
+    fn every_therapy_error() -> Vec<TherapyError> {
+        let text = || "1.".to_owned();
+        vec![
+            TherapyError::NotANumber {
+                text: String::new(),
+            },
+            TherapyError::NotANumber { text: text() },
+            TherapyError::MissingLeadingZero { text: text() },
+            TherapyError::IncompleteNumber { text: text() },
+            TherapyError::TooManyDigits {
+                text: text(),
+                max_integer_digits: 4,
+                max_decimals: 2,
+            },
+            TherapyError::OutOfRange {
+                quantity: crate::therapy::Quantity::Rate,
+                value: dec!(1200),
+                min: dec!(0.1),
+                max: dec!(999),
+                unit: "mL/h".to_owned(),
+            },
+            TherapyError::FinerThanResolution {
+                quantity: crate::therapy::Quantity::Rate,
+                value: dec!(1.234),
+                step: dec!(0.01),
+                unit: "mL/h".to_owned(),
+            },
+            TherapyError::IncompatibleUnits {
+                from: "mg",
+                to: "mL",
+            },
+            TherapyError::UnknownUnit {
+                text: "grain".to_owned(),
+                allowed: "mg, mcg, g, units, mmol",
+            },
+            TherapyError::AboveContainer {
+                volume: dec!(60),
+                capacity: dec!(50),
+            },
+            TherapyError::NonPositiveConcentration,
+            TherapyError::MissingPatientData {
+                needs: PatientData::Weight,
+            },
+            TherapyError::MissingPatientData {
+                needs: PatientData::WeightAndHeight,
+            },
+            TherapyError::NeedsDrug,
+            TherapyError::LoadingExceedsVolume {
+                vtbi: dec!(5),
+                loading: dec!(10),
+            },
+            TherapyError::Overflow,
+        ]
+    }
+
+    #[test]
+    fn every_therapy_refusal_is_said_in_the_screen_language() {
+        let english = Texts::new(Language::English).unwrap();
+        let german = Texts::new(Language::German).unwrap();
+        for error in every_therapy_error() {
+            let (en, de) = (
+                therapy_text(&english, &error),
+                therapy_text(&german, &error),
+            );
+            for said in [&en, &de] {
+                assert!(!said.is_empty() && !said.contains('['), "{error:?}: {said}");
+            }
+            assert_ne!(en, de, "{error:?} is not translated");
+            // The core's own English sentence never reaches a German screen.
+            assert_ne!(
+                de.to_lowercase(),
+                error.to_string().to_lowercase(),
+                "{error:?}"
+            );
+        }
+    }
+}
