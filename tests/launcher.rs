@@ -96,7 +96,7 @@ fn the_launcher_runs_the_whole_stack_and_cleans_up() {
         .events(0, i64::MAX, &[])
         .unwrap()
         .iter()
-        .map(|recorded| recorded.event.kind())
+        .map(|recorded| recorded.event.kind().name())
         .collect();
     for kind in ["power_on", "platform_check", "program_started", "power_off"] {
         assert!(kinds.contains(&kind), "no {kind} in {kinds:?}");
@@ -122,14 +122,16 @@ fn a_launcher_killed_outright_takes_its_board_and_supervisor_with_it() {
     }
     let (board, supervisor) = (board.unwrap(), supervisor.unwrap());
     assert!(board.exists());
-    // SIGKILL: the launcher cleans up nothing itself.
-    perfuse.kill().unwrap();
-    perfuse.wait().unwrap();
     // The simulator removes its shared memory and socket as it stops (the
-    // emptied folder was the launcher's to remove).
+    // emptied folder was the launcher's to remove). Both are there before
+    // the kill: once the launcher is gone, the simulator may be faster than
+    // this test to remove them.
     let memory = board.join("board");
     let socket = board.join("control.sock");
     assert!(memory.exists() && socket.exists());
+    // SIGKILL: the launcher cleans up nothing itself.
+    perfuse.kill().unwrap();
+    perfuse.wait().unwrap();
     let started = Instant::now();
     while nix::sys::signal::kill(supervisor, None).is_ok() || memory.exists() || socket.exists() {
         assert!(

@@ -200,7 +200,7 @@ fn a_corrupt_event_database_is_replaced_and_the_pump_still_infuses() {
         .events(0, i64::MAX, &[])
         .unwrap()
         .iter()
-        .map(|r| r.event.kind())
+        .map(|r| r.event.kind().name())
         .collect();
     assert_eq!(kinds.first(), Some(&"storage_fault"), "{kinds:?}");
     assert!(kinds.contains(&"program_started"), "{kinds:?}");
@@ -373,7 +373,7 @@ fn a_log_that_becomes_read_only_raises_the_storage_alarm_and_the_pump_runs_on() 
         .into_iter()
         .map(|recorded| recorded.event)
         .collect();
-    let kinds: Vec<&str> = events.iter().map(|event| event.kind()).collect();
+    let kinds: Vec<&str> = events.iter().map(|event| event.kind().name()).collect();
     assert!(
         kinds.contains(&"program_started"),
         "nothing before is lost: {kinds:?}"

@@ -106,7 +106,14 @@ fn events_come_back_in_order_filtered_by_time_and_kind() {
     let window = log.events(2_000, 4_000, &[]).unwrap();
     assert_eq!(window.len(), 3);
     let alarms = log
-        .events(0, i64::MAX, &["alarm_raised", "alarm_acknowledged"])
+        .events(
+            0,
+            i64::MAX,
+            &[
+                perfuse::store::EventKind::AlarmRaised,
+                perfuse::store::EventKind::AlarmAcknowledged,
+            ],
+        )
         .unwrap();
     assert_eq!(
         alarms
@@ -352,7 +359,12 @@ fn a_full_disk_is_reported_by_the_writer_and_nothing_accepted_before_is_lost() {
     // What was committed before is intact.
     let log = EventLog::open(&path).unwrap();
     assert_eq!(log.integrity().unwrap(), "ok");
-    assert_eq!(log.events(0, i64::MAX, &["power_on"]).unwrap().len(), 1);
+    assert_eq!(
+        log.events(0, i64::MAX, &[perfuse::store::EventKind::PowerOn])
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -419,7 +431,9 @@ fn while_the_writer_runs_the_log_is_its_alone_and_the_history_is_read_through_it
     store.record(alarm("DownstreamOcclusion"));
     let started = Instant::now();
     let rows = loop {
-        let rows = store.latest(&["alarm_raised"], 10).unwrap();
+        let rows = store
+            .latest(&[perfuse::store::EventKind::AlarmRaised], 10)
+            .unwrap();
         if !rows.is_empty() {
             break rows;
         }

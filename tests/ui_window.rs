@@ -501,7 +501,7 @@ fn an_interrupted_program_is_offered_whole_rechecked_against_the_current_library
         program: KeptProgram {
             delivered_nl: 50_000_000,
             remaining_nl: 200_000_000,
-            mode: "Delivering".to_owned(),
+            mode: perfuse::control::api::Mode::Delivering,
             ..kept
         },
         saved_at_ms: 1_795_000_000_000,
@@ -906,7 +906,7 @@ fn interrupted_after(program: fn(&Ui), delivered_nl: u64) -> (KeptProgram, Ui) {
         program: KeptProgram {
             delivered_nl,
             remaining_nl: kept.remaining_nl - delivered_nl,
-            mode: "Delivering".to_owned(),
+            mode: perfuse::control::api::Mode::Delivering,
             ..kept.clone()
         },
         saved_at_ms: 1_795_000_000_000,

@@ -4,8 +4,9 @@
 //! standard error is the journal (`JOURNAL_STREAM` names it), they go
 //! straight to journald with their level and the process as its
 //! identifier; on a desk, in tests and in CI they are formatted to stderr
-//! as `perfuse-sim: WARN ...`. `PERFUSE_LOG` filters them (`info` unless
-//! set, for example `PERFUSE_LOG=debug` or `PERFUSE_LOG=perfuse_sim=debug`).
+//! as `perfuse-sim: WARN ...`. `PERFUSE_LOG` filters them (unless set,
+//! Perfuse's own information and the libraries' warnings; for example
+//! `PERFUSE_LOG=debug` or `PERFUSE_LOG=perfuse_sim=debug`).
 //!
 //! These are not the safety records: the event log (SQLite) and the
 //! supervisor's fsynced trip log keep what happened to the patient's
@@ -27,6 +28,11 @@ use tracing_subscriber::EnvFilter;
 /// The variable that filters what is logged (tracing's `EnvFilter` syntax).
 pub const FILTER_VARIABLE: &str = "PERFUSE_LOG";
 
+/// What is logged unless `PERFUSE_LOG` says otherwise: Perfuse's own
+/// information, and only warnings from the libraries under it (the window
+/// system's chatter is not the pump's).
+pub const DEFAULT_FILTER: &str = "warn,perfuse=info,perfuse_sim=info,perfuse_supervisor=info,perfuse_heartbeat=info,perfuse_os=info,perfuse_core=info,perfuse_drivers=info,perfuse_logging=info";
+
 /// Where a process's log went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Destination {
@@ -43,9 +49,12 @@ pub fn init(process: &'static str) -> Destination {
     let (filter, bad_filter) = match std::env::var(FILTER_VARIABLE) {
         Ok(text) => match EnvFilter::try_new(&text) {
             Ok(filter) => (filter, None),
-            Err(error) => (EnvFilter::new("info"), Some(format!("{text:?}: {error}"))),
+            Err(error) => (
+                EnvFilter::new(DEFAULT_FILTER),
+                Some(format!("{text:?}: {error}")),
+            ),
         },
-        Err(_) => (EnvFilter::new("info"), None),
+        Err(_) => (EnvFilter::new(DEFAULT_FILTER), None),
     };
     let journal = std::env::var_os("JOURNAL_STREAM")
         .is_some()
@@ -76,7 +85,7 @@ pub fn init(process: &'static str) -> Destination {
         eprintln!("{process}: logging was already set up: {error}");
     }
     if let Some(problem) = bad_filter {
-        tracing::warn!("{FILTER_VARIABLE} {problem}; logging at info instead");
+        tracing::warn!("{FILTER_VARIABLE} {problem}; logging as by default instead");
     }
     destination
 }
@@ -127,6 +136,11 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn the_default_filter_parses() {
+        assert!(EnvFilter::try_new(DEFAULT_FILTER).is_ok());
     }
 
     #[test]

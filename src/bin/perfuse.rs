@@ -9,6 +9,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::Parser;
+
 use perfuse::app::headless::{run_on, Cli};
 use perfuse::app::touchscreen::{load_library, run_window, WindowSetup};
 use perfuse::assets;
@@ -19,31 +21,33 @@ use perfuse_sim::SimPaths;
 const HELP: &str = "Commands: load <rate mL/h> <volume mL> [kvo <rate mL/h>] | start | pause | resume | stop | titrate <rate mL/h> | \
 bolus <volume mL> <seconds> | secondary <rate mL/h> <volume mL> | ack | silence | resume-interrupted | discard | status | quit. In another terminal, `perfuse-sim --dir <board folder> ctl help` injects faults.";
 
-fn run() -> Result<(), String> {
+/// The launcher's options.
+#[derive(Debug, Parser)]
+#[command(
+    name = "perfuse",
+    version,
+    about = "Perfuse on the simulated board: the simulator, the safety supervisor and the app, in a desktop window",
+    after_help = HELP
+)]
+struct Options {
+    /// The V1 volumetric platform instead of the S50 syringe.
+    #[arg(long)]
+    volumetric: bool,
+    /// The language the screen starts in (en, de).
+    #[arg(long, default_value = "en", value_parser = Language::from_tag)]
+    language: Language,
+    /// Line commands on stdin instead of the window (`help` lists them).
+    #[arg(long)]
+    headless: bool,
+}
+
+fn run(options: Options) -> Result<(), String> {
     println!("Perfuse {} (GPL-3.0-or-later)", env!("CARGO_PKG_VERSION"));
-    let arguments: Vec<String> = std::env::args().skip(1).collect();
-    let volumetric = arguments.iter().any(|argument| argument == "--volumetric");
-    let headless = arguments.iter().any(|argument| argument == "--headless");
-    let language = match arguments
-        .iter()
-        .position(|argument| argument == "--language")
-    {
-        Some(index) => Language::from_tag(arguments.get(index + 1).map_or("", String::as_str))?,
-        None => Language::English,
-    };
-    if let Some(unknown) = arguments.iter().enumerate().find_map(|(index, argument)| {
-        let is_language_value = index > 0
-            && arguments
-                .get(index - 1)
-                .is_some_and(|before| before == "--language");
-        (!is_language_value
-            && !["--volumetric", "--headless", "--language"].contains(&argument.as_str()))
-        .then_some(argument)
-    }) {
-        return Err(format!(
-            "unknown option \"{unknown}\": use --volumetric, --language en|de, --headless"
-        ));
-    }
+    let Options {
+        volumetric,
+        language,
+        headless,
+    } = options;
     if !headless && !perfuse::app::touchscreen::display_available() {
         return Err(perfuse::app::touchscreen::NO_DISPLAY.to_owned());
     }
@@ -128,7 +132,7 @@ fn run() -> Result<(), String> {
 
 fn main() -> ExitCode {
     perfuse_logging::init("perfuse");
-    match run() {
+    match run(Options::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             tracing::error!("{message}");

@@ -62,7 +62,9 @@ pub struct ControllerSettings {
 }
 
 /// A mode without data, for the snapshot and the UI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Serialized by variant name (the kept program holds it as "Ready",
+/// "Delivering"...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Mode {
     #[default]
     SelfTest,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::control::api::Snapshot;
+use crate::control::api::{Mode, Snapshot};
 use crate::store::{Event, EventLog, Recorded, SavedProgram};
 
 /// Progress is saved at least this often while flow runs, so a resume after
@@ -22,7 +22,7 @@ pub struct KeptProgram {
     /// Volume still to infuse, nL.
     pub remaining_nl: u64,
     /// The pump's mode when saved.
-    pub mode: String,
+    pub mode: Mode,
     /// The whole program as the touchscreen entered it, for a resume that
     /// re-checks it against the drug library (absent for a headless load).
     #[serde(default)]
@@ -139,7 +139,7 @@ pub fn progress(kept: &KeptProgram, delivered_before_nl: u64, snapshot: &Snapsho
     KeptProgram {
         delivered_nl: delivered_before_nl.saturating_add(snapshot.delivered.0),
         remaining_nl: snapshot.remaining.0,
-        mode: format!("{:?}", snapshot.mode),
+        mode: snapshot.mode,
         ..kept.clone()
     }
 }
@@ -154,6 +154,24 @@ mod tests {
             at_ms: id,
             event,
         }
+    }
+
+    #[test]
+    fn a_kept_program_is_stored_byte_for_byte_as_before_its_mode_was_typed() {
+        // As written by the headless app before `mode` became a `Mode`.
+        let stored = r#"{"rate_ml_h":"25","vtbi_ml":"50","delivered_nl":1200000,"remaining_nl":48800000,"mode":"Delivering","therapy":null}"#;
+        let kept: KeptProgram = serde_json::from_str(stored).unwrap();
+        assert_eq!(kept.mode, Mode::Delivering);
+        assert_eq!(serde_json::to_string(&kept).unwrap(), stored);
+        for mode in ["Ready", "Paused", "AlarmStopped", "KeepVeinOpen"] {
+            let text = stored.replace("Delivering", mode);
+            let kept: KeptProgram = serde_json::from_str(&text).unwrap();
+            assert_eq!(serde_json::to_string(&kept).unwrap(), text);
+        }
+        // A mode no Perfuse ever wrote is refused, not read as another.
+        assert!(
+            serde_json::from_str::<KeptProgram>(&stored.replace("Delivering", "Running")).is_err()
+        );
     }
 
     #[test]

@@ -122,7 +122,7 @@ impl Services {
                     ),
                 });
                 KeptProgram {
-                    mode: "Ready".to_owned(),
+                    mode: Mode::Ready,
                     ..interrupted.program
                 }
             }
@@ -139,7 +139,7 @@ impl Services {
                     vtbi_ml: volume,
                     delivered_nl: 0,
                     remaining_nl,
-                    mode: "Ready".to_owned(),
+                    mode: Mode::Ready,
                     therapy: None,
                 }
             }

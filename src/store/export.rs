@@ -11,7 +11,7 @@ use clap::{Parser, ValueEnum};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::{EventLog, Recorded, KINDS};
+use super::{EventKind, EventLog, Recorded};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -154,7 +154,7 @@ pub fn write(events: &[Recorded], format: Format, out: &mut dyn Write) -> Result
                     .write_record([
                         recorded.id.to_string(),
                         time_text(recorded.at_ms),
-                        recorded.event.kind().to_owned(),
+                        recorded.event.kind().name().to_owned(),
                         fields(recorded)?.to_string(),
                     ])
                     .map_err(|error| error.to_string())?;
@@ -168,7 +168,7 @@ pub fn write(events: &[Recorded], format: Format, out: &mut dyn Write) -> Result
                     Ok(serde_json::json!({
                         "id": recorded.id,
                         "time_utc": time_text(recorded.at_ms),
-                        "kind": recorded.event.kind(),
+                        "kind": recorded.event.kind().name(),
                         "details": fields(recorded)?,
                     }))
                 })
@@ -180,13 +180,16 @@ pub fn write(events: &[Recorded], format: Format, out: &mut dyn Write) -> Result
 }
 
 fn run(cli: &Cli) -> Result<usize, String> {
-    for kind in &cli.kind {
-        if !KINDS.contains(&kind.as_str()) {
+    let mut kinds = Vec::with_capacity(cli.kind.len());
+    for name in &cli.kind {
+        let Some(kind) = EventKind::from_name(name) else {
+            let known: Vec<&str> = EventKind::ALL.iter().map(|kind| kind.name()).collect();
             return Err(format!(
-                "--kind {kind}: no such kind; the kinds are {}",
-                KINDS.join(", ")
+                "--kind {name}: no such kind; the kinds are {}",
+                known.join(", ")
             ));
-        }
+        };
+        kinds.push(kind);
     }
     let from = cli
         .from
@@ -207,7 +210,6 @@ fn run(cli: &Cli) -> Result<usize, String> {
         return Err(format!("{}: no such event database", cli.db.display()));
     }
     let log = EventLog::open_read_only(&cli.db).map_err(|error| error.to_string())?;
-    let kinds: Vec<&str> = cli.kind.iter().map(String::as_str).collect();
     let events = log
         .events(from, to, &kinds)
         .map_err(|error| error.to_string())?;

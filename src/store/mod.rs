@@ -113,54 +113,119 @@ pub enum Event {
     },
 }
 
-/// Every kind of event, as stored and as named in export filters.
-pub const KINDS: &[&str] = &[
-    "power_on",
-    "power_off",
-    "self_test",
-    "platform_check",
-    "library_activated",
-    "program_started",
-    "program_changed",
-    "program_paused",
-    "program_resumed",
-    "program_stopped",
-    "program_completed",
-    "alarm_raised",
-    "alarm_silenced",
-    "alarm_acknowledged",
-    "alarm_cleared",
-    "supervisor_trip",
-    "soft_limit_override",
-    "interaction",
-    "events_dropped",
-    "storage_fault",
-];
+/// What kind of event a record is: the log's `kind` column, the serde tag
+/// of its detail, and the names export filters take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    PowerOn,
+    PowerOff,
+    SelfTest,
+    PlatformCheck,
+    LibraryActivated,
+    ProgramStarted,
+    ProgramChanged,
+    ProgramPaused,
+    ProgramResumed,
+    ProgramStopped,
+    ProgramCompleted,
+    AlarmRaised,
+    AlarmSilenced,
+    AlarmAcknowledged,
+    AlarmCleared,
+    SupervisorTrip,
+    SoftLimitOverride,
+    Interaction,
+    EventsDropped,
+    StorageFault,
+}
+
+impl EventKind {
+    /// Every kind, in the order the log's format lists them.
+    pub const ALL: [EventKind; 20] = [
+        EventKind::PowerOn,
+        EventKind::PowerOff,
+        EventKind::SelfTest,
+        EventKind::PlatformCheck,
+        EventKind::LibraryActivated,
+        EventKind::ProgramStarted,
+        EventKind::ProgramChanged,
+        EventKind::ProgramPaused,
+        EventKind::ProgramResumed,
+        EventKind::ProgramStopped,
+        EventKind::ProgramCompleted,
+        EventKind::AlarmRaised,
+        EventKind::AlarmSilenced,
+        EventKind::AlarmAcknowledged,
+        EventKind::AlarmCleared,
+        EventKind::SupervisorTrip,
+        EventKind::SoftLimitOverride,
+        EventKind::Interaction,
+        EventKind::EventsDropped,
+        EventKind::StorageFault,
+    ];
+
+    /// The kind's name as stored.
+    pub const fn name(self) -> &'static str {
+        match self {
+            EventKind::PowerOn => "power_on",
+            EventKind::PowerOff => "power_off",
+            EventKind::SelfTest => "self_test",
+            EventKind::PlatformCheck => "platform_check",
+            EventKind::LibraryActivated => "library_activated",
+            EventKind::ProgramStarted => "program_started",
+            EventKind::ProgramChanged => "program_changed",
+            EventKind::ProgramPaused => "program_paused",
+            EventKind::ProgramResumed => "program_resumed",
+            EventKind::ProgramStopped => "program_stopped",
+            EventKind::ProgramCompleted => "program_completed",
+            EventKind::AlarmRaised => "alarm_raised",
+            EventKind::AlarmSilenced => "alarm_silenced",
+            EventKind::AlarmAcknowledged => "alarm_acknowledged",
+            EventKind::AlarmCleared => "alarm_cleared",
+            EventKind::SupervisorTrip => "supervisor_trip",
+            EventKind::SoftLimitOverride => "soft_limit_override",
+            EventKind::Interaction => "interaction",
+            EventKind::EventsDropped => "events_dropped",
+            EventKind::StorageFault => "storage_fault",
+        }
+    }
+
+    /// The kind named `name`, as stored or as given to an export filter.
+    pub fn from_name(name: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 impl Event {
     /// The kind as stored (the serde tag).
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> EventKind {
         match self {
-            Event::PowerOn => "power_on",
-            Event::PowerOff => "power_off",
-            Event::SelfTest { .. } => "self_test",
-            Event::PlatformCheck { .. } => "platform_check",
-            Event::LibraryActivated { .. } => "library_activated",
-            Event::ProgramStarted { .. } => "program_started",
-            Event::ProgramChanged { .. } => "program_changed",
-            Event::ProgramPaused => "program_paused",
-            Event::ProgramResumed => "program_resumed",
-            Event::ProgramStopped => "program_stopped",
-            Event::ProgramCompleted => "program_completed",
-            Event::AlarmRaised { .. } => "alarm_raised",
-            Event::AlarmSilenced { .. } => "alarm_silenced",
-            Event::AlarmAcknowledged { .. } => "alarm_acknowledged",
-            Event::AlarmCleared { .. } => "alarm_cleared",
-            Event::SupervisorTrip { .. } => "supervisor_trip",
-            Event::SoftLimitOverride { .. } => "soft_limit_override",
-            Event::Interaction { .. } => "interaction",
-            Event::EventsDropped { .. } => "events_dropped",
-            Event::StorageFault { .. } => "storage_fault",
+            Event::PowerOn => EventKind::PowerOn,
+            Event::PowerOff => EventKind::PowerOff,
+            Event::SelfTest { .. } => EventKind::SelfTest,
+            Event::PlatformCheck { .. } => EventKind::PlatformCheck,
+            Event::LibraryActivated { .. } => EventKind::LibraryActivated,
+            Event::ProgramStarted { .. } => EventKind::ProgramStarted,
+            Event::ProgramChanged { .. } => EventKind::ProgramChanged,
+            Event::ProgramPaused => EventKind::ProgramPaused,
+            Event::ProgramResumed => EventKind::ProgramResumed,
+            Event::ProgramStopped => EventKind::ProgramStopped,
+            Event::ProgramCompleted => EventKind::ProgramCompleted,
+            Event::AlarmRaised { .. } => EventKind::AlarmRaised,
+            Event::AlarmSilenced { .. } => EventKind::AlarmSilenced,
+            Event::AlarmAcknowledged { .. } => EventKind::AlarmAcknowledged,
+            Event::AlarmCleared { .. } => EventKind::AlarmCleared,
+            Event::SupervisorTrip { .. } => EventKind::SupervisorTrip,
+            Event::SoftLimitOverride { .. } => EventKind::SoftLimitOverride,
+            Event::Interaction { .. } => EventKind::Interaction,
+            Event::EventsDropped { .. } => EventKind::EventsDropped,
+            Event::StorageFault { .. } => EventKind::StorageFault,
         }
     }
 }
@@ -451,7 +516,7 @@ impl EventLog {
             for (at_ms, event) in events {
                 let detail = serde_json::to_string(event)?;
                 insert
-                    .execute(params![at_ms, event.kind(), detail])
+                    .execute(params![at_ms, event.kind().name(), detail])
                     .map_err(database)?;
                 last = transaction.last_insert_rowid();
             }
@@ -474,7 +539,7 @@ impl EventLog {
     /// Events in `from_ms..=to_ms`, optionally of the given kinds, oldest first.
     /// The newest `limit` events of the given kinds (all kinds if none),
     /// newest first: what the history screen shows.
-    pub fn latest(&self, kinds: &[&str], limit: usize) -> Result<Vec<Recorded>, StoreError> {
+    pub fn latest(&self, kinds: &[EventKind], limit: usize) -> Result<Vec<Recorded>, StoreError> {
         let filter = if kinds.is_empty() {
             String::new()
         } else {
@@ -487,13 +552,16 @@ impl EventLog {
             .prepare(&sql)
             .map_err(|error| self.error(error))?;
         let rows = query
-            .query_map(rusqlite::params_from_iter(kinds.iter()), |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, i64>(1)?,
-                    row.get::<_, String>(2)?,
-                ))
-            })
+            .query_map(
+                rusqlite::params_from_iter(kinds.iter().map(|kind| kind.name())),
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, i64>(1)?,
+                        row.get::<_, String>(2)?,
+                    ))
+                },
+            )
             .map_err(|error| self.error(error))?;
         let mut events = Vec::new();
         for row in rows {
@@ -511,7 +579,7 @@ impl EventLog {
         &self,
         from_ms: i64,
         to_ms: i64,
-        kinds: &[&str],
+        kinds: &[EventKind],
     ) -> Result<Vec<Recorded>, StoreError> {
         let mut query = self
             .connection
@@ -532,7 +600,7 @@ impl EventLog {
         let mut events = Vec::new();
         for row in rows {
             let (id, at_ms, detail, kind) = row.map_err(|error| self.error(error))?;
-            if kinds.is_empty() || kinds.contains(&kind.as_str()) {
+            if kinds.is_empty() || kinds.iter().any(|wanted| wanted.name() == kind) {
                 events.push(Recorded {
                     id,
                     at_ms,
@@ -671,11 +739,13 @@ mod tests {
             Event::EventsDropped { count: 1 },
             Event::StorageFault { detail: text() },
         ];
-        assert_eq!(all.len(), KINDS.len());
-        for (event, kind) in all.iter().zip(KINDS) {
-            assert_eq!(event.kind(), *kind);
+        assert_eq!(all.len(), EventKind::ALL.len());
+        for (event, kind) in all.iter().zip(EventKind::ALL) {
+            assert_eq!(event.kind(), kind);
             let json = serde_json::to_value(event).unwrap_or_default();
-            assert_eq!(json["kind"], *kind);
+            assert_eq!(json["kind"], kind.name());
+            assert_eq!(EventKind::from_name(kind.name()), Some(kind));
         }
+        assert_eq!(EventKind::from_name("alarm"), None);
     }
 }

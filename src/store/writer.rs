@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::{now_ms, Event, EventLog, Recorded};
+use super::{now_ms, Event, EventKind, EventLog, Recorded};
 
 /// Events waiting for the disk at most.
 pub const QUEUE_CAPACITY: usize = 1024;
@@ -25,7 +25,7 @@ enum Message {
     /// The newest events of these kinds (all if empty), for the history
     /// screen: the writer's connection is the only one while the pump runs.
     Latest {
-        kinds: &'static [&'static str],
+        kinds: &'static [EventKind],
         limit: usize,
         reply: SyncSender<Result<Vec<Recorded>, String>>,
     },
@@ -109,7 +109,7 @@ impl StoreHandle {
     /// writer; an error if it is busy beyond `QUERY_DEADLINE` or gone.
     pub fn latest(
         &self,
-        kinds: &'static [&'static str],
+        kinds: &'static [EventKind],
         limit: usize,
     ) -> Result<Vec<Recorded>, String> {
         let (reply, answer) = sync_channel(1);
@@ -189,7 +189,7 @@ fn write_loop(mut log: EventLog, receiver: &Receiver<Message>, shared: &Shared) 
     let mut reported_failures = 0_u64;
     loop {
         let mut stop = false;
-        let answer = |kinds: &[&str], limit: usize, reply: SyncSender<_>| {
+        let answer = |kinds: &[EventKind], limit: usize, reply: SyncSender<_>| {
             // Nobody waiting any more is not an error of the writer's.
             let _ = reply.try_send(log.latest(kinds, limit).map_err(|error| error.to_string()));
         };

@@ -4,7 +4,7 @@
 
 use super::pump::MemoryRecorder;
 use crate::store::writer::StoreHandle;
-use crate::store::Recorded;
+use crate::store::{EventKind, Recorded};
 
 /// Most events the history screen lists.
 pub const HISTORY_ROWS: usize = 200;
@@ -37,26 +37,26 @@ impl HistoryFilter {
     ];
 
     /// The event kinds shown (empty: all).
-    pub const fn kinds(self) -> &'static [&'static str] {
+    pub const fn kinds(self) -> &'static [EventKind] {
         match self {
             HistoryFilter::All => &[],
             HistoryFilter::Alarms => &[
-                "alarm_raised",
-                "alarm_silenced",
-                "alarm_acknowledged",
-                "alarm_cleared",
-                "supervisor_trip",
+                EventKind::AlarmRaised,
+                EventKind::AlarmSilenced,
+                EventKind::AlarmAcknowledged,
+                EventKind::AlarmCleared,
+                EventKind::SupervisorTrip,
             ],
             HistoryFilter::Programs => &[
-                "program_started",
-                "program_changed",
-                "program_paused",
-                "program_resumed",
-                "program_stopped",
-                "program_completed",
-                "soft_limit_override",
+                EventKind::ProgramStarted,
+                EventKind::ProgramChanged,
+                EventKind::ProgramPaused,
+                EventKind::ProgramResumed,
+                EventKind::ProgramStopped,
+                EventKind::ProgramCompleted,
+                EventKind::SoftLimitOverride,
             ],
-            HistoryFilter::Interactions => &["interaction"],
+            HistoryFilter::Interactions => &[EventKind::Interaction],
         }
     }
 }

@@ -65,7 +65,7 @@ fn interrupted_norepinephrine() -> Interrupted {
             vtbi_ml: "50".to_owned(),
             delivered_nl: 10_000_000,
             remaining_nl: 40_000_000,
-            mode: "Delivering".to_owned(),
+            mode: Mode::Delivering,
             therapy: Some(KeptTherapy {
                 care_area: "icu".to_owned(),
                 entry: Some("norepinephrine".to_owned()),

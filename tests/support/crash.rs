@@ -90,7 +90,7 @@ pub fn check_round(path: &std::path::Path, round: u64, what: &str, reported: Rep
     assert_eq!(log.integrity().unwrap(), "ok", "round {round} ({what})");
     let screen = format!("round {round}");
     let steps: Vec<u64> = log
-        .events(0, i64::MAX, &["interaction"])
+        .events(0, i64::MAX, &[perfuse::store::EventKind::Interaction])
         .unwrap()
         .into_iter()
         .filter_map(|recorded| match recorded.event {

@@ -208,7 +208,7 @@ pub(super) fn history_row(texts: &Texts, recorded: &crate::store::Recorded) -> H
         time: s(time),
         kind: s(texts.get(&format!(
             "event-{}",
-            recorded.event.kind().replace('_', "-")
+            recorded.event.kind().name().replace('_', "-")
         ))),
         detail: s(detail),
         alarm,

@@ -1,0 +1,84 @@
+//! A program kept from before an interruption: shown, resumed as a new
+//! program re-checked against the library, or discarded.
+
+use super::*;
+
+impl Session {
+    /// Can the interrupted program be resumed from the touchscreen (kept
+    /// whole, continuous, and a drug library to check it against)?
+    pub fn can_resume_interrupted(&self) -> bool {
+        self.resume_workflow().is_some()
+    }
+
+    pub(super) fn resume_workflow(&self) -> Option<Workflow> {
+        let interrupted = self.interrupted.as_ref()?;
+        let therapy = interrupted.program.therapy.as_ref()?;
+        let hundredths = interrupted.program.remaining_nl / 10_000;
+        let remaining = Millilitres::new(Decimal::new(i64::try_from(hundredths).ok()?, 2));
+        Workflow::resuming(
+            self.library.clone()?,
+            self.limits,
+            &therapy.care_area,
+            therapy.entry.as_deref(),
+            &therapy.program,
+            Nanolitres(interrupted.program.delivered_nl),
+            remaining,
+        )
+    }
+
+    /// On the review of a resume, with the review's `plan`: nL infused
+    /// before, and nL the pump will give if started now (for the rest of a program given as an amount or
+    /// with a loading dose, what is left of it; otherwise the volume).
+    pub fn resume_volumes(&self, plan: &DeliveryPlan) -> Option<(u64, u64)> {
+        let before = self.resuming_from_nl?;
+        let workflow = self.workflow.as_ref()?;
+        let program = program_from_plan(plan).ok()?;
+        let left = match workflow.rest_after_nl() {
+            Some(delivered) => program
+                .after(Nanolitres(delivered))
+                .map_or(0, |rest| rest.total_volume().0),
+            None => program.total_volume().0,
+        };
+        Some((before, left))
+    }
+
+    /// Resume on the interrupted screen: the program, with what was left,
+    /// goes to its review against the library now active. Never automatic:
+    /// the nurse starts it there.
+    pub fn resume_interrupted(&mut self) {
+        self.touch("resume-interrupted");
+        if self.screen != Screen::Interrupted {
+            return;
+        }
+        match self.resume_workflow() {
+            Some(workflow) => {
+                self.resuming_from_nl = self
+                    .interrupted
+                    .as_ref()
+                    .map(|kept| kept.program.delivered_nl);
+                self.workflow = Some(workflow);
+                self.overrides.clear();
+                self.show(Screen::Program);
+            }
+            None => {
+                self.notice = Some(Notice::Refused(
+                    "this program cannot be resumed here: program it again".to_owned(),
+                ))
+            }
+        }
+    }
+
+    /// Discard on the interrupted screen: the kept program is forgotten.
+    pub fn discard_interrupted(&mut self) {
+        self.touch("discard");
+        if self.screen != Screen::Interrupted {
+            return;
+        }
+        self.interrupted = None;
+        self.resuming_from_nl = None;
+        self.pump.keep(None, 0);
+        self.show(Screen::Home);
+    }
+
+    // ---------------------------------------------------------------- workflow
+}

@@ -1,0 +1,221 @@
+//! The menu: history with its filters, settings behind the PIN (language,
+//! brightness, alarm volume, the biomedical facts) and the screen lock.
+
+use super::*;
+
+/// Longest PIN the keypad takes.
+const PIN_DIGITS: usize = 8;
+
+/// The settings PIN of a prototype that was given none
+/// (`PERFUSE_SETTINGS_PIN` sets another). Not a secret: it keeps settings
+/// away from a stray touch, not from a determined user.
+pub const DEFAULT_SETTINGS_PIN: &str = "2580";
+
+/// A settings PIN as configured: 4 to 8 digits.
+pub fn settings_pin(text: &str) -> Result<String, String> {
+    let digits = text.len();
+    if (4..=PIN_DIGITS).contains(&digits) && text.bytes().all(|byte| byte.is_ascii_digit()) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "the settings PIN must be 4 to {PIN_DIGITS} digits, not \"{text}\""
+        ))
+    }
+}
+
+/// The biomedical details the settings show.
+pub fn biomed_facts(
+    platform: &str,
+    limits: RateLimits,
+    library: Option<&Library>,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("biomed-platform", platform.to_owned()),
+        (
+            "biomed-rates",
+            format!(
+                "{} – {} mL/h",
+                display_decimal(limits.min.value()),
+                display_decimal(limits.max.value())
+            ),
+        ),
+        (
+            "biomed-library",
+            library.map_or_else(String::new, |library| library.identity.to_string()),
+        ),
+        (
+            "biomed-software",
+            format!("Perfuse {}", env!("CARGO_PKG_VERSION")),
+        ),
+    ]
+}
+
+impl Session {
+    /// Opens the menu (history first) from home or the running screen.
+    pub fn open_menu(&mut self) {
+        self.touch("menu");
+        if matches!(self.screen, Screen::Home | Screen::Running) {
+            self.load_history();
+            self.show(Screen::Menu(MenuView::History));
+        }
+    }
+
+    /// Leaves the menu for where the pump is: running or home.
+    pub fn close_menu(&mut self) {
+        self.touch("close");
+        if matches!(self.screen, Screen::Menu(MenuView::Locked)) {
+            return;
+        }
+        self.pin.clear();
+        let back = if self.active.is_some() {
+            Screen::Running
+        } else {
+            Screen::Home
+        };
+        self.show(back);
+    }
+
+    pub(super) fn load_history(&mut self) {
+        self.history_rows = self.history.latest(self.history_filter);
+    }
+
+    pub fn show_history(&mut self) {
+        self.touch("history");
+        if matches!(
+            self.screen,
+            Screen::Menu(MenuView::History | MenuView::Pin | MenuView::Settings)
+        ) {
+            self.load_history();
+            self.show(Screen::Menu(MenuView::History));
+        }
+    }
+
+    pub fn filter_history(&mut self, filter: HistoryFilter) {
+        self.touch(&format!("filter {filter:?}"));
+        self.history_filter = filter;
+        self.load_history();
+    }
+
+    /// Settings: behind the PIN, asked each time the settings are opened.
+    pub fn show_settings(&mut self) {
+        self.touch("settings");
+        if matches!(self.screen, Screen::Menu(MenuView::History | MenuView::Pin)) {
+            self.pin.clear();
+            self.pin_wrong = false;
+            self.show(Screen::Menu(MenuView::Pin));
+        }
+    }
+
+    pub fn pin_key(&mut self, key: Key) {
+        // The PIN itself is never recorded, only that a key was pressed.
+        self.touch("pin key");
+        self.pin_wrong = false;
+        match key {
+            Key::Digit(digit) if self.pin.len() < PIN_DIGITS => {
+                self.pin.push(char::from(b'0' + digit.min(9)))
+            }
+            Key::Backspace => {
+                self.pin.pop();
+            }
+            Key::Clear => self.pin.clear(),
+            Key::Digit(_) | Key::Point => {}
+        }
+    }
+
+    pub fn pin_enter(&mut self) {
+        self.touch("pin enter");
+        if self.screen != Screen::Menu(MenuView::Pin) {
+            return;
+        }
+        if !self.settings_pin.is_empty() && self.pin == self.settings_pin {
+            self.pin.clear();
+            self.show(Screen::Menu(MenuView::Settings));
+        } else {
+            self.pin.clear();
+            self.pin_wrong = true;
+            self.interaction("value", "wrong PIN".to_owned());
+        }
+    }
+
+    /// Brightness up or down one tenth, between a tenth and full.
+    pub fn brightness(&mut self, brighter: bool) {
+        self.touch(if brighter { "brighter" } else { "dimmer" });
+        if self.screen != Screen::Menu(MenuView::Settings) {
+            return;
+        }
+        self.brightness_tenths = if brighter {
+            self.brightness_tenths.saturating_add(1).min(10)
+        } else {
+            self.brightness_tenths.saturating_sub(1).max(1)
+        };
+        self.interaction("value", format!("brightness {}0 %", self.brightness_tenths));
+        if let Some(backlight) = &self.backlight {
+            if let Err(error) = backlight.set(self.brightness_tenths) {
+                self.notice = Some(Notice::Refused(error));
+            }
+        }
+    }
+
+    /// Alarm volume up or down one level, between the quietest (which
+    /// still sounds) and the loudest.
+    pub fn alarm_volume(&mut self, louder: bool) {
+        self.touch(if louder { "louder" } else { "quieter" });
+        if self.screen != Screen::Menu(MenuView::Settings) {
+            return;
+        }
+        let volume = self.alarm_volume.step(louder);
+        if self.send(Command::SetAlarmVolume(volume)) {
+            self.alarm_volume = volume;
+            self.interaction(
+                "value",
+                format!(
+                    "alarm volume {} of {}",
+                    volume.level(),
+                    AlarmVolume::LOUDEST.level()
+                ),
+            );
+        }
+    }
+
+    pub fn choose_language(&mut self, tag: &str) {
+        self.touch(&format!("language {tag}"));
+        if self.screen != Screen::Menu(MenuView::Settings) {
+            return;
+        }
+        if let Ok(language) = Language::from_tag(tag) {
+            self.set_language(language);
+        }
+    }
+
+    /// Locks the screen: only the alarm banner and Unlock take touches.
+    pub fn lock(&mut self) {
+        self.touch("lock");
+        if matches!(self.screen, Screen::Menu(_)) {
+            self.unlock_armed = false;
+            self.pin.clear();
+            self.show(Screen::Menu(MenuView::Locked));
+        }
+    }
+
+    /// Unlocks in two deliberate presses, so a brush against the screen
+    /// does not.
+    pub fn unlock(&mut self, confirm: bool) {
+        self.touch(if confirm { "confirm unlock" } else { "unlock" });
+        if self.screen != Screen::Menu(MenuView::Locked) {
+            return;
+        }
+        if confirm && self.unlock_armed {
+            self.unlock_armed = false;
+            let back = if self.active.is_some() {
+                Screen::Running
+            } else {
+                Screen::Home
+            };
+            self.show(back);
+        } else {
+            self.unlock_armed = !confirm;
+        }
+    }
+
+    // ---------------------------------------------------------------- interrupted
+}

@@ -1,0 +1,359 @@
+//! The touchscreen's state and the nurse's actions on it, without Slint:
+//! which screen is up, the program being entered, the infusion running,
+//! and the records of every interaction. The window (`window/`) shows a
+//! session and forwards presses to it; UI tests drive the same session
+//! through the window.
+//!
+//! Every action is recorded (screen, element, value, monotonic time) for
+//! usability metrics. Nothing here computes a dose or checks a limit: the
+//! workflow asks the therapy core and the drug library.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rust_decimal::Decimal;
+
+use super::backlight::Backlight;
+use super::history::{History, HistoryFilter};
+use super::keypad::Key;
+use super::pump::{Pump, Recorder};
+use super::text::{Language, Texts};
+use super::workflow::{Kind, Pick, Problem, Running, Step, Workflow};
+use crate::control::api::{Command, ControlEvent, Mode, Snapshot};
+use crate::control::program::program_from_plan;
+use crate::control::state::Segment as ControlSegment;
+use crate::control::units::{Nanolitres, NanolitresPerHour};
+use crate::druglib::{ConfirmError, ConfirmedProgram, Library, Override};
+use crate::services::kept::{Interrupted, KeptProgram, KeptTherapy};
+use crate::store::{Event, Recorded};
+use crate::therapy::{display_decimal, DeliveryPlan, Medication, Millilitres, RateLimits};
+use perfuse_drivers::annunciator::AlarmVolume;
+
+mod interrupted;
+mod menu;
+mod program;
+mod running;
+
+pub use menu::{biomed_facts, settings_pin, DEFAULT_SETTINGS_PIN};
+pub use running::Allowed;
+
+/// The screen on show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    /// Self-test and checks, until the controller is up.
+    Startup,
+    /// The platform failed its check: why, and what to do. No infusion.
+    NotVerified { why: String, action: String },
+    /// Nothing running: program a new infusion.
+    Home,
+    /// The programming workflow.
+    Program,
+    /// An infusion loaded or running.
+    Running,
+    /// A program kept from before an interruption: resume or discard.
+    Interrupted,
+    /// History, settings (behind the PIN) or the screen lock, over the
+    /// home or running screen.
+    Menu(MenuView),
+}
+
+/// What the menu shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MenuView {
+    History,
+    Pin,
+    Settings,
+    Locked,
+}
+
+impl Screen {
+    /// The name recorded for usability metrics.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Screen::Startup => "startup",
+            Screen::NotVerified { .. } => "not-verified",
+            Screen::Home => "home",
+            Screen::Program => "program",
+            Screen::Running => "running",
+            Screen::Interrupted => "interrupted",
+            Screen::Menu(MenuView::History) => "history",
+            Screen::Menu(MenuView::Pin) => "pin",
+            Screen::Menu(MenuView::Settings) => "settings",
+            Screen::Menu(MenuView::Locked) => "locked",
+        }
+    }
+}
+
+/// A start-up check as shown on the start-up screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartupCheck {
+    /// Message id of the check's name.
+    pub name: &'static str,
+    /// Passed with this detail, or failed with this reason.
+    pub result: Result<String, String>,
+}
+
+/// What the session is started with.
+pub struct Setup {
+    /// The verified platform's name (on every screen).
+    pub platform: String,
+    /// The platform check failed: why, and what to do.
+    pub rejected: Option<(String, String)>,
+    pub library: Option<Arc<Library>>,
+    pub limits: RateLimits,
+    pub checks: Vec<StartupCheck>,
+    pub language: Language,
+    /// Where the history screen reads the log.
+    pub history: Box<dyn History>,
+    /// The PIN that opens the settings (digits).
+    pub settings_pin: String,
+    /// Biomedical details for the settings: (message id, value).
+    pub biomed: Vec<(&'static str, String)>,
+    /// The panel's backlight on a device; None in simulation (the window
+    /// dims itself).
+    pub backlight: Option<Backlight>,
+}
+
+/// The infusion the pump was given, for the running screen and for the
+/// bolus, secondary or titration built on it.
+#[derive(Debug, Clone)]
+pub struct Active {
+    /// The drug's display name; None for a basic infusion.
+    pub drug: Option<String>,
+    pub running: Running,
+    /// The dose unit, for a drug dosed by rate.
+    pub dose_unit: Option<String>,
+    /// nL of this program infused before an interruption it was resumed
+    /// from: "Infused" on the running page counts them too.
+    pub infused_before_nl: u64,
+}
+
+/// A message to show on the current step: a refused entry or command.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    Problem(Problem),
+    Refused(String),
+}
+
+pub struct Session {
+    pub texts: Texts,
+    pub screen: Screen,
+    pub platform: String,
+    pub library: Option<Arc<Library>>,
+    pub limits: RateLimits,
+    pub checks: Vec<StartupCheck>,
+    pub workflow: Option<Workflow>,
+    /// Overrides confirmed on the review so far.
+    pub overrides: Vec<Override>,
+    pub notice: Option<Notice>,
+    pub active: Option<Active>,
+    pub snapshot: Snapshot,
+    /// The program interrupted before this start, until resumed or discarded.
+    pub interrupted: Option<Interrupted>,
+    /// Volume infused before, when the program started is a resume, nL.
+    resuming_from_nl: Option<u64>,
+    history: Box<dyn History>,
+    pub history_filter: HistoryFilter,
+    /// The rows on show (read when the history opens or its filter changes).
+    pub history_rows: Result<Vec<Recorded>, String>,
+    settings_pin: String,
+    /// The PIN as typed (shown as dots).
+    pub pin: String,
+    pub pin_wrong: bool,
+    pub biomed: Vec<(&'static str, String)>,
+    /// Screen brightness in tenths (1 to 10).
+    pub brightness_tenths: u8,
+    pub backlight: Option<Backlight>,
+    /// The alarm volume set here (the control thread passes it to the
+    /// supervisor, which sounds the buzzer; the loudest at every start).
+    pub alarm_volume: AlarmVolume,
+    /// The on-screen keyboard of the drug search is up.
+    pub keyboard: bool,
+    /// The first press of Unlock was given; the second unlocks.
+    pub unlock_armed: bool,
+    /// The alarm last shown, to record each one shown once.
+    shown_alarm: Option<crate::alarms::Condition>,
+    pump: Box<dyn Pump>,
+    recorder: Box<dyn Recorder>,
+    started: Instant,
+}
+
+impl Session {
+    pub fn new(
+        setup: Setup,
+        mut pump: Box<dyn Pump>,
+        recorder: Box<dyn Recorder>,
+    ) -> Result<Session, String> {
+        let interrupted = pump.interrupted();
+        let texts = Texts::new(setup.language).map_err(|error| error.to_string())?;
+        let screen = match setup.rejected {
+            Some((why, action)) => Screen::NotVerified { why, action },
+            None => Screen::Startup,
+        };
+        let mut session = Session {
+            texts,
+            screen,
+            platform: setup.platform,
+            library: setup.library,
+            limits: setup.limits,
+            checks: setup.checks,
+            workflow: None,
+            overrides: Vec::new(),
+            notice: None,
+            active: None,
+            snapshot: Snapshot::default(),
+            interrupted,
+            resuming_from_nl: None,
+            history: setup.history,
+            history_filter: HistoryFilter::All,
+            history_rows: Ok(Vec::new()),
+            settings_pin: setup.settings_pin,
+            pin: String::new(),
+            pin_wrong: false,
+            biomed: setup.biomed,
+            brightness_tenths: 10,
+            backlight: setup.backlight,
+            alarm_volume: AlarmVolume::LOUDEST,
+            unlock_armed: false,
+            keyboard: false,
+            shown_alarm: None,
+            pump,
+            recorder,
+            started: Instant::now(),
+        };
+        session.interaction("page", session.screen.name().to_owned());
+        Ok(session)
+    }
+
+    fn monotonic_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Records one interaction on the current screen.
+    pub fn interaction(&mut self, action: &str, element: String) {
+        let event = Event::Interaction {
+            screen: self.screen.name().to_owned(),
+            action: action.to_owned(),
+            element,
+            monotonic_ms: self.monotonic_ms(),
+        };
+        self.recorder.record(event);
+    }
+
+    /// A touch on `element` of the current screen.
+    pub fn touch(&mut self, element: &str) {
+        self.interaction("touch", element.to_owned());
+    }
+
+    fn show(&mut self, screen: Screen) {
+        if screen != self.screen {
+            self.screen = screen;
+            self.notice = None;
+            self.interaction("page", self.screen.name().to_owned());
+        }
+    }
+
+    fn send(&mut self, command: Command) -> bool {
+        match self.pump.send(command) {
+            Ok(()) => true,
+            Err(error) => {
+                self.notice = Some(Notice::Refused(error));
+                false
+            }
+        }
+    }
+
+    /// Switches language at run time.
+    pub fn set_language(&mut self, language: Language) {
+        if self.texts.switch(language).is_ok() {
+            self.interaction("value", format!("language {}", language.tag()));
+        }
+    }
+
+    // ---------------------------------------------------------------- refresh
+
+    /// Takes the pump's latest state and events; moves between screens as
+    /// the pump's mode requires. Called about ten times a second.
+    pub fn refresh(&mut self) {
+        self.snapshot = self.pump.snapshot();
+        for event in self.pump.events() {
+            let program = self
+                .active
+                .as_ref()
+                .map(|active| self.describe(active))
+                .unwrap_or_default();
+            if let Some(record) = crate::services::records::record_of(&event, &program) {
+                self.recorder.record(record);
+            }
+            if let ControlEvent::Refused(kind) = event {
+                self.notice = Some(Notice::Refused(
+                    self.texts.get(crate::ui::words::command_id(kind)),
+                ));
+            }
+        }
+        let top = self
+            .snapshot
+            .alarms
+            .iter()
+            .flatten()
+            .next()
+            .map(|alarm| alarm.condition);
+        if top != self.shown_alarm {
+            if let Some(condition) = top {
+                self.interaction("alarm-shown", condition.name().to_owned());
+            }
+            self.shown_alarm = top;
+        }
+        match (&self.screen, self.snapshot.mode) {
+            (Screen::Startup, Mode::Idle) if self.interrupted.is_some() => {
+                self.show(Screen::Interrupted);
+            }
+            (Screen::Startup, Mode::Idle) => self.show(Screen::Home),
+            (Screen::Startup | Screen::Home, Mode::PlatformRejected) => {
+                self.show(Screen::NotVerified {
+                    why: String::new(),
+                    action: String::new(),
+                })
+            }
+            (Screen::Running, Mode::Idle) => {
+                self.active = None;
+                self.show(Screen::Home);
+            }
+            (Screen::Menu(_), Mode::Idle) => self.active = None,
+            _ => {}
+        }
+    }
+
+    fn describe(&self, active: &Active) -> String {
+        let name = active
+            .drug
+            .clone()
+            .unwrap_or_else(|| self.texts.get("running-basic"));
+        match &active.dose_unit {
+            Some(unit) => format!("{name} {} {unit}", display_decimal(active.running.dose)),
+            None => format!("{name} {} mL/h", display_decimal(active.running.dose)),
+        }
+    }
+
+    // ---------------------------------------------------------------- home
+
+    /// Can a new infusion be programmed now?
+    pub fn can_program(&self) -> bool {
+        self.library.is_some() && self.screen == Screen::Home
+    }
+
+    pub fn step(&self) -> Option<Step> {
+        self.workflow.as_ref().map(Workflow::step)
+    }
+
+    fn step_name(&self) -> String {
+        self.step()
+            .map(|step| step.name().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// The medication of the active infusion, if any.
+    pub fn medication(&self) -> Option<Medication> {
+        self.active.as_ref().map(|active| active.running.medication)
+    }
+}

@@ -1,0 +1,357 @@
+//! Programming: the workflow's steps, the keypad and the drug search, the
+//! review's overrides, and the start of what was confirmed (a new program,
+//! a titration, a bolus, a secondary).
+
+use super::*;
+
+impl Session {
+    pub fn new_program(&mut self) {
+        self.touch("new-program");
+        let Some(library) = self.library.clone() else {
+            return;
+        };
+        if self.screen != Screen::Home {
+            return;
+        }
+        self.workflow = Some(Workflow::primary(library, self.limits));
+        self.overrides.clear();
+        self.show(Screen::Program);
+    }
+
+    // ---------------------------------------------------------------- menu
+
+    pub(super) fn on_workflow(
+        &mut self,
+        action: impl FnOnce(&mut Workflow) -> Result<(), Problem>,
+    ) {
+        let Some(workflow) = self.workflow.as_mut() else {
+            return;
+        };
+        let before = workflow.step();
+        let result = action(workflow);
+        let after = workflow.step();
+        if let Err(problem) = &result {
+            let what = match problem {
+                Problem::Entry(_) => "entry",
+                Problem::HardLimit { .. } => "hard-limit",
+                Problem::UnknownChoice(_) => "choice",
+                Problem::Key(_) => "key",
+                Problem::WrongStep => "step",
+            };
+            self.interaction("refused", what.to_owned());
+        }
+        self.notice = result.err().map(Notice::Problem);
+        if before != after {
+            self.keyboard = false;
+            self.overrides.clear();
+            self.interaction("page", format!("program/{after:?}"));
+        }
+    }
+
+    pub fn choose(&mut self, id: &str) {
+        self.interaction("value", format!("{} {id}", self.step_name()));
+        self.on_workflow(|workflow| workflow.choose(id));
+    }
+
+    pub fn search(&mut self, text: &str) {
+        if let Some(workflow) = self.workflow.as_mut() {
+            workflow.set_search(text);
+        }
+        self.interaction("value", format!("search {text}"));
+    }
+
+    /// Opens or closes the on-screen letter keyboard of the drug search.
+    pub fn toggle_keyboard(&mut self) {
+        self.touch("search");
+        self.keyboard = !self.keyboard;
+    }
+
+    /// A letter pressed on the search keyboard.
+    pub fn search_letter(&mut self, letter: &str) {
+        self.touch(&format!("letter {letter}"));
+        let text = format!(
+            "{}{}",
+            self.workflow
+                .as_ref()
+                .map(Workflow::search)
+                .unwrap_or_default(),
+            letter.to_lowercase()
+        );
+        self.search(&text);
+    }
+
+    pub fn search_backspace(&mut self) {
+        self.touch("letter backspace");
+        let mut text = self
+            .workflow
+            .as_ref()
+            .map(Workflow::search)
+            .unwrap_or_default()
+            .to_owned();
+        text.pop();
+        self.search(&text);
+    }
+
+    pub fn key(&mut self, key: Key) {
+        self.touch(&format!("key {key:?}"));
+        self.on_workflow(|workflow| workflow.press(key));
+    }
+
+    /// Next on a number step: accept the typed value.
+    pub fn next(&mut self) {
+        let typed = self
+            .workflow
+            .as_ref()
+            .map(|workflow| workflow.entry().text().to_owned())
+            .unwrap_or_default();
+        self.touch("next");
+        self.interaction("value", format!("{} {typed}", self.step_name()));
+        self.on_workflow(Workflow::accept);
+    }
+
+    pub fn back(&mut self) {
+        self.touch("back");
+        let stays = self.workflow.as_mut().is_some_and(Workflow::back);
+        if stays {
+            self.notice = None;
+            self.overrides.clear();
+            let step = self.step();
+            self.interaction("page", format!("program/{step:?}"));
+        } else {
+            self.cancel_program();
+        }
+    }
+
+    pub fn cancel(&mut self) {
+        self.touch("cancel");
+        self.cancel_program();
+    }
+
+    pub(super) fn cancel_program(&mut self) {
+        // A resume given up goes back to the interrupted program, still kept.
+        let back_to = if self.active.is_some() {
+            Screen::Running
+        } else if self.interrupted.is_some() && self.resuming_from_nl.is_some() {
+            Screen::Interrupted
+        } else {
+            Screen::Home
+        };
+        self.resuming_from_nl = None;
+        self.workflow = None;
+        self.overrides.clear();
+        self.show(back_to);
+    }
+
+    /// Confirms the `index`th soft-limit finding of the review.
+    pub fn confirm_override(&mut self, index: usize) {
+        self.touch(&format!("confirm-override {index}"));
+        let Some(review) = self.workflow.as_ref().and_then(Workflow::review) else {
+            return;
+        };
+        if let Some(wanted) = review.overrides_needed().get(index) {
+            if !self.overrides.contains(wanted) {
+                self.overrides.push(*wanted);
+            }
+        }
+    }
+
+    /// Start on the review: confirm with the overrides given, then load and
+    /// start (primary), or titrate, give the bolus or start the secondary.
+    pub fn start(&mut self) {
+        self.touch("start");
+        let Some(workflow) = self.workflow.clone() else {
+            return;
+        };
+        let confirmed = match workflow.confirm(&self.overrides) {
+            Ok(confirmed) => confirmed,
+            Err(error) => {
+                self.notice = Some(Notice::Refused(match error {
+                    ConfirmError::Blocked(_) | ConfirmError::OverrideMissing(_) => {
+                        error.to_string()
+                    }
+                }));
+                return;
+            }
+        };
+        let infused_before_nl = match (workflow.kind(), &self.active) {
+            (Kind::Primary, _) => self.resuming_from_nl.unwrap_or(0),
+            (_, Some(active)) => active.infused_before_nl,
+            (_, None) => 0,
+        };
+        let sent = match workflow.kind() {
+            Kind::Primary => self.start_primary(&workflow, &confirmed),
+            Kind::Titration => self.titrate_to(&confirmed),
+            Kind::Bolus => self.give_bolus(&confirmed),
+            Kind::Secondary => self.start_secondary(&confirmed),
+        };
+        if !sent {
+            return;
+        }
+        let drug = workflow
+            .entry_picked()
+            .map(|entry| entry.display_name.clone());
+        for found in &confirmed.overrides {
+            self.recorder.record(Event::SoftLimitOverride {
+                drug: drug.clone().unwrap_or_else(|| "basic infusion".to_owned()),
+                value: format!(
+                    "{} {}",
+                    found.parameter.name(),
+                    display_decimal(found.value)
+                ),
+                limit: display_decimal(found.limit),
+            });
+        }
+        if matches!(workflow.kind(), Kind::Primary | Kind::Titration) {
+            let remaining = match &self.active {
+                Some(active) if workflow.kind() == Kind::Titration => active.running.remaining,
+                _ => confirmed
+                    .plan
+                    .total_volume()
+                    .unwrap_or(Millilitres::new(Decimal::ZERO)),
+            };
+            let mut running = workflow.running_after_start(remaining);
+            if workflow.kind() == Kind::Titration {
+                if let Some(active) = &self.active {
+                    running.medication = active.running.medication;
+                }
+            }
+            let dose_unit = workflow
+                .entry_picked()
+                .map(|entry| entry.dose.unit)
+                .filter(|unit| *unit != crate::druglib::model::DosingUnit::Flow)
+                .map(|unit| unit.to_string());
+            let drug = match (&self.active, workflow.kind()) {
+                (Some(active), Kind::Titration) => active.drug.clone(),
+                _ => drug,
+            };
+            self.active = Some(Active {
+                drug,
+                running,
+                dose_unit,
+                infused_before_nl,
+            });
+            if workflow.kind() == Kind::Primary {
+                self.recorder.record(Event::ProgramChanged {
+                    program: self
+                        .active
+                        .as_ref()
+                        .map(|active| self.describe(active))
+                        .unwrap_or_default(),
+                });
+            }
+        }
+        self.workflow = None;
+        self.overrides.clear();
+        self.show(Screen::Running);
+    }
+
+    pub(super) fn start_primary(
+        &mut self,
+        workflow: &Workflow,
+        confirmed: &ConfirmedProgram,
+    ) -> bool {
+        let program = match program_from_plan(&confirmed.plan) {
+            Ok(program) => program,
+            Err(error) => {
+                self.notice = Some(Notice::Refused(error.to_string()));
+                return false;
+            }
+        };
+        // The rest of a dose already started: only what is left of it.
+        let program = match workflow.rest_after_nl() {
+            None => program,
+            Some(delivered) => match program.after(Nanolitres(delivered)) {
+                Some(rest) => rest,
+                None => {
+                    self.notice = Some(Notice::Refused(
+                        "nothing is left of this program: discard it".to_owned(),
+                    ));
+                    return false;
+                }
+            },
+        };
+        let remaining_nl = program.total_volume().0;
+        if !self.send(Command::Load(program)) {
+            return false;
+        }
+        // Kept before the start, so an interruption from here on can offer it.
+        let total = confirmed
+            .plan
+            .total_volume()
+            .map(|volume| volume.value())
+            .unwrap_or_default();
+        let rate = confirmed
+            .plan
+            .segments
+            .first()
+            .map(|segment| segment.rate.value())
+            .unwrap_or_default();
+        let kept = KeptProgram {
+            rate_ml_h: display_decimal(rate),
+            vtbi_ml: display_decimal(total),
+            delivered_nl: 0,
+            remaining_nl,
+            mode: Mode::Ready,
+            therapy: workflow.program().map(|program| KeptTherapy {
+                care_area: workflow.care_area_id().unwrap_or_default().to_owned(),
+                entry: workflow.entry_picked().map(|entry| entry.id.clone()),
+                drug_name: workflow
+                    .entry_picked()
+                    .map(|entry| entry.display_name.clone()),
+                program,
+                library_version: workflow.library().identity.version.clone(),
+            }),
+        };
+        let before = self.resuming_from_nl.take().unwrap_or(0);
+        self.interrupted = None;
+        self.pump.keep(Some(kept), before);
+        self.send(Command::Start)
+    }
+
+    pub(super) fn titrate_to(&mut self, confirmed: &ConfirmedProgram) -> bool {
+        let rate = confirmed
+            .plan
+            .segments
+            .first()
+            .map(|segment| NanolitresPerHour::from_rate(segment.rate));
+        match rate {
+            Some(Ok(rate)) => self.send(Command::Titrate(rate)),
+            Some(Err(error)) => {
+                self.notice = Some(Notice::Refused(error.to_string()));
+                false
+            }
+            None => false,
+        }
+    }
+
+    pub(super) fn give_bolus(&mut self, confirmed: &ConfirmedProgram) -> bool {
+        let Some(segment) = confirmed.plan.segments.first() else {
+            return false;
+        };
+        let converted = NanolitresPerHour::from_rate(segment.rate)
+            .and_then(|rate| Ok((rate, Nanolitres::from_millilitres(segment.volume)?)));
+        match converted {
+            Ok((rate, volume)) => self.send(Command::Bolus(ControlSegment {
+                purpose: segment.purpose,
+                rate,
+                volume,
+            })),
+            Err(error) => {
+                self.notice = Some(Notice::Refused(error.to_string()));
+                false
+            }
+        }
+    }
+
+    pub(super) fn start_secondary(&mut self, confirmed: &ConfirmedProgram) -> bool {
+        match program_from_plan(&confirmed.plan) {
+            Ok(program) => self.send(Command::Secondary(program)),
+            Err(error) => {
+                self.notice = Some(Notice::Refused(error.to_string()));
+                false
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- running
+}

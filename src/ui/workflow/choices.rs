@@ -1,0 +1,156 @@
+//! The steps answered by a choice: care area, drug (with its search),
+//! concentration, loading dose or not.
+
+use super::*;
+
+impl Workflow {
+    pub(super) fn care_area(&self) -> Option<&CareArea> {
+        self.library.care_area(self.answers.care_area.as_deref()?)
+    }
+
+    /// The library entry picked, if a drug (not a basic infusion) was.
+    pub fn entry_picked(&self) -> Option<&Entry> {
+        let Some(Pick::Entry(id)) = &self.answers.drug else {
+            return None;
+        };
+        self.library.entry(self.answers.care_area.as_deref()?, id)
+    }
+
+    /// The search text of the drug list.
+    pub fn search(&self) -> &str {
+        &self.search
+    }
+
+    /// Narrows the drug list to names containing `text` (any case).
+    pub fn set_search(&mut self, text: &str) {
+        self.search = text.chars().take(32).collect();
+    }
+
+    /// The options of the current choice step (empty on a number step).
+    pub fn choices(&self) -> Vec<Choice> {
+        match self.step {
+            Step::CareArea => self
+                .library
+                .file
+                .care_areas
+                .iter()
+                .map(|area| Choice::CareArea {
+                    id: area.id.clone(),
+                    name: area.name.clone(),
+                })
+                .collect(),
+            Step::Drug => {
+                let needle = self.search.to_lowercase();
+                let matches = |entry: &&Entry| {
+                    needle.is_empty()
+                        || entry.display_name.to_lowercase().contains(&needle)
+                        || entry.generic_name.to_lowercase().contains(&needle)
+                };
+                let mut choices = vec![Choice::Basic];
+                if let Some(area) = self.care_area() {
+                    choices.extend(
+                        area.entries
+                            .iter()
+                            .filter(matches)
+                            .map(|entry| Choice::Drug {
+                                id: entry.id.clone(),
+                                display_name: entry.display_name.clone(),
+                            }),
+                    );
+                }
+                choices
+            }
+            Step::Concentration => self
+                .entry_picked()
+                .map(|entry| {
+                    entry
+                        .concentrations
+                        .iter()
+                        .enumerate()
+                        .map(|(index, spec)| Choice::Concentration {
+                            index,
+                            amount: Amount::new(spec.amount, spec.unit),
+                            volume: Millilitres::new(spec.volume_ml),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Step::Loading => vec![Choice::Loading(false), Choice::Loading(true)],
+            Step::LoadingDose
+            | Step::LoadingDuration
+            | Step::Dose
+            | Step::Weight
+            | Step::Height
+            | Step::Duration
+            | Step::Volume
+            | Step::Review => Vec::new(),
+        }
+    }
+
+    /// The option chosen before on this step, if any (highlighted on return).
+    pub fn chosen(&self) -> Option<String> {
+        match self.step {
+            Step::CareArea => self.answers.care_area.clone(),
+            Step::Drug => self.answers.drug.as_ref().map(|pick| match pick {
+                Pick::Basic => BASIC_ID.to_owned(),
+                Pick::Entry(id) => id.clone(),
+            }),
+            Step::Concentration => self.answers.concentration.map(|index| index.to_string()),
+            Step::Loading => self.answers.loading.map(|yes| Choice::Loading(yes).id()),
+            Step::LoadingDose
+            | Step::LoadingDuration
+            | Step::Dose
+            | Step::Weight
+            | Step::Height
+            | Step::Duration
+            | Step::Volume
+            | Step::Review => None,
+        }
+    }
+
+    /// Answers a choice step with the option of id `id` and moves on.
+    /// Changing an earlier choice forgets the answers that depended on it.
+    pub fn choose(&mut self, id: &str) -> Result<(), Problem> {
+        if !self.step.is_choice() {
+            return Err(Problem::WrongStep);
+        }
+        let choice = self
+            .choices()
+            .into_iter()
+            .find(|choice| choice.id() == id)
+            .ok_or_else(|| Problem::UnknownChoice(id.to_owned()))?;
+        let before = self.answers.clone();
+        match choice {
+            Choice::CareArea { id, .. } => {
+                if self.answers.care_area.as_ref() != Some(&id) {
+                    self.answers = Answers {
+                        care_area: Some(id),
+                        weight: before.weight,
+                        height: before.height,
+                        ..Answers::default()
+                    };
+                }
+            }
+            Choice::Basic | Choice::Drug { .. } => {
+                let pick = match choice {
+                    Choice::Drug { id, .. } => Pick::Entry(id),
+                    _ => Pick::Basic,
+                };
+                if self.answers.drug.as_ref() != Some(&pick) {
+                    self.answers = Answers {
+                        care_area: before.care_area,
+                        drug: Some(pick),
+                        weight: before.weight,
+                        height: before.height,
+                        ..Answers::default()
+                    };
+                }
+            }
+            Choice::Concentration { index, .. } => self.answers.concentration = Some(index),
+            Choice::Loading(yes) => self.answers.loading = Some(yes),
+        }
+        self.search.clear();
+        self.advance();
+        Ok(())
+    }
+}

@@ -1,0 +1,371 @@
+//! The programming workflow: one sequence of pages for every platform and
+//! every program kind.
+//!
+//! A program is built step by step: choices (care area, drug, concentration,
+//! loading dose or not) and numbers typed on the keypad (dose or rate,
+//! weight, height, duration, volume), then a review by the drug library.
+//! Which steps appear depends only on the program kind and the drug picked,
+//! never on the platform: the platform narrows the rate limits and names
+//! itself on screen, nothing else (DESIGN.md, F1). Bolus, secondary and
+//! titration walk the same steps with the same controls.
+//!
+//! This module decides nothing about doses: values are parsed by the therapy
+//! core, limits come from the drug library (`LimitStatus::of`), and the
+//! review is the library's `review`.
+
+use std::sync::Arc;
+
+use arrayvec::ArrayVec;
+use rust_decimal::Decimal;
+
+use super::keypad::{Key, NumberEntry, Refusal};
+use crate::control::units::Nanolitres;
+use crate::druglib::model::{AmountSpec, CareArea, DosingUnit, Entry, Limits};
+use crate::druglib::{
+    confirm, review, review_bolus, review_secondary, ConfirmError, ConfirmedProgram, DrugChoice,
+    Library, LimitStatus, Override, Review,
+};
+use crate::therapy::{
+    rules, Amount, BolusRequest, Centimetres, Concentration, Delivery, DoseAmount, DoseRate,
+    EndOfInfusion, InfusionDuration, Kilograms, Medication, Millilitres, MillilitresPerHour,
+    Patient, Program, RateLimits, SecondaryProgram, TherapyError,
+};
+
+mod choices;
+mod entry;
+mod review;
+
+mod walk;
+
+/// What is being programmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A new primary infusion (with a loading dose if the drug has one and
+    /// the nurse asks for it).
+    Primary,
+    /// A piggyback from a second container, then back to the primary.
+    Secondary,
+    /// A clinician bolus from the primary's container.
+    Bolus,
+    /// A new dose or rate for the running primary.
+    Titration,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Primary, Kind::Secondary, Kind::Bolus, Kind::Titration];
+}
+
+/// One page of the workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    CareArea,
+    Drug,
+    Concentration,
+    /// Give a loading dose first, or not (drugs whose entry has one).
+    Loading,
+    LoadingDose,
+    LoadingDuration,
+    /// The dose (drug) or the rate (basic infusion, fluid), in its unit.
+    Dose,
+    Weight,
+    Height,
+    /// The time an amount (intermittent dose, bolus) is given over.
+    Duration,
+    /// The volume to be infused.
+    Volume,
+    Review,
+}
+
+impl Step {
+    /// The step's name in interaction records (usability metrics read it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::CareArea => "CareArea",
+            Step::Drug => "Drug",
+            Step::Concentration => "Concentration",
+            Step::Loading => "Loading",
+            Step::LoadingDose => "LoadingDose",
+            Step::LoadingDuration => "LoadingDuration",
+            Step::Dose => "Dose",
+            Step::Weight => "Weight",
+            Step::Height => "Height",
+            Step::Duration => "Duration",
+            Step::Volume => "Volume",
+            Step::Review => "Review",
+        }
+    }
+
+    /// How the step is answered: by a choice from a list, or on the keypad.
+    pub const fn is_choice(self) -> bool {
+        match self {
+            Step::CareArea | Step::Drug | Step::Concentration | Step::Loading => true,
+            Step::LoadingDose
+            | Step::LoadingDuration
+            | Step::Dose
+            | Step::Weight
+            | Step::Height
+            | Step::Duration
+            | Step::Volume
+            | Step::Review => false,
+        }
+    }
+}
+
+/// The drug picked, or a basic infusion outside the library.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    Basic,
+    Entry(String),
+}
+
+/// The running primary that a bolus, secondary or titration builds on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Running {
+    pub care_area: String,
+    pub drug: Pick,
+    pub medication: Medication,
+    /// The primary's dose (drug) or rate (basic), in the step's unit.
+    pub dose: Decimal,
+    /// What is left of the primary's volume to be infused.
+    pub remaining: Millilitres,
+}
+
+/// What has been answered so far. A step's answer stays when the nurse
+/// goes back, and is shown for editing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Answers {
+    care_area: Option<String>,
+    drug: Option<Pick>,
+    concentration: Option<usize>,
+    loading: Option<bool>,
+    loading_dose: Option<Decimal>,
+    loading_duration_min: Option<Decimal>,
+    dose: Option<Decimal>,
+    weight: Option<Decimal>,
+    height: Option<Decimal>,
+    duration_min: Option<Decimal>,
+    volume: Option<Decimal>,
+}
+
+/// An option of a choice step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Choice {
+    CareArea {
+        id: String,
+        name: String,
+    },
+    Basic,
+    Drug {
+        id: String,
+        display_name: String,
+    },
+    Concentration {
+        index: usize,
+        amount: Amount,
+        volume: Millilitres,
+    },
+    Loading(bool),
+}
+
+impl Choice {
+    /// The id the markup sends back when this option is pressed.
+    pub fn id(&self) -> String {
+        match self {
+            Choice::CareArea { id, .. } | Choice::Drug { id, .. } => id.clone(),
+            Choice::Basic => BASIC_ID.to_owned(),
+            Choice::Concentration { index, .. } => index.to_string(),
+            Choice::Loading(true) => "loading-yes".to_owned(),
+            Choice::Loading(false) => "loading-no".to_owned(),
+        }
+    }
+}
+
+/// The id of the basic infusion in the drug list (not a valid library id,
+/// which are lower-case words).
+pub const BASIC_ID: &str = "#basic";
+
+/// What a number step asks for: its unit and the limits it is checked
+/// against as it is typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberField {
+    pub unit: String,
+    /// Library or platform limits; beyond a hard one the step refuses the value.
+    pub limits: Option<Limits>,
+    /// The therapy core's range for the quantity, checked on Next.
+    pub range: rules::Range,
+}
+
+/// Why a step did not accept its answer. Nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The typed text is not a number the pump reads.
+    Entry(TherapyError),
+    /// Beyond a hard limit of the drug library or platform.
+    HardLimit { status: LimitStatus, unit: String },
+    /// Nothing chosen, or an option that is not on the list.
+    UnknownChoice(String),
+    /// The keypad refused a key.
+    Key(Refusal),
+    /// The step is not the one this action belongs to.
+    WrongStep,
+}
+
+/// The workflow for one program.
+#[derive(Debug, Clone)]
+pub struct Workflow {
+    library: Arc<Library>,
+    platform: RateLimits,
+    kind: Kind,
+    running: Option<Running>,
+    answers: Answers,
+    step: Step,
+    entry: NumberEntry,
+    search: String,
+    /// Set when this is the rest of a kept program that was given as an
+    /// amount over a time or with a loading dose: nL already infused of it.
+    /// Its values are as programmed and cannot be changed here (the rest of
+    /// a started dose is not a new dose).
+    rest_after_nl: Option<u64>,
+}
+
+/// Longest step sequence: care area, drug, concentration, loading (dose and
+/// duration), dose, weight, height, duration, volume, review.
+const MAX_STEPS: usize = 12;
+
+impl Workflow {
+    /// Starts programming a new primary infusion.
+    pub fn primary(library: Arc<Library>, platform: RateLimits) -> Workflow {
+        Workflow::new(library, platform, Kind::Primary, None)
+    }
+
+    /// Starts a secondary, bolus or titration on top of `running`.
+    pub fn on_running(
+        library: Arc<Library>,
+        platform: RateLimits,
+        kind: Kind,
+        running: Running,
+    ) -> Workflow {
+        Workflow::new(library, platform, kind, Some(running))
+    }
+
+    fn new(
+        library: Arc<Library>,
+        platform: RateLimits,
+        kind: Kind,
+        running: Option<Running>,
+    ) -> Workflow {
+        let mut answers = Answers::default();
+        if let Some(running) = &running {
+            answers.care_area = Some(running.care_area.clone());
+            if matches!(kind, Kind::Bolus | Kind::Titration) {
+                answers.drug = Some(running.drug.clone());
+            }
+            if let Medication::Drug { patient, .. } = running.medication {
+                answers.weight = patient.weight.map(Kilograms::value);
+                answers.height = patient.height.map(Centimetres::value);
+            }
+        }
+        let mut workflow = Workflow {
+            library,
+            platform,
+            kind,
+            running,
+            answers,
+            step: Step::Review,
+            entry: NumberEntry::default(),
+            search: String::new(),
+            rest_after_nl: None,
+        };
+        workflow.step = workflow.steps().first().copied().unwrap_or(Step::Review);
+        workflow.load_entry();
+        workflow
+    }
+
+    /// A kept program to resume after an interruption, at its review:
+    /// checked again against the library now active (a limit changed since
+    /// is shown there). Never started from here without the nurse.
+    ///
+    /// - Continuous programs (a rate, or a dose rate) come with what is left
+    ///   of their volume; the nurse may go back and change any value.
+    /// - Programs given as an amount over a time, or with a loading dose,
+    ///   come as programmed, marked as their rest after `delivered` (see
+    ///   `rest_after_nl`): the pump gives what is left of them, each part
+    ///   at its rate, and their values cannot be changed.
+    /// - None for what the touchscreen never programs (a volume over a time).
+    pub fn resuming(
+        library: Arc<Library>,
+        platform: RateLimits,
+        care_area: &str,
+        entry: Option<&str>,
+        program: &Program,
+        delivered: Nanolitres,
+        remaining: Millilitres,
+    ) -> Option<Workflow> {
+        let mut workflow = Workflow::primary(library, platform);
+        workflow.answers.care_area = Some(care_area.to_owned());
+        workflow.answers.drug = Some(entry.map_or(Pick::Basic, |id| Pick::Entry(id.to_owned())));
+        let minutes =
+            |duration: InfusionDuration| Decimal::from(duration.seconds()) / Decimal::from(60);
+        let dose = match program.delivery {
+            Delivery::Rate { rate, .. } => rate.value(),
+            Delivery::Dose { dose, .. } => dose.value,
+            Delivery::AmountOverTime { amount, duration } => {
+                workflow.answers.duration_min = Some(minutes(duration));
+                workflow.rest_after_nl = Some(delivered.0);
+                amount.value
+            }
+            Delivery::LoadingThenMaintenance {
+                loading,
+                loading_duration,
+                maintenance,
+                volume,
+            } => {
+                workflow.answers.loading = Some(true);
+                workflow.answers.loading_dose = Some(loading.value);
+                workflow.answers.loading_duration_min = Some(minutes(loading_duration));
+                workflow.answers.volume = Some(volume.value());
+                workflow.rest_after_nl = Some(delivered.0);
+                maintenance.value
+            }
+            Delivery::VolumeOverTime { .. } => return None,
+        };
+        if let Medication::Drug {
+            concentration,
+            patient,
+        } = program.medication
+        {
+            let index = workflow.entry_picked().and_then(|entry| {
+                entry.concentrations.iter().position(|spec| {
+                    Amount::new(spec.amount, spec.unit) == concentration.amount
+                        && spec.volume_ml == concentration.volume.value()
+                })
+            });
+            workflow.answers.concentration = Some(index?);
+            workflow.answers.weight = patient.weight.map(Kilograms::value);
+            workflow.answers.height = patient.height.map(Centimetres::value);
+        }
+        workflow.answers.dose = Some(dose);
+        if workflow.rest_after_nl.is_none() {
+            workflow.answers.volume = Some(remaining.value());
+        }
+        workflow.step = Step::Review;
+        Some(workflow)
+    }
+
+    /// For the rest of a kept program: nL of it already infused.
+    pub fn rest_after_nl(&self) -> Option<u64> {
+        self.rest_after_nl
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    pub fn step(&self) -> Step {
+        self.step
+    }
+
+    pub fn library(&self) -> &Library {
+        &self.library
+    }
+}
