@@ -1,0 +1,214 @@
+//! What the log holds: each event's kind and fields (stored as JSON with
+//! its kind as the serde tag), and an event or a saved program as read
+//! back.
+
+use serde::{Deserialize, Serialize};
+
+/// What the pump records. Each is stored with its kind (for filters) and
+/// its fields as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    PowerOn,
+    PowerOff,
+    SelfTest {
+        passed: bool,
+        detail: String,
+    },
+    PlatformCheck {
+        verified: bool,
+        detail: String,
+    },
+    LibraryActivated {
+        name: String,
+        version: String,
+        hash: String,
+    },
+    ProgramStarted {
+        program: String,
+    },
+    ProgramChanged {
+        program: String,
+    },
+    ProgramPaused,
+    ProgramResumed,
+    ProgramStopped,
+    ProgramCompleted,
+    AlarmRaised {
+        condition: String,
+        priority: String,
+    },
+    AlarmSilenced {
+        condition: String,
+    },
+    AlarmAcknowledged {
+        condition: String,
+    },
+    AlarmCleared {
+        condition: String,
+    },
+    SupervisorTrip {
+        reason: String,
+    },
+    SoftLimitOverride {
+        drug: String,
+        value: String,
+        limit: String,
+    },
+    /// What the nurse did on the touchscreen, for usability studies:
+    /// `action` is touch, page, value, alarm-shown, alarm-silenced or
+    /// alarm-acknowledged; `element` is the element touched, the page
+    /// shown, the value entered or the alarm.
+    Interaction {
+        screen: String,
+        action: String,
+        #[serde(default)]
+        element: String,
+        /// Milliseconds since the app started (monotonic, unlike the
+        /// wall-clock time stored with every event).
+        #[serde(default)]
+        monotonic_ms: u64,
+    },
+    /// Events the queue could not take while it was full.
+    EventsDropped {
+        count: u64,
+    },
+    StorageFault {
+        detail: String,
+    },
+}
+
+/// What kind of event a record is: the log's `kind` column, the serde tag
+/// of its detail, and the names export filters take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    PowerOn,
+    PowerOff,
+    SelfTest,
+    PlatformCheck,
+    LibraryActivated,
+    ProgramStarted,
+    ProgramChanged,
+    ProgramPaused,
+    ProgramResumed,
+    ProgramStopped,
+    ProgramCompleted,
+    AlarmRaised,
+    AlarmSilenced,
+    AlarmAcknowledged,
+    AlarmCleared,
+    SupervisorTrip,
+    SoftLimitOverride,
+    Interaction,
+    EventsDropped,
+    StorageFault,
+}
+
+impl EventKind {
+    /// Every kind, in the order the log's format lists them.
+    pub const ALL: [EventKind; 20] = [
+        EventKind::PowerOn,
+        EventKind::PowerOff,
+        EventKind::SelfTest,
+        EventKind::PlatformCheck,
+        EventKind::LibraryActivated,
+        EventKind::ProgramStarted,
+        EventKind::ProgramChanged,
+        EventKind::ProgramPaused,
+        EventKind::ProgramResumed,
+        EventKind::ProgramStopped,
+        EventKind::ProgramCompleted,
+        EventKind::AlarmRaised,
+        EventKind::AlarmSilenced,
+        EventKind::AlarmAcknowledged,
+        EventKind::AlarmCleared,
+        EventKind::SupervisorTrip,
+        EventKind::SoftLimitOverride,
+        EventKind::Interaction,
+        EventKind::EventsDropped,
+        EventKind::StorageFault,
+    ];
+
+    /// The kind's name as stored.
+    pub const fn name(self) -> &'static str {
+        match self {
+            EventKind::PowerOn => "power_on",
+            EventKind::PowerOff => "power_off",
+            EventKind::SelfTest => "self_test",
+            EventKind::PlatformCheck => "platform_check",
+            EventKind::LibraryActivated => "library_activated",
+            EventKind::ProgramStarted => "program_started",
+            EventKind::ProgramChanged => "program_changed",
+            EventKind::ProgramPaused => "program_paused",
+            EventKind::ProgramResumed => "program_resumed",
+            EventKind::ProgramStopped => "program_stopped",
+            EventKind::ProgramCompleted => "program_completed",
+            EventKind::AlarmRaised => "alarm_raised",
+            EventKind::AlarmSilenced => "alarm_silenced",
+            EventKind::AlarmAcknowledged => "alarm_acknowledged",
+            EventKind::AlarmCleared => "alarm_cleared",
+            EventKind::SupervisorTrip => "supervisor_trip",
+            EventKind::SoftLimitOverride => "soft_limit_override",
+            EventKind::Interaction => "interaction",
+            EventKind::EventsDropped => "events_dropped",
+            EventKind::StorageFault => "storage_fault",
+        }
+    }
+
+    /// The kind named `name`, as stored or as given to an export filter.
+    pub fn from_name(name: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Event {
+    /// The kind as stored (the serde tag).
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::PowerOn => EventKind::PowerOn,
+            Event::PowerOff => EventKind::PowerOff,
+            Event::SelfTest { .. } => EventKind::SelfTest,
+            Event::PlatformCheck { .. } => EventKind::PlatformCheck,
+            Event::LibraryActivated { .. } => EventKind::LibraryActivated,
+            Event::ProgramStarted { .. } => EventKind::ProgramStarted,
+            Event::ProgramChanged { .. } => EventKind::ProgramChanged,
+            Event::ProgramPaused => EventKind::ProgramPaused,
+            Event::ProgramResumed => EventKind::ProgramResumed,
+            Event::ProgramStopped => EventKind::ProgramStopped,
+            Event::ProgramCompleted => EventKind::ProgramCompleted,
+            Event::AlarmRaised { .. } => EventKind::AlarmRaised,
+            Event::AlarmSilenced { .. } => EventKind::AlarmSilenced,
+            Event::AlarmAcknowledged { .. } => EventKind::AlarmAcknowledged,
+            Event::AlarmCleared { .. } => EventKind::AlarmCleared,
+            Event::SupervisorTrip { .. } => EventKind::SupervisorTrip,
+            Event::SoftLimitOverride { .. } => EventKind::SoftLimitOverride,
+            Event::Interaction { .. } => EventKind::Interaction,
+            Event::EventsDropped { .. } => EventKind::EventsDropped,
+            Event::StorageFault { .. } => EventKind::StorageFault,
+        }
+    }
+}
+
+/// An event as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub id: i64,
+    /// Wall-clock time, ms since the Unix epoch (UTC).
+    pub at_ms: i64,
+    pub event: Event,
+}
+
+/// The persisted program as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedProgram<T> {
+    /// Counts saves; a later save has a higher generation.
+    pub generation: i64,
+    pub saved_at_ms: i64,
+    pub program: T,
+}
