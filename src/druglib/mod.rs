@@ -14,8 +14,9 @@ mod validate;
 
 pub use active::{ActivationError, ActiveLibrary};
 pub use check::{
-    confirm, review, review_bolus, review_secondary, Blocker, Bound, CheckedValue, ConfirmError,
-    ConfirmedProgram, DrugChoice, LimitStatus, Override, Parameter, Review,
+    confirm, review, review_bolus, review_secondary, Blocker, Bound, CheckedValue,
+    ConcentrationProblem, ConfirmError, ConfirmedProgram, DrugChoice, LimitStatus, Mismatch,
+    Override, Parameter, Review,
 };
 pub use signature::{verify_library, VerifiedLibrary};
 pub use validate::{parse_library, Library, LibraryIdentity, Problem};

@@ -4,7 +4,10 @@
 
 use crate::alarms::Condition;
 use crate::control::api::{CommandKind, Mode};
-use crate::druglib::{Blocker, Bound, CheckedValue, LimitStatus, Parameter};
+use crate::druglib::{
+    Blocker, Bound, CheckedValue, ConcentrationProblem, ConfirmError, LimitStatus, Mismatch,
+    Parameter,
+};
 use crate::therapy::{PatientData, TherapyError};
 use crate::ui::keypad::Refusal;
 use crate::ui::session::Session;
@@ -280,7 +283,83 @@ pub fn blocker_text(texts: &Texts, blocker: &Blocker) -> String {
     match blocker {
         Blocker::HardLimit(value) => checked_text(texts, value),
         Blocker::Program(error) => therapy_text(texts, error),
-        other => texts.format("error-detail", &[("detail", Arg::Text(other.to_string()))]),
+        Blocker::UnitMismatch { expected, entered } => texts.format(
+            "blocker-unit-mismatch",
+            &[
+                ("expected", Arg::Text(expected.clone())),
+                ("entered", Arg::Text(entered.clone())),
+            ],
+        ),
+        Blocker::Concentration(ConcentrationProblem::NotListed { concentration }) => texts.format(
+            "blocker-concentration-not-listed",
+            &[("concentration", Arg::Text(concentration.clone()))],
+        ),
+        Blocker::Concentration(ConcentrationProblem::OutsideCustom { value, min, max }) => texts
+            .format(
+                "blocker-concentration-outside",
+                &[
+                    ("value", Arg::Text(value.clone())),
+                    ("min", Arg::Text(min.clone())),
+                    ("max", Arg::Text(max.clone())),
+                ],
+            ),
+        Blocker::NotForThisEntry(mismatch) => mismatch_text(texts, mismatch),
+        Blocker::UnknownCareArea(id) => texts.format(
+            "blocker-unknown-care-area",
+            &[("id", Arg::Text(id.clone()))],
+        ),
+        Blocker::UnknownEntry(id) => {
+            texts.format("blocker-unknown-entry", &[("id", Arg::Text(id.clone()))])
+        }
+    }
+}
+
+/// Why a confirmed review could not start, in the screen's language.
+pub fn confirm_text(texts: &Texts, error: &ConfirmError) -> String {
+    match error {
+        ConfirmError::Blocked(blockers) => {
+            let reasons: Vec<String> = blockers
+                .iter()
+                .map(|blocker| blocker_text(texts, blocker))
+                .collect();
+            texts.format(
+                "refused-blocked",
+                &[("reasons", Arg::Text(reasons.join("; ")))],
+            )
+        }
+        ConfirmError::OverrideMissing(values) => {
+            let values: Vec<String> = values
+                .iter()
+                .map(|value| checked_text(texts, value))
+                .collect();
+            texts.format(
+                "refused-override-missing",
+                &[("values", Arg::Text(values.join("; ")))],
+            )
+        }
+    }
+}
+
+fn mismatch_text(texts: &Texts, mismatch: &Mismatch) -> String {
+    let drug = |id: &str, drug: &str| texts.format(id, &[("drug", Arg::Text(drug.to_owned()))]);
+    let dosed = |id: &str, drug: &str, unit: &str| {
+        texts.format(
+            id,
+            &[
+                ("drug", Arg::Text(drug.to_owned())),
+                ("unit", Arg::Text(unit.to_owned())),
+            ],
+        )
+    };
+    match mismatch {
+        Mismatch::FluidHasNoConcentration { drug: name } => drug("mismatch-fluid", name),
+        Mismatch::NeedsConcentration { drug: name } => drug("mismatch-needs-concentration", name),
+        Mismatch::Continuous { drug: name, unit } => dosed("mismatch-continuous", name, unit),
+        Mismatch::DoseNotRate { drug: name, unit } => dosed("mismatch-dose-not-rate", name, unit),
+        Mismatch::Intermittent { drug: name, unit } => dosed("mismatch-intermittent", name, unit),
+        Mismatch::NoLoadingDose { drug: name } => drug("mismatch-no-loading-dose", name),
+        Mismatch::BasicHasNoDrug => texts.get("mismatch-basic-has-no-drug"),
+        Mismatch::NoBolus { drug: name } => drug("mismatch-no-bolus", name),
     }
 }
 
@@ -389,6 +468,66 @@ mod tests {
                 de.to_lowercase(),
                 error.to_string().to_lowercase(),
                 "{error:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_blocker_is_said_in_the_screen_language() {
+        let drug = || "heparin".to_owned();
+        let unit = || "units/h".to_owned();
+        let blockers = [
+            Blocker::UnitMismatch {
+                expected: "mcg/kg/min".to_owned(),
+                entered: "mg/h".to_owned(),
+            },
+            Blocker::Concentration(ConcentrationProblem::NotListed {
+                concentration: "25000 units in 500 mL".to_owned(),
+            }),
+            Blocker::Concentration(ConcentrationProblem::OutsideCustom {
+                value: "80 units/mL".to_owned(),
+                min: "10 units/mL".to_owned(),
+                max: "50 units/mL".to_owned(),
+            }),
+            Blocker::NotForThisEntry(Mismatch::FluidHasNoConcentration { drug: drug() }),
+            Blocker::NotForThisEntry(Mismatch::NeedsConcentration { drug: drug() }),
+            Blocker::NotForThisEntry(Mismatch::Continuous {
+                drug: drug(),
+                unit: unit(),
+            }),
+            Blocker::NotForThisEntry(Mismatch::DoseNotRate {
+                drug: drug(),
+                unit: unit(),
+            }),
+            Blocker::NotForThisEntry(Mismatch::Intermittent {
+                drug: drug(),
+                unit: unit(),
+            }),
+            Blocker::NotForThisEntry(Mismatch::NoLoadingDose { drug: drug() }),
+            Blocker::NotForThisEntry(Mismatch::BasicHasNoDrug),
+            Blocker::NotForThisEntry(Mismatch::NoBolus { drug: drug() }),
+            Blocker::UnknownCareArea("nicu".to_owned()),
+            Blocker::UnknownEntry("heparin-icu".to_owned()),
+        ];
+        let english = Texts::new(Language::English).unwrap();
+        let german = Texts::new(Language::German).unwrap();
+        for blocker in blockers {
+            let (en, de) = (
+                blocker_text(&english, &blocker),
+                blocker_text(&german, &blocker),
+            );
+            for said in [&en, &de] {
+                assert!(
+                    !said.is_empty() && !said.starts_with('['),
+                    "{blocker:?}: {said}"
+                );
+            }
+            assert_ne!(en, de, "{blocker:?} is not translated");
+            // The English screen says what the library's own message says.
+            assert_eq!(
+                en.to_lowercase(),
+                blocker.to_string().to_lowercase(),
+                "{blocker:?}"
             );
         }
     }

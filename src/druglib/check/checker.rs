@@ -143,19 +143,20 @@ pub(super) fn check_concentration(
         return;
     }
     let Some(custom) = &entry.custom_concentration else {
-        checker.block(Blocker::Concentration(format!(
-            "{concentration} is not a concentration of this entry, and it allows no custom concentration"
-        )));
+        checker.block(Blocker::Concentration(ConcentrationProblem::NotListed {
+            concentration: concentration.to_string(),
+        }));
         return;
     };
     match concentration.per_millilitre(custom.unit) {
         Ok(per_ml) if per_ml >= custom.min_per_ml && per_ml <= custom.max_per_ml => {}
-        Ok(per_ml) => checker.block(Blocker::Concentration(format!(
-            "custom concentration {} is outside the allowed {} to {}",
-            per_millilitre_text(per_ml, custom.unit),
-            per_millilitre_text(custom.min_per_ml, custom.unit),
-            per_millilitre_text(custom.max_per_ml, custom.unit),
-        ))),
+        Ok(per_ml) => checker.block(Blocker::Concentration(
+            ConcentrationProblem::OutsideCustom {
+                value: per_millilitre_text(per_ml, custom.unit),
+                min: per_millilitre_text(custom.min_per_ml, custom.unit),
+                max: per_millilitre_text(custom.max_per_ml, custom.unit),
+            },
+        )),
         Err(error) => checker.block(error.into()),
     }
 }
@@ -170,17 +171,17 @@ pub(super) fn check_entry(
     let drug = match (entry.dose.unit, medication) {
         (DosingUnit::Flow, Medication::Basic) => None,
         (DosingUnit::Flow, Medication::Drug { .. }) => {
-            checker.block(Blocker::NotForThisEntry(format!(
-                "{} is a fluid programmed in mL/h, without a concentration",
-                entry.display_name
-            )));
+            checker.block(Blocker::NotForThisEntry(
+                Mismatch::FluidHasNoConcentration {
+                    drug: entry.display_name.clone(),
+                },
+            ));
             return;
         }
         (DosingUnit::Rate(_) | DosingUnit::Amount(_), Medication::Basic) => {
-            checker.block(Blocker::NotForThisEntry(format!(
-                "{} needs its concentration",
-                entry.display_name
-            )));
+            checker.block(Blocker::NotForThisEntry(Mismatch::NeedsConcentration {
+                drug: entry.display_name.clone(),
+            }));
             return;
         }
         (
@@ -233,18 +234,18 @@ pub(super) fn check_entry(
                     check_loading(entry, loading, plan, concentration, &patient, checker);
                 }
                 Delivery::AmountOverTime { .. } => {
-                    checker.block(Blocker::NotForThisEntry(format!(
-                        "{} is a continuous infusion dosed in {unit}",
-                        entry.display_name
-                    )));
+                    checker.block(Blocker::NotForThisEntry(Mismatch::Continuous {
+                        drug: entry.display_name.clone(),
+                        unit: unit.to_string(),
+                    }));
                 }
                 Delivery::Rate { .. } => {
                     // Programming a dose-rate drug in mL/h is how a dose ends up
                     // typed into the rate field; the pump asks for the dose.
-                    checker.block(Blocker::NotForThisEntry(format!(
-                        "{} is programmed by dose in {unit}: enter the dose, and the pump calculates the rate",
-                        entry.display_name
-                    )));
+                    checker.block(Blocker::NotForThisEntry(Mismatch::DoseNotRate {
+                        drug: entry.display_name.clone(),
+                        unit: unit.to_string(),
+                    }));
                 }
                 Delivery::VolumeOverTime { .. } => {}
             }
@@ -279,10 +280,10 @@ pub(super) fn check_entry(
                 Delivery::Dose { .. }
                 | Delivery::LoadingThenMaintenance { .. }
                 | Delivery::Rate { .. } => {
-                    checker.block(Blocker::NotForThisEntry(format!(
-                        "{} is an intermittent dose: enter the dose in {unit} and the time to give it over",
-                        entry.display_name
-                    )));
+                    checker.block(Blocker::NotForThisEntry(Mismatch::Intermittent {
+                        drug: entry.display_name.clone(),
+                        unit: unit.to_string(),
+                    }));
                 }
                 Delivery::VolumeOverTime { .. } => {}
             }
@@ -309,10 +310,9 @@ pub(super) fn check_loading(
     checker: &mut Checker,
 ) {
     let Some(spec) = &entry.loading else {
-        checker.block(Blocker::NotForThisEntry(format!(
-            "the library gives {} no loading dose",
-            entry.display_name
-        )));
+        checker.block(Blocker::NotForThisEntry(Mismatch::NoLoadingDose {
+            drug: entry.display_name.clone(),
+        }));
         return;
     };
     if !checker.unit_must_match(spec.unit.0, entered.unit) {

@@ -143,6 +143,44 @@ impl fmt::Display for CheckedValue {
     }
 }
 
+/// Why a concentration is refused for an entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConcentrationProblem {
+    #[error("{concentration} is not a concentration of this entry, and it allows no custom concentration")]
+    NotListed { concentration: String },
+    #[error("custom concentration {value} is outside the allowed {min} to {max}")]
+    OutsideCustom {
+        value: String,
+        min: String,
+        max: String,
+    },
+}
+
+/// Why a program does not fit the entry it was made for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Mismatch {
+    #[error("{drug} is a fluid programmed in mL/h, without a concentration")]
+    FluidHasNoConcentration { drug: String },
+    #[error("{drug} needs its concentration")]
+    NeedsConcentration { drug: String },
+    #[error("{drug} is a continuous infusion dosed in {unit}")]
+    Continuous { drug: String, unit: String },
+    #[error(
+        "{drug} is programmed by dose in {unit}: enter the dose, and the pump calculates the rate"
+    )]
+    DoseNotRate { drug: String, unit: String },
+    #[error(
+        "{drug} is an intermittent dose: enter the dose in {unit} and the time to give it over"
+    )]
+    Intermittent { drug: String, unit: String },
+    #[error("the library gives {drug} no loading dose")]
+    NoLoadingDose { drug: String },
+    #[error("a basic infusion has no drug: pick the drug from the library")]
+    BasicHasNoDrug,
+    #[error("the library allows no bolus of {drug}")]
+    NoBolus { drug: String },
+}
+
 /// Why a program cannot start, whatever the nurse confirms.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Blocker {
@@ -151,9 +189,9 @@ pub enum Blocker {
     #[error("this entry is dosed in {expected}; {entered} cannot be used for it")]
     UnitMismatch { expected: String, entered: String },
     #[error("{0}")]
-    Concentration(String),
+    Concentration(ConcentrationProblem),
     #[error("{0}")]
-    NotForThisEntry(String),
+    NotForThisEntry(Mismatch),
     #[error("care area \"{0}\" is not in the active drug library")]
     UnknownCareArea(String),
     #[error("entry \"{0}\" is not in this care area of the active drug library")]

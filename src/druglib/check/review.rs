@@ -83,9 +83,7 @@ pub(super) fn review_delivery(
         DrugChoice::Basic => {
             let limits = basic_limits(care_area, platform);
             if !matches!(medication, Medication::Basic) {
-                checker.block(Blocker::NotForThisEntry(
-                    "a basic infusion has no drug: pick the drug from the library".to_owned(),
-                ));
+                checker.block(Blocker::NotForThisEntry(Mismatch::BasicHasNoDrug));
             }
             let plan = make_plan(&limits)
                 .map_err(|error| checker.block(error.into()))
@@ -174,10 +172,9 @@ pub fn review_bolus(
         },
     ) = (&entry.bolus, medication)
     else {
-        checker.block(Blocker::NotForThisEntry(format!(
-            "the library allows no bolus of {}",
-            entry.display_name
-        )));
+        checker.block(Blocker::NotForThisEntry(Mismatch::NoBolus {
+            drug: entry.display_name.clone(),
+        }));
         return checker.finish(library, care_area, Some(entry), None);
     };
     if let BolusRequest::Dose { amount, .. } = bolus {

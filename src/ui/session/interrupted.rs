@@ -60,11 +60,7 @@ impl Session {
                 self.overrides.clear();
                 self.show(Screen::Program);
             }
-            None => {
-                self.notice = Some(Notice::Refused(
-                    "this program cannot be resumed here: program it again".to_owned(),
-                ))
-            }
+            None => self.notice = Some(Notice::Refused(self.texts.get("refused-cannot-resume"))),
         }
     }
 

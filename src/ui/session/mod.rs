@@ -23,7 +23,7 @@ use crate::control::api::{Command, ControlEvent, Mode, Snapshot};
 use crate::control::program::program_from_plan;
 use crate::control::state::Segment as ControlSegment;
 use crate::control::units::{Nanolitres, NanolitresPerHour};
-use crate::druglib::{ConfirmError, ConfirmedProgram, Library, Override};
+use crate::druglib::{ConfirmedProgram, Library, Override};
 use crate::services::kept::{Interrupted, KeptProgram, KeptTherapy};
 use crate::store::{Event, Recorded};
 use crate::therapy::{display_decimal, DeliveryPlan, Medication, Millilitres, RateLimits};

@@ -165,11 +165,10 @@ impl Session {
         let confirmed = match workflow.confirm(&self.overrides) {
             Ok(confirmed) => confirmed,
             Err(error) => {
-                self.notice = Some(Notice::Refused(match error {
-                    ConfirmError::Blocked(_) | ConfirmError::OverrideMissing(_) => {
-                        error.to_string()
-                    }
-                }));
+                self.notice = Some(Notice::Refused(crate::ui::words::confirm_text(
+                    &self.texts,
+                    &error,
+                )));
                 return;
             }
         };
@@ -263,9 +262,7 @@ impl Session {
             Some(delivered) => match program.after(Nanolitres(delivered)) {
                 Some(rest) => rest,
                 None => {
-                    self.notice = Some(Notice::Refused(
-                        "nothing is left of this program: discard it".to_owned(),
-                    ));
+                    self.notice = Some(Notice::Refused(self.texts.get("refused-nothing-left")));
                     return false;
                 }
             },
