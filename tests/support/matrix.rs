@@ -1070,22 +1070,7 @@ fn check_enable(stack: &Stack, cell: &Cell) -> Result<(), String> {
     })
 }
 
-/// Time the hypervisor took this machine's CPUs away (steal), summed, ms.
-/// This machine is a virtual one: when the host does not run a vCPU, every
-/// thread on it stops, SCHED_FIFO or not, and a 100 ms steal looks to the
-/// supervisor exactly like a stalled app.
-pub fn steal_ms() -> u64 {
-    let ticks_per_s = 100;
-    std::fs::read_to_string("/proc/stat")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find(|line| line.starts_with("cpu "))
-                .and_then(|line| line.split_whitespace().nth(8))
-                .and_then(|steal| steal.parse::<u64>().ok())
-        })
-        .map_or(0, |ticks| ticks * 1000 / ticks_per_s)
-}
+pub use perfuse_testkit::host::steal_ms;
 
 /// Watches whether this machine itself stops: one thread per CPU, pinned,
 /// at SCHED_FIFO 95 (above every Perfuse thread) where permitted, sleeps
