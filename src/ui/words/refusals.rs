@@ -1,125 +1,8 @@
-//! Words: every enum the screen shows, mapped to its message id or to its
-//! text in the screen's language, one arm per variant and no catch-all,
-//! so a new variant cannot reach the nurse as an English default.
+//! Refusals in words: what the therapy core, the drug library and the
+//! keypad refuse, and each value's limit status, in the screen's language.
+//! The English screen keeps the core's and the library's own words.
 
-use crate::alarms::Condition;
-use crate::control::api::{CommandKind, Mode};
-use crate::druglib::{
-    Blocker, Bound, CheckedValue, ConcentrationProblem, ConfirmError, LimitStatus, Mismatch,
-    Parameter,
-};
-use crate::therapy::{PatientData, TherapyError};
-use crate::ui::keypad::Refusal;
-use crate::ui::session::Session;
-use crate::ui::text::{Arg, Texts};
-use crate::ui::workflow::{Kind, Problem, Step};
-
-pub fn kind_id(session: &Session) -> &'static str {
-    match session
-        .workflow
-        .as_ref()
-        .map(super::workflow::Workflow::kind)
-    {
-        Some(Kind::Primary) | None => "kind-primary",
-        Some(Kind::Secondary) => "kind-secondary",
-        Some(Kind::Bolus) => "kind-bolus",
-        Some(Kind::Titration) => "kind-titration",
-    }
-}
-
-/// The pump's status as the bar and the running page show it (one text for
-/// both): its mode, and when an alarm stopped the flow, which alarm. A
-/// flow-stopping condition acknowledged but still there stays named until
-/// it is cleared; it is never shown as a plain "Paused".
-pub fn pump_status(texts: &Texts, snapshot: &crate::control::api::Snapshot) -> String {
-    let stopping = snapshot
-        .alarms
-        .iter()
-        .flatten()
-        .find(|alarm| alarm.condition.stops_flow() && (alarm.present || !alarm.acknowledged));
-    match (snapshot.mode, stopping) {
-        (Mode::AlarmStopped | Mode::Paused | Mode::Ready, Some(alarm)) => texts.format(
-            "state-stopped-by",
-            &[("cause", Arg::Text(texts.get(alarm_ids(alarm.condition).0)))],
-        ),
-        (_, _) => texts.get(mode_id(snapshot.mode)),
-    }
-}
-
-pub fn mode_id(mode: Mode) -> &'static str {
-    match mode {
-        Mode::SelfTest => "state-self-test",
-        Mode::PlatformRejected => "state-platform-rejected",
-        Mode::Idle => "state-idle",
-        Mode::Ready => "state-ready",
-        Mode::Delivering => "state-delivering",
-        Mode::KeepVeinOpen => "state-keep-vein-open",
-        Mode::Paused => "state-paused",
-        Mode::AlarmStopped => "state-alarm-stopped",
-        Mode::Completed => "state-completed",
-        Mode::Fault => "state-fault",
-    }
-}
-
-/// The words for an alarm condition as recorded by name ("AirInLine"); an
-/// unknown name is shown as it is.
-pub fn condition_text(texts: &Texts, condition: &str) -> String {
-    Condition::ALL
-        .into_iter()
-        .find(|known| known.name() == condition)
-        .map_or_else(
-            || condition.to_owned(),
-            |known| texts.get(alarm_ids(known).0),
-        )
-}
-
-/// A concentration as the bag label states it: "4 mg in 250 mL".
-pub fn concentration_text(
-    texts: &Texts,
-    amount: crate::therapy::Amount,
-    volume: crate::therapy::Millilitres,
-) -> String {
-    texts.format(
-        "concentration-option",
-        &[
-            (
-                "amount",
-                Arg::Text(texts.quantity(amount.value, amount.unit.symbol())),
-            ),
-            ("volume", Arg::Text(texts.quantity(volume.value(), "mL"))),
-        ],
-    )
-}
-
-/// Message ids of an alarm's cause and what to do.
-pub fn alarm_ids(condition: Condition) -> (&'static str, &'static str) {
-    match condition {
-        Condition::DownstreamOcclusion => (
-            "alarm-downstream-occlusion",
-            "alarm-downstream-occlusion-do",
-        ),
-        Condition::UpstreamOcclusion => ("alarm-upstream-occlusion", "alarm-upstream-occlusion-do"),
-        Condition::AirInLine => ("alarm-air-in-line", "alarm-air-in-line-do"),
-        Condition::AccumulatedAir => ("alarm-accumulated-air", "alarm-accumulated-air-do"),
-        Condition::DoorOpen => ("alarm-door-open", "alarm-door-open-do"),
-        Condition::SyringeNotLoaded => ("alarm-syringe-not-loaded", "alarm-syringe-not-loaded-do"),
-        Condition::EndOfContainer => ("alarm-end-of-container", "alarm-end-of-container-do"),
-        Condition::MotorStall => ("alarm-motor-stall", "alarm-motor-stall-do"),
-        Condition::DriverFault => ("alarm-driver-fault", "alarm-driver-fault-do"),
-        Condition::EncoderDisagreement => (
-            "alarm-encoder-disagreement",
-            "alarm-encoder-disagreement-do",
-        ),
-        Condition::SensorFault => ("alarm-sensor-fault", "alarm-sensor-fault-do"),
-        Condition::SupervisorTrip => ("alarm-supervisor-trip", "alarm-supervisor-trip-do"),
-        Condition::InfusionComplete => ("alarm-infusion-complete", "alarm-infusion-complete-do"),
-        Condition::NearEnd => ("alarm-near-end", "alarm-near-end-do"),
-        Condition::KeepVeinOpen => ("alarm-keep-vein-open", "alarm-keep-vein-open-do"),
-        Condition::CallbackPaused => ("alarm-callback-paused", "alarm-callback-paused-do"),
-        Condition::CallbackUnstarted => ("alarm-callback-unstarted", "alarm-callback-unstarted-do"),
-        Condition::StorageFault => ("alarm-storage-fault", "alarm-storage-fault-do"),
-    }
-}
+use super::*;
 
 /// The words for a limit status of a value in `unit`.
 pub fn status_text(texts: &Texts, status: LimitStatus, unit: &str) -> String {
@@ -247,38 +130,6 @@ pub fn therapy_text(texts: &Texts, error: &TherapyError) -> String {
     }
 }
 
-pub fn parameter_id(parameter: Parameter) -> &'static str {
-    match parameter {
-        Parameter::DoseRate => "param-dose-rate",
-        Parameter::FlowRate => "param-flow-rate",
-        Parameter::DoseAmount => "param-dose-amount",
-        Parameter::BolusDose => "param-bolus-dose",
-        Parameter::LoadingDose => "param-loading-dose",
-        Parameter::Duration => "param-duration",
-        Parameter::VolumeToBeInfused => "param-vtbi",
-    }
-}
-
-pub fn step_id(step: Step, kind: Kind, unit: &str) -> &'static str {
-    match step {
-        Step::CareArea => "step-care-area",
-        Step::Drug => "step-drug",
-        Step::Concentration => "step-concentration",
-        Step::Loading => "step-loading",
-        Step::LoadingDose => "step-loading-dose",
-        Step::LoadingDuration => "step-loading-duration",
-        Step::Dose if kind == Kind::Bolus && unit == "mL" => "step-bolus-volume",
-        Step::Dose if kind == Kind::Bolus => "step-bolus-dose",
-        Step::Dose if unit == "mL/h" => "step-rate",
-        Step::Dose => "step-dose",
-        Step::Weight => "step-weight",
-        Step::Height => "step-height",
-        Step::Duration => "step-duration",
-        Step::Volume => "step-volume",
-        Step::Review => "step-review",
-    }
-}
-
 pub fn blocker_text(texts: &Texts, blocker: &Blocker) -> String {
     match blocker {
         Blocker::HardLimit(value) => checked_text(texts, value),
@@ -340,7 +191,7 @@ pub fn confirm_text(texts: &Texts, error: &ConfirmError) -> String {
     }
 }
 
-fn mismatch_text(texts: &Texts, mismatch: &Mismatch) -> String {
+pub(super) fn mismatch_text(texts: &Texts, mismatch: &Mismatch) -> String {
     let drug = |id: &str, drug: &str| texts.format(id, &[("drug", Arg::Text(drug.to_owned()))]);
     let dosed = |id: &str, drug: &str, unit: &str| {
         texts.format(
@@ -370,22 +221,6 @@ pub fn checked_text(texts: &Texts, value: &CheckedValue) -> String {
         texts.quantity(value.value.round_sf(4).unwrap_or(value.value), &value.unit),
         status_text(texts, value.status, &value.unit)
     )
-}
-
-/// What the pump refused to do, as the refusal names it.
-pub fn command_id(kind: CommandKind) -> &'static str {
-    match kind {
-        CommandKind::Load => "command-load",
-        CommandKind::Start => "command-start",
-        CommandKind::Pause => "command-pause",
-        CommandKind::Resume => "command-resume",
-        CommandKind::Stop => "command-stop",
-        CommandKind::Titrate => "command-titrate",
-        CommandKind::Bolus => "command-bolus",
-        CommandKind::Secondary => "command-secondary",
-        CommandKind::AcknowledgeAlarms => "command-acknowledge",
-        CommandKind::SilenceAlarms => "command-silence",
-    }
 }
 
 #[cfg(test)]
