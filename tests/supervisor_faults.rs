@@ -118,7 +118,7 @@ fn stopping_the_app_trips_the_supervisor_within_the_deadline_every_time() {
         &results,
         DEADLINE_MS + HEARTBEAT_MS + 2.0 * SUPERVISOR_PERIOD_MS + 6.0,
     );
-    let log = stack.log();
+    let log = stack.settled_log();
     assert_eq!(
         log.matches("TRIP missed heartbeat").count(),
         TRIALS,
