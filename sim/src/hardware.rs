@@ -11,12 +11,19 @@ use perfuse_drivers::config::BoardConfig;
 pub type SimControlHardware = ControlHardware<SimPin, SimPin, SimSpi>;
 pub type SimSupervisorHardware = SupervisorHardware<SimPin, SimSpi>;
 
-/// The control thread's hardware; registers this process as the app.
+/// The control thread's hardware; registers this process as the app (the
+/// virtual watchdog's board reset kills it).
 pub fn open_control(board: &Arc<Board>, config: &BoardConfig) -> SimControlHardware {
     board
         .memory()
         .app_pid
         .store(std::process::id(), Ordering::Release);
+    control_lines(board, config)
+}
+
+/// The control thread's pins and devices on `board`, registering nobody:
+/// for a pump run in one process with its board (tests and benchmarks).
+pub fn control_lines(board: &Arc<Board>, config: &BoardConfig) -> SimControlHardware {
     let pin = |line: u8| SimPin::new(board.clone(), line);
     let pins = config.pins;
     ControlHardware {

@@ -109,23 +109,15 @@ pub struct Rig {
     physics_per_period: u32,
 }
 
+/// The board's control lines, with the encoder counter the supervisor
+/// would hold: in one process the rig plays the supervisor.
 fn hardware(
     board: &Arc<Board>,
     config: &BoardConfig,
 ) -> ControllerHardware<SimPin, SimPin, SimSpi> {
-    let pin = |line: u8| SimPin::new(board.clone(), line);
-    let pins = config.pins;
     ControllerHardware {
-        step: pin(pins.step),
-        direction: pin(pins.direction),
-        air_sensor: pin(pins.air_sensor),
-        door: pin(pins.door),
-        container: pin(pins.container),
-        light_red: pin(pins.light_red),
-        light_yellow: pin(pins.light_yellow),
-        stepper: SimSpi::new(board.clone(), SimChip::Stepper),
-        adc: SimSpi::new(board.clone(), SimChip::Adc),
         encoder: Some(SimSpi::new(board.clone(), SimChip::EncoderCounter)),
+        ..ControllerHardware::from(perfuse_sim::hardware::control_lines(board, config))
     }
 }
 
