@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
-use perfuse::store::{now_ms, Event, EventLog};
+use perfuse::store::{now_ms, Action, Event, EventLog, Page};
 
 fn events_wanted() -> usize {
     std::env::var("PERFUSE_BENCH_EVENTS")
@@ -48,8 +48,8 @@ fn percentiles(values: &mut [f64]) -> (f64, f64, f64, f64) {
 fn event(index: usize) -> Event {
     match index % 4 {
         0 => Event::Interaction {
-            screen: "rate entry".to_owned(),
-            action: "touch".to_owned(),
+            screen: Page::Program,
+            action: Action::Touch,
             element: format!("key {}", index % 10),
             monotonic_ms: index as u64,
         },

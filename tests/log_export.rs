@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use perfuse::store::{Event, EventLog};
+use perfuse::store::{Action, Event, EventLog, Page};
 
 /// 2026-11-21T08:00:00Z in ms.
 const EIGHT: i64 = 1_795_248_000_000;
@@ -147,8 +147,8 @@ fn usability_metrics_come_from_the_interaction_records() {
     let path = dir.path().join("events.db");
     let mut log = EventLog::open(&path).unwrap();
     let touch = |screen: &str, action: &str, element: &str, at: u64| Event::Interaction {
-        screen: screen.to_owned(),
-        action: action.to_owned(),
+        screen: Page::from_name(screen).unwrap(),
+        action: Action::from_name(action).unwrap(),
         element: element.to_owned(),
         monotonic_ms: at,
     };

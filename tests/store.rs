@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use crash::{check_round, program, write_steps, Program, Reported};
 use perfuse::store::writer::{StoreWriter, QUEUE_CAPACITY};
-use perfuse::store::{Event, EventLog, StoreError, RETAINED_EVENTS};
+use perfuse::store::{Action, Event, EventLog, Page, StoreError, RETAINED_EVENTS};
 
 /// `count` interaction events, stamped 0, 1, 2... ms.
 fn key_presses(count: i64) -> Vec<(i64, Event)> {
@@ -26,9 +26,9 @@ fn key_presses(count: i64) -> Vec<(i64, Event)> {
             (
                 index,
                 Event::Interaction {
-                    screen: "rate".to_owned(),
-                    action: format!("key {index}"),
-                    element: String::new(),
+                    screen: Page::Program,
+                    action: Action::Touch,
+                    element: format!("key {index}"),
                     monotonic_ms: 0,
                 },
             )
@@ -165,9 +165,9 @@ fn a_full_queue_drops_events_counts_them_and_says_so_later() {
     let accepted = (0..offered)
         .filter(|index| {
             store.record(Event::Interaction {
-                screen: "rate".to_owned(),
-                action: format!("key {index}"),
-                element: String::new(),
+                screen: Page::Program,
+                action: Action::Touch,
+                element: format!("key {index}"),
                 monotonic_ms: 0,
             })
         })
@@ -345,9 +345,9 @@ fn a_full_disk_is_reported_by_the_writer_and_nothing_accepted_before_is_lost() {
     let store = writer.handle();
     for index in 0..500 {
         store.record(Event::Interaction {
-            screen: "rate".to_owned(),
-            action: format!("{index:0>200}"),
-            element: String::new(),
+            screen: Page::Program,
+            action: Action::Value,
+            element: format!("{index:0>200}"),
             monotonic_ms: 0,
         });
     }
@@ -386,9 +386,9 @@ fn once_writes_work_again_the_log_says_what_failed_and_what_was_lost() {
         }
     };
     assert!(store.record(Event::Interaction {
-        screen: "notes".to_owned(),
-        action: "x".repeat(100_000),
-        element: String::new(),
+        screen: Page::Program,
+        action: Action::Value,
+        element: "x".repeat(100_000),
         monotonic_ms: 0,
     }));
     wait_until("the oversized write never failed", &|| {

@@ -19,9 +19,10 @@ use std::sync::Arc;
 
 use i_slint_backend_testing::ElementHandle;
 use perfuse::control::api::{Command, ControlEvent, Mode, Snapshot};
+use perfuse::control::units::Nanolitres;
 use perfuse::druglib::Library;
 use perfuse::services::kept::{Cause, Interrupted, KeptProgram};
-use perfuse::store::Event;
+use perfuse::store::{Action, Event};
 use perfuse::ui::pump::{MemoryRecorder, Pump};
 use perfuse::ui::session::{biomed_facts, Session, Setup, StartupCheck};
 use perfuse::ui::text::Language;
@@ -60,8 +61,8 @@ impl Pump for KeepingPump {
         self.interrupted.clone()
     }
 
-    fn keep(&mut self, program: Option<KeptProgram>, delivered_before_nl: u64) {
-        self.kept.borrow_mut().push((program, delivered_before_nl));
+    fn keep(&mut self, program: Option<KeptProgram>, delivered_before: Nanolitres) {
+        self.kept.borrow_mut().push((program, delivered_before.0));
     }
 }
 
@@ -300,7 +301,7 @@ fn a_basic_infusion_is_programmed_started_titrated_paused_and_stopped_on_both_pl
 
         let records = ui.records();
         let touched = |element: &str| {
-            records.iter().any(|event| matches!(event, Event::Interaction { action, element: e, .. } if action == "touch" && e == element))
+            records.iter().any(|event| matches!(event, Event::Interaction { action, element: e, .. } if *action == Action::Touch && e == element))
         };
         for element in [
             "new-program",
@@ -313,7 +314,7 @@ fn a_basic_infusion_is_programmed_started_titrated_paused_and_stopped_on_both_pl
         ] {
             assert!(touched(element), "no record of touching {element}");
         }
-        assert!(records.iter().any(|event| matches!(event, Event::Interaction { action, element, .. } if action == "value" && element == "Dose 25")));
+        assert!(records.iter().any(|event| matches!(event, Event::Interaction { action, element, .. } if *action == Action::Value && element == "Dose 25")));
         let times: Vec<u64> = records
             .iter()
             .filter_map(|event| match event {
@@ -452,9 +453,13 @@ fn an_alarm_is_shown_silenced_and_acknowledged() {
         running.get_state()
     );
     let records = ui.records();
-    for action in ["alarm-shown", "alarm-silenced", "alarm-acknowledged"] {
+    for action in [
+        Action::AlarmShown,
+        Action::AlarmSilenced,
+        Action::AlarmAcknowledged,
+    ] {
         assert!(
-            records.iter().any(|event| matches!(event, Event::Interaction { action: a, element, .. } if a == action && element == "DownstreamOcclusion")),
+            records.iter().any(|event| matches!(event, Event::Interaction { action: a, element, .. } if *a == action && element == "DownstreamOcclusion")),
             "no {action} record"
         );
     }
@@ -493,14 +498,14 @@ fn an_interrupted_program_is_offered_whole_rechecked_against_the_current_library
     assert_eq!(before, 0);
     let therapy = kept.therapy.clone().unwrap();
     assert_eq!(therapy.entry.as_deref(), Some("norepinephrine"));
-    assert_eq!(kept.remaining_nl, 250_000_000);
+    assert_eq!(kept.remaining, Nanolitres(250_000_000));
 
     // Interrupted after 50 mL, by a crash after an occlusion alarm; the
     // pharmacy has since lowered the soft maximum to 0.08 mcg/kg/min.
     let interrupted = Interrupted {
         program: KeptProgram {
-            delivered_nl: 50_000_000,
-            remaining_nl: 200_000_000,
+            delivered: Nanolitres(50_000_000),
+            remaining: Nanolitres(200_000_000),
             mode: perfuse::control::api::Mode::Delivering,
             ..kept
         },
@@ -576,7 +581,7 @@ fn an_interrupted_program_is_offered_whole_rechecked_against_the_current_library
     ui.refresh_until("resumed", |snapshot| snapshot.mode == Mode::Delivering);
     let (kept, before) = ui.kept.borrow().last().cloned().unwrap();
     assert_eq!(before, 50_000_000, "the volume infused before carries on");
-    assert_eq!(kept.unwrap().remaining_nl, 200_000_000);
+    assert_eq!(kept.unwrap().remaining, Nanolitres(200_000_000));
     // "Infused" counts what went in before the interruption too.
     let readings = ui.window.global::<RunningAdapter>().get_readings();
     let infused = (0..slint::Model::row_count(&readings))
@@ -805,7 +810,7 @@ fn a_bolus_and_a_secondary_walk_the_same_steps_and_controls_on_a_running_drug() 
         .filter_map(|event| match event {
             Event::Interaction {
                 action, element, ..
-            } if action == "touch" => Some(element.clone()),
+            } if *action == Action::Touch => Some(element.clone()),
             _ => None,
         })
         .collect();
@@ -904,8 +909,8 @@ fn interrupted_after(program: fn(&Ui), delivered_nl: u64) -> (KeptProgram, Ui) {
     let kept = kept.expect("the started program is kept");
     let interrupted = Interrupted {
         program: KeptProgram {
-            delivered_nl,
-            remaining_nl: kept.remaining_nl - delivered_nl,
+            delivered: Nanolitres(delivered_nl),
+            remaining: Nanolitres(kept.remaining.0 - delivered_nl),
             mode: perfuse::control::api::Mode::Delivering,
             ..kept.clone()
         },
@@ -941,7 +946,7 @@ fn review_rows(ui: &Ui) -> Vec<(String, String)> {
 fn the_rest_of_an_interrupted_loading_dose_and_intermittent_dose_is_given_as_programmed() {
     // Amiodarone stopped 50 mL into its 83.33 mL loading dose.
     let (kept, ui) = interrupted_after(amiodarone_program, 50_000_000);
-    assert_eq!(kept.remaining_nl, 500_000_000);
+    assert_eq!(kept.remaining, Nanolitres(500_000_000));
     ui.press("StatusPage::primary-button");
     assert_eq!(ui.step_title(), "Review");
     let rows = review_rows(&ui);
@@ -974,7 +979,7 @@ fn the_rest_of_an_interrupted_loading_dose_and_intermittent_dose_is_given_as_pro
     let (resumed, before) = ui.kept.borrow().last().cloned().unwrap();
     let resumed = resumed.unwrap();
     assert_eq!(before, 50_000_000, "the volume infused before carries on");
-    assert_eq!(resumed.remaining_nl, 450_000_000);
+    assert_eq!(resumed.remaining, Nanolitres(450_000_000));
     assert_eq!(
         resumed.therapy.as_ref().map(|therapy| therapy.program),
         kept.therapy.as_ref().map(|therapy| therapy.program),

@@ -26,7 +26,7 @@ use super::boot::{start, verify, NotReady, Prepared, VerifiedApp};
 use crate::control::api::{Command, ControllerHardware, Snapshot};
 use crate::control::program::program_from_plan;
 use crate::control::thread::ControlHandle;
-use crate::control::units::NanolitresPerHour;
+use crate::control::units::{Nanolitres, NanolitresPerHour};
 use crate::services::records::record_of;
 use crate::services::Services;
 use crate::store::Event;
@@ -178,8 +178,8 @@ fn command(line: &str, limits: &crate::therapy::RateLimits) -> Result<Option<Com
 
 /// Rounds nL down to whole hundredths of a mL, as text: a resumed volume
 /// is never more than what was left.
-fn millilitres_down(nanolitres: u64) -> String {
-    let hundredths = nanolitres / 10_000;
+fn millilitres_down(volume: Nanolitres) -> String {
+    let hundredths = volume.0 / 10_000;
     format!("{}.{:02}", hundredths / 100, hundredths % 100)
 }
 
@@ -235,8 +235,8 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                         Some(interrupted) => (
                             format!(
                                 "load {} {}",
-                                interrupted.program.rate_ml_h,
-                                millilitres_down(interrupted.program.remaining_nl)
+                                interrupted.program.rate.value(),
+                                millilitres_down(interrupted.program.remaining)
                             ),
                             Some(interrupted),
                         ),
@@ -266,10 +266,15 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                                 services.interrupted = services.interrupted.take().or(resumed);
                             }
                             Ok(()) if is_load => {
+                                // As `command` parsed them for the load.
                                 let mut words = line.split_whitespace().skip(1);
-                                let rate = words.next().unwrap_or_default();
-                                let volume = words.next().unwrap_or_default();
-                                services.loaded(rate, volume, resumed);
+                                let loaded_rate = rate(words.next());
+                                let loaded_volume = volume(words.next(), "volume to be infused");
+                                if let (Ok(loaded_rate), Ok(loaded_volume)) =
+                                    (loaded_rate, loaded_volume)
+                                {
+                                    services.loaded(loaded_rate, loaded_volume, resumed);
+                                }
                             }
                             Ok(()) => {}
                         }
@@ -287,7 +292,7 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
         for event in handle.events(64) {
             let program = services
                 .kept()
-                .map(|kept| format!("{} mL/h, {} mL", kept.rate_ml_h, kept.vtbi_ml))
+                .map(|kept| format!("{} mL/h, {} mL", kept.rate.value(), kept.vtbi.value()))
                 .unwrap_or_default();
             if let Some(record) = record_of(&event, &program) {
                 services.record(record);

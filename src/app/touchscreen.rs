@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::boot::{NotReady, Prepared};
 use crate::control::api::{Command, ControlEvent, Mode, Snapshot};
 use crate::control::thread::ControlHandle;
+use crate::control::units::Nanolitres;
 use crate::druglib::{tool::today_utc, ActiveLibrary, Library};
 use crate::services::kept::{Interrupted, KeptProgram};
 use crate::services::Services;
@@ -229,8 +230,8 @@ impl Pump for AppPump {
         self.services.interrupted.clone()
     }
 
-    fn keep(&mut self, program: Option<KeptProgram>, delivered_before_nl: u64) {
-        self.services.keep(program, delivered_before_nl);
+    fn keep(&mut self, program: Option<KeptProgram>, delivered_before: Nanolitres) {
+        self.services.keep(program, delivered_before);
     }
 
     fn send(&mut self, command: Command) -> Result<(), String> {

@@ -19,175 +19,12 @@
 
 use arrayvec::ArrayVec;
 
+use super::program::capped_end;
+pub use super::program::{
+    End, Infusion, OverlayKind, Program, Progress, Segment, MAX_SEGMENTS, NEAR_END_MICROSECONDS,
+};
 use super::units::{Nanolitres, NanolitresPerHour};
 use crate::therapy::SegmentPurpose;
-
-/// Longest program: loading then maintenance.
-pub const MAX_SEGMENTS: usize = 2;
-
-/// Announce the near end when this little time is left at the current rate.
-pub const NEAR_END_MICROSECONDS: u64 = 5 * 60 * 1_000_000;
-
-/// A stretch of delivery at one rate, in control units.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Segment {
-    pub purpose: SegmentPurpose,
-    pub rate: NanolitresPerHour,
-    pub volume: Nanolitres,
-}
-
-/// What follows the last segment of a primary program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum End {
-    Stop,
-    /// Keep the vein open at this rate (already no higher than the last segment's).
-    KeepVeinOpen(NanolitresPerHour),
-}
-
-/// A confirmed program, converted to control units.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Program {
-    pub segments: ArrayVec<Segment, MAX_SEGMENTS>,
-    pub end: End,
-}
-
-impl Program {
-    pub fn total_volume(&self) -> Nanolitres {
-        self.segments.iter().fold(Nanolitres(0), |total, segment| {
-            total.saturating_add(segment.volume)
-        })
-    }
-
-    /// What is left of this program once `delivered` of it was infused:
-    /// the segments not yet finished, the current one shortened, each at
-    /// its own rate (the rest of a loading dose, then the maintenance).
-    /// None when nothing is left.
-    pub fn after(&self, delivered: Nanolitres) -> Option<Program> {
-        let mut skip = delivered;
-        let mut segments = ArrayVec::new();
-        for segment in &self.segments {
-            let left = segment.volume.saturating_sub(skip);
-            skip = skip.saturating_sub(segment.volume);
-            if left.0 > 0 {
-                segments.push(Segment {
-                    volume: left,
-                    ..*segment
-                });
-            }
-        }
-        (!segments.is_empty()).then_some(Program {
-            segments,
-            end: self.end,
-        })
-    }
-}
-
-/// How far a program has got.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Progress {
-    pub program: Program,
-    /// Index of the segment being delivered.
-    pub segment: usize,
-    pub segment_delivered: Nanolitres,
-    pub delivered: Nanolitres,
-}
-
-impl Progress {
-    pub fn new(program: Program) -> Self {
-        Self {
-            program,
-            segment: 0,
-            segment_delivered: Nanolitres(0),
-            delivered: Nanolitres(0),
-        }
-    }
-
-    pub fn current(&self) -> Option<&Segment> {
-        self.program.segments.get(self.segment)
-    }
-
-    /// Volume left in the current segment.
-    pub fn segment_remaining(&self) -> Nanolitres {
-        self.current().map_or(Nanolitres(0), |segment| {
-            segment.volume.saturating_sub(self.segment_delivered)
-        })
-    }
-
-    /// Volume left in the whole program.
-    pub fn remaining(&self) -> Nanolitres {
-        self.program.total_volume().saturating_sub(self.delivered)
-    }
-
-    /// Books `volume` (capped at the segment's remainder); true when the
-    /// segment is done.
-    fn book(&mut self, volume: Nanolitres) -> bool {
-        let taken = Nanolitres(volume.0.min(self.segment_remaining().0));
-        self.segment_delivered = self.segment_delivered.saturating_add(taken);
-        self.delivered = self.delivered.saturating_add(taken);
-        self.segment_remaining() == Nanolitres(0)
-    }
-
-    /// Moves to the next segment; false if there is none.
-    fn advance(&mut self) -> bool {
-        if self.segment + 1 < self.program.segments.len() {
-            self.segment += 1;
-            self.segment_delivered = Nanolitres(0);
-            true
-        } else {
-            false
-        }
-    }
-}
-
-/// Something delivered on top of the primary, which then resumes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OverlayKind {
-    Bolus,
-    Secondary,
-}
-
-/// A running infusion: the primary, and a bolus or secondary over it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Infusion {
-    pub primary: Progress,
-    pub overlay: Option<(OverlayKind, Progress)>,
-    pub near_end_announced: bool,
-    /// Volume given while keeping the vein open, after the VTBI.
-    pub kvo_delivered: Nanolitres,
-}
-
-impl Infusion {
-    pub fn new(mut program: Program) -> Self {
-        program.end = capped_end(&program);
-        Self {
-            primary: Progress::new(program),
-            overlay: None,
-            near_end_announced: false,
-            kvo_delivered: Nanolitres(0),
-        }
-    }
-
-    /// The progress delivering now (the overlay if any).
-    pub fn active(&self) -> &Progress {
-        self.overlay
-            .as_ref()
-            .map_or(&self.primary, |(_, progress)| progress)
-    }
-
-    fn active_mut(&mut self) -> &mut Progress {
-        match &mut self.overlay {
-            Some((_, progress)) => progress,
-            None => &mut self.primary,
-        }
-    }
-
-    /// The rate being delivered now.
-    pub fn rate(&self) -> NanolitresPerHour {
-        self.active()
-            .current()
-            .map_or(NanolitresPerHour(0), |segment| segment.rate)
-    }
-}
 
 /// Why flow stopped on an alarm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -380,14 +217,6 @@ fn titrate(mut infusion: Infusion, rate: NanolitresPerHour) -> Infusion {
     }
     infusion.primary.program.end = capped_end(&infusion.primary.program);
     infusion
-}
-
-/// The program's end with its KVO rate no higher than the last segment's.
-fn capped_end(program: &Program) -> End {
-    match (program.end, program.segments.last()) {
-        (End::KeepVeinOpen(kvo), Some(last)) if kvo.0 > last.rate.0 => End::KeepVeinOpen(last.rate),
-        (end @ (End::Stop | End::KeepVeinOpen(_)), _) => end,
-    }
 }
 
 fn with_overlay(mut infusion: Infusion, kind: OverlayKind, program: Program) -> Infusion {

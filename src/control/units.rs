@@ -12,8 +12,21 @@ use crate::therapy::{Millilitres, MillilitresPerHour};
 /// Nanolitres in a millilitre.
 const NL_PER_ML: i64 = 1_000_000;
 
-/// A volume in nanolitres.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// A volume in nanolitres (stored as the bare number).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct Nanolitres(pub u64);
 
 /// A flow rate in nanolitres per hour (0.01 mL/h is 10 000 nL/h).

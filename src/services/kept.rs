@@ -4,23 +4,30 @@
 use serde::{Deserialize, Serialize};
 
 use crate::control::api::{Mode, Snapshot};
+use crate::control::units::Nanolitres;
 use crate::store::{Event, EventLog, Recorded, SavedProgram};
+use crate::therapy::{Millilitres, MillilitresPerHour};
 
 /// Progress is saved at least this often while flow runs, so a resume after
 /// a crash repeats at most this much delivery (28 uL at 999 mL/h).
 pub const PROGRESS_EVERY_MS: u64 = 100;
 
-/// The program as kept for a resume.
+/// The program as kept for a resume. The stored names carry the units, as
+/// they always have: the JSON on disk is unchanged by the typed fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeptProgram {
-    /// The programmed rate, mL/h, as the nurse entered it.
-    pub rate_ml_h: String,
-    /// The programmed volume to be infused, mL.
-    pub vtbi_ml: String,
-    /// Volume infused under this program, nL (across resumes).
-    pub delivered_nl: u64,
-    /// Volume still to infuse, nL.
-    pub remaining_nl: u64,
+    /// The programmed rate, as the nurse entered it (its decimals kept).
+    #[serde(rename = "rate_ml_h")]
+    pub rate: MillilitresPerHour,
+    /// The programmed volume to be infused.
+    #[serde(rename = "vtbi_ml")]
+    pub vtbi: Millilitres,
+    /// Volume infused under this program (across resumes).
+    #[serde(rename = "delivered_nl")]
+    pub delivered: Nanolitres,
+    /// Volume still to infuse.
+    #[serde(rename = "remaining_nl")]
+    pub remaining: Nanolitres,
     /// The pump's mode when saved.
     pub mode: Mode,
     /// The whole program as the touchscreen entered it, for a resume that
@@ -135,10 +142,14 @@ pub fn interrupted(log: &EventLog) -> Result<Option<Interrupted>, String> {
 }
 
 /// The kept program after this snapshot.
-pub fn progress(kept: &KeptProgram, delivered_before_nl: u64, snapshot: &Snapshot) -> KeptProgram {
+pub fn progress(
+    kept: &KeptProgram,
+    delivered_before: Nanolitres,
+    snapshot: &Snapshot,
+) -> KeptProgram {
     KeptProgram {
-        delivered_nl: delivered_before_nl.saturating_add(snapshot.delivered.0),
-        remaining_nl: snapshot.remaining.0,
+        delivered: Nanolitres(delivered_before.0.saturating_add(snapshot.delivered.0)),
+        remaining: snapshot.remaining,
         mode: snapshot.mode,
         ..kept.clone()
     }
@@ -162,6 +173,11 @@ mod tests {
         let stored = r#"{"rate_ml_h":"25","vtbi_ml":"50","delivered_nl":1200000,"remaining_nl":48800000,"mode":"Delivering","therapy":null}"#;
         let kept: KeptProgram = serde_json::from_str(stored).unwrap();
         assert_eq!(kept.mode, Mode::Delivering);
+        assert_eq!(
+            kept.rate,
+            MillilitresPerHour::new(rust_decimal::Decimal::from(25))
+        );
+        assert_eq!(kept.remaining, Nanolitres(48_800_000));
         assert_eq!(serde_json::to_string(&kept).unwrap(), stored);
         for mode in ["Ready", "Paused", "AlarmStopped", "KeepVeinOpen"] {
             let text = stored.replace("Delivering", mode);
@@ -172,6 +188,24 @@ mod tests {
         assert!(
             serde_json::from_str::<KeptProgram>(&stored.replace("Delivering", "Running")).is_err()
         );
+    }
+
+    #[test]
+    fn a_kept_program_is_stored_byte_for_byte_as_before_its_quantities_were_typed() {
+        // As written before rate, volume and progress were typed: the
+        // decimals as the nurse typed them ("25.50"), the volumes in nL.
+        let stored = r#"{"rate_ml_h":"25.50","vtbi_ml":"0.1","delivered_nl":0,"remaining_nl":100000,"mode":"Ready","therapy":null}"#;
+        let kept: KeptProgram = serde_json::from_str(stored).unwrap();
+        assert_eq!(kept.rate.value(), rust_decimal::Decimal::new(2550, 2));
+        assert_eq!(kept.vtbi.value(), rust_decimal::Decimal::new(1, 1));
+        assert_eq!(serde_json::to_string(&kept).unwrap(), stored);
+        // What no Perfuse ever wrote is refused, not read as something else.
+        for bad in [
+            stored.replace("\"25.50\"", "\"fast\""),
+            stored.replace("\"remaining_nl\":100000", "\"remaining_nl\":-1"),
+        ] {
+            assert!(serde_json::from_str::<KeptProgram>(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

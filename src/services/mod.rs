@@ -13,12 +13,11 @@ pub mod records;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use rust_decimal::prelude::ToPrimitive as _;
-
 use crate::control::api::{Mode, Snapshot};
+use crate::control::units::Nanolitres;
 use crate::store::writer::{StoreWriter, WriterStats};
 use crate::store::{Event, EventLog};
-use crate::therapy::parse_decimal;
+use crate::therapy::{Millilitres, MillilitresPerHour};
 use kept::{interrupted, progress, Interrupted, KeptProgram, PROGRESS_EVERY_MS};
 use records::record_of_mode;
 
@@ -30,7 +29,7 @@ pub struct Services {
     /// or discards it, or a new program replaces it.
     pub interrupted: Option<Interrupted>,
     kept: Option<KeptProgram>,
-    delivered_before_nl: u64,
+    delivered_before: Nanolitres,
     last_mode: Mode,
     last_saved: Instant,
     /// The storage-fault alarm as last told to the controller, and the
@@ -47,7 +46,7 @@ impl Services {
             store: None,
             interrupted: None,
             kept: None,
-            delivered_before_nl: 0,
+            delivered_before: Nanolitres(0),
             last_mode: Mode::SelfTest,
             last_saved: Instant::now(),
             storage_fault: false,
@@ -110,15 +109,21 @@ impl Services {
 
     /// A program of `rate` mL/h for `volume` mL was loaded: keep it,
     /// continuing the totals of `resumed` if it is an interrupted one.
-    pub fn loaded(&mut self, rate: &str, volume: &str, resumed: Option<Interrupted>) {
-        let (rate, volume) = (rate.to_owned(), volume.to_owned());
+    pub fn loaded(
+        &mut self,
+        rate: MillilitresPerHour,
+        volume: Millilitres,
+        resumed: Option<Interrupted>,
+    ) {
         let kept = match resumed {
             Some(interrupted) => {
-                self.delivered_before_nl = interrupted.program.delivered_nl;
+                self.delivered_before = interrupted.program.delivered;
                 self.record(Event::ProgramChanged {
                     program: format!(
-                        "resumed after an interruption ({}): {rate} mL/h, {volume} mL left",
-                        interrupted.why
+                        "resumed after an interruption ({}): {} mL/h, {} mL left",
+                        interrupted.why,
+                        rate.value(),
+                        volume.value()
                     ),
                 });
                 KeptProgram {
@@ -129,16 +134,15 @@ impl Services {
             None => {
                 // A new program replaces any interrupted one.
                 self.interrupted = None;
-                self.delivered_before_nl = 0;
-                let remaining_nl = parse_decimal(&volume)
-                    .ok()
-                    .and_then(|ml| (ml * rust_decimal::Decimal::from(1_000_000)).to_u64())
-                    .unwrap_or(0);
+                self.delivered_before = Nanolitres(0);
+                // The load was converted to whole nanolitres before it was
+                // sent, so this cannot fail for a loaded program.
+                let remaining = Nanolitres::from_millilitres(volume).unwrap_or(Nanolitres(0));
                 KeptProgram {
-                    rate_ml_h: rate,
-                    vtbi_ml: volume,
-                    delivered_nl: 0,
-                    remaining_nl,
+                    rate,
+                    vtbi: volume,
+                    delivered: Nanolitres(0),
+                    remaining,
                     mode: Mode::Ready,
                     therapy: None,
                 }
@@ -199,21 +203,21 @@ impl Services {
                 if changed
                     || self.last_saved.elapsed() >= Duration::from_millis(PROGRESS_EVERY_MS) =>
             {
-                self.save(Some(progress(&kept, self.delivered_before_nl, snapshot)));
+                self.save(Some(progress(&kept, self.delivered_before, snapshot)));
             }
             _ => {}
         }
     }
 
     /// The touchscreen keeps `program` (None: forgets it, and records the
-    /// stop of an interrupted one); `delivered_before_nl` carries the
+    /// stop of an interrupted one); `delivered_before` carries the
     /// volume infused before a resume.
-    pub fn keep(&mut self, program: Option<KeptProgram>, delivered_before_nl: u64) {
+    pub fn keep(&mut self, program: Option<KeptProgram>, delivered_before: Nanolitres) {
         if program.is_none() && self.interrupted.is_some() {
             self.record(Event::ProgramStopped);
         }
         self.interrupted = None;
-        self.delivered_before_nl = delivered_before_nl;
+        self.delivered_before = delivered_before;
         self.save(program);
     }
 

@@ -4,6 +4,117 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The screen an interaction happened on, as stored ("not-verified").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Page {
+    Startup,
+    NotVerified,
+    Home,
+    Program,
+    Running,
+    Interrupted,
+    History,
+    Pin,
+    Settings,
+    Locked,
+}
+
+impl Page {
+    pub const ALL: [Page; 10] = [
+        Page::Startup,
+        Page::NotVerified,
+        Page::Home,
+        Page::Program,
+        Page::Running,
+        Page::Interrupted,
+        Page::History,
+        Page::Pin,
+        Page::Settings,
+        Page::Locked,
+    ];
+
+    /// The name stored in the log and shown in the history.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Page::Startup => "startup",
+            Page::NotVerified => "not-verified",
+            Page::Home => "home",
+            Page::Program => "program",
+            Page::Running => "running",
+            Page::Interrupted => "interrupted",
+            Page::History => "history",
+            Page::Pin => "pin",
+            Page::Settings => "settings",
+            Page::Locked => "locked",
+        }
+    }
+
+    /// The page stored under `name`, if any.
+    pub fn from_name(name: &str) -> Option<Page> {
+        Page::ALL.into_iter().find(|page| page.name() == name)
+    }
+}
+
+impl std::fmt::Display for Page {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What kind of interaction it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// An element was touched.
+    Touch,
+    /// A page (or a programming step) was shown.
+    Page,
+    /// A value was entered or chosen.
+    Value,
+    /// The pump refused what was entered.
+    Refused,
+    AlarmShown,
+    AlarmSilenced,
+    AlarmAcknowledged,
+}
+
+impl Action {
+    pub const ALL: [Action; 7] = [
+        Action::Touch,
+        Action::Page,
+        Action::Value,
+        Action::Refused,
+        Action::AlarmShown,
+        Action::AlarmSilenced,
+        Action::AlarmAcknowledged,
+    ];
+
+    /// The name stored in the log and shown in the history.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Action::Touch => "touch",
+            Action::Page => "page",
+            Action::Value => "value",
+            Action::Refused => "refused",
+            Action::AlarmShown => "alarm-shown",
+            Action::AlarmSilenced => "alarm-silenced",
+            Action::AlarmAcknowledged => "alarm-acknowledged",
+        }
+    }
+
+    /// The action stored under `name`, if any.
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|action| action.name() == name)
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What the pump records. Each is stored with its kind (for filters) and
 /// its fields as JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,12 +167,11 @@ pub enum Event {
         limit: String,
     },
     /// What the nurse did on the touchscreen, for usability studies:
-    /// `action` is touch, page, value, alarm-shown, alarm-silenced or
-    /// alarm-acknowledged; `element` is the element touched, the page
-    /// shown, the value entered or the alarm.
+    /// `element` is the element touched, the page shown, the value entered,
+    /// what was refused, or the alarm.
     Interaction {
-        screen: String,
-        action: String,
+        screen: Page,
+        action: Action,
         #[serde(default)]
         element: String,
         /// Milliseconds since the app started (monotonic, unlike the
@@ -211,4 +321,29 @@ pub struct SavedProgram<T> {
     pub generation: i64,
     pub saved_at_ms: i64,
     pub program: T,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Action, Page};
+
+    /// The stored JSON is the name shown in the history, for every value,
+    /// and is what the string-typed records of earlier versions held.
+    #[test]
+    fn pages_and_actions_are_stored_by_their_names() {
+        for page in Page::ALL {
+            let json = serde_json::to_string(&page).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", page.name()));
+            assert_eq!(serde_json::from_str::<Page>(&json).ok(), Some(page));
+            assert_eq!(Page::from_name(page.name()), Some(page));
+        }
+        for action in Action::ALL {
+            let json = serde_json::to_string(&action).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", action.name()));
+            assert_eq!(serde_json::from_str::<Action>(&json).ok(), Some(action));
+            assert_eq!(Action::from_name(action.name()), Some(action));
+        }
+        assert_eq!(Page::NotVerified.name(), "not-verified");
+        assert_eq!(Action::AlarmAcknowledged.name(), "alarm-acknowledged");
+    }
 }

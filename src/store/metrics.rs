@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use crate::store::Event;
+use crate::store::{Action, Event, Page};
 
 /// How a programming task ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -75,8 +75,10 @@ pub fn metrics<'a>(events: impl IntoIterator<Item = &'a Event>) -> Metrics {
         };
         let at = *monotonic_ms;
         last_ms = at;
-        match action.as_str() {
-            "touch" if TASK_STARTS.contains(&element.as_str()) && screen != "program" => {
+        match action {
+            Action::Touch
+                if TASK_STARTS.contains(&element.as_str()) && *screen != Page::Program =>
+            {
                 if let Some(mut open) = task.take() {
                     open.duration_ms = at.saturating_sub(open.started_ms);
                     result.tasks.push(open);
@@ -91,7 +93,7 @@ pub fn metrics<'a>(events: impl IntoIterator<Item = &'a Event>) -> Metrics {
                     outcome: Outcome::Unfinished,
                 });
             }
-            "touch" => {
+            Action::Touch => {
                 if let Some(open) = task.as_mut() {
                     open.touches = open.touches.saturating_add(1);
                     match element.as_str() {
@@ -101,14 +103,16 @@ pub fn metrics<'a>(events: impl IntoIterator<Item = &'a Event>) -> Metrics {
                     }
                 }
             }
-            "refused" => {
+            Action::Refused => {
                 if let Some(open) = task.as_mut() {
                     open.refusals = open.refusals.saturating_add(1);
                 }
             }
             // The running screen after a start (or home after a cancel)
             // closes the task.
-            "page" if screen != "program" || element == "running" || element == "home" => {
+            Action::Page
+                if *screen != Page::Program || element == "running" || element == "home" =>
+            {
                 if let Some(mut open) = task.take() {
                     let ended = matches!(element.as_str(), "running" | "home" | "interrupted");
                     if ended {
@@ -122,14 +126,14 @@ pub fn metrics<'a>(events: impl IntoIterator<Item = &'a Event>) -> Metrics {
                     }
                 }
             }
-            "alarm-shown" => result.alarms.push(AlarmResponse {
+            Action::AlarmShown => result.alarms.push(AlarmResponse {
                 condition: element.clone(),
                 shown_ms: at,
                 silenced_after_ms: None,
                 acknowledged_after_ms: None,
             }),
-            "alarm-silenced" | "alarm-acknowledged" => {
-                let silenced = action == "alarm-silenced";
+            Action::AlarmSilenced | Action::AlarmAcknowledged => {
+                let silenced = *action == Action::AlarmSilenced;
                 if let Some(alarm) = result
                     .alarms
                     .iter_mut()
@@ -144,7 +148,9 @@ pub fn metrics<'a>(events: impl IntoIterator<Item = &'a Event>) -> Metrics {
                     }
                 }
             }
-            _ => {}
+            // A page shown inside the programming workflow, or a value
+            // entered, neither starts nor ends a task.
+            Action::Page | Action::Value => {}
         }
     }
     if let Some(mut open) = task {
@@ -159,9 +165,13 @@ mod tests {
     use super::*;
 
     fn record(screen: &str, action: &str, element: &str, at: u64) -> Event {
+        let (Some(screen), Some(action)) = (Page::from_name(screen), Action::from_name(action))
+        else {
+            panic!("no page {screen:?} or no action {action:?}");
+        };
         Event::Interaction {
-            screen: screen.to_owned(),
-            action: action.to_owned(),
+            screen,
+            action,
             element: element.to_owned(),
             monotonic_ms: at,
         }

@@ -4,6 +4,7 @@
 
 use crate::control::api::{Command, ControlEvent, Snapshot};
 use crate::control::thread::ControlHandle;
+use crate::control::units::Nanolitres;
 use crate::services::kept::{Interrupted, KeptProgram};
 use crate::store::writer::StoreHandle;
 use crate::store::Event;
@@ -21,9 +22,9 @@ pub trait Pump {
         None
     }
     /// Keeps `program` for a resume after an interruption (None forgets
-    /// it); `delivered_before_nl` carries the volume infused before a resume.
-    fn keep(&mut self, program: Option<KeptProgram>, delivered_before_nl: u64) {
-        let _ = (program, delivered_before_nl);
+    /// it); `delivered_before` carries the volume infused before a resume.
+    fn keep(&mut self, program: Option<KeptProgram>, delivered_before: Nanolitres) {
+        let _ = (program, delivered_before);
     }
 }
 

@@ -12,6 +12,7 @@ use perfuse_sim::Occlusion;
 use crate::rig::Platform;
 use crate::scene::Scene;
 use perfuse::control::api::Mode;
+use perfuse::control::units::Nanolitres;
 use perfuse::druglib::Library;
 use perfuse::services::kept::{Cause, Interrupted, KeptProgram, KeptTherapy};
 use perfuse::ui::keypad::Key;
@@ -35,7 +36,7 @@ fn platform_tag(platform: Platform) -> &'static str {
 fn interrupted_norepinephrine() -> Interrupted {
     use perfuse::therapy::{
         Amount, AmountUnit, Concentration, Delivery, DoseRate, EndOfInfusion, Kilograms,
-        Medication, Millilitres, Patient, Program,
+        Medication, Millilitres, MillilitresPerHour, Patient, Program,
     };
     use rust_decimal_macros::dec;
     let program = Program {
@@ -61,10 +62,10 @@ fn interrupted_norepinephrine() -> Interrupted {
     };
     Interrupted {
         program: KeptProgram {
-            rate_ml_h: "26.3".to_owned(),
-            vtbi_ml: "50".to_owned(),
-            delivered_nl: 10_000_000,
-            remaining_nl: 40_000_000,
+            rate: MillilitresPerHour::new(dec!(26.3)),
+            vtbi: Millilitres::new(dec!(50)),
+            delivered: Nanolitres(10_000_000),
+            remaining: Nanolitres(40_000_000),
             mode: Mode::Delivering,
             therapy: Some(KeptTherapy {
                 care_area: "icu".to_owned(),

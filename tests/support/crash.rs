@@ -11,7 +11,7 @@
 
 use std::io::Write as _;
 
-use perfuse::store::{Event, EventLog};
+use perfuse::store::{Action, Event, EventLog, Page};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,9 +43,9 @@ pub fn write_steps(log: &mut EventLog, round: u64, steps: u64) {
     writeln!(out).unwrap();
     for step in 0..steps {
         log.append(&Event::Interaction {
-            screen: format!("round {round}"),
-            action: format!("step {step}"),
-            element: String::new(),
+            screen: Page::Program,
+            action: Action::Value,
+            element: format!("round {round} step {step}"),
             monotonic_ms: 0,
         })
         .unwrap();
@@ -88,15 +88,15 @@ pub fn check_round(path: &std::path::Path, round: u64, what: &str, reported: Rep
         panic!("round {round} ({what}): the database does not open: {error}")
     });
     assert_eq!(log.integrity().unwrap(), "ok", "round {round} ({what})");
-    let screen = format!("round {round}");
+    let prefix = format!("round {round} step ");
     let steps: Vec<u64> = log
         .events(0, i64::MAX, &[perfuse::store::EventKind::Interaction])
         .unwrap()
         .into_iter()
         .filter_map(|recorded| match recorded.event {
-            Event::Interaction {
-                screen: s, action, ..
-            } if s == screen => action.strip_prefix("step ").and_then(|n| n.parse().ok()),
+            Event::Interaction { element, .. } => element
+                .strip_prefix(prefix.as_str())
+                .and_then(|n| n.parse().ok()),
             _ => None,
         })
         .collect();

@@ -13,7 +13,7 @@ impl Session {
     pub(super) fn resume_workflow(&self) -> Option<Workflow> {
         let interrupted = self.interrupted.as_ref()?;
         let therapy = interrupted.program.therapy.as_ref()?;
-        let hundredths = interrupted.program.remaining_nl / 10_000;
+        let hundredths = interrupted.program.remaining.0 / 10_000;
         let remaining = Millilitres::new(Decimal::new(i64::try_from(hundredths).ok()?, 2));
         Workflow::resuming(
             self.library.clone()?,
@@ -21,7 +21,7 @@ impl Session {
             &therapy.care_area,
             therapy.entry.as_deref(),
             &therapy.program,
-            Nanolitres(interrupted.program.delivered_nl),
+            interrupted.program.delivered,
             remaining,
         )
     }
@@ -55,7 +55,7 @@ impl Session {
                 self.resuming_from_nl = self
                     .interrupted
                     .as_ref()
-                    .map(|kept| kept.program.delivered_nl);
+                    .map(|kept| kept.program.delivered.0);
                 self.workflow = Some(workflow);
                 self.overrides.clear();
                 self.show(Screen::Program);
@@ -72,7 +72,7 @@ impl Session {
         }
         self.interrupted = None;
         self.resuming_from_nl = None;
-        self.pump.keep(None, 0);
+        self.pump.keep(None, Nanolitres(0));
         self.show(Screen::Home);
     }
 

@@ -133,7 +133,7 @@ impl Session {
         } else {
             self.pin.clear();
             self.pin_wrong = true;
-            self.interaction("value", "wrong PIN".to_owned());
+            self.interaction(Action::Value, "wrong PIN".to_owned());
         }
     }
 
@@ -148,7 +148,10 @@ impl Session {
         } else {
             self.brightness_tenths.saturating_sub(1).max(1)
         };
-        self.interaction("value", format!("brightness {}0 %", self.brightness_tenths));
+        self.interaction(
+            Action::Value,
+            format!("brightness {}0 %", self.brightness_tenths),
+        );
         if let Some(backlight) = &self.backlight {
             if let Err(error) = backlight.set(self.brightness_tenths) {
                 self.notice = Some(Notice::Refused(error));
@@ -167,7 +170,7 @@ impl Session {
         if self.send(Command::SetAlarmVolume(volume)) {
             self.alarm_volume = volume;
             self.interaction(
-                "value",
+                Action::Value,
                 format!(
                     "alarm volume {} of {}",
                     volume.level(),

@@ -25,8 +25,10 @@ use crate::control::state::Segment as ControlSegment;
 use crate::control::units::{Nanolitres, NanolitresPerHour};
 use crate::druglib::{ConfirmedProgram, Library, Override};
 use crate::services::kept::{Interrupted, KeptProgram, KeptTherapy};
-use crate::store::{Event, Recorded};
-use crate::therapy::{display_decimal, DeliveryPlan, Medication, Millilitres, RateLimits};
+use crate::store::{Action, Event, Page, Recorded};
+use crate::therapy::{
+    display_decimal, DeliveryPlan, Medication, Millilitres, MillilitresPerHour, RateLimits,
+};
 use perfuse_drivers::annunciator::AlarmVolume;
 
 mod interrupted;
@@ -68,18 +70,18 @@ pub enum MenuView {
 
 impl Screen {
     /// The name recorded for usability metrics.
-    pub const fn name(&self) -> &'static str {
+    pub const fn page(&self) -> Page {
         match self {
-            Screen::Startup => "startup",
-            Screen::NotVerified { .. } => "not-verified",
-            Screen::Home => "home",
-            Screen::Program => "program",
-            Screen::Running => "running",
-            Screen::Interrupted => "interrupted",
-            Screen::Menu(MenuView::History) => "history",
-            Screen::Menu(MenuView::Pin) => "pin",
-            Screen::Menu(MenuView::Settings) => "settings",
-            Screen::Menu(MenuView::Locked) => "locked",
+            Screen::Startup => Page::Startup,
+            Screen::NotVerified { .. } => Page::NotVerified,
+            Screen::Home => Page::Home,
+            Screen::Program => Page::Program,
+            Screen::Running => Page::Running,
+            Screen::Interrupted => Page::Interrupted,
+            Screen::Menu(MenuView::History) => Page::History,
+            Screen::Menu(MenuView::Pin) => Page::Pin,
+            Screen::Menu(MenuView::Settings) => Page::Settings,
+            Screen::Menu(MenuView::Locked) => Page::Locked,
         }
     }
 }
@@ -221,7 +223,7 @@ impl Session {
             recorder,
             started: Instant::now(),
         };
-        session.interaction("page", session.screen.name().to_owned());
+        session.interaction(Action::Page, session.screen.page().name().to_owned());
         Ok(session)
     }
 
@@ -230,10 +232,10 @@ impl Session {
     }
 
     /// Records one interaction on the current screen.
-    pub fn interaction(&mut self, action: &str, element: String) {
+    pub fn interaction(&mut self, action: Action, element: String) {
         let event = Event::Interaction {
-            screen: self.screen.name().to_owned(),
-            action: action.to_owned(),
+            screen: self.screen.page(),
+            action,
             element,
             monotonic_ms: self.monotonic_ms(),
         };
@@ -242,14 +244,14 @@ impl Session {
 
     /// A touch on `element` of the current screen.
     pub fn touch(&mut self, element: &str) {
-        self.interaction("touch", element.to_owned());
+        self.interaction(Action::Touch, element.to_owned());
     }
 
     fn show(&mut self, screen: Screen) {
         if screen != self.screen {
             self.screen = screen;
             self.notice = None;
-            self.interaction("page", self.screen.name().to_owned());
+            self.interaction(Action::Page, self.screen.page().name().to_owned());
         }
     }
 
@@ -266,7 +268,7 @@ impl Session {
     /// Switches language at run time.
     pub fn set_language(&mut self, language: Language) {
         if self.texts.switch(language).is_ok() {
-            self.interaction("value", format!("language {}", language.tag()));
+            self.interaction(Action::Value, format!("language {}", language.tag()));
         }
     }
 
@@ -300,7 +302,7 @@ impl Session {
             .map(|alarm| alarm.condition);
         if top != self.shown_alarm {
             if let Some(condition) = top {
-                self.interaction("alarm-shown", condition.name().to_owned());
+                self.interaction(Action::AlarmShown, condition.name().to_owned());
             }
             self.shown_alarm = top;
         }

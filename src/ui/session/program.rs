@@ -38,18 +38,18 @@ impl Session {
                 Problem::Key(_) => "key",
                 Problem::WrongStep => "step",
             };
-            self.interaction("refused", what.to_owned());
+            self.interaction(Action::Refused, what.to_owned());
         }
         self.notice = result.err().map(Notice::Problem);
         if before != after {
             self.keyboard = false;
             self.overrides.clear();
-            self.interaction("page", format!("program/{after:?}"));
+            self.interaction(Action::Page, format!("program/{}", after.name()));
         }
     }
 
     pub fn choose(&mut self, id: &str) {
-        self.interaction("value", format!("{} {id}", self.step_name()));
+        self.interaction(Action::Value, format!("{} {id}", self.step_name()));
         self.on_workflow(|workflow| workflow.choose(id));
     }
 
@@ -57,7 +57,7 @@ impl Session {
         if let Some(workflow) = self.workflow.as_mut() {
             workflow.set_search(text);
         }
-        self.interaction("value", format!("search {text}"));
+        self.interaction(Action::Value, format!("search {text}"));
     }
 
     /// Opens or closes the on-screen letter keyboard of the drug search.
@@ -105,7 +105,7 @@ impl Session {
             .map(|workflow| workflow.entry().text().to_owned())
             .unwrap_or_default();
         self.touch("next");
-        self.interaction("value", format!("{} {typed}", self.step_name()));
+        self.interaction(Action::Value, format!("{} {typed}", self.step_name()));
         self.on_workflow(Workflow::accept);
     }
 
@@ -115,8 +115,8 @@ impl Session {
         if stays {
             self.notice = None;
             self.overrides.clear();
-            let step = self.step();
-            self.interaction("page", format!("program/{step:?}"));
+            let page = format!("program/{}", self.step_name());
+            self.interaction(Action::Page, page);
         } else {
             self.cancel_program();
         }
@@ -284,10 +284,10 @@ impl Session {
             .map(|segment| segment.rate.value())
             .unwrap_or_default();
         let kept = KeptProgram {
-            rate_ml_h: display_decimal(rate),
-            vtbi_ml: display_decimal(total),
-            delivered_nl: 0,
-            remaining_nl,
+            rate: MillilitresPerHour::new(rate.normalize()),
+            vtbi: Millilitres::new(total.normalize()),
+            delivered: Nanolitres(0),
+            remaining: Nanolitres(remaining_nl),
             mode: Mode::Ready,
             therapy: workflow.program().map(|program| KeptTherapy {
                 care_area: workflow.care_area_id().unwrap_or_default().to_owned(),
@@ -301,7 +301,7 @@ impl Session {
         };
         let before = self.resuming_from_nl.take().unwrap_or(0);
         self.interrupted = None;
-        self.pump.keep(Some(kept), before);
+        self.pump.keep(Some(kept), Nanolitres(before));
         self.send(Command::Start)
     }
 

@@ -113,7 +113,7 @@ impl Session {
             .shown_alarm
             .map(|condition| condition.name().to_owned())
             .unwrap_or_default();
-        self.interaction("alarm-silenced", shown.clone());
+        self.interaction(Action::AlarmSilenced, shown.clone());
         if self.send(Command::SilenceAlarms) {
             self.recorder
                 .record(Event::AlarmSilenced { condition: shown });
@@ -126,7 +126,7 @@ impl Session {
             .shown_alarm
             .map(|condition| condition.name().to_owned())
             .unwrap_or_default();
-        self.interaction("alarm-acknowledged", shown.clone());
+        self.interaction(Action::AlarmAcknowledged, shown.clone());
         if self.send(Command::AcknowledgeAlarms) {
             self.recorder
                 .record(Event::AlarmAcknowledged { condition: shown });

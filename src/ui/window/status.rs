@@ -143,7 +143,7 @@ pub(super) fn interrupted_facts(
         None => format!(
             "{} {}",
             texts.get("running-basic"),
-            texts.quantity(kept.rate_ml_h.parse().unwrap_or_default(), "mL/h")
+            texts.quantity(kept.rate.value(), "mL/h")
         ),
     };
     let when = time::OffsetDateTime::from_unix_timestamp_nanos(
@@ -178,12 +178,12 @@ pub(super) fn interrupted_facts(
         fact(
             texts,
             "interrupted-infused",
-            texts.quantity(millilitres(kept.delivered_nl), "mL"),
+            texts.quantity(millilitres(kept.delivered.0), "mL"),
         ),
         fact(
             texts,
             "interrupted-left",
-            texts.quantity(millilitres(kept.remaining_nl), "mL"),
+            texts.quantity(millilitres(kept.remaining.0), "mL"),
         ),
         fact(texts, "interrupted-when", when),
         fact(texts, "interrupted-why", why),
