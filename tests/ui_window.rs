@@ -22,7 +22,7 @@ use perfuse::control::api::{Command, ControlEvent, Mode, Snapshot};
 use perfuse::control::units::Nanolitres;
 use perfuse::druglib::Library;
 use perfuse::services::kept::{Cause, Interrupted, KeptProgram};
-use perfuse::store::{Action, Event};
+use perfuse::store::{Action, Event, Page};
 use perfuse::ui::pump::{MemoryRecorder, Pump};
 use perfuse::ui::session::{biomed_facts, Session, Setup, StartupCheck};
 use perfuse::ui::text::Language;
@@ -730,10 +730,7 @@ fn history_settings_behind_the_pin_language_at_run_time_and_the_screen_lock() {
         "one press does not unlock"
     );
     ui.press("LockedView::confirm-unlock-button");
-    assert_eq!(
-        ui.session.borrow().screen,
-        perfuse::ui::session::Screen::Running
-    );
+    assert_eq!(ui.session.borrow().screen.page(), Page::Running);
     let readings = ui.window.global::<RunningAdapter>().get_readings();
     assert!(
         slint::Model::row_data(&readings, 1)

@@ -30,8 +30,9 @@ impl Session {
     /// before, and nL the pump will give if started now (for the rest of a program given as an amount or
     /// with a loading dose, what is left of it; otherwise the volume).
     pub fn resume_volumes(&self, plan: &DeliveryPlan) -> Option<(u64, u64)> {
-        let before = self.resuming_from_nl?;
-        let workflow = self.workflow.as_ref()?;
+        let programming = self.programming()?;
+        let before = programming.resuming_from?.0;
+        let workflow = &programming.workflow;
         let program = program_from_plan(plan).ok()?;
         let left = match workflow.rest_after_nl() {
             Some(delivered) => program
@@ -47,18 +48,16 @@ impl Session {
     /// the nurse starts it there.
     pub fn resume_interrupted(&mut self) {
         self.touch("resume-interrupted");
-        if self.screen != Screen::Interrupted {
+        if !matches!(self.screen, Screen::Interrupted) {
             return;
         }
         match self.resume_workflow() {
             Some(workflow) => {
-                self.resuming_from_nl = self
-                    .interrupted
-                    .as_ref()
-                    .map(|kept| kept.program.delivered.0);
-                self.workflow = Some(workflow);
-                self.overrides.clear();
-                self.show(Screen::Program);
+                let programming = Programming {
+                    resuming_from: self.interrupted.as_ref().map(|kept| kept.program.delivered),
+                    ..Programming::new(workflow)
+                };
+                self.show(Screen::Program(Box::new(programming)));
             }
             None => self.notice = Some(Notice::Refused(self.texts.get("refused-cannot-resume"))),
         }
@@ -67,11 +66,10 @@ impl Session {
     /// Discard on the interrupted screen: the kept program is forgotten.
     pub fn discard_interrupted(&mut self) {
         self.touch("discard");
-        if self.screen != Screen::Interrupted {
+        if !matches!(self.screen, Screen::Interrupted) {
             return;
         }
         self.interrupted = None;
-        self.resuming_from_nl = None;
         self.pump.keep(None, Nanolitres(0));
         self.show(Screen::Home);
     }

@@ -55,18 +55,17 @@ impl Session {
     pub fn open_menu(&mut self) {
         self.touch("menu");
         if matches!(self.screen, Screen::Home | Screen::Running) {
-            self.load_history();
-            self.show(Screen::Menu(MenuView::History));
+            let view = self.history_view();
+            self.show(view);
         }
     }
 
     /// Leaves the menu for where the pump is: running or home.
     pub fn close_menu(&mut self) {
         self.touch("close");
-        if matches!(self.screen, Screen::Menu(MenuView::Locked)) {
+        if matches!(self.screen, Screen::Menu(MenuView::Locked { .. })) {
             return;
         }
-        self.pin.clear();
         let back = if self.active.is_some() {
             Screen::Running
         } else {
@@ -75,64 +74,73 @@ impl Session {
         self.show(back);
     }
 
-    pub(super) fn load_history(&mut self) {
-        self.history_rows = self.history.latest(self.history_filter);
+    /// The history page, its rows read now.
+    fn history_view(&mut self) -> Screen {
+        Screen::Menu(MenuView::History {
+            rows: self.history.latest(self.history_filter),
+        })
     }
 
     pub fn show_history(&mut self) {
         self.touch("history");
         if matches!(
             self.screen,
-            Screen::Menu(MenuView::History | MenuView::Pin | MenuView::Settings)
+            Screen::Menu(MenuView::History { .. } | MenuView::Pin(_) | MenuView::Settings)
         ) {
-            self.load_history();
-            self.show(Screen::Menu(MenuView::History));
+            let view = self.history_view();
+            self.show(view);
         }
     }
 
     pub fn filter_history(&mut self, filter: HistoryFilter) {
         self.touch(&format!("filter {filter:?}"));
         self.history_filter = filter;
-        self.load_history();
+        if matches!(self.screen, Screen::Menu(MenuView::History { .. })) {
+            let view = self.history_view();
+            self.show(view);
+        }
     }
 
     /// Settings: behind the PIN, asked each time the settings are opened.
     pub fn show_settings(&mut self) {
         self.touch("settings");
-        if matches!(self.screen, Screen::Menu(MenuView::History | MenuView::Pin)) {
-            self.pin.clear();
-            self.pin_wrong = false;
-            self.show(Screen::Menu(MenuView::Pin));
+        if matches!(
+            self.screen,
+            Screen::Menu(MenuView::History { .. } | MenuView::Pin(_))
+        ) {
+            self.show(Screen::Menu(MenuView::Pin(PinEntry::default())));
         }
     }
 
     pub fn pin_key(&mut self, key: Key) {
         // The PIN itself is never recorded, only that a key was pressed.
         self.touch("pin key");
-        self.pin_wrong = false;
+        let Screen::Menu(MenuView::Pin(entry)) = &mut self.screen else {
+            return;
+        };
+        entry.wrong = false;
         match key {
-            Key::Digit(digit) if self.pin.len() < PIN_DIGITS => {
-                self.pin.push(char::from(b'0' + digit.min(9)))
+            Key::Digit(digit) if entry.typed.len() < PIN_DIGITS => {
+                entry.typed.push(char::from(b'0' + digit.min(9)))
             }
             Key::Backspace => {
-                self.pin.pop();
+                entry.typed.pop();
             }
-            Key::Clear => self.pin.clear(),
+            Key::Clear => entry.typed.clear(),
             Key::Digit(_) | Key::Point => {}
         }
     }
 
     pub fn pin_enter(&mut self) {
         self.touch("pin enter");
-        if self.screen != Screen::Menu(MenuView::Pin) {
+        let Screen::Menu(MenuView::Pin(entry)) = &mut self.screen else {
             return;
-        }
-        if !self.settings_pin.is_empty() && self.pin == self.settings_pin {
-            self.pin.clear();
+        };
+        if !self.settings_pin.is_empty() && entry.typed == self.settings_pin {
             self.show(Screen::Menu(MenuView::Settings));
         } else {
-            self.pin.clear();
-            self.pin_wrong = true;
+            entry.typed.clear();
+            entry.wrong = true;
             self.interaction(Action::Value, "wrong PIN".to_owned());
         }
     }
@@ -140,7 +148,7 @@ impl Session {
     /// Brightness up or down one tenth, between a tenth and full.
     pub fn brightness(&mut self, brighter: bool) {
         self.touch(if brighter { "brighter" } else { "dimmer" });
-        if self.screen != Screen::Menu(MenuView::Settings) {
+        if !matches!(self.screen, Screen::Menu(MenuView::Settings)) {
             return;
         }
         self.brightness_tenths = if brighter {
@@ -163,7 +171,7 @@ impl Session {
     /// still sounds) and the loudest.
     pub fn alarm_volume(&mut self, louder: bool) {
         self.touch(if louder { "louder" } else { "quieter" });
-        if self.screen != Screen::Menu(MenuView::Settings) {
+        if !matches!(self.screen, Screen::Menu(MenuView::Settings)) {
             return;
         }
         let volume = self.alarm_volume.step(louder);
@@ -182,7 +190,7 @@ impl Session {
 
     pub fn choose_language(&mut self, tag: &str) {
         self.touch(&format!("language {tag}"));
-        if self.screen != Screen::Menu(MenuView::Settings) {
+        if !matches!(self.screen, Screen::Menu(MenuView::Settings)) {
             return;
         }
         if let Ok(language) = Language::from_tag(tag) {
@@ -194,9 +202,9 @@ impl Session {
     pub fn lock(&mut self) {
         self.touch("lock");
         if matches!(self.screen, Screen::Menu(_)) {
-            self.unlock_armed = false;
-            self.pin.clear();
-            self.show(Screen::Menu(MenuView::Locked));
+            self.show(Screen::Menu(MenuView::Locked {
+                unlock_armed: false,
+            }));
         }
     }
 
@@ -204,11 +212,10 @@ impl Session {
     /// does not.
     pub fn unlock(&mut self, confirm: bool) {
         self.touch(if confirm { "confirm unlock" } else { "unlock" });
-        if self.screen != Screen::Menu(MenuView::Locked) {
+        let Screen::Menu(MenuView::Locked { unlock_armed }) = &mut self.screen else {
             return;
-        }
-        if confirm && self.unlock_armed {
-            self.unlock_armed = false;
+        };
+        if confirm && *unlock_armed {
             let back = if self.active.is_some() {
                 Screen::Running
             } else {
@@ -216,7 +223,7 @@ impl Session {
             };
             self.show(back);
         } else {
-            self.unlock_armed = !confirm;
+            *unlock_armed = !confirm;
         }
     }
 

@@ -39,8 +39,9 @@ mod running;
 pub use menu::{biomed_facts, settings_pin, DEFAULT_SETTINGS_PIN};
 pub use running::Allowed;
 
-/// The screen on show.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The screen on show, with what only that screen needs: it goes when the
+/// screen does.
+#[derive(Debug, Clone)]
 pub enum Screen {
     /// Self-test and checks, until the controller is up.
     Startup,
@@ -49,7 +50,7 @@ pub enum Screen {
     /// Nothing running: program a new infusion.
     Home,
     /// The programming workflow.
-    Program,
+    Program(Box<Programming>),
     /// An infusion loaded or running.
     Running,
     /// A program kept from before an interruption: resume or discard.
@@ -60,12 +61,51 @@ pub enum Screen {
 }
 
 /// What the menu shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MenuView {
-    History,
-    Pin,
+    /// The latest events under the session's filter, or why they could not
+    /// be read.
+    History {
+        rows: Result<Vec<Recorded>, String>,
+    },
+    /// The settings PIN being typed.
+    Pin(PinEntry),
     Settings,
-    Locked,
+    Locked {
+        /// The first press of Unlock was given; the second unlocks.
+        unlock_armed: bool,
+    },
+}
+
+/// The PIN as typed on the PIN page (shown as dots, never recorded).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PinEntry {
+    pub typed: String,
+    /// The last PIN entered was wrong.
+    pub wrong: bool,
+}
+
+/// A program being entered.
+#[derive(Debug, Clone)]
+pub struct Programming {
+    pub workflow: Workflow,
+    /// Overrides confirmed on the review so far.
+    pub overrides: Vec<Override>,
+    /// The on-screen keyboard of the drug search is up.
+    pub keyboard: bool,
+    /// Volume infused before, when this program resumes an interrupted one.
+    resuming_from: Option<Nanolitres>,
+}
+
+impl Programming {
+    fn new(workflow: Workflow) -> Self {
+        Programming {
+            workflow,
+            overrides: Vec::new(),
+            keyboard: false,
+            resuming_from: None,
+        }
+    }
 }
 
 impl Screen {
@@ -75,13 +115,13 @@ impl Screen {
             Screen::Startup => Page::Startup,
             Screen::NotVerified { .. } => Page::NotVerified,
             Screen::Home => Page::Home,
-            Screen::Program => Page::Program,
+            Screen::Program(_) => Page::Program,
             Screen::Running => Page::Running,
             Screen::Interrupted => Page::Interrupted,
-            Screen::Menu(MenuView::History) => Page::History,
-            Screen::Menu(MenuView::Pin) => Page::Pin,
+            Screen::Menu(MenuView::History { .. }) => Page::History,
+            Screen::Menu(MenuView::Pin(_)) => Page::Pin,
             Screen::Menu(MenuView::Settings) => Page::Settings,
-            Screen::Menu(MenuView::Locked) => Page::Locked,
+            Screen::Menu(MenuView::Locked { .. }) => Page::Locked,
         }
     }
 }
@@ -144,24 +184,14 @@ pub struct Session {
     pub library: Option<Arc<Library>>,
     pub limits: RateLimits,
     pub checks: Vec<StartupCheck>,
-    pub workflow: Option<Workflow>,
-    /// Overrides confirmed on the review so far.
-    pub overrides: Vec<Override>,
     pub notice: Option<Notice>,
     pub active: Option<Active>,
     pub snapshot: Snapshot,
     /// The program interrupted before this start, until resumed or discarded.
     pub interrupted: Option<Interrupted>,
-    /// Volume infused before, when the program started is a resume, nL.
-    resuming_from_nl: Option<u64>,
     history: Box<dyn History>,
     pub history_filter: HistoryFilter,
-    /// The rows on show (read when the history opens or its filter changes).
-    pub history_rows: Result<Vec<Recorded>, String>,
     settings_pin: String,
-    /// The PIN as typed (shown as dots).
-    pub pin: String,
-    pub pin_wrong: bool,
     pub biomed: Vec<(&'static str, String)>,
     /// Screen brightness in tenths (1 to 10).
     pub brightness_tenths: u8,
@@ -169,10 +199,6 @@ pub struct Session {
     /// The alarm volume set here (the control thread passes it to the
     /// supervisor, which sounds the buzzer; the loudest at every start).
     pub alarm_volume: AlarmVolume,
-    /// The on-screen keyboard of the drug search is up.
-    pub keyboard: bool,
-    /// The first press of Unlock was given; the second unlocks.
-    pub unlock_armed: bool,
     /// The alarm last shown, to record each one shown once.
     shown_alarm: Option<crate::alarms::Condition>,
     pump: Box<dyn Pump>,
@@ -199,25 +225,17 @@ impl Session {
             library: setup.library,
             limits: setup.limits,
             checks: setup.checks,
-            workflow: None,
-            overrides: Vec::new(),
             notice: None,
             active: None,
             snapshot: Snapshot::default(),
             interrupted,
-            resuming_from_nl: None,
             history: setup.history,
             history_filter: HistoryFilter::All,
-            history_rows: Ok(Vec::new()),
             settings_pin: setup.settings_pin,
-            pin: String::new(),
-            pin_wrong: false,
             biomed: setup.biomed,
             brightness_tenths: 10,
             backlight: setup.backlight,
             alarm_volume: AlarmVolume::LOUDEST,
-            unlock_armed: false,
-            keyboard: false,
             shown_alarm: None,
             pump,
             recorder,
@@ -247,12 +265,36 @@ impl Session {
         self.interaction(Action::Touch, element.to_owned());
     }
 
+    /// Shows `screen`, with its own state; a new page is recorded.
     fn show(&mut self, screen: Screen) {
-        if screen != self.screen {
-            self.screen = screen;
+        let new_page = screen.page() != self.screen.page();
+        self.screen = screen;
+        if new_page {
             self.notice = None;
             self.interaction(Action::Page, self.screen.page().name().to_owned());
         }
+    }
+
+    /// The program being entered, on the programming screen.
+    pub fn programming(&self) -> Option<&Programming> {
+        if let Screen::Program(programming) = &self.screen {
+            Some(programming)
+        } else {
+            None
+        }
+    }
+
+    fn programming_mut(&mut self) -> Option<&mut Programming> {
+        if let Screen::Program(programming) = &mut self.screen {
+            Some(programming)
+        } else {
+            None
+        }
+    }
+
+    /// The workflow being entered, on the programming screen.
+    pub fn workflow(&self) -> Option<&Workflow> {
+        self.programming().map(|programming| &programming.workflow)
     }
 
     fn send(&mut self, command: Command) -> bool {
@@ -341,11 +383,11 @@ impl Session {
 
     /// Can a new infusion be programmed now?
     pub fn can_program(&self) -> bool {
-        self.library.is_some() && self.screen == Screen::Home
+        self.library.is_some() && matches!(self.screen, Screen::Home)
     }
 
     pub fn step(&self) -> Option<Step> {
-        self.workflow.as_ref().map(Workflow::step)
+        self.workflow().map(Workflow::step)
     }
 
     fn step_name(&self) -> String {

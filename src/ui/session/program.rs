@@ -10,12 +10,11 @@ impl Session {
         let Some(library) = self.library.clone() else {
             return;
         };
-        if self.screen != Screen::Home {
+        if !matches!(self.screen, Screen::Home) {
             return;
         }
-        self.workflow = Some(Workflow::primary(library, self.limits));
-        self.overrides.clear();
-        self.show(Screen::Program);
+        let workflow = Workflow::primary(library, self.limits);
+        self.show(Screen::Program(Box::new(Programming::new(workflow))));
     }
 
     // ---------------------------------------------------------------- menu
@@ -24,12 +23,16 @@ impl Session {
         &mut self,
         action: impl FnOnce(&mut Workflow) -> Result<(), Problem>,
     ) {
-        let Some(workflow) = self.workflow.as_mut() else {
+        let Some(programming) = self.programming_mut() else {
             return;
         };
-        let before = workflow.step();
-        let result = action(workflow);
-        let after = workflow.step();
+        let before = programming.workflow.step();
+        let result = action(&mut programming.workflow);
+        let after = programming.workflow.step();
+        if before != after {
+            programming.keyboard = false;
+            programming.overrides.clear();
+        }
         if let Err(problem) = &result {
             let what = match problem {
                 Problem::Entry(_) => "entry",
@@ -42,8 +45,6 @@ impl Session {
         }
         self.notice = result.err().map(Notice::Problem);
         if before != after {
-            self.keyboard = false;
-            self.overrides.clear();
             self.interaction(Action::Page, format!("program/{}", after.name()));
         }
     }
@@ -54,8 +55,8 @@ impl Session {
     }
 
     pub fn search(&mut self, text: &str) {
-        if let Some(workflow) = self.workflow.as_mut() {
-            workflow.set_search(text);
+        if let Some(programming) = self.programming_mut() {
+            programming.workflow.set_search(text);
         }
         self.interaction(Action::Value, format!("search {text}"));
     }
@@ -63,7 +64,9 @@ impl Session {
     /// Opens or closes the on-screen letter keyboard of the drug search.
     pub fn toggle_keyboard(&mut self) {
         self.touch("search");
-        self.keyboard = !self.keyboard;
+        if let Some(programming) = self.programming_mut() {
+            programming.keyboard = !programming.keyboard;
+        }
     }
 
     /// A letter pressed on the search keyboard.
@@ -71,10 +74,7 @@ impl Session {
         self.touch(&format!("letter {letter}"));
         let text = format!(
             "{}{}",
-            self.workflow
-                .as_ref()
-                .map(Workflow::search)
-                .unwrap_or_default(),
+            self.workflow().map(Workflow::search).unwrap_or_default(),
             letter.to_lowercase()
         );
         self.search(&text);
@@ -83,8 +83,7 @@ impl Session {
     pub fn search_backspace(&mut self) {
         self.touch("letter backspace");
         let mut text = self
-            .workflow
-            .as_ref()
+            .workflow()
             .map(Workflow::search)
             .unwrap_or_default()
             .to_owned();
@@ -100,8 +99,7 @@ impl Session {
     /// Next on a number step: accept the typed value.
     pub fn next(&mut self) {
         let typed = self
-            .workflow
-            .as_ref()
+            .workflow()
             .map(|workflow| workflow.entry().text().to_owned())
             .unwrap_or_default();
         self.touch("next");
@@ -111,10 +109,13 @@ impl Session {
 
     pub fn back(&mut self) {
         self.touch("back");
-        let stays = self.workflow.as_mut().is_some_and(Workflow::back);
+        let stays = self.programming_mut().is_some_and(|programming| {
+            let stays = programming.workflow.back();
+            programming.overrides.clear();
+            stays
+        });
         if stays {
             self.notice = None;
-            self.overrides.clear();
             let page = format!("program/{}", self.step_name());
             self.interaction(Action::Page, page);
         } else {
@@ -131,26 +132,30 @@ impl Session {
         // A resume given up goes back to the interrupted program, still kept.
         let back_to = if self.active.is_some() {
             Screen::Running
-        } else if self.interrupted.is_some() && self.resuming_from_nl.is_some() {
+        } else if self.interrupted.is_some()
+            && self
+                .programming()
+                .is_some_and(|programming| programming.resuming_from.is_some())
+        {
             Screen::Interrupted
         } else {
             Screen::Home
         };
-        self.resuming_from_nl = None;
-        self.workflow = None;
-        self.overrides.clear();
         self.show(back_to);
     }
 
     /// Confirms the `index`th soft-limit finding of the review.
     pub fn confirm_override(&mut self, index: usize) {
         self.touch(&format!("confirm-override {index}"));
-        let Some(review) = self.workflow.as_ref().and_then(Workflow::review) else {
+        let Some(programming) = self.programming_mut() else {
+            return;
+        };
+        let Some(review) = programming.workflow.review() else {
             return;
         };
         if let Some(wanted) = review.overrides_needed().get(index) {
-            if !self.overrides.contains(wanted) {
-                self.overrides.push(*wanted);
+            if !programming.overrides.contains(wanted) {
+                programming.overrides.push(*wanted);
             }
         }
     }
@@ -159,10 +164,16 @@ impl Session {
     /// start (primary), or titrate, give the bolus or start the secondary.
     pub fn start(&mut self) {
         self.touch("start");
-        let Some(workflow) = self.workflow.clone() else {
+        let Some(Programming {
+            workflow,
+            overrides,
+            resuming_from,
+            ..
+        }) = self.programming().cloned()
+        else {
             return;
         };
-        let confirmed = match workflow.confirm(&self.overrides) {
+        let confirmed = match workflow.confirm(&overrides) {
             Ok(confirmed) => confirmed,
             Err(error) => {
                 self.notice = Some(Notice::Refused(crate::ui::words::confirm_text(
@@ -173,12 +184,12 @@ impl Session {
             }
         };
         let infused_before_nl = match (workflow.kind(), &self.active) {
-            (Kind::Primary, _) => self.resuming_from_nl.unwrap_or(0),
+            (Kind::Primary, _) => resuming_from.map_or(0, |volume| volume.0),
             (_, Some(active)) => active.infused_before_nl,
             (_, None) => 0,
         };
         let sent = match workflow.kind() {
-            Kind::Primary => self.start_primary(&workflow, &confirmed),
+            Kind::Primary => self.start_primary(&workflow, &confirmed, resuming_from),
             Kind::Titration => self.titrate_to(&confirmed),
             Kind::Bolus => self.give_bolus(&confirmed),
             Kind::Secondary => self.start_secondary(&confirmed),
@@ -239,8 +250,6 @@ impl Session {
                 });
             }
         }
-        self.workflow = None;
-        self.overrides.clear();
         self.show(Screen::Running);
     }
 
@@ -248,6 +257,7 @@ impl Session {
         &mut self,
         workflow: &Workflow,
         confirmed: &ConfirmedProgram,
+        resuming_from: Option<Nanolitres>,
     ) -> bool {
         let program = match program_from_plan(&confirmed.plan) {
             Ok(program) => program,
@@ -299,9 +309,9 @@ impl Session {
                 library_version: workflow.library().identity.version.clone(),
             }),
         };
-        let before = self.resuming_from_nl.take().unwrap_or(0);
         self.interrupted = None;
-        self.pump.keep(Some(kept), Nanolitres(before));
+        self.pump
+            .keep(Some(kept), resuming_from.unwrap_or(Nanolitres(0)));
         self.send(Command::Start)
     }
 

@@ -63,9 +63,8 @@ impl Session {
             i64::try_from(self.snapshot.remaining.0).unwrap_or(i64::MAX),
             6,
         ));
-        self.workflow = Some(Workflow::on_running(library, self.limits, kind, running));
-        self.overrides.clear();
-        self.show(Screen::Program);
+        let workflow = Workflow::on_running(library, self.limits, kind, running);
+        self.show(Screen::Program(Box::new(Programming::new(workflow))));
     }
 
     /// What may be pressed on the running screen, by the pump's mode.

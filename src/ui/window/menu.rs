@@ -37,21 +37,21 @@ pub(super) fn setup(wire: &Wire) {
     }));
 }
 
-pub(super) fn render(window: &AppWindow, session: &Session, view: MenuView) {
+pub(super) fn render(window: &AppWindow, session: &Session, view: &MenuView) {
     let texts = &session.texts;
     let menu = window.global::<MenuAdapter>();
     menu.set_view(match view {
-        MenuView::History => perfuse_ui::MenuView::History,
-        MenuView::Pin => perfuse_ui::MenuView::Pin,
+        MenuView::History { .. } => perfuse_ui::MenuView::History,
+        MenuView::Pin(_) => perfuse_ui::MenuView::Pin,
         MenuView::Settings => perfuse_ui::MenuView::Settings,
-        MenuView::Locked => perfuse_ui::MenuView::Locked,
+        MenuView::Locked { .. } => perfuse_ui::MenuView::Locked,
     });
     menu.set_history_label(s(texts.get("menu-history")));
     menu.set_settings_label(s(texts.get("menu-settings")));
     menu.set_lock_label(s(texts.get("menu-lock")));
     menu.set_close_label(s(texts.get("menu-close")));
     match view {
-        MenuView::History => {
+        MenuView::History { rows } => {
             let filters: Vec<ChoiceRow> = HistoryFilter::ALL
                 .into_iter()
                 .map(|filter| ChoiceRow {
@@ -66,7 +66,7 @@ pub(super) fn render(window: &AppWindow, session: &Session, view: MenuView) {
                 })
                 .collect();
             menu.set_filters(model(filters));
-            let (rows, note) = match &session.history_rows {
+            let (rows, note) = match rows {
                 Ok(rows) => (
                     rows.iter()
                         .map(|recorded| history_row(texts, recorded))
@@ -88,10 +88,10 @@ pub(super) fn render(window: &AppWindow, session: &Session, view: MenuView) {
             menu.set_rows(model(rows));
             menu.set_history_note(s(note));
         }
-        MenuView::Pin => {
+        MenuView::Pin(entry) => {
             menu.set_pin_prompt(s(texts.get("pin-prompt")));
-            menu.set_pin_dots(s("•".repeat(session.pin.len())));
-            menu.set_pin_message(s(if session.pin_wrong {
+            menu.set_pin_dots(s("•".repeat(entry.typed.len())));
+            menu.set_pin_message(s(if entry.wrong {
                 texts.get("pin-wrong")
             } else {
                 String::new()
@@ -152,11 +152,11 @@ pub(super) fn render(window: &AppWindow, session: &Session, view: MenuView) {
                 .collect();
             menu.set_biomed(model(biomed));
         }
-        MenuView::Locked => {
+        MenuView::Locked { unlock_armed } => {
             menu.set_locked_text(s(texts.get("locked-text")));
             menu.set_unlock_label(s(texts.get("unlock")));
             menu.set_confirm_unlock_label(s(texts.get("unlock-confirm")));
-            menu.set_unlock_armed(session.unlock_armed);
+            menu.set_unlock_armed(*unlock_armed);
         }
     }
 }

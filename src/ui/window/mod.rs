@@ -100,10 +100,12 @@ pub fn render(window: &AppWindow, session: &Session) {
     // The pump's mode and its top alarm are part of the view: the status
     // in the bar and on the page must never be left half-repainted.
     let view = format!(
-        "{:?} {:?} {} {:?} {:?}",
-        session.screen,
+        "{} {:?} {} {:?} {:?}",
+        session.screen.page(),
         session.step(),
-        session.keyboard,
+        session
+            .programming()
+            .is_some_and(|programming| programming.keyboard),
         session.snapshot.mode,
         session
             .snapshot
@@ -143,12 +145,12 @@ pub fn render(window: &AppWindow, session: &Session) {
         Screen::NotVerified { .. } => (Page::Status, texts.get("notverified-title")),
         Screen::Home => (Page::Status, texts.get("home-title")),
         Screen::Interrupted => (Page::Status, texts.get("interrupted-title")),
-        Screen::Menu(MenuView::History) => (Page::Menu, texts.get("menu-history")),
-        Screen::Menu(MenuView::Pin | MenuView::Settings) => {
+        Screen::Menu(MenuView::History { .. }) => (Page::Menu, texts.get("menu-history")),
+        Screen::Menu(MenuView::Pin(_) | MenuView::Settings) => {
             (Page::Menu, texts.get("menu-settings"))
         }
-        Screen::Menu(MenuView::Locked) => (Page::Menu, texts.get("frame-locked")),
-        Screen::Program => (Page::Program, texts.get(kind_id(session))),
+        Screen::Menu(MenuView::Locked { .. }) => (Page::Menu, texts.get("frame-locked")),
+        Screen::Program(_) => (Page::Program, texts.get(kind_id(session))),
         Screen::Running => (Page::Running, pump_status(texts, &session.snapshot)),
     };
     frame.set_page_title(s(title));
@@ -166,9 +168,9 @@ pub fn render(window: &AppWindow, session: &Session) {
         Screen::Startup | Screen::NotVerified { .. } | Screen::Home | Screen::Interrupted => {
             status::render(window, session);
         }
-        Screen::Program => program::render(window, session),
+        Screen::Program(_) => program::render(window, session),
         Screen::Running => running::render(window, session),
-        Screen::Menu(view) => menu::render(window, session, *view),
+        Screen::Menu(view) => menu::render(window, session, view),
     }
 }
 

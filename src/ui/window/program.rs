@@ -45,7 +45,7 @@ pub(super) fn level_of(status: Option<LimitStatus>) -> LimitLevel {
 pub(super) fn render(window: &AppWindow, session: &Session) {
     let texts = &session.texts;
     let adapter = window.global::<ProgramAdapter>();
-    let Some(workflow) = &session.workflow else {
+    let Some(workflow) = session.workflow() else {
         return;
     };
     let step = workflow.step();
@@ -113,7 +113,11 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
         adapter.set_searchable(step == Step::Drug);
         adapter.set_search_label(s(texts.get("choice-search")));
         adapter.set_search_text(s(workflow.search()));
-        adapter.set_keyboard(session.keyboard);
+        adapter.set_keyboard(
+            session
+                .programming()
+                .is_some_and(|programming| programming.keyboard),
+        );
         adapter.set_keyboard_done_label(s(texts.get("keyboard-done")));
         adapter.set_letters(model(
             ('A'..='Z').map(|letter| s(letter.to_string())).collect(),
@@ -291,7 +295,9 @@ pub(super) fn render_review(
         .zip(&needed)
         .map(|(value, wanted)| OverrideRow {
             text: s(checked_text(texts, value)),
-            confirmed: session.overrides.contains(wanted),
+            confirmed: session
+                .programming()
+                .is_some_and(|programming| programming.overrides.contains(wanted)),
         })
         .collect();
     let all_confirmed = overrides.iter().all(|row| row.confirmed);

@@ -11,7 +11,7 @@ pub(super) fn setup(wire: &Wire) {
         Screen::Interrupted => session.resume_interrupted(),
         Screen::Startup
         | Screen::NotVerified { .. }
-        | Screen::Program
+        | Screen::Program(_)
         | Screen::Running
         | Screen::Menu(_) => {}
     }));
@@ -20,7 +20,7 @@ pub(super) fn setup(wire: &Wire) {
         Screen::Home => session.open_menu(),
         Screen::Startup
         | Screen::NotVerified { .. }
-        | Screen::Program
+        | Screen::Program(_)
         | Screen::Running
         | Screen::Menu(_) => {}
     }));
@@ -52,7 +52,7 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
                     state,
                 });
             }
-            if session.screen == Screen::Startup {
+            if matches!(session.screen, Screen::Startup) {
                 checks.push(Check {
                     label: s(texts.get("state-self-test")),
                     result: s(texts.get("startup-running")),
@@ -94,7 +94,7 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
                     .then(|| texts.get("action-resume-interrupted")),
             )
         }
-        Screen::Program | Screen::Running | Screen::Menu(_) => (String::new(), None),
+        Screen::Program(_) | Screen::Running | Screen::Menu(_) => (String::new(), None),
     };
     status.set_title(s(title));
     status.set_checks(model(checks));

@@ -21,11 +21,7 @@ pub use refusals::{
 };
 
 pub fn kind_id(session: &Session) -> &'static str {
-    match session
-        .workflow
-        .as_ref()
-        .map(super::workflow::Workflow::kind)
-    {
+    match session.workflow().map(super::workflow::Workflow::kind) {
         Some(Kind::Primary) | None => "kind-primary",
         Some(Kind::Secondary) => "kind-secondary",
         Some(Kind::Bolus) => "kind-bolus",
