@@ -45,7 +45,7 @@ struct KeepingPump {
 }
 
 impl Pump for KeepingPump {
-    fn send(&mut self, command: Command) -> Result<(), String> {
+    fn send(&mut self, command: Command) -> Result<(), perfuse::ui::pump::SendRefusal> {
         self.pump.send(command)
     }
 

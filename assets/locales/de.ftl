@@ -45,6 +45,29 @@ startup-running = wird geprüft
 notverified-title = Plattform nicht verifiziert: keine Infusion möglich
 notverified-what-to-do = Was zu tun ist
 notverified-why = Grund
+notverified-identity-missing = Das Kennungs-EEPROM der Platine liefert kein Feld { $field }: Ist die Trägerplatine der Pumpe eingebaut?
+notverified-identity-invalid = Das Feld { $field } im Kennungs-EEPROM der Platine lautet „{ $value }“ und ist ungültig.
+notverified-unknown-hardware = Unbekannte Hardware: „{ $vendor } { $product }“ (Produkt { $code }) ist keine Plattform, die diese Software unterstützt.
+notverified-unsupported-revision = Die Platinenrevision { $revision } von { $platform } wird nicht unterstützt (unterstützt: { $first } bis { $last }).
+notverified-profile-missing = Unter { $path } konnte kein Mechanikprofil gelesen werden.
+notverified-profile-unsigned = Neben dem Mechanikprofil liegt keine Signaturdatei.
+notverified-profile-signature-malformed = Die Signaturdatei des Mechanikprofils ist ungültig.
+notverified-profile-untrusted = Das Mechanikprofil ist mit dem Schlüssel „{ $key }“ signiert, dem diese Pumpe nicht vertraut.
+notverified-profile-mismatch = Das Mechanikprofil passt nicht zu seiner Signatur mit dem Schlüssel „{ $key }“: Es wurde nach dem Signieren geändert oder mit einem anderen Schlüssel signiert.
+notverified-profile-malformed = Das Mechanikprofil ist nicht wohlgeformt.
+notverified-profile-invalid = { $count ->
+    [one] Das Mechanikprofil enthält einen Fehler.
+   *[other] Das Mechanikprofil enthält { $count } Fehler.
+}
+notverified-profile-other-platform = Das Mechanikprofil ist für { $profile } ({ $mechanism }), diese Hardware ist aber eine { $hardware }.
+notverified-profile-other-revision = Das Mechanikprofil { $profile } deckt die Platinenrevision { $revision } nicht ab.
+notverified-action-board = Diese Pumpe nicht verwenden. Senden Sie sie an die Medizintechnik: Die Trägerplatine fehlt, ist beschädigt oder keine Perfuse-Platine.
+notverified-action-software = Diese Pumpe nicht verwenden. Die Medizintechnik muss Software installieren, die diese Platinenrevision unterstützt.
+notverified-action-profile = Diese Pumpe nicht verwenden. Die Medizintechnik muss das für diese Plattform erstellte, signierte Mechanikprofil installieren.
+notverified-by-controller = Der Steuerungs-Thread hat diese Plattform beim Start abgelehnt.
+notverified-details = Alle Einzelheiten stehen im Startprotokoll.
+mechanism-syringe = Spritzenpumpe
+mechanism-volumetric = Volumenpumpe
 
 ## Start
 home-title = Bereit
@@ -103,6 +126,11 @@ error-key-too-many-digits = Keine weiteren Ziffern vor dem Komma
 error-key-too-many-decimals = Keine weiteren Ziffern nach dem Komma
 error-unknown-choice = Diese Auswahl steht nicht mehr in der Liste
 error-refused = Die Pumpe hat das jetzt abgelehnt: { $detail }
+refused-queue-full = Die Pumpe ist beschäftigt und hat das nicht angenommen: erneut versuchen
+refused-control-stopped = Die Steuerung der Pumpe ist angehalten: Pumpe nicht verwenden, Medizintechnik rufen
+refused-platform-not-verified = Die Plattform ist nicht verifiziert: keine Infusion möglich
+refused-not-exact = Die Pumpe kann diesen Wert nicht genau geben: mit weniger Nachkommastellen eingeben
+refused-backlight = Die Helligkeit lässt sich nicht einstellen ({ $detail })
 refused-nothing-left = Von diesem Programm ist nichts mehr übrig: verwerfen Sie es
 refused-cannot-resume = Dieses Programm kann hier nicht fortgesetzt werden: programmieren Sie es neu
 refused-blocked = Das Programm kann nicht starten: { $reasons }

@@ -45,6 +45,29 @@ startup-running = checking
 notverified-title = Platform not verified: infusion is not possible
 notverified-what-to-do = What to do
 notverified-why = Why
+notverified-identity-missing = The board identity EEPROM gives no { $field }: is the pump's carrier board fitted?
+notverified-identity-invalid = The board identity EEPROM's { $field } is “{ $value }”, which is not valid.
+notverified-unknown-hardware = Unknown hardware: “{ $vendor } { $product }” (product { $code }) is not a platform this software supports.
+notverified-unsupported-revision = { $platform } board revision { $revision } is not supported (supported: { $first } to { $last }).
+notverified-profile-missing = No mechanism profile could be read at { $path }.
+notverified-profile-unsigned = The mechanism profile has no signature file beside it.
+notverified-profile-signature-malformed = The mechanism profile's signature file is not valid.
+notverified-profile-untrusted = The mechanism profile is signed with key “{ $key }”, which this pump does not trust.
+notverified-profile-mismatch = The mechanism profile does not match its signature by key “{ $key }”: it was changed after signing, or signed by another key.
+notverified-profile-malformed = The mechanism profile is not well-formed.
+notverified-profile-invalid = { $count ->
+    [one] The mechanism profile has one problem.
+   *[other] The mechanism profile has { $count } problems.
+}
+notverified-profile-other-platform = The mechanism profile is for { $profile } ({ $mechanism }), but this hardware is a { $hardware }.
+notverified-profile-other-revision = The mechanism profile { $profile } does not cover board revision { $revision }.
+notverified-action-board = Do not use this pump. Send it to biomedical engineering: the carrier board is missing, damaged or not a Perfuse board.
+notverified-action-software = Do not use this pump. Biomedical engineering must install software that supports this board revision.
+notverified-action-profile = Do not use this pump. Biomedical engineering must install the signed mechanism profile made for this platform.
+notverified-by-controller = The control thread refused this platform at its start.
+notverified-details = The full details are in the boot log.
+mechanism-syringe = syringe pump
+mechanism-volumetric = volumetric pump
 
 ## Home
 home-title = Ready
@@ -103,6 +126,11 @@ error-key-too-many-digits = No more digits before the decimal point
 error-key-too-many-decimals = No more digits after the decimal point
 error-unknown-choice = That option is no longer on the list
 error-refused = The pump refused this now: { $detail }
+refused-queue-full = The pump is busy and did not take that: try again
+refused-control-stopped = The pump's control has stopped: do not use this pump, call biomedical engineering
+refused-platform-not-verified = The platform is not verified: no infusion is possible
+refused-not-exact = The pump cannot give this value exactly: enter it with fewer decimals
+refused-backlight = The brightness cannot be set ({ $detail })
 refused-nothing-left = Nothing is left of this program: discard it
 refused-cannot-resume = This program cannot be resumed here: program it again
 refused-blocked = The program cannot start: { $reasons }

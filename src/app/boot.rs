@@ -13,25 +13,24 @@ use crate::control::api::ControllerHardware;
 use crate::control::controller::Controller;
 use crate::control::settings::controller_settings;
 use crate::control::thread::{spawn, ControlHandle, ThreadConfig};
-use crate::platform::{read_installed_profile, verify_platform, MechanismKind};
+use crate::platform::{read_installed_profile, verify_platform, MechanismKind, PlatformRejection};
 use crate::services::Services;
 use crate::signing::TrustedKeys;
 
 /// Why the app could not come up.
 #[derive(Debug)]
 pub enum NotReady {
-    /// The platform failed its check: why, and what to do.
-    Platform {
-        why: String,
-        action: String,
-    },
+    /// The platform failed its check.
+    Platform(PlatformRejection),
     Other(String),
 }
 
 impl NotReady {
     pub fn message(&self) -> String {
         match self {
-            NotReady::Platform { why, action } => format!("platform not verified: {why}. {action}"),
+            NotReady::Platform(rejection) => {
+                format!("platform not verified: {rejection}. {}", rejection.action())
+            }
             NotReady::Other(message) => message.clone(),
         }
     }
@@ -78,10 +77,7 @@ pub fn verify(
         read_installed_profile(profile),
         &keys,
     )
-    .map_err(|rejection| NotReady::Platform {
-        why: rejection.to_string(),
-        action: rejection.action().to_owned(),
-    })?;
+    .map_err(NotReady::Platform)?;
     println!(
         "platform {} verified on {}",
         verified.platform.name, verified.identity

@@ -17,7 +17,7 @@ use crate::signing::{read_signed, TrustedKeys};
 use crate::store::Event;
 use crate::therapy::RateLimits;
 use crate::ui::backlight::Backlight;
-use crate::ui::pump::{MemoryRecorder, Pump};
+use crate::ui::pump::{MemoryRecorder, Pump, SendRefusal};
 use crate::ui::session::{
     biomed_facts, settings_pin, Session, Setup, StartupCheck, DEFAULT_SETTINGS_PIN,
 };
@@ -27,8 +27,8 @@ use crate::ui::text::Language;
 struct RejectedPump;
 
 impl Pump for RejectedPump {
-    fn send(&mut self, _: Command) -> Result<(), String> {
-        Err("the platform is not verified: no infusion is possible".to_owned())
+    fn send(&mut self, _: Command) -> Result<(), SendRefusal> {
+        Err(SendRefusal::PlatformNotVerified)
     }
 
     fn snapshot(&mut self) -> Snapshot {
@@ -151,15 +151,17 @@ pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> R
                 recorder,
             )?
         }
-        Err(NotReady::Platform { why, action }) => {
+        Err(NotReady::Platform(rejection)) => {
+            // The full technical text, for biomedical engineering.
+            tracing::error!("platform not verified: {rejection}. {}", rejection.action());
             let records = MemoryRecorder::default();
             Session::new(
                 Setup {
                     platform: String::new(),
-                    rejected: Some((why.clone(), action)),
+                    rejected: Some(rejection.clone()),
                     library,
                     limits: RateLimits::ANY_PLATFORM,
-                    checks: checks(Err(why)),
+                    checks: checks(Err(rejection.to_string())),
                     language,
                     history: Box::new(records.clone()),
                     settings_pin: pin,
@@ -234,10 +236,10 @@ impl Pump for AppPump {
         self.services.keep(program, delivered_before);
     }
 
-    fn send(&mut self, command: Command) -> Result<(), String> {
+    fn send(&mut self, command: Command) -> Result<(), SendRefusal> {
         match self.handle.as_mut() {
-            Some(handle) => handle.send(command).map_err(|error| error.to_string()),
-            None => Err("the control thread has stopped".to_owned()),
+            Some(handle) => handle.send(command).map_err(|_| SendRefusal::QueueFull),
+            None => Err(SendRefusal::ControlStopped),
         }
     }
 

@@ -9,10 +9,21 @@ use crate::services::kept::{Interrupted, KeptProgram};
 use crate::store::writer::StoreHandle;
 use crate::store::Event;
 
+/// Why a command from the touchscreen did not reach the control thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendRefusal {
+    /// The command queue is full: the control thread is behind.
+    QueueFull,
+    /// The control thread has stopped.
+    ControlStopped,
+    /// The platform failed its check: no infusion is possible.
+    PlatformNotVerified,
+}
+
 /// The pump as the UI sees it.
 pub trait Pump {
     /// Sends a command; an error says why it could not be queued.
-    fn send(&mut self, command: Command) -> Result<(), String>;
+    fn send(&mut self, command: Command) -> Result<(), SendRefusal>;
     /// The latest state.
     fn snapshot(&mut self) -> Snapshot;
     /// Events since the last call (bounded).
@@ -32,8 +43,8 @@ pub trait Pump {
 const EVENTS_PER_REFRESH: usize = 64;
 
 impl Pump for ControlHandle {
-    fn send(&mut self, command: Command) -> Result<(), String> {
-        ControlHandle::send(self, command).map_err(|error| error.to_string())
+    fn send(&mut self, command: Command) -> Result<(), SendRefusal> {
+        ControlHandle::send(self, command).map_err(|_| SendRefusal::QueueFull)
     }
 
     fn snapshot(&mut self) -> Snapshot {

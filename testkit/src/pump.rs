@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use perfuse::control::api::{Command, ControlEvent, Snapshot};
-use perfuse::ui::pump::Pump;
+use perfuse::ui::pump::{Pump, SendRefusal};
 
 use crate::rig::Rig;
 
@@ -18,7 +18,7 @@ pub struct VirtualPump {
 }
 
 impl Pump for VirtualPump {
-    fn send(&mut self, command: Command) -> Result<(), String> {
+    fn send(&mut self, command: Command) -> Result<(), SendRefusal> {
         self.rig.borrow_mut().command(command);
         Ok(())
     }

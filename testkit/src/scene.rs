@@ -12,6 +12,7 @@ use slint::ComponentHandle;
 
 use perfuse::control::api::Mode;
 use perfuse::druglib::Library;
+use perfuse::platform::{MechanismKind, PlatformRejection};
 use perfuse::services::kept::Interrupted;
 use perfuse::ui::keypad::Key;
 use perfuse::ui::pump::{MemoryRecorder, Pump};
@@ -29,7 +30,10 @@ pub struct InterruptedPump {
 }
 
 impl Pump for InterruptedPump {
-    fn send(&mut self, command: perfuse::control::api::Command) -> Result<(), String> {
+    fn send(
+        &mut self,
+        command: perfuse::control::api::Command,
+    ) -> Result<(), perfuse::ui::pump::SendRefusal> {
         self.pump.send(command)
     }
 
@@ -77,19 +81,31 @@ impl Scene {
         let records = MemoryRecorder::default();
         let session = Session::new(
             Setup {
-                platform: if rejected { String::new() } else { platform.name().to_owned() },
-                rejected: rejected.then(|| {
-                    (
-                        "the board says it is a Perfuse V1 volumetric carrier, but the installed profile is for the S50 syringe".to_owned(),
-                        "Do not use this pump. Send it to biomedical engineering with this message.".to_owned(),
-                    )
+                platform: if rejected {
+                    String::new()
+                } else {
+                    platform.name().to_owned()
+                },
+                rejected: rejected.then(|| PlatformRejection::ProfileForAnotherPlatform {
+                    profile: "S50 syringe".to_owned(),
+                    mechanism: MechanismKind::Syringe,
+                    hardware: "Perfuse V1 volumetric",
                 }),
                 library: Some(library.clone()),
                 limits,
                 checks: vec![
-                    StartupCheck { name: "startup-step-platform", result: Ok(platform.name().to_owned()) },
-                    StartupCheck { name: "startup-step-library", result: Ok(library.identity.to_string()) },
-                    StartupCheck { name: "startup-step-supervisor", result: Ok("/run/perfuse/supervisor.sock".to_owned()) },
+                    StartupCheck {
+                        name: "startup-step-platform",
+                        result: Ok(platform.name().to_owned()),
+                    },
+                    StartupCheck {
+                        name: "startup-step-library",
+                        result: Ok(library.identity.to_string()),
+                    },
+                    StartupCheck {
+                        name: "startup-step-supervisor",
+                        result: Ok("/run/perfuse/supervisor.sock".to_owned()),
+                    },
                 ],
                 language,
                 history: Box::new(records.clone()),
@@ -98,7 +114,10 @@ impl Scene {
                 backlight: None,
             },
             Box::new(InterruptedPump {
-                pump: VirtualPump { rig: rig.clone(), step_s: 0.1 },
+                pump: VirtualPump {
+                    rig: rig.clone(),
+                    step_s: 0.1,
+                },
                 interrupted,
             }),
             Box::new(records),

@@ -84,6 +84,7 @@ pub enum PlatformRejection {
     /// The profile is for another platform than the hardware (the F1 failure).
     ProfileForAnotherPlatform {
         profile: String,
+        mechanism: MechanismKind,
         hardware: &'static str,
     },
     /// The profile is for this platform, but not this board revision.
@@ -133,9 +134,9 @@ impl fmt::Display for PlatformRejection {
             }
             PlatformRejection::ProfileSignature(error) => write!(f, "the mechanism profile is refused: {error}"),
             PlatformRejection::ProfileInvalid(error) => write!(f, "{error}"),
-            PlatformRejection::ProfileForAnotherPlatform { profile, hardware } => write!(
+            PlatformRejection::ProfileForAnotherPlatform { profile, mechanism, hardware } => write!(
                 f,
-                "the mechanism profile is for {profile}, but this hardware is a {hardware}"
+                "the mechanism profile is for {profile} ({mechanism} mechanism), but this hardware is a {hardware}"
             ),
             PlatformRejection::ProfileForAnotherRevision { profile, product_version } => write!(
                 f,
@@ -195,7 +196,8 @@ pub fn verify_platform(
         || header.mechanism != platform.mechanism
     {
         return Err(PlatformRejection::ProfileForAnotherPlatform {
-            profile: format!("{} ({} mechanism)", header.name, header.mechanism),
+            profile: header.name.clone(),
+            mechanism: header.mechanism,
             hardware: platform.name,
         });
     }

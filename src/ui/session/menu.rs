@@ -162,7 +162,10 @@ impl Session {
         );
         if let Some(backlight) = &self.backlight {
             if let Err(error) = backlight.set(self.brightness_tenths) {
-                self.notice = Some(Notice::Refused(error));
+                let text = self
+                    .texts
+                    .format("refused-backlight", &[("detail", Arg::Text(error))]);
+                self.notice = Some(Notice::Refused(text));
             }
         }
     }

@@ -17,13 +17,14 @@ use super::backlight::Backlight;
 use super::history::{History, HistoryFilter};
 use super::keypad::Key;
 use super::pump::{Pump, Recorder};
-use super::text::{Language, Texts};
+use super::text::{Arg, Language, Texts};
 use super::workflow::{Kind, Pick, Problem, Running, Step, Workflow};
 use crate::control::api::{Command, ControlEvent, Mode, Snapshot};
 use crate::control::program::program_from_plan;
 use crate::control::state::Segment as ControlSegment;
 use crate::control::units::{Nanolitres, NanolitresPerHour};
 use crate::druglib::{ConfirmedProgram, Library, Override};
+use crate::platform::PlatformRejection;
 use crate::services::kept::{Interrupted, KeptProgram, KeptTherapy};
 use crate::store::{Action, Event, Page, Recorded};
 use crate::therapy::{
@@ -45,8 +46,9 @@ pub use running::Allowed;
 pub enum Screen {
     /// Self-test and checks, until the controller is up.
     Startup,
-    /// The platform failed its check: why, and what to do. No infusion.
-    NotVerified { why: String, action: String },
+    /// The platform failed its check (at boot, with why; or when the
+    /// control thread refused it). No infusion.
+    NotVerified(Option<Box<PlatformRejection>>),
     /// Nothing running: program a new infusion.
     Home,
     /// The programming workflow.
@@ -113,7 +115,7 @@ impl Screen {
     pub const fn page(&self) -> Page {
         match self {
             Screen::Startup => Page::Startup,
-            Screen::NotVerified { .. } => Page::NotVerified,
+            Screen::NotVerified(_) => Page::NotVerified,
             Screen::Home => Page::Home,
             Screen::Program(_) => Page::Program,
             Screen::Running => Page::Running,
@@ -139,8 +141,8 @@ pub struct StartupCheck {
 pub struct Setup {
     /// The verified platform's name (on every screen).
     pub platform: String,
-    /// The platform check failed: why, and what to do.
-    pub rejected: Option<(String, String)>,
+    /// Why the platform check failed, if it did.
+    pub rejected: Option<PlatformRejection>,
     pub library: Option<Arc<Library>>,
     pub limits: RateLimits,
     pub checks: Vec<StartupCheck>,
@@ -215,7 +217,7 @@ impl Session {
         let interrupted = pump.interrupted();
         let texts = Texts::new(setup.language).map_err(|error| error.to_string())?;
         let screen = match setup.rejected {
-            Some((why, action)) => Screen::NotVerified { why, action },
+            Some(rejection) => Screen::NotVerified(Some(Box::new(rejection))),
             None => Screen::Startup,
         };
         let mut session = Session {
@@ -300,8 +302,9 @@ impl Session {
     fn send(&mut self, command: Command) -> bool {
         match self.pump.send(command) {
             Ok(()) => true,
-            Err(error) => {
-                self.notice = Some(Notice::Refused(error));
+            Err(refusal) => {
+                let text = crate::ui::words::send_refusal_text(&self.texts, refusal);
+                self.notice = Some(Notice::Refused(text));
                 false
             }
         }
@@ -354,10 +357,7 @@ impl Session {
             }
             (Screen::Startup, Mode::Idle) => self.show(Screen::Home),
             (Screen::Startup | Screen::Home, Mode::PlatformRejected) => {
-                self.show(Screen::NotVerified {
-                    why: String::new(),
-                    action: String::new(),
-                })
+                self.show(Screen::NotVerified(None))
             }
             (Screen::Running, Mode::Idle) => {
                 self.active = None;

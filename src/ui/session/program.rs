@@ -262,7 +262,10 @@ impl Session {
         let program = match program_from_plan(&confirmed.plan) {
             Ok(program) => program,
             Err(error) => {
-                self.notice = Some(Notice::Refused(error.to_string()));
+                self.notice = Some(Notice::Refused(crate::ui::words::unit_text(
+                    &self.texts,
+                    &error,
+                )));
                 return false;
             }
         };
@@ -324,7 +327,10 @@ impl Session {
         match rate {
             Some(Ok(rate)) => self.send(Command::Titrate(rate)),
             Some(Err(error)) => {
-                self.notice = Some(Notice::Refused(error.to_string()));
+                self.notice = Some(Notice::Refused(crate::ui::words::unit_text(
+                    &self.texts,
+                    &error,
+                )));
                 false
             }
             None => false,
@@ -344,7 +350,10 @@ impl Session {
                 volume,
             })),
             Err(error) => {
-                self.notice = Some(Notice::Refused(error.to_string()));
+                self.notice = Some(Notice::Refused(crate::ui::words::unit_text(
+                    &self.texts,
+                    &error,
+                )));
                 false
             }
         }
@@ -354,7 +363,10 @@ impl Session {
         match program_from_plan(&confirmed.plan) {
             Ok(program) => self.send(Command::Secondary(program)),
             Err(error) => {
-                self.notice = Some(Notice::Refused(error.to_string()));
+                self.notice = Some(Notice::Refused(crate::ui::words::unit_text(
+                    &self.texts,
+                    &error,
+                )));
                 false
             }
         }

@@ -142,7 +142,7 @@ pub fn render(window: &AppWindow, session: &Session) {
     }));
     let (page, title) = match &session.screen {
         Screen::Startup => (Page::Status, texts.get("startup-title")),
-        Screen::NotVerified { .. } => (Page::Status, texts.get("notverified-title")),
+        Screen::NotVerified(_) => (Page::Status, texts.get("notverified-title")),
         Screen::Home => (Page::Status, texts.get("home-title")),
         Screen::Interrupted => (Page::Status, texts.get("interrupted-title")),
         Screen::Menu(MenuView::History { .. }) => (Page::Menu, texts.get("menu-history")),
@@ -165,7 +165,7 @@ pub fn render(window: &AppWindow, session: &Session) {
         });
     alarms::render(window, session);
     match &session.screen {
-        Screen::Startup | Screen::NotVerified { .. } | Screen::Home | Screen::Interrupted => {
+        Screen::Startup | Screen::NotVerified(_) | Screen::Home | Screen::Interrupted => {
             status::render(window, session);
         }
         Screen::Program(_) => program::render(window, session),

@@ -10,7 +10,7 @@ pub(super) fn setup(wire: &Wire) {
         Screen::Home => session.new_program(),
         Screen::Interrupted => session.resume_interrupted(),
         Screen::Startup
-        | Screen::NotVerified { .. }
+        | Screen::NotVerified(_)
         | Screen::Program(_)
         | Screen::Running
         | Screen::Menu(_) => {}
@@ -19,7 +19,7 @@ pub(super) fn setup(wire: &Wire) {
         Screen::Interrupted => session.discard_interrupted(),
         Screen::Home => session.open_menu(),
         Screen::Startup
-        | Screen::NotVerified { .. }
+        | Screen::NotVerified(_)
         | Screen::Program(_)
         | Screen::Running
         | Screen::Menu(_) => {}
@@ -70,9 +70,20 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
                 )
             }
         }
-        Screen::NotVerified { why, action } => {
-            facts.push(fact(texts, "notverified-why", why.clone()));
-            facts.push(fact(texts, "notverified-what-to-do", action.clone()));
+        Screen::NotVerified(rejection) => {
+            let (why, action) = match rejection {
+                Some(rejection) => (
+                    crate::ui::words::rejection_why(texts, rejection),
+                    crate::ui::words::rejection_action_id(rejection),
+                ),
+                None => (
+                    texts.get("notverified-by-controller"),
+                    "notverified-action-board",
+                ),
+            };
+            facts.push(fact(texts, "notverified-why", why));
+            facts.push(fact(texts, "notverified-what-to-do", texts.get(action)));
+            note = texts.get("notverified-details");
             (texts.get("notverified-title"), None)
         }
         Screen::Interrupted => {

@@ -14,8 +14,12 @@ use crate::ui::session::Session;
 use crate::ui::text::{Arg, Texts};
 use crate::ui::workflow::{Kind, Problem, Step};
 
+mod platform;
 mod refusals;
 
+pub use platform::{
+    mechanism_id, rejection_action_id, rejection_why, send_refusal_id, send_refusal_text, unit_text,
+};
 pub use refusals::{
     blocker_text, checked_text, confirm_text, problem_text, status_text, therapy_text,
 };
