@@ -181,7 +181,7 @@ fn a_corrupt_event_database_is_replaced_and_the_pump_still_infuses() {
     app.wait().unwrap();
     let output = stack.app_output();
     assert!(
-        output.contains("error the event database was corrupt: it was moved to"),
+        output.contains("ERROR the event database was corrupt: it was moved to"),
         "{output}"
     );
     let moved = std::fs::read_dir(stack.dir.path())
@@ -347,7 +347,7 @@ fn a_log_that_becomes_read_only_raises_the_storage_alarm_and_the_pump_runs_on() 
     assert!(
         stack
             .app_output()
-            .contains("error the event log cannot be written"),
+            .contains("ERROR the event log cannot be written"),
         "{}",
         stack.app_output()
     );

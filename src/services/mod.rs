@@ -22,7 +22,7 @@ use kept::{interrupted, progress, Interrupted, KeptProgram, PROGRESS_EVERY_MS};
 use records::record_of_mode;
 
 /// The store as the app uses it: absent if the database cannot be opened
-/// (the pump still runs, stops and alarms; the reason is printed).
+/// (the pump still runs, stops and alarms; the reason is logged).
 pub struct Services {
     store: Option<StoreWriter>,
     /// The program interrupted before this start, until the nurse resumes
@@ -59,24 +59,24 @@ impl Services {
         let log = match EventLog::open_or_recover(path) {
             Ok((log, None)) => log,
             Ok((log, Some(aside))) => {
-                println!(
-                    "error the event database was corrupt: it was moved to {} and a fresh one started; no interrupted program can be offered",
+                tracing::error!(
+                    "the event database was corrupt: it was moved to {} and a fresh one started; no interrupted program can be offered",
                     aside.display()
                 );
                 log
             }
             Err(error) => {
-                println!("error the event log cannot be used, nothing will be kept: {error}");
+                tracing::error!("the event log cannot be used, nothing will be kept: {error}");
                 return services;
             }
         };
         match interrupted(&log) {
             Ok(found) => services.interrupted = found,
-            Err(error) => println!("error the kept program cannot be read: {error}"),
+            Err(error) => tracing::error!("the kept program cannot be read: {error}"),
         }
         match StoreWriter::spawn(log) {
             Ok(writer) => services.store = Some(writer),
-            Err(error) => println!("error {error}"),
+            Err(error) => tracing::error!("the event log writer cannot start: {error}"),
         }
         services.record(Event::PowerOn);
         services.record(Event::PlatformCheck {
@@ -101,7 +101,7 @@ impl Services {
         match &self.kept {
             Some(kept) => match serde_json::to_string(kept) {
                 Ok(json) => store.handle().save_program(json),
-                Err(error) => println!("error cannot keep the program: {error}"),
+                Err(error) => tracing::error!("cannot keep the program: {error}"),
             },
             None => store.handle().clear_program(),
         }
@@ -160,7 +160,7 @@ impl Services {
                 let stats = writer.handle().stats();
                 let fault = if stats.failures > self.seen.failures {
                     if let Some(error) = writer.handle().last_error() {
-                        println!("error the event log cannot be written: {error}");
+                        tracing::error!("the event log cannot be written: {error}");
                     }
                     true
                 } else if stats.written > self.seen.written {
