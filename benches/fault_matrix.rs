@@ -11,8 +11,7 @@
     clippy::float_arithmetic
 )]
 
-#[path = "../tests/support/matrix.rs"]
-mod matrix;
+use perfuse_testkit::matrix;
 
 use std::time::Duration;
 

@@ -18,8 +18,7 @@
 )]
 #![allow(clippy::cast_precision_loss, clippy::cast_possible_truncation)]
 
-#[path = "../tests/support/faults.rs"]
-mod faults;
+use perfuse_testkit::faults;
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -11,6 +11,6 @@ cd "$(dirname "$0")/.."
 minutes="${1:-120}"
 command -v stress-ng >/dev/null || { apt-get update -qq && apt-get install -y -qq stress-ng >/dev/null; }
 PERFUSE_LOAD_MINUTES="$minutes" PERFUSE_SOAK_REPORT="$PWD/bench-results/soak.md" \
-  cargo test --release --test system_fault_matrix fault_matrix_and_a_long_infusion_under_load \
+  cargo test --release --test stack fault_matrix_and_a_long_infusion_under_load \
   -- --ignored --nocapture
 echo "wrote bench-results/soak.md"

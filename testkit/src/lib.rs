@@ -5,13 +5,26 @@
 //! - `pump`: that rig behind the UI's `Pump`, for UI tests;
 //! - `scene`: a pump and its window driven as a nurse's presses would;
 //! - `gallery`: every touchscreen page drawn to PNG (`perfuse-gallery`);
-//! - `host`: the machine's own stops (CPU steal), for timing tests.
+//! - `host`: the machine's own stops (CPU steal), for timing tests;
+//! - `bins`: the project folder and the built programs;
+//! - `library`: the shipped sample library, keys and programs from entries;
+//! - `cases`: property-test case counts and kept failures;
+//! - `faults`, `matrix`, `crash`, `motor`: the real processes under faults
+//!   (the system fault matrix), power loss and the motor check, shared by
+//!   the integration tests and the benchmarks.
 
 // Unsafe code lives in perfuse-os and the simulated board's shared memory only.
 #![forbid(unsafe_code)]
 
+pub mod bins;
+pub mod cases;
+pub mod crash;
+pub mod faults;
 pub mod gallery;
 pub mod host;
+pub mod library;
+pub mod matrix;
+pub mod motor;
 pub mod pump;
 pub mod rig;
 pub mod scene;

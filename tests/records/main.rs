@@ -1,0 +1,10 @@
+//! What is kept and read back: the event log and its export, the drug library and its tool, the platform identity.
+//!
+//! One test binary per area (each links the app and Slint once): the
+//! modules are the former one-file test binaries.
+
+mod druglib_loading;
+mod druglib_tool;
+mod log_export;
+mod platform_identity;
+mod store;

@@ -1,0 +1,10 @@
+//! The touchscreen: the window driven as a nurse would, the workflow, the locales, use errors and dose-error reduction.
+//!
+//! One test binary per area (each links the app and Slint once): the
+//! modules are the former one-file test binaries.
+
+mod dose_error_reduction;
+mod ui_locales;
+mod ui_window;
+mod ui_workflow;
+mod use_errors;
