@@ -5,6 +5,7 @@
 frame-version = Software { $version }
 frame-library = Bibliothek { $name } { $version }
 frame-no-library = Keine Medikamentenbibliothek: nur Basisinfusionen
+frame-care-area = Bereich { $name }
 frame-locked = Bildschirm gesperrt
 
 ## Aktionen
@@ -33,8 +34,8 @@ action-clear = Löschen
 
 ## Start
 startup-title = Pumpe startet
-startup-step-platform = Plattformprüfung
-startup-step-library = Prüfung der Medikamentenbibliothek
+startup-step-platform = Pumpe
+startup-step-library = Medikamentenbibliothek
 startup-step-supervisor = Sicherheitsüberwachung
 startup-step-storage = Ereignisprotokoll
 startup-passed = bestanden
@@ -71,7 +72,27 @@ mechanism-volumetric = Volumenpumpe
 
 ## Start
 home-title = Bereit
-home-no-program = Keine Infusion programmiert
+home-no-program = Keine Infusion programmiert: Neue Infusion berühren, um eine zu programmieren
+library-keys-unreadable = Die vertrauenswürdigen Schlüssel der Pumpe sind nicht lesbar, daher kann keine Medikamentenbibliothek geprüft werden.
+library-unreadable = Unter { $path } konnte keine Medikamentenbibliothek gelesen werden.
+library-malformed = Die Datei der Medikamentenbibliothek ist nicht wohlgeformt.
+library-unsupported-format = Die Medikamentenbibliothek hat das Format { $found }; diese Pumpe liest das Format { $supported }.
+library-invalid = { $count ->
+    [one] Die Medikamentenbibliothek enthält einen Fehler.
+   *[other] Die Medikamentenbibliothek enthält { $count } Fehler.
+}
+library-unsigned = Die Medikamentenbibliothek ist nicht signiert.
+library-signature-malformed = Die Signaturdatei der Medikamentenbibliothek ist ungültig.
+library-untrusted = Die Medikamentenbibliothek ist mit dem Schlüssel „{ $key }“ signiert, dem diese Pumpe nicht vertraut.
+library-mismatch = Die Medikamentenbibliothek passt nicht zu ihrer Signatur mit dem Schlüssel „{ $key }“: Sie wurde nach dem Signieren geändert.
+library-not-yet-effective = Die Medikamentenbibliothek gilt ab { $effective }; das Datum der Pumpe ist { $today }.
+home-library = { $name } { $version }
+home-library-last-good = { $name } { $version } (die letzte gültige Bibliothek)
+home-library-none = Keine: nur Basisinfusionen
+home-supervisor-connected = verbunden
+home-care-area = Bereich
+home-library-last-good-note = Die neue Medikamentenbibliothek wurde abgelehnt. { $reason } Die letzte gültige Bibliothek ist in Gebrauch: Apotheke informieren.
+home-library-none-note = Keine Medikamentenbibliothek verwendbar. { $reason } Nur Basisinfusionen (mL/h, in den Grenzen der Pumpe) sind programmierbar: Apotheke oder Medizintechnik rufen.
 
 ## Programmarten
 kind-primary = Neue Infusion
@@ -302,6 +323,7 @@ biomed-platform = Plattform
 biomed-mechanism = Mechanik
 biomed-rates = Ratenbereich
 biomed-library = Medikamentenbibliothek
+biomed-supervisor = Socket der Sicherheitsüberwachung
 biomed-software = Software
 locked-text = Bildschirm gesperrt. Alarme können weiterhin stummgeschaltet und bestätigt werden.
 unlock = Entsperren
@@ -311,6 +333,7 @@ event-power-off = Ausgeschaltet
 event-self-test = Selbsttest
 event-platform-check = Plattformprüfung
 event-library-activated = Bibliothek aktiviert
+event-library-refused = Bibliothek abgelehnt
 event-program-started = Programm gestartet
 event-program-changed = Programm geändert
 event-program-paused = Pausiert

@@ -5,6 +5,7 @@
 frame-version = Software { $version }
 frame-library = Library { $name } { $version }
 frame-no-library = No drug library: basic infusions only
+frame-care-area = Care area { $name }
 frame-locked = Screen locked
 
 ## Actions
@@ -33,8 +34,8 @@ action-clear = Clear
 
 ## Start-up
 startup-title = Starting up
-startup-step-platform = Platform check
-startup-step-library = Drug library check
+startup-step-platform = Pump
+startup-step-library = Drug library
 startup-step-supervisor = Safety supervisor
 startup-step-storage = Event log
 startup-passed = passed
@@ -71,7 +72,27 @@ mechanism-volumetric = volumetric pump
 
 ## Home
 home-title = Ready
-home-no-program = No infusion programmed
+home-no-program = No infusion programmed: touch New infusion to program one
+library-keys-unreadable = The pump's trusted keys cannot be read, so no drug library can be checked.
+library-unreadable = No drug library could be read at { $path }.
+library-malformed = The drug library file is not well-formed.
+library-unsupported-format = The drug library is format { $found }; this pump reads format { $supported }.
+library-invalid = { $count ->
+    [one] The drug library has one problem.
+   *[other] The drug library has { $count } problems.
+}
+library-unsigned = The drug library is not signed.
+library-signature-malformed = The drug library's signature file is not valid.
+library-untrusted = The drug library is signed with key “{ $key }”, which this pump does not trust.
+library-mismatch = The drug library does not match its signature by key “{ $key }”: it was changed after signing.
+library-not-yet-effective = The drug library takes effect on { $effective }; the pump's date is { $today }.
+home-library = { $name } { $version }
+home-library-last-good = { $name } { $version } (the last good library)
+home-library-none = None: basic infusions only
+home-supervisor-connected = connected
+home-care-area = Care area
+home-library-last-good-note = The new drug library was refused. { $reason } The last good library is in use: tell pharmacy.
+home-library-none-note = No drug library can be used. { $reason } Only basic infusions (mL/h, within the pump's limits) can be programmed: call pharmacy or biomedical engineering.
 
 ## Program kinds
 kind-primary = New infusion
@@ -302,6 +323,7 @@ biomed-platform = Platform
 biomed-mechanism = Mechanism
 biomed-rates = Rate range
 biomed-library = Drug library
+biomed-supervisor = Safety supervisor socket
 biomed-software = Software
 locked-text = Screen locked. Alarms can still be silenced and acknowledged.
 unlock = Unlock
@@ -311,6 +333,7 @@ event-power-off = Power off
 event-self-test = Self-test
 event-platform-check = Platform check
 event-library-activated = Library activated
+event-library-refused = Library refused
 event-program-started = Program started
 event-program-changed = Program changed
 event-program-paused = Paused

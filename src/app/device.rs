@@ -14,8 +14,10 @@ use clap::Parser;
 use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
 
 use super::boot::{start, verify, NotReady, Prepared};
-use super::touchscreen::{load_library, run_window, WindowSetup};
+use super::touchscreen::{run_window, WindowSetup};
 use crate::control::api::ControllerHardware;
+use crate::druglib::startup::{last_good_path, start_library, Startup};
+use crate::druglib::tool::today_utc;
 use crate::ui::text::Language;
 use perfuse_drivers::backend::Backend;
 
@@ -164,15 +166,22 @@ fn run(cli: &Cli) -> Result<(), String> {
             (Backend::Sim, Some(dir)) => dir.join("supervisor.sock"),
             _ => PathBuf::from(perfuse_heartbeat::DEVICE_SOCKET),
         });
-    let (library, library_check) = load_library(&cli.library, &cli.keys);
-    if let Err(reason) = &library_check {
-        tracing::warn!("drug library refused: {reason}; nothing can be programmed on the touchscreen until a valid signed library is installed");
+    let library = start_library(
+        &cli.library,
+        &cli.keys,
+        &last_good_path(&cli.store),
+        today_utc(),
+    );
+    match &library {
+        Startup::Installed(_) => tracing::info!("{}", library.describe()),
+        Startup::LastGood { .. } | Startup::None { .. } => {
+            tracing::warn!("{}", library.describe());
+        }
     }
     run_window(
         prepare(cli, &socket),
         WindowSetup {
             library,
-            library_check,
             language,
             socket,
             backlight: match cli.backend {

@@ -3,23 +3,21 @@
 //! platform fails its check, the window opens on the "platform not
 //! verified" screen and no infusion can be programmed.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
 use super::boot::{NotReady, Prepared};
 use crate::control::api::{Command, ControlEvent, Mode, Snapshot};
 use crate::control::thread::ControlHandle;
 use crate::control::units::Nanolitres;
-use crate::druglib::{tool::today_utc, ActiveLibrary, Library};
+use crate::druglib::startup::Startup;
 use crate::services::kept::{Interrupted, KeptProgram};
 use crate::services::Services;
-use crate::signing::{read_signed, TrustedKeys};
 use crate::store::Event;
 use crate::therapy::RateLimits;
 use crate::ui::backlight::Backlight;
 use crate::ui::pump::{MemoryRecorder, Pump, SendRefusal};
 use crate::ui::session::{
-    biomed_facts, settings_pin, Session, Setup, StartupCheck, DEFAULT_SETTINGS_PIN,
+    biomed_facts, settings_pin, LibraryState, Session, Setup, DEFAULT_SETTINGS_PIN,
 };
 use crate::ui::text::Language;
 
@@ -54,48 +52,45 @@ pub const NO_DISPLAY: &str =
      Run it in a desktop session (or under Xvfb, or a kiosk compositor such as cage on the Pi), \
      or use `perfuse --headless` for the line-command app";
 
-/// Activates the signed drug library at `path`: the library, and the
-/// start-up check's result (its identity, or why it was refused).
-pub fn load_library(
-    path: &Path,
-    keys_path: &Path,
-) -> (Option<Arc<Library>>, Result<String, String>) {
-    let keys = std::fs::read_to_string(keys_path)
-        .map_err(|error| format!("{}: {error}", keys_path.display()))
-        .and_then(|text| TrustedKeys::from_toml(&text).map_err(|error| error.to_string()));
-    let keys = match keys {
-        Ok(keys) => keys,
-        Err(error) => return (None, Err(error)),
-    };
-    let (bytes, signature) = match read_signed(path) {
-        Ok(read) => read,
-        Err(error) => return (None, Err(error)),
-    };
-    let mut library = ActiveLibrary::none();
-    match library.activate(&bytes, signature.as_deref(), &keys, today_utc(), false) {
-        Ok(_) => match library.get() {
-            Some(verified) => (
-                Some(Arc::new(verified.library.clone())),
-                Ok(verified.library.identity.to_string()),
-            ),
-            None => (None, Err("no library active".to_owned())),
-        },
-        Err(error) => (None, Err(format!("{}: {error}", path.display()))),
-    }
-}
-
 /// What the window is started with besides the app itself.
 pub struct WindowSetup {
-    pub library: Option<Arc<Library>>,
-    pub library_check: Result<String, String>,
+    /// The drug library the pump started with, and why
+    /// (`druglib::startup::start_library`).
+    pub library: Startup,
     pub language: Language,
-    /// The supervisor's socket, shown on the start-up screen.
+    /// The supervisor's socket (for the biomedical page).
     pub socket: PathBuf,
-    /// The panel's backlight (a device); None dims the window instead.
     pub backlight: Option<Backlight>,
 }
 
-/// Runs the app in its window until the window is closed.
+/// The history's record of the library in use, and of a refused one.
+fn library_records(startup: &Startup) -> Vec<Event> {
+    let activated = |verified: &crate::druglib::VerifiedLibrary| Event::LibraryActivated {
+        name: verified.library.identity.name.clone(),
+        version: verified.library.identity.version.clone(),
+        hash: verified
+            .library
+            .identity
+            .sha256
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect(),
+    };
+    match startup {
+        Startup::Installed(verified) => vec![activated(verified)],
+        Startup::LastGood { .. } | Startup::None { .. } => {
+            let refused = Event::LibraryRefused {
+                detail: startup.describe(),
+            };
+            match startup.library() {
+                Some(verified) => vec![refused, activated(verified)],
+                None => vec![refused],
+            }
+        }
+    }
+}
+
+/// Runs the window on `prepared` (or on the "platform not verified" screen).
 pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> Result<(), String> {
     if !display_available() {
         return Err(NO_DISPLAY.to_owned());
@@ -107,40 +102,32 @@ pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> R
         Err(_) => DEFAULT_SETTINGS_PIN.to_owned(),
     };
     let WindowSetup {
-        library,
-        library_check,
+        library: startup,
         language,
         socket,
         backlight,
     } = setup;
-    let checks = |platform: Result<String, String>| {
-        vec![
-            StartupCheck {
-                name: "startup-step-platform",
-                result: platform,
-            },
-            StartupCheck {
-                name: "startup-step-library",
-                result: library_check.clone(),
-            },
-            StartupCheck {
-                name: "startup-step-supervisor",
-                result: Ok(socket.display().to_string()),
-            },
-        ]
-    };
+    let (library_state, library) = LibraryState::of(&startup);
     let session = match prepared {
         Ok(prepared) => {
             let (pump, limits, platform) = AppPump::new(prepared);
+            for record in library_records(&startup) {
+                pump.services.record(record);
+            }
             let (recorder, history) = pump.recorder();
-            let biomed = biomed_facts(&platform, limits, library.as_deref());
+            let biomed = biomed_facts(
+                &platform,
+                limits,
+                library.as_deref(),
+                &socket.display().to_string(),
+            );
             Session::new(
                 Setup {
                     platform: platform.clone(),
                     rejected: None,
                     library,
+                    library_state,
                     limits,
-                    checks: checks(Ok(platform)),
                     language,
                     history,
                     settings_pin: pin,
@@ -160,8 +147,8 @@ pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> R
                     platform: String::new(),
                     rejected: Some(rejection.clone()),
                     library,
+                    library_state,
                     limits: RateLimits::ANY_PLATFORM,
-                    checks: checks(Err(rejection.to_string())),
                     language,
                     history: Box::new(records.clone()),
                     settings_pin: pin,

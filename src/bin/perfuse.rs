@@ -12,8 +12,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use perfuse::app::headless::{run_on, Cli};
-use perfuse::app::touchscreen::{load_library, run_window, WindowSetup};
+use perfuse::app::touchscreen::{run_window, WindowSetup};
 use perfuse::assets;
+use perfuse::druglib::startup::{last_good_path, start_library};
+use perfuse::druglib::tool::today_utc;
 use perfuse::stack::{sibling_binary, SimProcess, SupervisorProcess};
 use perfuse::ui::text::Language;
 use perfuse_sim::SimPaths;
@@ -41,6 +43,14 @@ struct Options {
     headless: bool,
 }
 
+/// `text` with its first letter in capitals, for a line of its own.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
 fn run(options: Options) -> Result<(), String> {
     println!("Perfuse {} (GPL-3.0-or-later)", env!("CARGO_PKG_VERSION"));
     let Options {
@@ -59,11 +69,6 @@ fn run(options: Options) -> Result<(), String> {
     let keys_path = assets::trusted_keys();
     let profile = assets::assets_dir().join("platforms").join(profile_name);
     let library_path = assets::default_library();
-    let (active_library, library_check) = load_library(&library_path, &keys_path);
-    match &library_check {
-        Ok(identity) => println!("Drug library: {identity}"),
-        Err(error) => println!("Drug library refused: {error}; the window cannot program any infusion until a valid signed library is installed (headless `load` takes basic infusions)"),
-    }
 
     // In memory (tmpfs): a disk-backed board stalls the control thread
     // under disk load (see perfuse_sim::in_memory_file_system).
@@ -97,6 +102,14 @@ fn run(options: Options) -> Result<(), String> {
     std::fs::create_dir_all(&data_dir)
         .map_err(|error| format!("cannot create {}: {error}", data_dir.display()))?;
     println!("Event log: {}", data_dir.join("events.db").display());
+    // The last good library is kept beside the event log.
+    let library = start_library(
+        &library_path,
+        &keys_path,
+        &last_good_path(&data_dir.join("events.db")),
+        today_utc(),
+    );
+    println!("{}", capitalised(&library.describe()));
     let cli = Cli {
         sim_dir: board_dir.clone(),
         profile,
@@ -115,8 +128,7 @@ fn run(options: Options) -> Result<(), String> {
         run_window(
             perfuse::app::headless::prepare(&cli),
             WindowSetup {
-                library: active_library,
-                library_check,
+                library,
                 language,
                 socket: board_dir.join("supervisor.sock"),
                 // A desktop's own backlight is not the pump's.

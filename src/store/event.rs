@@ -135,6 +135,11 @@ pub enum Event {
         version: String,
         hash: String,
     },
+    /// The installed drug library could not be used at the start: why (the
+    /// technical text), and which library is in use instead.
+    LibraryRefused {
+        detail: String,
+    },
     ProgramStarted {
         program: String,
     },
@@ -197,6 +202,7 @@ pub enum EventKind {
     SelfTest,
     PlatformCheck,
     LibraryActivated,
+    LibraryRefused,
     ProgramStarted,
     ProgramChanged,
     ProgramPaused,
@@ -216,12 +222,13 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in the order the log's format lists them.
-    pub const ALL: [EventKind; 20] = [
+    pub const ALL: [EventKind; 21] = [
         EventKind::PowerOn,
         EventKind::PowerOff,
         EventKind::SelfTest,
         EventKind::PlatformCheck,
         EventKind::LibraryActivated,
+        EventKind::LibraryRefused,
         EventKind::ProgramStarted,
         EventKind::ProgramChanged,
         EventKind::ProgramPaused,
@@ -247,6 +254,7 @@ impl EventKind {
             EventKind::SelfTest => "self_test",
             EventKind::PlatformCheck => "platform_check",
             EventKind::LibraryActivated => "library_activated",
+            EventKind::LibraryRefused => "library_refused",
             EventKind::ProgramStarted => "program_started",
             EventKind::ProgramChanged => "program_changed",
             EventKind::ProgramPaused => "program_paused",
@@ -286,6 +294,7 @@ impl Event {
             Event::SelfTest { .. } => EventKind::SelfTest,
             Event::PlatformCheck { .. } => EventKind::PlatformCheck,
             Event::LibraryActivated { .. } => EventKind::LibraryActivated,
+            Event::LibraryRefused { .. } => EventKind::LibraryRefused,
             Event::ProgramStarted { .. } => EventKind::ProgramStarted,
             Event::ProgramChanged { .. } => EventKind::ProgramChanged,
             Event::ProgramPaused => EventKind::ProgramPaused,

@@ -19,6 +19,7 @@ fn every_kind_is_listed_once_and_matches_its_serde_tag() {
             version: text(),
             hash: text(),
         },
+        Event::LibraryRefused { detail: text() },
         Event::ProgramStarted { program: text() },
         Event::ProgramChanged { program: text() },
         Event::ProgramPaused,

@@ -13,11 +13,12 @@ use crate::rig::Platform;
 use crate::scene::Scene;
 use perfuse::control::api::Mode;
 use perfuse::control::units::Nanolitres;
-use perfuse::druglib::Library;
+use perfuse::druglib::startup::Unusable;
+use perfuse::druglib::{Library, LibraryError};
 use perfuse::services::kept::{Cause, Interrupted, KeptProgram, KeptTherapy};
 use perfuse::ui::keypad::Key;
 use perfuse::ui::offscreen::Offscreen;
-use perfuse::ui::session::Session;
+use perfuse::ui::session::{LibraryState, Session};
 use perfuse::ui::text::Language;
 use perfuse::ui::workflow::Kind;
 
@@ -209,6 +210,37 @@ pub fn draw_all(out: &Path, library: &Arc<Library>) -> Result<Vec<PathBuf>, Stri
                 save(&mut offscreen, "20-infusion-interrupted")?;
                 scene.act(Session::resume_interrupted);
                 save(&mut offscreen, "21-resume-review")?;
+                drop(scene);
+                // The drug library refused at the start: the last good one
+                // stands in, or there is none and only basic infusions.
+                let scene = Scene::configured(
+                    platform,
+                    language,
+                    Some(library.clone()),
+                    LibraryState::LastGood(Unusable::Refused(LibraryError::SignatureMismatch {
+                        key_id: "pharmacy-2026".to_owned(),
+                    })),
+                    false,
+                    None,
+                )?;
+                scene.refresh_until(|mode| mode == Mode::Idle)?;
+                save(&mut offscreen, "27-home-last-good-library")?;
+                drop(scene);
+                let scene = Scene::configured(
+                    platform,
+                    language,
+                    None,
+                    LibraryState::None(Unusable::Unreadable {
+                        path: "/etc/perfuse/druglib.toml".to_owned(),
+                        detail: "No such file or directory".to_owned(),
+                    }),
+                    false,
+                    None,
+                )?;
+                scene.refresh_until(|mode| mode == Mode::Idle)?;
+                save(&mut offscreen, "28-home-no-library")?;
+                scene.act(Session::new_program);
+                save(&mut offscreen, "29-basic-only-drug")?;
             }
         }
     }

@@ -16,7 +16,7 @@ use perfuse::platform::{MechanismKind, PlatformRejection};
 use perfuse::services::kept::Interrupted;
 use perfuse::ui::keypad::Key;
 use perfuse::ui::pump::{MemoryRecorder, Pump};
-use perfuse::ui::session::{biomed_facts, Session, Setup, StartupCheck, DEFAULT_SETTINGS_PIN};
+use perfuse::ui::session::{biomed_facts, LibraryState, Session, Setup, DEFAULT_SETTINGS_PIN};
 use perfuse::ui::text::Language;
 use perfuse::ui::window::{attach, render};
 
@@ -76,6 +76,26 @@ impl Scene {
         rejected: bool,
         interrupted: Option<Interrupted>,
     ) -> Result<Scene, String> {
+        Scene::configured(
+            platform,
+            language,
+            Some(library.clone()),
+            LibraryState::Installed,
+            rejected,
+            interrupted,
+        )
+    }
+
+    /// A scene with the drug library the pump started with (`None`: basic
+    /// infusions only) and why.
+    pub fn configured(
+        platform: Platform,
+        language: Language,
+        library: Option<Arc<Library>>,
+        library_state: LibraryState,
+        rejected: bool,
+        interrupted: Option<Interrupted>,
+    ) -> Result<Scene, String> {
         let rig = Rc::new(RefCell::new(Rig::new(platform, 1000)?));
         let limits = platform_rate_limits(platform)?;
         let records = MemoryRecorder::default();
@@ -91,26 +111,18 @@ impl Scene {
                     mechanism: MechanismKind::Syringe,
                     hardware: "Perfuse V1 volumetric",
                 }),
-                library: Some(library.clone()),
+                biomed: biomed_facts(
+                    platform.name(),
+                    limits,
+                    library.as_deref(),
+                    "/run/perfuse/supervisor.sock",
+                ),
+                library,
+                library_state,
                 limits,
-                checks: vec![
-                    StartupCheck {
-                        name: "startup-step-platform",
-                        result: Ok(platform.name().to_owned()),
-                    },
-                    StartupCheck {
-                        name: "startup-step-library",
-                        result: Ok(library.identity.to_string()),
-                    },
-                    StartupCheck {
-                        name: "startup-step-supervisor",
-                        result: Ok("/run/perfuse/supervisor.sock".to_owned()),
-                    },
-                ],
                 language,
                 history: Box::new(records.clone()),
                 settings_pin: DEFAULT_SETTINGS_PIN.to_owned(),
-                biomed: biomed_facts(platform.name(), limits, Some(library)),
                 backlight: None,
             },
             Box::new(InterruptedPump {

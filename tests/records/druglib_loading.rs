@@ -286,3 +286,179 @@ fn the_hash_changes_with_any_byte() {
     assert_ne!(a.sha256, b.sha256);
     assert_eq!((a.name, a.version), (b.name, b.version));
 }
+
+mod at_start {
+    use super::common::{asset, dev_sign, sample_bytes, sample_signature, today};
+    use perfuse::druglib::startup::{last_good_path, start_library, Startup, Unusable};
+    use perfuse::druglib::LibraryError;
+    use std::path::Path;
+
+    fn install(dir: &Path, bytes: &[u8], signature: &str) -> std::path::PathBuf {
+        let path = dir.join("druglib.toml");
+        std::fs::write(&path, bytes).unwrap();
+        std::fs::write(dir.join("druglib.toml.sig"), signature).unwrap();
+        path
+    }
+
+    fn keys() -> std::path::PathBuf {
+        asset("config/trusted-keys.toml")
+    }
+
+    /// The sample with its version changed, signed again: a newer library.
+    fn newer() -> (Vec<u8>, String) {
+        let text = String::from_utf8(sample_bytes()).unwrap();
+        let bytes = text.replacen("2026.11.1", "2026.12.0", 1).into_bytes();
+        let signature = dev_sign(&bytes);
+        (bytes, signature)
+    }
+
+    #[test]
+    fn a_verified_library_is_kept_and_stands_in_when_the_next_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = last_good_path(&dir.path().join("data/events.db"));
+        assert_eq!(kept, dir.path().join("data/last-good-druglib.toml"));
+        let installed = install(dir.path(), &sample_bytes(), &sample_signature());
+
+        // First start: the installed one verifies and is kept, byte for byte.
+        let first = start_library(&installed, &keys(), &kept, today());
+        let Startup::Installed(library) = &first else {
+            panic!("{}", first.describe());
+        };
+        assert_eq!(library.library.identity.version, "2026.11.1");
+        assert_eq!(std::fs::read(&kept).unwrap(), sample_bytes());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("data/last-good-druglib.toml.sig")).unwrap(),
+            sample_signature()
+        );
+
+        // A newer library verifies and replaces the kept copy.
+        let (bytes, signature) = newer();
+        install(dir.path(), &bytes, &signature);
+        let second = start_library(&installed, &keys(), &kept, today());
+        assert!(
+            matches!(second, Startup::Installed(_)),
+            "{}",
+            second.describe()
+        );
+        assert_eq!(std::fs::read(&kept).unwrap(), bytes);
+
+        // Then a tampered one: refused, and the last good one (the newer) is used.
+        let mut tampered = bytes.clone();
+        tampered.extend_from_slice(b"\n# edited after signing\n");
+        install(dir.path(), &tampered, &signature);
+        let third = start_library(&installed, &keys(), &kept, today());
+        let Startup::LastGood {
+            library,
+            installed: why,
+        } = &third
+        else {
+            panic!("{}", third.describe());
+        };
+        assert_eq!(library.library.identity.version, "2026.12.0");
+        assert!(
+            matches!(
+                why,
+                Unusable::Refused(LibraryError::SignatureMismatch { .. })
+            ),
+            "{why:?}"
+        );
+        assert!(
+            third.describe().contains("using the last good library"),
+            "{}",
+            third.describe()
+        );
+        // The refused file never becomes the last good one.
+        assert_eq!(std::fs::read(&kept).unwrap(), bytes);
+
+        // A missing library: the last good one again.
+        std::fs::remove_file(&installed).unwrap();
+        let fourth = start_library(&installed, &keys(), &kept, today());
+        assert!(
+            matches!(
+                &fourth,
+                Startup::LastGood {
+                    installed: Unusable::Unreadable { .. },
+                    ..
+                }
+            ),
+            "{}",
+            fourth.describe()
+        );
+
+        // A kept copy that no longer verifies is refused too: none, with both reasons.
+        std::fs::write(&kept, b"[library]\n").unwrap();
+        let fifth = start_library(&installed, &keys(), &kept, today());
+        let Startup::None {
+            installed: _,
+            last_good: Some(Unusable::Refused(_)),
+        } = &fifth
+        else {
+            panic!("{}", fifth.describe());
+        };
+        assert!(fifth.library().is_none());
+        assert!(
+            fifth.describe().contains("only basic infusions"),
+            "{}",
+            fifth.describe()
+        );
+    }
+
+    #[test]
+    fn a_clock_that_went_back_does_not_take_the_last_good_library_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = dir.path().join("last-good-druglib.toml");
+        let installed = install(dir.path(), &sample_bytes(), &sample_signature());
+        assert!(matches!(
+            start_library(&installed, &keys(), &kept, today()),
+            Startup::Installed(_)
+        ));
+        // No real-time clock, a power cut: the date is 1970.
+        let unset = time::macros::date!(1970 - 01 - 01);
+        let after_cut = start_library(&installed, &keys(), &kept, unset);
+        let Startup::LastGood {
+            installed: why,
+            library,
+        } = &after_cut
+        else {
+            panic!("{}", after_cut.describe());
+        };
+        assert!(
+            matches!(why, Unusable::Refused(LibraryError::NotYetEffective { .. })),
+            "{why:?}"
+        );
+        assert_eq!(library.library.identity.version, "2026.11.1");
+    }
+
+    #[test]
+    fn without_keys_or_any_good_library_the_pump_starts_with_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = dir.path().join("last-good-druglib.toml");
+        let installed = install(dir.path(), b"not a library", "not a signature");
+        let none = start_library(&installed, &keys(), &kept, today());
+        assert!(
+            matches!(
+                &none,
+                Startup::None {
+                    last_good: None,
+                    ..
+                }
+            ),
+            "{}",
+            none.describe()
+        );
+        assert!(none.describe().contains("no good library was ever kept"));
+        assert!(!kept.exists(), "a refused library is never kept");
+        let no_keys = start_library(&installed, &dir.path().join("missing.toml"), &kept, today());
+        assert!(
+            matches!(
+                &no_keys,
+                Startup::None {
+                    installed: Unusable::Keys { .. },
+                    ..
+                }
+            ),
+            "{}",
+            no_keys.describe()
+        );
+    }
+}

@@ -24,9 +24,10 @@ use perfuse::druglib::Library;
 use perfuse::services::kept::{Cause, Interrupted, KeptProgram};
 use perfuse::store::{Action, Event, Page};
 use perfuse::ui::pump::{MemoryRecorder, Pump};
-use perfuse::ui::session::{biomed_facts, Session, Setup, StartupCheck};
+use perfuse::ui::session::{biomed_facts, LibraryState, Session, Setup};
 use perfuse::ui::text::Language;
 use perfuse::ui::window::{attach, render};
+use perfuse::ui::workflow::Step;
 use perfuse_sim::Occlusion;
 use perfuse_testkit::pump::VirtualPump;
 use perfuse_testkit::rig::{platform_rate_limits, Platform, Rig};
@@ -85,6 +86,23 @@ impl Ui {
         library: Library,
         interrupted: Option<Interrupted>,
     ) -> Ui {
+        Ui::started(
+            platform,
+            language,
+            Some(library),
+            LibraryState::Installed,
+            interrupted,
+        )
+    }
+
+    /// The window after a start with `library` in use (None: none) and why.
+    fn started(
+        platform: Platform,
+        language: Language,
+        library: Option<Library>,
+        library_state: LibraryState,
+        interrupted: Option<Interrupted>,
+    ) -> Ui {
         // Slint's platform is set once per thread.
         thread_local!(static BACKEND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
         if !BACKEND.with(|set| set.replace(true)) {
@@ -98,16 +116,18 @@ impl Ui {
             Setup {
                 platform: platform.name().to_owned(),
                 rejected: None,
-                library: Some(Arc::new(library)),
+                library: library.map(Arc::new),
+                library_state,
                 limits,
-                checks: vec![StartupCheck {
-                    name: "startup-step-platform",
-                    result: Ok(platform.name().to_owned()),
-                }],
                 language,
                 history: Box::new(records.clone()),
                 settings_pin: "2580".to_owned(),
-                biomed: biomed_facts(platform.name(), limits, None),
+                biomed: biomed_facts(
+                    platform.name(),
+                    limits,
+                    None,
+                    "/run/perfuse/supervisor.sock",
+                ),
                 backlight: None,
             },
             Box::new(KeepingPump {
@@ -347,6 +367,7 @@ fn a_soft_limit_needs_an_explicit_override_and_a_hard_limit_blocks_with_the_limi
     let ui = Ui::new(Platform::Volumetric, Language::English);
     ui.press("StatusPage::primary-button");
     ui.press_label("ICU");
+    ui.search("NOR");
     ui.press_label("norepinephrine");
     assert_eq!(ui.step_title(), "Concentration");
     ui.press_label("4 mg in 250 mL");
@@ -468,6 +489,7 @@ fn an_alarm_is_shown_silenced_and_acknowledged() {
 fn norepinephrine_program(ui: &Ui) {
     ui.press("StatusPage::primary-button");
     ui.press_label("ICU");
+    ui.search("NOR");
     ui.press_label("norepinephrine");
     ui.press_label("4 mg in 250 mL");
     ui.enter("0.1");
@@ -1162,4 +1184,172 @@ fn matrix_cells_through_the_window_name_the_fault_and_recover() {
             running.get_state()
         );
     }
+}
+
+/// The status page's check rows, as (label, result).
+fn checks(ui: &Ui) -> Vec<(String, String)> {
+    let rows = ui.window.global::<perfuse_ui::StatusAdapter>().get_checks();
+    (0..slint::Model::row_count(&rows))
+        .map(|row| {
+            let check = slint::Model::row_data(&rows, row).unwrap();
+            (check.label.to_string(), check.result.to_string())
+        })
+        .collect()
+}
+
+/// The labels of the choice list on show.
+fn choice_labels(ui: &Ui) -> Vec<String> {
+    let rows = ui.program().get_choices();
+    (0..slint::Model::row_count(&rows))
+        .map(|row| {
+            slint::Model::row_data(&rows, row)
+                .unwrap()
+                .label
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn the_drug_list_is_alphabetical_by_generic_name_with_basic_infusion_first() {
+    let ui = Ui::new(Platform::Volumetric, Language::English);
+    ui.press("StatusPage::primary-button");
+    ui.press_label("ICU");
+    let labels = choice_labels(&ui);
+    assert_eq!(labels[0], "Basic infusion (mL/h, no drug)");
+    let drugs: Vec<String> = labels[1..].iter().map(|name| name.to_lowercase()).collect();
+    let mut sorted = drugs.clone();
+    sorted.sort();
+    assert_eq!(drugs, sorted, "{labels:?}");
+    // Tall-man names sort by the word they are.
+    let dopamine = labels.iter().position(|name| name == "DOPamine").unwrap();
+    let epinephrine = labels
+        .iter()
+        .position(|name| name == "EPINEPHrine")
+        .unwrap();
+    let heparin = labels.iter().position(|name| name == "heparin").unwrap();
+    assert!(
+        dopamine < epinephrine && epinephrine < heparin,
+        "{labels:?}"
+    );
+}
+
+#[test]
+fn the_care_area_is_chosen_once_shown_in_the_bar_and_changed_one_step_back() {
+    let ui = Ui::new(Platform::Volumetric, Language::English);
+    let frame = ui.window.global::<Frame>();
+    assert_eq!(frame.get_care_area(), "");
+    basic_program(&ui);
+    assert_eq!(frame.get_care_area(), "Care area ICU");
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("delivering", |snapshot| snapshot.mode == Mode::Delivering);
+    ui.press("RunningPage::stop-button");
+    ui.refresh_until("stopped", |snapshot| snapshot.mode == Mode::Idle);
+    ui.refresh();
+    // Home remembers it, and the next infusion opens on the drug.
+    let facts = ui.window.global::<perfuse_ui::StatusAdapter>().get_facts();
+    let area = slint::Model::row_data(&facts, 0).unwrap();
+    assert_eq!(
+        (area.label.as_str(), area.value.as_str()),
+        ("Care area", "ICU")
+    );
+    ui.press("StatusPage::primary-button");
+    assert_eq!(ui.session.borrow().step(), Some(Step::Drug));
+    assert_eq!(frame.get_care_area(), "Care area ICU");
+    // One step back changes it, for this infusion and the next.
+    ui.press("ProgramPage::back-button");
+    assert_eq!(ui.session.borrow().step(), Some(Step::CareArea));
+    ui.press_label("Medical-Surgical");
+    assert_eq!(ui.session.borrow().step(), Some(Step::Drug));
+    assert_eq!(frame.get_care_area(), "Care area Medical-Surgical");
+    ui.press("ProgramPage::cancel-button");
+    ui.press("StatusPage::primary-button");
+    assert_eq!(ui.session.borrow().step(), Some(Step::Drug));
+    assert_eq!(frame.get_care_area(), "Care area Medical-Surgical");
+}
+
+#[test]
+fn without_a_drug_library_the_window_still_programs_a_basic_infusion_and_says_why() {
+    for (language, none, why) in [
+        (
+            Language::English,
+            "None: basic infusions only",
+            "The drug library does not match its signature",
+        ),
+        (
+            Language::German,
+            "Keine: nur Basisinfusionen",
+            "Die Medikamentenbibliothek passt nicht zu ihrer Signatur",
+        ),
+    ] {
+        let ui = Ui::started(
+            Platform::Volumetric,
+            language,
+            None,
+            LibraryState::None(perfuse::druglib::startup::Unusable::Refused(
+                perfuse::druglib::LibraryError::SignatureMismatch {
+                    key_id: "pharmacy-2026".to_owned(),
+                },
+            )),
+            None,
+        );
+        let rows = checks(&ui);
+        assert_eq!(rows[1].1, none, "{rows:?}");
+        let note = ui
+            .window
+            .global::<perfuse_ui::StatusAdapter>()
+            .get_note()
+            .to_string();
+        assert!(
+            note.contains(why) && note.contains("pharmacy-2026"),
+            "{note}"
+        );
+        // The same steps as ever: no care area to choose, no drug to pick.
+        ui.press("StatusPage::primary-button");
+        assert_eq!(ui.session.borrow().step(), Some(Step::Drug));
+        assert_eq!(choice_labels(&ui).len(), 1, "{:?}", choice_labels(&ui));
+        ui.press_label(&choice_labels(&ui)[0]);
+        ui.enter("25");
+        ui.enter("100");
+        assert_eq!(ui.session.borrow().step(), Some(Step::Review));
+        ui.press("ProgramPage::start-button");
+        ui.refresh_until("infusing without a library", |snapshot| {
+            snapshot.mode == Mode::Delivering
+        });
+        assert_eq!(
+            ui.window.global::<Frame>().get_care_area(),
+            "",
+            "no care area without a library"
+        );
+    }
+}
+
+#[test]
+fn with_the_last_good_library_in_use_home_says_so_and_programs_from_it() {
+    let ui = Ui::started(
+        Platform::Volumetric,
+        Language::English,
+        Some(common::sample_library()),
+        LibraryState::LastGood(perfuse::druglib::startup::Unusable::Unreadable {
+            path: "/etc/perfuse/druglib.toml".to_owned(),
+            detail: "No such file or directory".to_owned(),
+        }),
+        None,
+    );
+    let rows = checks(&ui);
+    assert!(rows[1].1.ends_with("(the last good library)"), "{rows:?}");
+    let note = ui
+        .window
+        .global::<perfuse_ui::StatusAdapter>()
+        .get_note()
+        .to_string();
+    assert!(
+        note.contains("The new drug library was refused")
+            && note.contains("/etc/perfuse/druglib.toml")
+            && !note.contains("No such file"),
+        "{note}"
+    );
+    ui.press("StatusPage::primary-button");
+    ui.press_label("ICU");
+    assert!(choice_labels(&ui).iter().any(|name| name == "heparin"));
 }

@@ -156,7 +156,7 @@ fn scripts() -> Vec<(&'static str, Kind, Option<Running>, Vec<Input>)> {
 fn start(kind: Kind, running: Option<Running>, platform: Platform) -> Workflow {
     let library = Arc::new(sample_library());
     match running {
-        None => Workflow::primary(library, limits(platform)),
+        None => Workflow::primary(library, limits(platform), None),
         Some(running) => Workflow::on_running(library, limits(platform), kind, running),
     }
 }

@@ -16,7 +16,7 @@ impl Session {
         let hundredths = interrupted.program.remaining.0 / 10_000;
         let remaining = Millilitres::new(Decimal::new(i64::try_from(hundredths).ok()?, 2));
         Workflow::resuming(
-            self.library.clone()?,
+            self.programming_library(),
             self.limits,
             &therapy.care_area,
             therapy.entry.as_deref(),

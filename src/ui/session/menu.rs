@@ -28,6 +28,7 @@ pub fn biomed_facts(
     platform: &str,
     limits: RateLimits,
     library: Option<&Library>,
+    supervisor_socket: &str,
 ) -> Vec<(&'static str, String)> {
     vec![
         ("biomed-platform", platform.to_owned()),
@@ -41,8 +42,21 @@ pub fn biomed_facts(
         ),
         (
             "biomed-library",
-            library.map_or_else(String::new, |library| library.identity.to_string()),
+            library.map_or_else(
+                || "–".to_owned(),
+                |library| {
+                    let identity = &library.identity;
+                    format!(
+                        "{} {} · {} · sha256 {}",
+                        identity.name,
+                        identity.version,
+                        identity.effective,
+                        identity.short_hash()
+                    )
+                },
+            ),
         ),
+        ("biomed-supervisor", supervisor_socket.to_owned()),
         (
             "biomed-software",
             format!("Perfuse {}", env!("CARGO_PKG_VERSION")),

@@ -23,6 +23,7 @@ use crate::control::api::{Command, ControlEvent, Mode, Snapshot};
 use crate::control::program::program_from_plan;
 use crate::control::state::Segment as ControlSegment;
 use crate::control::units::{Nanolitres, NanolitresPerHour};
+use crate::druglib::startup::{basic_only, Startup, Unusable};
 use crate::druglib::{ConfirmedProgram, Library, Override};
 use crate::platform::PlatformRejection;
 use crate::services::kept::{Interrupted, KeptProgram, KeptTherapy};
@@ -128,13 +129,31 @@ impl Screen {
     }
 }
 
-/// A start-up check as shown on the start-up screen.
+/// Which drug library the pump started with, for the start-up and home
+/// pages (the library itself is the session's `library`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StartupCheck {
-    /// Message id of the check's name.
-    pub name: &'static str,
-    /// Passed with this detail, or failed with this reason.
-    pub result: Result<String, String>,
+pub enum LibraryState {
+    /// The installed library verified.
+    Installed,
+    /// The installed library could not be used; the last good one is.
+    LastGood(Unusable),
+    /// No library can be used: basic infusions only.
+    None(Unusable),
+}
+
+impl LibraryState {
+    /// The state after a start with `startup`, and the library in use.
+    pub fn of(startup: &Startup) -> (LibraryState, Option<Arc<Library>>) {
+        let library = startup
+            .library()
+            .map(|verified| Arc::new(verified.library.clone()));
+        let state = match startup {
+            Startup::Installed(_) => LibraryState::Installed,
+            Startup::LastGood { installed, .. } => LibraryState::LastGood(installed.clone()),
+            Startup::None { installed, .. } => LibraryState::None(installed.clone()),
+        };
+        (state, library)
+    }
 }
 
 /// What the session is started with.
@@ -143,9 +162,10 @@ pub struct Setup {
     pub platform: String,
     /// Why the platform check failed, if it did.
     pub rejected: Option<PlatformRejection>,
+    /// The drug library in use (None: basic infusions only), and why.
     pub library: Option<Arc<Library>>,
+    pub library_state: LibraryState,
     pub limits: RateLimits,
-    pub checks: Vec<StartupCheck>,
     pub language: Language,
     /// Where the history screen reads the log.
     pub history: Box<dyn History>,
@@ -185,7 +205,10 @@ pub struct Session {
     pub platform: String,
     pub library: Option<Arc<Library>>,
     pub limits: RateLimits,
-    pub checks: Vec<StartupCheck>,
+    pub library_state: LibraryState,
+    /// The care area chosen for this patient: each new infusion starts in
+    /// it, until the nurse changes it (back to the care area step).
+    pub care_area: Option<String>,
     pub notice: Option<Notice>,
     pub active: Option<Active>,
     pub snapshot: Snapshot,
@@ -226,7 +249,8 @@ impl Session {
             platform: setup.platform,
             library: setup.library,
             limits: setup.limits,
-            checks: setup.checks,
+            library_state: setup.library_state,
+            care_area: None,
             notice: None,
             active: None,
             snapshot: Snapshot::default(),
@@ -383,7 +407,16 @@ impl Session {
 
     /// Can a new infusion be programmed now?
     pub fn can_program(&self) -> bool {
-        self.library.is_some() && matches!(self.screen, Screen::Home)
+        matches!(self.screen, Screen::Home)
+    }
+
+    /// What programs are checked against: the drug library in use, or with
+    /// none, the basic-infusions-only library (no drugs; the platform's
+    /// limits).
+    pub fn programming_library(&self) -> Arc<Library> {
+        self.library
+            .clone()
+            .unwrap_or_else(|| Arc::new(basic_only()))
     }
 
     pub fn step(&self) -> Option<Step> {

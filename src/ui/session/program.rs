@@ -7,13 +7,14 @@ use super::*;
 impl Session {
     pub fn new_program(&mut self) {
         self.touch("new-program");
-        let Some(library) = self.library.clone() else {
-            return;
-        };
         if !matches!(self.screen, Screen::Home) {
             return;
         }
-        let workflow = Workflow::primary(library, self.limits);
+        let workflow = Workflow::primary(
+            self.programming_library(),
+            self.limits,
+            self.care_area.as_deref(),
+        );
         self.show(Screen::Program(Box::new(Programming::new(workflow))));
     }
 
@@ -32,6 +33,14 @@ impl Session {
         if before != after {
             programming.keyboard = false;
             programming.overrides.clear();
+        }
+        // The care area chosen for a new infusion is the patient's from now on.
+        let chosen_area = (before == Step::CareArea
+            && programming.workflow.kind() == Kind::Primary)
+            .then(|| programming.workflow.care_area_id().map(str::to_owned))
+            .flatten();
+        if chosen_area.is_some() {
+            self.care_area = chosen_area;
         }
         if let Err(problem) = &result {
             let what = match problem {

@@ -55,9 +55,10 @@ impl Session {
             Kind::Bolus => "bolus",
             Kind::Titration => "titrate",
         });
-        let (Some(library), Some(active)) = (self.library.clone(), self.active.clone()) else {
+        let Some(active) = self.active.clone() else {
             return;
         };
+        let library = self.programming_library();
         let mut running = active.running;
         running.remaining = Millilitres::new(Decimal::new(
             i64::try_from(self.snapshot.remaining.0).unwrap_or(i64::MAX),

@@ -196,6 +196,7 @@ pub(super) fn history_row(texts: &Texts, recorded: &crate::store::Recorded) -> H
         | Event::PlatformCheck { detail, .. }
         | Event::StorageFault { detail } => (false, detail.clone()),
         Event::LibraryActivated { name, version, .. } => (false, format!("{name} {version}")),
+        Event::LibraryRefused { detail } => (false, detail.clone()),
         Event::EventsDropped { count } => (false, count.to_string()),
         Event::PowerOn
         | Event::PowerOff

@@ -17,7 +17,7 @@ use crate::control::api::Mode;
 use crate::druglib::{LimitStatus, Parameter};
 use crate::ui::history::HistoryFilter;
 use crate::ui::keypad::Key;
-use crate::ui::session::{MenuView, Notice, Screen, Session};
+use crate::ui::session::{LibraryState, MenuView, Notice, Screen, Session};
 use crate::ui::text::{localise_decimal, Arg, Texts};
 use crate::ui::workflow::{Choice, Kind, Step};
 use perfuse_drivers::annunciator::{AlarmVolume, Priority};
@@ -140,6 +140,21 @@ pub fn render(window: &AppWindow, session: &Session) {
         ),
         None => texts.get("frame-no-library"),
     }));
+    // The care area being programmed, running, or the patient's.
+    let care_area = session
+        .workflow()
+        .and_then(|workflow| workflow.care_area_id())
+        .or_else(|| {
+            session
+                .active
+                .as_ref()
+                .map(|active| active.running.care_area.as_str())
+        })
+        .or(session.care_area.as_deref())
+        .and_then(|id| session.library.as_ref()?.care_area(id));
+    frame.set_care_area(s(care_area.map_or_else(String::new, |area| {
+        texts.format("frame-care-area", &[("name", Arg::Text(area.name.clone()))])
+    })));
     let (page, title) = match &session.screen {
         Screen::Startup => (Page::Status, texts.get("startup-title")),
         Screen::NotVerified(_) => (Page::Status, texts.get("notverified-title")),

@@ -26,6 +26,61 @@ pub(super) fn setup(wire: &Wire) {
     }));
 }
 
+/// What is ready and what is not, for the nurse: the pump, the drug
+/// library and the safety supervisor (paths and hashes are on the
+/// biomedical page).
+fn startup_checks(texts: &Texts, session: &Session) -> Vec<Check> {
+    let check = |name: &str, result: String, state: CheckState| Check {
+        label: s(texts.get(name)),
+        result: s(result),
+        state,
+    };
+    let identity = |id: &str| {
+        session
+            .library
+            .as_ref()
+            .map_or_else(String::new, |library| {
+                texts.format(
+                    id,
+                    &[
+                        ("name", Arg::Text(library.identity.name.clone())),
+                        ("version", Arg::Text(library.identity.version.clone())),
+                    ],
+                )
+            })
+    };
+    let library = match &session.library_state {
+        LibraryState::Installed => check(
+            "startup-step-library",
+            identity("home-library"),
+            CheckState::Passed,
+        ),
+        LibraryState::LastGood(_) => check(
+            "startup-step-library",
+            identity("home-library-last-good"),
+            CheckState::Warning,
+        ),
+        LibraryState::None(_) => check(
+            "startup-step-library",
+            texts.get("home-library-none"),
+            CheckState::Failed,
+        ),
+    };
+    vec![
+        check(
+            "startup-step-platform",
+            session.platform.clone(),
+            CheckState::Passed,
+        ),
+        library,
+        check(
+            "startup-step-supervisor",
+            texts.get("home-supervisor-connected"),
+            CheckState::Passed,
+        ),
+    ]
+}
+
 pub(super) fn render(window: &AppWindow, session: &Session) {
     let texts = &session.texts;
     let status = window.global::<StatusAdapter>();
@@ -35,23 +90,7 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
     let mut secondary = None;
     let (title, primary) = match &session.screen {
         Screen::Startup | Screen::Home => {
-            for check in &session.checks {
-                let (result, state) = match &check.result {
-                    Ok(detail) => (
-                        format!("{} ({detail})", texts.get("startup-passed")),
-                        CheckState::Passed,
-                    ),
-                    Err(reason) => (
-                        format!("{}: {reason}", texts.get("startup-failed")),
-                        CheckState::Failed,
-                    ),
-                };
-                checks.push(Check {
-                    label: s(texts.get(check.name)),
-                    result: s(result),
-                    state,
-                });
-            }
+            checks = startup_checks(texts, session);
             if matches!(session.screen, Screen::Startup) {
                 checks.push(Check {
                     label: s(texts.get("state-self-test")),
@@ -60,7 +99,24 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
                 });
                 (texts.get("startup-title"), None)
             } else {
-                note = texts.get("home-no-program");
+                if let Some(area) = session
+                    .care_area
+                    .as_deref()
+                    .and_then(|id| session.library.as_ref()?.care_area(id))
+                {
+                    facts.push(fact(texts, "home-care-area", area.name.clone()));
+                }
+                note = match &session.library_state {
+                    LibraryState::Installed => texts.get("home-no-program"),
+                    LibraryState::LastGood(why) => texts.format(
+                        "home-library-last-good-note",
+                        &[("reason", Arg::Text(unusable_text(texts, why)))],
+                    ),
+                    LibraryState::None(why) => texts.format(
+                        "home-library-none-note",
+                        &[("reason", Arg::Text(unusable_text(texts, why)))],
+                    ),
+                };
                 secondary = Some(texts.get("menu-more"));
                 (
                     texts.get("home-title"),

@@ -14,9 +14,11 @@ use crate::ui::session::Session;
 use crate::ui::text::{Arg, Texts};
 use crate::ui::workflow::{Kind, Problem, Step};
 
+mod library;
 mod platform;
 mod refusals;
 
+pub use library::unusable_text;
 pub use platform::{
     mechanism_id, rejection_action_id, rejection_why, send_refusal_id, send_refusal_text, unit_text,
 };

@@ -48,15 +48,14 @@ impl Workflow {
                 };
                 let mut choices = vec![Choice::Basic];
                 if let Some(area) = self.care_area() {
-                    choices.extend(
-                        area.entries
-                            .iter()
-                            .filter(matches)
-                            .map(|entry| Choice::Drug {
-                                id: entry.id.clone(),
-                                display_name: entry.display_name.clone(),
-                            }),
-                    );
+                    // Alphabetical by generic name, so a tall-man name
+                    // (DOPamine) sorts as the word it is (dopamine).
+                    let mut entries: Vec<&Entry> = area.entries.iter().filter(matches).collect();
+                    entries.sort_by_cached_key(|entry| entry.generic_name.to_lowercase());
+                    choices.extend(entries.into_iter().map(|entry| Choice::Drug {
+                        id: entry.id.clone(),
+                        display_name: entry.display_name.clone(),
+                    }));
                 }
                 choices
             }

@@ -233,9 +233,33 @@ pub struct Workflow {
 const MAX_STEPS: usize = 12;
 
 impl Workflow {
-    /// Starts programming a new primary infusion.
-    pub fn primary(library: Arc<Library>, platform: RateLimits) -> Workflow {
-        Workflow::new(library, platform, Kind::Primary, None)
+    /// Starts programming a new primary infusion, in `care_area` if it is
+    /// given (the patient's, chosen before) and in the library, or in the
+    /// library's only care area: it then opens on the drug, and the care
+    /// area is one step back.
+    pub fn primary(
+        library: Arc<Library>,
+        platform: RateLimits,
+        care_area: Option<&str>,
+    ) -> Workflow {
+        let known = care_area
+            .filter(|id| library.care_area(id).is_some())
+            .map(str::to_owned);
+        let only = match library.file.care_areas.as_slice() {
+            [only] => Some(only.id.clone()),
+            _ => None,
+        };
+        let mut workflow = Workflow::new(library, platform, Kind::Primary, None);
+        if let Some(area) = known.or(only) {
+            workflow.answers.care_area = Some(area);
+            workflow.step = workflow
+                .steps()
+                .into_iter()
+                .find(|step| *step != Step::CareArea)
+                .unwrap_or(Step::Review);
+            workflow.load_entry();
+        }
+        workflow
     }
 
     /// Starts a secondary, bolus or titration on top of `running`.
@@ -301,7 +325,7 @@ impl Workflow {
         delivered: Nanolitres,
         remaining: Millilitres,
     ) -> Option<Workflow> {
-        let mut workflow = Workflow::primary(library, platform);
+        let mut workflow = Workflow::primary(library, platform, Some(care_area));
         workflow.answers.care_area = Some(care_area.to_owned());
         workflow.answers.drug = Some(entry.map_or(Pick::Basic, |id| Pick::Entry(id.to_owned())));
         let minutes =
