@@ -44,6 +44,7 @@ startup-running = wird geprüft
 
 ## Plattform nicht verifiziert
 notverified-title = Plattform nicht verifiziert: keine Infusion möglich
+notverified-short = Keine Infusion möglich
 notverified-what-to-do = Was zu tun ist
 notverified-why = Grund
 notverified-identity-missing = Das Kennungs-EEPROM der Platine liefert kein Feld { $field }: Ist die Trägerplatine der Pumpe eingebaut?
@@ -123,7 +124,7 @@ choice-basic = Basisinfusion (mL/h, ohne Medikament)
 choice-loading-no = Keine Initialdosis
 choice-loading-yes = Zuerst Initialdosis
 choice-search = Medikament suchen
-concentration-option = { $amount } in { $volume }
+concentration-option = { $amount } in { $volume } ({ $strength })
 
 ## Grenzen, bei der Eingabe und in der Überprüfung
 limit-within = Innerhalb der Grenzen
@@ -208,6 +209,11 @@ review-duration = Zeit
 review-weight = Gewicht
 review-height = Größe
 review-care-area = Pflegebereich
+review-runs-for = Laufzeit
+review-at-end = Am Ende
+review-end-stop = Stoppt mit Alarm: Infusion beendet
+review-end-kvo = Hält die Vene offen mit { $rate }
+review-end-primary = Die Primärinfusion läuft weiter
 param-dose-rate = Dosis
 param-flow-rate = Rate
 param-dose-amount = Dosis

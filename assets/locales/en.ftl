@@ -44,6 +44,7 @@ startup-running = checking
 
 ## Platform not verified
 notverified-title = Platform not verified: infusion is not possible
+notverified-short = No infusion possible
 notverified-what-to-do = What to do
 notverified-why = Why
 notverified-identity-missing = The board identity EEPROM gives no { $field }: is the pump's carrier board fitted?
@@ -123,7 +124,7 @@ choice-basic = Basic infusion (mL/h, no drug)
 choice-loading-no = No loading dose
 choice-loading-yes = Loading dose first
 choice-search = Search drug
-concentration-option = { $amount } in { $volume }
+concentration-option = { $amount } in { $volume } ({ $strength })
 
 ## Limits, as typed and on the review
 limit-within = Within limits
@@ -208,6 +209,11 @@ review-duration = Time
 review-weight = Weight
 review-height = Height
 review-care-area = Care area
+review-runs-for = Runs for
+review-at-end = At the end
+review-end-stop = Stops and alarms: infusion complete
+review-end-kvo = Keeps the vein open at { $rate }
+review-end-primary = The primary infusion resumes
 param-dose-rate = Dose
 param-flow-rate = Rate
 param-dose-amount = Dose

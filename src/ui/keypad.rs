@@ -38,6 +38,10 @@ const CAPACITY: usize = (MAX_INTEGER_DIGITS + 1 + MAX_DECIMALS) as usize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct NumberEntry {
     text: ArrayString<CAPACITY>,
+    /// The text is a value shown, not typed (a suggestion or the setting
+    /// before): the first digit or point replaces it, as on any pump;
+    /// Next accepts it as it is.
+    shown: bool,
 }
 
 impl NumberEntry {
@@ -48,7 +52,13 @@ impl NumberEntry {
         if entry.text.try_push_str(&text).is_err() || parse_decimal(&text).is_err() {
             entry.text.clear();
         }
+        entry.shown = !entry.text.is_empty();
         entry
+    }
+
+    /// Is the text a value shown rather than typed?
+    pub fn is_shown(&self) -> bool {
+        self.shown
     }
 
     /// The typed text with '.' as the point (as the therapy core reads it).
@@ -62,6 +72,9 @@ impl NumberEntry {
 
     /// Applies a key; a refused key leaves the entry as it was.
     pub fn press(&mut self, key: Key) -> Result<(), Refusal> {
+        if std::mem::take(&mut self.shown) && matches!(key, Key::Digit(_) | Key::Point) {
+            self.text.clear();
+        }
         let (integer, fraction) = match self.text.split_once('.') {
             Some((integer, fraction)) => (integer.len(), Some(fraction.len())),
             None => (self.text.len(), None),
@@ -115,6 +128,25 @@ impl NumberEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_shown_is_replaced_by_the_first_digit_and_edited_by_backspace() {
+        let mut entry = NumberEntry::showing(Decimal::from(500));
+        assert!(entry.is_shown());
+        entry.press(Key::Digit(5)).unwrap();
+        entry.press(Key::Digit(0)).unwrap();
+        assert_eq!(entry.text(), "50");
+        assert!(!entry.is_shown());
+        let mut entry = NumberEntry::showing(Decimal::from(500));
+        entry.press(Key::Point).unwrap();
+        assert_eq!(entry.text(), "0.");
+        let mut entry = NumberEntry::showing(Decimal::from(500));
+        entry.press(Key::Backspace).unwrap();
+        assert_eq!(entry.text(), "50");
+        entry.press(Key::Digit(1)).unwrap();
+        assert_eq!(entry.text(), "501");
+        assert!(!NumberEntry::default().is_shown());
+    }
     use rust_decimal_macros::dec;
 
     fn typed(keys: &str) -> (NumberEntry, Vec<Refusal>) {

@@ -47,6 +47,15 @@ impl Language {
         }
     }
 
+    /// What groups the thousands of a number of four digits or more
+    /// (25,000 / 25.000), as ISMP recommends for doses of 1,000 and above.
+    pub const fn group_separator(self) -> char {
+        match self {
+            Language::English => ',',
+            Language::German => '.',
+        }
+    }
+
     const fn source(self) -> &'static str {
         match self {
             Language::English => include_str!("../../assets/locales/en.ftl"),
@@ -208,9 +217,32 @@ impl Texts {
         }
     }
 
-    /// A number as this language writes it: 0.5 / 0,5; 5 not 5.0.
+    /// A number as this language writes it: 0.5 / 0,5; 5 not 5.0;
+    /// 25,000 / 25.000.
     pub fn number(&self, value: Decimal) -> String {
-        localise_decimal(&display_decimal(value), self.language)
+        let plain = display_decimal(value);
+        let (whole, fraction) = match plain.split_once('.') {
+            Some((whole, fraction)) => (whole, Some(fraction)),
+            None => (plain.as_str(), None),
+        };
+        let (sign, digits) = match whole.strip_prefix('-') {
+            Some(digits) => ("-", digits),
+            None => ("", whole),
+        };
+        let mut grouped = String::with_capacity(plain.len() + digits.len() / 3);
+        grouped.push_str(sign);
+        for (index, digit) in digits.chars().enumerate() {
+            let left = digits.len() - index;
+            if index > 0 && left % 3 == 0 && digits.len() >= 4 {
+                grouped.push(self.language.group_separator());
+            }
+            grouped.push(digit);
+        }
+        if let Some(fraction) = fraction {
+            grouped.push(self.language.decimal_separator());
+            grouped.push_str(fraction);
+        }
+        grouped
     }
 
     /// A number with its unit, always together.
@@ -237,7 +269,14 @@ mod tests {
         assert_eq!(english.number(dec!(0.50)), "0.5");
         assert_eq!(german.number(dec!(0.50)), "0,5");
         assert_eq!(english.number(dec!(5.0)), "5");
-        assert_eq!(german.number(dec!(1250.25)), "1250,25");
+        assert_eq!(german.number(dec!(1250.25)), "1.250,25");
+        assert_eq!(english.number(dec!(1250.25)), "1,250.25");
+        assert_eq!(english.number(dec!(25000)), "25,000");
+        assert_eq!(german.number(dec!(25000)), "25.000");
+        assert_eq!(english.number(dec!(1000000)), "1,000,000");
+        assert_eq!(english.number(dec!(999.5)), "999.5");
+        assert_eq!(english.number(dec!(-4500)), "-4,500");
+        assert_eq!(german.number(dec!(0.016)), "0,016");
         assert_eq!(german.quantity(dec!(2.5), "mL/h"), "2,5 mL/h");
     }
 

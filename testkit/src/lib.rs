@@ -9,6 +9,8 @@
 //! - `bins`: the project folder and the built programs;
 //! - `library`: the shipped sample library, keys and programs from entries;
 //! - `cases`: property-test case counts and kept failures;
+//! - `window`: the touchscreen driven by presses, for UI tests and the
+//!   touch counts;
 //! - `faults`, `matrix`, `crash`, `motor`: the real processes under faults
 //!   (the system fault matrix), power loss and the motor check, shared by
 //!   the integration tests and the benchmarks.
@@ -28,3 +30,5 @@ pub mod motor;
 pub mod pump;
 pub mod rig;
 pub mod scene;
+pub mod touches;
+pub mod window;

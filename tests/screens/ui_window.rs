@@ -12,235 +12,21 @@
 )]
 
 use perfuse_testkit::library as common;
-
-use std::cell::RefCell;
-use std::rc::Rc;
-use std::sync::Arc;
+use perfuse_testkit::window::Ui;
 
 use i_slint_backend_testing::ElementHandle;
-use perfuse::control::api::{Command, ControlEvent, Mode, Snapshot};
+use perfuse::control::api::Mode;
 use perfuse::control::units::Nanolitres;
-use perfuse::druglib::Library;
 use perfuse::services::kept::{Cause, Interrupted, KeptProgram};
 use perfuse::store::{Action, Event, Page};
-use perfuse::ui::pump::{MemoryRecorder, Pump};
-use perfuse::ui::session::{biomed_facts, LibraryState, Session, Setup};
+use perfuse::ui::session::LibraryState;
 use perfuse::ui::text::Language;
-use perfuse::ui::window::{attach, render};
+use perfuse::ui::window::render;
 use perfuse::ui::workflow::Step;
 use perfuse_sim::Occlusion;
-use perfuse_testkit::pump::VirtualPump;
-use perfuse_testkit::rig::{platform_rate_limits, Platform, Rig};
-use perfuse_ui::{AppWindow, Frame, ProgramAdapter, RunningAdapter};
+use perfuse_testkit::rig::Platform;
+use perfuse_ui::{Frame, RunningAdapter};
 use slint::ComponentHandle;
-
-/// Every program the session asked to keep, with the volume infused before.
-type KeptLog = Rc<RefCell<Vec<(Option<KeptProgram>, u64)>>>;
-
-/// The real controller against the simulated mechanism (100 ms of virtual
-/// time per refresh), with a kept program as the store would hold it.
-struct KeepingPump {
-    pump: VirtualPump,
-    interrupted: Option<Interrupted>,
-    kept: KeptLog,
-}
-
-impl Pump for KeepingPump {
-    fn send(&mut self, command: Command) -> Result<(), perfuse::ui::pump::SendRefusal> {
-        self.pump.send(command)
-    }
-
-    fn snapshot(&mut self) -> Snapshot {
-        self.pump.snapshot()
-    }
-
-    fn events(&mut self) -> Vec<ControlEvent> {
-        self.pump.events()
-    }
-
-    fn interrupted(&mut self) -> Option<Interrupted> {
-        self.interrupted.clone()
-    }
-
-    fn keep(&mut self, program: Option<KeptProgram>, delivered_before: Nanolitres) {
-        self.kept.borrow_mut().push((program, delivered_before.0));
-    }
-}
-
-struct Ui {
-    window: AppWindow,
-    session: Rc<RefCell<Session>>,
-    rig: Rc<RefCell<Rig>>,
-    records: MemoryRecorder,
-    kept: KeptLog,
-}
-
-impl Ui {
-    fn new(platform: Platform, language: Language) -> Ui {
-        Ui::with(platform, language, common::sample_library(), None)
-    }
-
-    fn with(
-        platform: Platform,
-        language: Language,
-        library: Library,
-        interrupted: Option<Interrupted>,
-    ) -> Ui {
-        Ui::started(
-            platform,
-            language,
-            Some(library),
-            LibraryState::Installed,
-            interrupted,
-        )
-    }
-
-    /// The window after a start with `library` in use (None: none) and why.
-    fn started(
-        platform: Platform,
-        language: Language,
-        library: Option<Library>,
-        library_state: LibraryState,
-        interrupted: Option<Interrupted>,
-    ) -> Ui {
-        // Slint's platform is set once per thread.
-        thread_local!(static BACKEND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
-        if !BACKEND.with(|set| set.replace(true)) {
-            i_slint_backend_testing::init_no_event_loop();
-        }
-        let rig = Rc::new(RefCell::new(Rig::new(platform, 1000).unwrap()));
-        let records = MemoryRecorder::default();
-        let kept = Rc::new(RefCell::new(Vec::new()));
-        let limits = platform_rate_limits(platform).unwrap();
-        let session = Session::new(
-            Setup {
-                platform: platform.name().to_owned(),
-                rejected: None,
-                library: library.map(Arc::new),
-                library_state,
-                limits,
-                language,
-                history: Box::new(records.clone()),
-                settings_pin: "2580".to_owned(),
-                biomed: biomed_facts(
-                    platform.name(),
-                    limits,
-                    None,
-                    "/run/perfuse/supervisor.sock",
-                ),
-                backlight: None,
-            },
-            Box::new(KeepingPump {
-                pump: VirtualPump {
-                    rig: rig.clone(),
-                    step_s: 0.1,
-                },
-                interrupted,
-                kept: kept.clone(),
-            }),
-            Box::new(records.clone()),
-        )
-        .unwrap();
-        let window = AppWindow::new().unwrap();
-        let session = Rc::new(RefCell::new(session));
-        attach(&window, &session);
-        let ui = Ui {
-            window,
-            session,
-            rig,
-            records,
-            kept,
-        };
-        ui.refresh_until("the pump comes up", |snapshot| snapshot.mode == Mode::Idle);
-        ui
-    }
-
-    fn refresh(&self) {
-        self.session.borrow_mut().refresh();
-        render(&self.window, &self.session.borrow());
-    }
-
-    fn refresh_until(&self, what: &str, done: impl Fn(&Snapshot) -> bool) {
-        for _ in 0..3000 {
-            self.refresh();
-            if done(&self.session.borrow().snapshot) {
-                return;
-            }
-        }
-        panic!(
-            "{what}: not within 300 s (mode {:?})",
-            self.session.borrow().snapshot.mode
-        );
-    }
-
-    fn element(&self, id: &str) -> ElementHandle {
-        let mut found: Vec<_> = ElementHandle::find_by_element_id(&self.window, id).collect();
-        assert_eq!(found.len(), 1, "element {id}");
-        found.remove(0)
-    }
-
-    /// Presses the element with this id.
-    fn press(&self, id: &str) {
-        let element = self.element(id);
-        assert_eq!(element.accessible_enabled(), Some(true), "{id} is disabled");
-        element.invoke_accessible_default_action();
-    }
-
-    /// Presses the button labelled `label`.
-    fn press_label(&self, label: &str) {
-        let found: Vec<_> = ElementHandle::find_by_accessible_label(&self.window, label)
-            .filter(|element| {
-                element.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::Button)
-            })
-            .collect();
-        assert_eq!(
-            found.len(),
-            1,
-            "button \"{label}\" (off the screen? search for it first)"
-        );
-        found[0].invoke_accessible_default_action();
-    }
-
-    fn has_button(&self, id: &str) -> bool {
-        ElementHandle::find_by_element_id(&self.window, id)
-            .next()
-            .is_some()
-    }
-
-    /// Types a drug search on the on-screen letters, then shows the list.
-    fn search(&self, letters: &str) {
-        self.press("ChoiceList::search-button");
-        for letter in letters.chars() {
-            self.press_label(&letter.to_string());
-        }
-        assert_eq!(self.program().get_search_text(), letters.to_lowercase());
-        self.press("ChoiceList::search-button");
-    }
-
-    /// Types on the keypad and presses Next.
-    fn enter(&self, text: &str) {
-        self.press("Keypad::key-clear");
-        for character in text.chars() {
-            match character {
-                '.' | ',' => self.press("Keypad::key-point"),
-                digit => self.press(&format!("Keypad::key-{digit}")),
-            }
-        }
-        self.press("ProgramPage::next-button");
-    }
-
-    fn program(&self) -> ProgramAdapter<'_> {
-        self.window.global::<ProgramAdapter>()
-    }
-
-    fn step_title(&self) -> String {
-        self.program().get_step_title().to_string()
-    }
-
-    fn records(&self) -> Vec<Event> {
-        self.records.events.lock().unwrap().clone()
-    }
-}
 
 fn basic_program(ui: &Ui) -> Vec<String> {
     let mut titles = vec![];
@@ -370,7 +156,7 @@ fn a_soft_limit_needs_an_explicit_override_and_a_hard_limit_blocks_with_the_limi
     ui.search("NOR");
     ui.press_label("norepinephrine");
     assert_eq!(ui.step_title(), "Concentration");
-    ui.press_label("4 mg in 250 mL");
+    ui.press_label("4 mg in 250 mL (0.016 mg/mL)");
     assert_eq!(ui.step_title(), "Dose");
     assert_eq!(ui.program().get_unit(), "mcg/kg/min");
 
@@ -491,7 +277,7 @@ fn norepinephrine_program(ui: &Ui) {
     ui.press_label("ICU");
     ui.search("NOR");
     ui.press_label("norepinephrine");
-    ui.press_label("4 mg in 250 mL");
+    ui.press_label("4 mg in 250 mL (0.016 mg/mL)");
     ui.enter("0.1");
     ui.enter("70");
     ui.enter("250");
@@ -566,7 +352,7 @@ fn an_interrupted_program_is_offered_whole_rechecked_against_the_current_library
     };
     assert_eq!(
         value("Program"),
-        "norepinephrine 0.1 mcg/kg/min, 4 mg in 250 mL"
+        "norepinephrine 0.1 mcg/kg/min, 4 mg in 250 mL (0.016 mg/mL)"
     );
     assert_eq!(value("Already infused"), "50 mL");
     assert_eq!(value("Volume left"), "200 mL");
@@ -773,7 +559,7 @@ fn a_bolus_and_a_secondary_walk_the_same_steps_and_controls_on_a_running_drug() 
     // own letter keyboard, as a nurse would.
     ui.search("HEP");
     ui.press_label("heparin");
-    ui.press_label("25000 units in 250 mL");
+    ui.press_label("25,000 units in 250 mL (100 units/mL)");
     assert_eq!(
         (ui.step_title(), ui.program().get_unit().to_string()),
         ("Dose".to_owned(), "units/kg/h".to_owned())
@@ -815,7 +601,7 @@ fn a_bolus_and_a_secondary_walk_the_same_steps_and_controls_on_a_running_drug() 
     ui.press_label("vancomycin");
     assert_eq!(ui.step_title(), "Concentration");
     assert_eq!(ui.program().get_position(), "Step 2 of 5");
-    ui.press_label("1000 mg in 200 mL");
+    ui.press_label("1,000 mg in 200 mL (5 mg/mL)");
     ui.enter("1000");
     ui.enter("60");
     assert_eq!(ui.step_title(), "Review");
@@ -865,7 +651,7 @@ fn amiodarone_program(ui: &Ui) {
     ui.press_label("ICU");
     ui.search("AMIO");
     ui.press_label("amiodarone");
-    ui.press_label("900 mg in 500 mL");
+    ui.press_label("900 mg in 500 mL (1.8 mg/mL)");
     assert_eq!(ui.step_title(), "Loading dose");
     ui.press_label("Loading dose first");
     assert_eq!(
@@ -906,7 +692,7 @@ fn vancomycin_program(ui: &Ui) {
     ui.press_label("vancomycin");
     assert_eq!(ui.step_title(), "Concentration");
     assert_eq!(ui.program().get_position(), "Step 3 of 6");
-    ui.press_label("1000 mg in 200 mL");
+    ui.press_label("1,000 mg in 200 mL (5 mg/mL)");
     assert_eq!(
         (ui.step_title(), ui.program().get_unit().to_string()),
         ("Dose".to_owned(), "mg".to_owned())
@@ -1021,7 +807,7 @@ fn the_rest_of_an_interrupted_loading_dose_and_intermittent_dose_is_given_as_pro
     ui.press("StatusPage::primary-button");
     let rows = review_rows(&ui);
     assert!(
-        rows.iter().any(|(l, v)| l == "Dose" && v == "1000 mg"),
+        rows.iter().any(|(l, v)| l == "Dose" && v == "1,000 mg"),
         "{rows:?}"
     );
     assert!(

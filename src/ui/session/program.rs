@@ -59,6 +59,8 @@ impl Session {
     }
 
     pub fn choose(&mut self, id: &str) {
+        // A choice is a touch (counted by the metrics) and a value.
+        self.touch(&format!("choice {id}"));
         self.interaction(Action::Value, format!("{} {id}", self.step_name()));
         self.on_workflow(|workflow| workflow.choose(id));
     }
@@ -68,6 +70,19 @@ impl Session {
             programming.workflow.set_search(text);
         }
         self.interaction(Action::Value, format!("search {text}"));
+    }
+
+    /// A letter of the drug list's index: the list narrows to drugs that
+    /// begin with it; the same letter again shows them all.
+    pub fn pick_initial(&mut self, letter: &str) {
+        self.touch(&format!("initial {letter}"));
+        if let Some(programming) = self.programming_mut() {
+            let letter = letter.chars().next().and_then(|c| c.to_lowercase().next());
+            let again = letter.is_some() && programming.workflow.initial() == letter;
+            programming
+                .workflow
+                .set_initial(if again { None } else { letter });
+        }
     }
 
     /// Opens or closes the on-screen letter keyboard of the drug search.
@@ -103,6 +118,18 @@ impl Session {
     pub fn key(&mut self, key: Key) {
         self.touch(&format!("key {key:?}"));
         self.on_workflow(|workflow| workflow.press(key));
+    }
+
+    /// A one-touch volume (a bag size) on the volume step.
+    pub fn volume_preset(&mut self, id: &str) {
+        self.touch(&format!("preset {id}"));
+        match crate::therapy::parse_decimal(id) {
+            Ok(volume) => {
+                self.interaction(Action::Value, format!("{} {id}", self.step_name()));
+                self.on_workflow(|workflow| workflow.accept_preset(volume));
+            }
+            Err(_) => self.notice = Some(Notice::Problem(Problem::UnknownChoice(id.to_owned()))),
+        }
     }
 
     /// Next on a number step: accept the typed value.

@@ -157,7 +157,7 @@ pub fn render(window: &AppWindow, session: &Session) {
     })));
     let (page, title) = match &session.screen {
         Screen::Startup => (Page::Status, texts.get("startup-title")),
-        Screen::NotVerified(_) => (Page::Status, texts.get("notverified-title")),
+        Screen::NotVerified(_) => (Page::Status, texts.get("notverified-short")),
         Screen::Home => (Page::Status, texts.get("home-title")),
         Screen::Interrupted => (Page::Status, texts.get("interrupted-title")),
         Screen::Menu(MenuView::History { .. }) => (Page::Menu, texts.get("menu-history")),

@@ -25,6 +25,12 @@ pub(super) fn setup(wire: &Wire) {
         session.search_letter(&letter);
     }));
     program.on_search_backspace(wire.act(Session::search_backspace));
+    program.on_preset(wire.with(|session, id: SharedString| {
+        session.volume_preset(&id);
+    }));
+    program.on_initial(wire.with(|session, letter: SharedString| {
+        session.pick_initial(&letter);
+    }));
     program.on_toggle_keyboard(wire.act(Session::toggle_keyboard));
     program.on_confirm_override(wire.with(|session, index: i32| {
         if let Ok(index) = usize::try_from(index) {
@@ -122,7 +128,34 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
         adapter.set_letters(model(
             ('A'..='Z').map(|letter| s(letter.to_string())).collect(),
         ));
+        let chosen = workflow.initial();
+        adapter.set_initials(model(
+            if step == Step::Drug && workflow.search().is_empty() {
+                workflow
+                    .initials()
+                    .into_iter()
+                    .map(|letter| ChoiceRow {
+                        id: s(letter.to_string()),
+                        label: s(letter.to_uppercase().to_string()),
+                        chosen: chosen == Some(letter),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+        ));
     }
+    adapter.set_presets(model(
+        workflow
+            .volume_presets()
+            .into_iter()
+            .map(|volume| ChoiceRow {
+                id: s(volume.to_string()),
+                label: s(texts.quantity(volume, "mL")),
+                chosen: false,
+            })
+            .collect(),
+    ));
     if let Some(field) = field {
         adapter.set_value(s(localise_decimal(
             workflow.entry().text(),
@@ -192,7 +225,13 @@ pub(super) fn render_review(
         .iter()
         .find(|area| area.id == review.care_area)
     {
-        rows.push(row("review-care-area", area.name.clone()));
+        // With no drug library there is no care area: the review says so.
+        let name = if area.id == crate::druglib::startup::BASIC_ONLY_CARE_AREA {
+            texts.get("frame-no-library")
+        } else {
+            area.name.clone()
+        };
+        rows.push(row("review-care-area", name));
     }
     let drug = workflow
         .entry_picked()
@@ -262,6 +301,37 @@ pub(super) fn render_review(
                 texts.quantity(total.value().round_dp(2), "mL"),
             ));
         }
+        // How long it runs, and what the pump does when it is done.
+        let seconds = plan.segments.iter().try_fold(0_u64, |sum, segment| {
+            segment
+                .duration()
+                .ok()
+                .map(|duration| sum.saturating_add(u64::from(duration.seconds())))
+        });
+        if let Some(seconds) = seconds {
+            let minutes = seconds.div_ceil(60);
+            rows.push(row(
+                "review-runs-for",
+                texts.format(
+                    "duration-hours-minutes",
+                    &[
+                        ("hours", Arg::Count(minutes / 60)),
+                        ("minutes", Arg::Count(minutes % 60)),
+                    ],
+                ),
+            ));
+        }
+        rows.push(row(
+            "review-at-end",
+            match plan.end {
+                crate::therapy::PlanEnd::Stop => texts.get("review-end-stop"),
+                crate::therapy::PlanEnd::KeepVeinOpen { rate } => texts.format(
+                    "review-end-kvo",
+                    &[("rate", Arg::Text(texts.quantity(rate.value(), "mL/h")))],
+                ),
+                crate::therapy::PlanEnd::ResumePrimary => texts.get("review-end-primary"),
+            },
+        ));
     }
     if let Some((before, left)) = review
         .plan

@@ -81,20 +81,31 @@ pub fn condition_text(texts: &Texts, condition: &str) -> String {
         )
 }
 
-/// A concentration as the bag label states it: "4 mg in 250 mL".
+/// A concentration as the bag label states it, with its strength per mL:
+/// "25,000 units in 500 mL (50 units/mL)".
 pub fn concentration_text(
     texts: &Texts,
     amount: crate::therapy::Amount,
     volume: crate::therapy::Millilitres,
 ) -> String {
+    let unit = amount.unit.symbol();
+    let strength = amount
+        .value
+        .checked_div(volume.value())
+        .map(|per_ml| {
+            per_ml
+                .round_sf_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+                .unwrap_or(per_ml)
+        })
+        .map_or_else(String::new, |per_ml| {
+            texts.quantity(per_ml, &format!("{unit}/mL"))
+        });
     texts.format(
         "concentration-option",
         &[
-            (
-                "amount",
-                Arg::Text(texts.quantity(amount.value, amount.unit.symbol())),
-            ),
+            ("amount", Arg::Text(texts.quantity(amount.value, unit))),
             ("volume", Arg::Text(texts.quantity(volume.value(), "mL"))),
+            ("strength", Arg::Text(strength)),
         ],
     )
 }

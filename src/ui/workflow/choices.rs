@@ -26,6 +26,34 @@ impl Workflow {
         self.search = text.chars().take(32).collect();
     }
 
+    /// The first letters of the drugs of the care area, in order: the
+    /// drug list's letter index.
+    pub fn initials(&self) -> Vec<char> {
+        let mut initials: Vec<char> = self
+            .care_area()
+            .map(|area| {
+                area.entries
+                    .iter()
+                    .filter_map(|entry| entry.generic_name.chars().next())
+                    .flat_map(char::to_lowercase)
+                    .collect()
+            })
+            .unwrap_or_default();
+        initials.sort_unstable();
+        initials.dedup();
+        initials
+    }
+
+    /// The letter the drug list is narrowed to.
+    pub fn initial(&self) -> Option<char> {
+        self.initial
+    }
+
+    /// Narrows the drug list to names beginning with `initial` (None: all).
+    pub fn set_initial(&mut self, initial: Option<char>) {
+        self.initial = initial.and_then(|letter| letter.to_lowercase().next());
+    }
+
     /// The options of the current choice step (empty on a number step).
     pub fn choices(&self) -> Vec<Choice> {
         match self.step {
@@ -41,10 +69,19 @@ impl Workflow {
                 .collect(),
             Step::Drug => {
                 let needle = self.search.to_lowercase();
+                let initial = self.initial;
                 let matches = |entry: &&Entry| {
-                    needle.is_empty()
-                        || entry.display_name.to_lowercase().contains(&needle)
-                        || entry.generic_name.to_lowercase().contains(&needle)
+                    let begins = initial.is_none_or(|letter| {
+                        entry
+                            .generic_name
+                            .chars()
+                            .next()
+                            .is_some_and(|first| first.to_lowercase().eq(letter.to_lowercase()))
+                    });
+                    begins
+                        && (needle.is_empty()
+                            || entry.display_name.to_lowercase().contains(&needle)
+                            || entry.generic_name.to_lowercase().contains(&needle))
                 };
                 let mut choices = vec![Choice::Basic];
                 if let Some(area) = self.care_area() {
@@ -149,6 +186,7 @@ impl Workflow {
             Choice::Loading(yes) => self.answers.loading = Some(yes),
         }
         self.search.clear();
+        self.initial = None;
         self.advance();
         Ok(())
     }

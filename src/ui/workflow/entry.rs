@@ -149,6 +149,33 @@ impl Workflow {
         })
     }
 
+    /// One-touch volumes for a bag (the volumetric pump, which has no
+    /// container size to suggest): the usual bag sizes within the step's
+    /// limits.
+    pub fn volume_presets(&self) -> Vec<Decimal> {
+        if self.step != Step::Volume || self.platform.container.is_some() {
+            return Vec::new();
+        }
+        let Some(field) = self.field() else {
+            return Vec::new();
+        };
+        [50, 100, 250, 500, 1000]
+            .into_iter()
+            .map(Decimal::from)
+            .filter(|volume| field.range.check(*volume).is_ok())
+            .filter(|volume| field.limits.is_none_or(|limits| *volume <= limits.hard_max))
+            .collect()
+    }
+
+    /// Accepts one of the volume presets, as if typed and Next pressed.
+    pub fn accept_preset(&mut self, volume: Decimal) -> Result<(), Problem> {
+        if !self.volume_presets().contains(&volume) {
+            return Err(Problem::UnknownChoice(volume.to_string()));
+        }
+        self.entry = NumberEntry::showing(volume);
+        self.accept()
+    }
+
     /// The keypad of the current number step.
     pub fn entry(&self) -> &NumberEntry {
         &self.entry
@@ -225,15 +252,26 @@ impl Workflow {
             Step::Height => self.answers.height,
             Step::Duration => self.answers.duration_min,
             Step::Volume => self.answers.volume.or_else(|| {
-                // Suggest what the container holds, within the entry's limit.
-                let entry = self.entry_picked()?;
-                let concentration = self
-                    .answers
-                    .concentration
-                    .and_then(|index| entry.concentrations.get(index));
-                Some(concentration.map_or(entry.max_vtbi_ml, |spec| {
-                    spec.volume_ml.min(entry.max_vtbi_ml)
-                }))
+                // Suggest what the bag or syringe holds, never beyond the
+                // entry's limit nor the loaded syringe: the step never opens
+                // on a value it would refuse.
+                let container = self.platform.container.map(Millilitres::value);
+                let suggested = match self.entry_picked() {
+                    Some(entry) => {
+                        let concentration = self
+                            .answers
+                            .concentration
+                            .and_then(|index| entry.concentrations.get(index));
+                        Some(concentration.map_or(entry.max_vtbi_ml, |spec| {
+                            spec.volume_ml.min(entry.max_vtbi_ml)
+                        }))
+                    }
+                    None => container,
+                };
+                match (suggested, container) {
+                    (Some(suggested), Some(container)) => Some(suggested.min(container)),
+                    (suggested, _) => suggested,
+                }
             }),
             Step::CareArea | Step::Drug | Step::Concentration | Step::Loading | Step::Review => {
                 None

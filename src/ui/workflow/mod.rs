@@ -221,6 +221,9 @@ pub struct Workflow {
     step: Step,
     entry: NumberEntry,
     search: String,
+    /// The first letter the drug list is narrowed to (one touch on the
+    /// letter index), if any.
+    initial: Option<char>,
     /// Set when this is the rest of a kept program that was given as an
     /// amount over a time or with a loading dose: nL already infused of it.
     /// Its values are as programmed and cannot be changed here (the rest of
@@ -298,6 +301,7 @@ impl Workflow {
             step: Step::Review,
             entry: NumberEntry::default(),
             search: String::new(),
+            initial: None,
             rest_after_nl: None,
         };
         workflow.step = workflow.steps().first().copied().unwrap_or(Step::Review);

@@ -106,6 +106,7 @@ impl Workflow {
                     self.step = *previous;
                 }
                 self.search.clear();
+                self.initial = None;
                 self.load_entry();
                 true
             }
