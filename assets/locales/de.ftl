@@ -208,6 +208,7 @@ review-volume = Zu infundierendes Volumen
 review-duration = Zeit
 review-weight = Gewicht
 review-height = Größe
+review-body-surface = Körperoberfläche
 review-care-area = Pflegebereich
 review-runs-for = Laufzeit
 review-at-end = Am Ende

@@ -208,6 +208,7 @@ review-volume = Volume to be infused
 review-duration = Time
 review-weight = Weight
 review-height = Height
+review-body-surface = Body surface
 review-care-area = Care area
 review-runs-for = Runs for
 review-at-end = At the end

@@ -1139,3 +1139,51 @@ fn with_the_last_good_library_in_use_home_says_so_and_programs_from_it() {
     ui.press_label("ICU");
     assert!(choice_labels(&ui).iter().any(|name| name == "heparin"));
 }
+
+/// Cisplatin 75 mg/m² for a 70 kg, 170 cm patient over 60 min.
+fn cisplatin_for_body_surface(ui: &Ui) -> Vec<(String, String)> {
+    ui.press("StatusPage::primary-button");
+    ui.press_label("Oncology");
+    ui.press_label("CISplatin");
+    ui.press_label("100 mg in 500 mL (0.2 mg/mL)");
+    assert_eq!(ui.session.borrow().step(), Some(Step::Dose));
+    ui.enter("75");
+    assert_eq!(ui.session.borrow().step(), Some(Step::Weight));
+    ui.enter("70");
+    assert_eq!(ui.session.borrow().step(), Some(Step::Height));
+    ui.enter("170");
+    ui.enter("60");
+    review_rows(ui)
+}
+
+#[test]
+fn a_dose_per_body_surface_is_walked_on_both_platforms() {
+    // Volumetric: the bag's whole dose is programmed and started.
+    let ui = Ui::new(Platform::Volumetric, Language::English);
+    let rows = cisplatin_for_body_surface(&ui);
+    assert_eq!(ui.session.borrow().step(), Some(Step::Review), "{rows:?}");
+    let value = |label: &str| {
+        rows.iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("no {label}: {rows:?}"))
+    };
+    assert_eq!(value("Height"), "170 cm", "{rows:?}");
+    // Mosteller: sqrt(170 × 70 / 3600) = 1.818 m², so 136.4 mg in 682.5 mL.
+    assert_eq!(value("Body surface"), "1.82 m²", "{rows:?}");
+    assert_eq!(value("Volume to be infused"), "682.5 mL", "{rows:?}");
+    assert_eq!(value("Dose"), "75 mg/m²", "{rows:?}");
+    assert_eq!(value("Runs for"), "1 h 0 min", "{rows:?}");
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("infusing cisplatin", |snapshot| {
+        snapshot.mode == Mode::Delivering
+    });
+    // The same steps on the syringe pump, where the dose's volume is more
+    // than the 50 mL syringe holds: refused, with the reason shown.
+    let ui = Ui::new(Platform::Syringe50, Language::English);
+    let rows = cisplatin_for_body_surface(&ui);
+    assert_eq!(ui.session.borrow().step(), Some(Step::Review), "{rows:?}");
+    assert!(!ui.program().get_can_start());
+    let verdict = ui.program().get_verdict().to_string();
+    assert!(verdict.contains("syringe"), "{verdict}");
+}

@@ -256,6 +256,16 @@ pub(super) fn render_review(
         if let Some(weight) = patient.weight {
             rows.push(row("review-weight", texts.quantity(weight.value(), "kg")));
         }
+        if let Some(height) = patient.height {
+            rows.push(row("review-height", texts.quantity(height.value(), "cm")));
+            // The body surface the dose is per (Mosteller), to 0.01 m².
+            if let Ok(area) = patient.body_surface_area() {
+                rows.push(row(
+                    "review-body-surface",
+                    texts.quantity(area.value().round_dp(2), "m²"),
+                ));
+            }
+        }
     }
     let typed_dose = workflow.typed_dose();
     for value in &review.values {
