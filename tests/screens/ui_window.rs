@@ -1187,3 +1187,34 @@ fn a_dose_per_body_surface_is_walked_on_both_platforms() {
     let verdict = ui.program().get_verdict().to_string();
     assert!(verdict.contains("syringe"), "{verdict}");
 }
+
+#[test]
+fn the_running_page_shows_the_concentration_and_a_flow_sign_that_moves_only_while_flowing() {
+    let ui = Ui::new(Platform::Volumetric, Language::English);
+    norepinephrine_program(&ui);
+    let running = ui.window.global::<RunningAdapter>();
+    assert_eq!(running.get_concentration(), "4 mg in 250 mL (0.016 mg/mL)");
+    assert!(running.get_flowing());
+    // The lit dot steps along four times a second.
+    let mut phases = std::collections::BTreeSet::new();
+    for _ in 0..8 {
+        ui.refresh();
+        phases.insert(running.get_flow_phase());
+        std::thread::sleep(std::time::Duration::from_millis(130));
+    }
+    assert!(phases.len() >= 3, "{phases:?}");
+    assert!(
+        phases.iter().all(|phase| (0..5).contains(phase)),
+        "{phases:?}"
+    );
+    ui.press("RunningPage::pause-button");
+    ui.refresh_until("paused", |snapshot| snapshot.mode == Mode::Paused);
+    ui.refresh();
+    assert!(!running.get_flowing());
+    // A fluid shows no concentration.
+    let ui = Ui::new(Platform::Volumetric, Language::English);
+    basic_program(&ui);
+    ui.press("ProgramPage::start-button");
+    ui.refresh_until("delivering", |snapshot| snapshot.mode == Mode::Delivering);
+    assert_eq!(ui.window.global::<RunningAdapter>().get_concentration(), "");
+}

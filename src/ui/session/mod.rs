@@ -271,6 +271,11 @@ impl Session {
         Ok(session)
     }
 
+    /// Milliseconds since the session started (monotonic).
+    pub fn uptime_ms(&self) -> u64 {
+        self.monotonic_ms()
+    }
+
     fn monotonic_ms(&self) -> u64 {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }

@@ -26,6 +26,22 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
         .and_then(|active| active.drug.clone())
         .unwrap_or_else(|| texts.get("running-basic"))));
     adapter.set_state(s(pump_status(texts, snapshot)));
+    adapter.set_concentration(s(active
+        .and_then(|active| match active.running.medication {
+            crate::therapy::Medication::Drug { concentration, .. } => Some(concentration_text(
+                texts,
+                concentration.amount,
+                concentration.volume,
+            )),
+            crate::therapy::Medication::Basic => None,
+        })
+        .unwrap_or_default()));
+    // The moving sign of flow, seen from across the room.
+    adapter.set_flowing(matches!(
+        snapshot.mode,
+        Mode::Delivering | Mode::KeepVeinOpen
+    ));
+    adapter.set_flow_phase(i32::try_from(session.uptime_ms() / 250 % 5).unwrap_or(0));
     let rate = millilitres(snapshot.commanded_rate.0);
     let mut readings = vec![Reading {
         label: s(texts.get("running-rate")),
