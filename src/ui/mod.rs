@@ -3,6 +3,7 @@
 //! the page controllers drive the markup in ui/ through its adapters.
 
 pub mod backlight;
+pub mod clock;
 pub mod history;
 pub mod keypad;
 pub mod offscreen;

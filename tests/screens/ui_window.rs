@@ -360,7 +360,10 @@ fn an_interrupted_program_is_offered_whole_rechecked_against_the_current_library
         value("Why"),
         "The pump stopped unexpectedly; last alarm: Occlusion below the pump"
     );
-    assert!(value("Stopped at").ends_with("UTC"));
+    assert!(
+        value("Stopped at").contains(" UTC"),
+        "labelled with its zone"
+    );
     assert_eq!(
         ui.session.borrow().snapshot.mode,
         Mode::Idle,

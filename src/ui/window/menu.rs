@@ -163,17 +163,8 @@ pub(super) fn render(window: &AppWindow, session: &Session, view: &MenuView) {
 
 pub(super) fn history_row(texts: &Texts, recorded: &crate::store::Recorded) -> HistoryRow {
     use crate::store::Event;
-    let time =
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(recorded.at_ms) * 1_000_000)
-            .ok()
-            .and_then(|moment| {
-                moment
-                    .format(time::macros::format_description!(
-                        "[hour]:[minute]:[second]"
-                    ))
-                    .ok()
-            })
-            .unwrap_or_default();
+    let at_ms = recorded.at_ms;
+    let time = crate::ui::clock::time_of_day(at_ms, crate::ui::clock::local_offset(at_ms));
     let (alarm, detail) = match &recorded.event {
         Event::AlarmRaised { condition, .. }
         | Event::AlarmSilenced { condition }

@@ -213,18 +213,9 @@ pub(super) fn interrupted_facts(
             texts.quantity(kept.rate.value(), "mL/h")
         ),
     };
-    let when = time::OffsetDateTime::from_unix_timestamp_nanos(
-        i128::from(interrupted.saved_at_ms) * 1_000_000,
-    )
-    .ok()
-    .and_then(|moment| {
-        moment
-            .format(time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
-            ))
-            .ok()
-    })
-    .unwrap_or_default();
+    // In the device's time zone, labelled.
+    let saved = interrupted.saved_at_ms;
+    let when = crate::ui::clock::date_time(saved, crate::ui::clock::local_offset(saved));
     let why = match &interrupted.cause {
         Cause::ShutDown => texts.get("interrupted-why-shutdown"),
         Cause::Unexpected {
