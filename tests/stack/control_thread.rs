@@ -64,10 +64,12 @@ fn the_thread_runs_the_pump_in_real_time() {
         "{events:?}"
     );
 
-    let periods = handle.stats.periods.load(Ordering::Relaxed);
-    let overruns = handle.stats.overruns.load(Ordering::Relaxed);
-    let heartbeats_sent = handle.stats.heartbeats_sent.load(Ordering::Relaxed);
+    // Counted once the thread has stopped: it may beat again until then.
+    let stats = std::sync::Arc::clone(&handle.stats);
     let report = handle.stop();
+    let periods = stats.periods.load(Ordering::Relaxed);
+    let overruns = stats.overruns.load(Ordering::Relaxed);
+    let heartbeats_sent = stats.heartbeats_sent.load(Ordering::Relaxed);
     let steal = perfuse_testkit::host::steal_ms().saturating_sub(steal_before);
     let peer = listener.accept().unwrap().unwrap();
     let mut buffer = [0_u8; 2 * MESSAGE_LEN];
