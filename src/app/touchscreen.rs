@@ -68,13 +68,7 @@ fn library_records(startup: &Startup) -> Vec<Event> {
     let activated = |verified: &crate::druglib::VerifiedLibrary| Event::LibraryActivated {
         name: verified.library.identity.name.clone(),
         version: verified.library.identity.version.clone(),
-        hash: verified
-            .library
-            .identity
-            .sha256
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect(),
+        hash: verified.library.identity.hash_hex(),
     };
     match startup {
         Startup::Installed(verified) => vec![activated(verified)],

@@ -27,12 +27,18 @@ pub struct LibraryIdentity {
 
 impl LibraryIdentity {
     /// The first 8 bytes of the hash in hex: enough to tell versions apart on screen.
-    pub fn short_hash(&self) -> String {
+    /// The whole hash in hex, as the records keep it.
+    pub fn hash_hex(&self) -> String {
         self.sha256
             .iter()
-            .take(8)
             .map(|byte| format!("{byte:02x}"))
             .collect()
+    }
+
+    pub fn short_hash(&self) -> String {
+        let mut hex = self.hash_hex();
+        hex.truncate(16);
+        hex
     }
 }
 

@@ -14,7 +14,7 @@
 use crate::motor;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -32,9 +32,7 @@ pub const SUPERVISOR_PERIOD_MS: f64 = 2.0;
 pub const HEARTBEAT_MS: f64 = 10.0;
 /// 50 mL syringe: 0.5553 mL per turn of 256 000 native microsteps.
 pub const ML_PER_NATIVE_STEP: f64 = 0.5553 / 256_000.0;
-pub fn root() -> PathBuf {
-    crate::bins::root()
-}
+use crate::bins::root;
 
 pub fn monotonic_us() -> u64 {
     let time = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC).unwrap();

@@ -24,9 +24,7 @@ use perfuse::stack::{SimProcess, SupervisorProcess};
 use perfuse_sim::SimPaths;
 use serde_json::Value;
 
-pub fn root() -> PathBuf {
-    crate::bins::root()
-}
+use crate::bins::root;
 
 /// Which pump a row runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -273,10 +273,6 @@ impl Session {
 
     /// Milliseconds since the session started (monotonic).
     pub fn uptime_ms(&self) -> u64 {
-        self.monotonic_ms()
-    }
-
-    fn monotonic_ms(&self) -> u64 {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
@@ -286,7 +282,7 @@ impl Session {
             screen: self.screen.page(),
             action,
             element,
-            monotonic_ms: self.monotonic_ms(),
+            monotonic_ms: self.uptime_ms(),
         };
         self.recorder.record(event);
     }

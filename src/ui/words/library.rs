@@ -2,13 +2,10 @@
 //! versions, keys and dates are shown as they are; the technical text (the
 //! parser's, the operating system's) goes to the boot log and the history.
 
+use super::text;
 use crate::druglib::startup::Unusable;
 use crate::druglib::LibraryError;
 use crate::ui::text::{Arg, Texts};
-
-fn text(value: impl ToString) -> Arg {
-    Arg::Text(value.to_string())
-}
 
 /// Why the library could not be used, as a sentence.
 pub fn unusable_text(texts: &Texts, unusable: &Unusable) -> String {

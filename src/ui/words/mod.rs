@@ -18,6 +18,11 @@ mod library;
 mod platform;
 mod refusals;
 
+/// A name, number or path shown as it is, as a message argument.
+fn text(value: impl ToString) -> Arg {
+    Arg::Text(value.to_string())
+}
+
 pub use library::unusable_text;
 pub use platform::{
     mechanism_id, rejection_action_id, rejection_why, send_refusal_id, send_refusal_text, unit_text,

@@ -3,16 +3,13 @@
 //! numbers and paths are shown as they are; the sentences around them are
 //! translated, and the full technical text goes to the boot and event logs.
 
+use super::text;
 use crate::control::units::UnitError;
 use crate::platform::{MechanismKind, PlatformRejection, ProfileError};
 use crate::signing::SignatureError;
 use crate::ui::pump::SendRefusal;
 use crate::ui::text::{Arg, Texts};
 use perfuse_drivers::hat::HatError;
-
-fn text(value: impl ToString) -> Arg {
-    Arg::Text(value.to_string())
-}
 
 /// Why the platform was refused, in a sentence.
 pub fn rejection_why(texts: &Texts, rejection: &PlatformRejection) -> String {
