@@ -190,6 +190,9 @@ mismatch-intermittent = { $drug } ist eine Einzeldosis: geben Sie die Dosis in {
 mismatch-no-loading-dose = Die Bibliothek sieht für { $drug } keine Aufsättigungsdosis vor
 mismatch-basic-has-no-drug = Eine Basisinfusion hat kein Medikament: wählen Sie das Medikament aus der Bibliothek
 mismatch-no-bolus = Die Bibliothek erlaubt keinen Bolus von { $drug }
+mismatch-no-kvo = { $drug } hält die Vene am Ende nie offen: der KVO-Fluss würde weiter dosieren
+mismatch-no-kvo-in-area = Pflegebereich { $area } hält keine Vene offen: Programme stoppen an ihrem Ende
+mismatch-kvo-above = KVO mit { $rate } liegt über den { $max } von Pflegebereich { $area }
 error-detail = { $detail }
 
 ## Überprüfung
@@ -215,6 +218,10 @@ review-at-end = Am Ende
 review-end-stop = Stoppt mit Alarm: Infusion beendet
 review-end-kvo = Hält die Vene offen mit { $rate }
 review-end-primary = Die Primärinfusion läuft weiter
+rate-by-rate = Rate in mL/h
+rate-by-time = Volumen über Zeit
+end-stop = Stoppen
+end-kvo = KVO { $rate }
 param-dose-rate = Dosis
 param-flow-rate = Rate
 param-dose-amount = Dosis

@@ -190,6 +190,9 @@ mismatch-intermittent = { $drug } is an intermittent dose: enter the dose in { $
 mismatch-no-loading-dose = The library gives { $drug } no loading dose
 mismatch-basic-has-no-drug = A basic infusion has no drug: pick the drug from the library
 mismatch-no-bolus = The library allows no bolus of { $drug }
+mismatch-no-kvo = { $drug } never keeps the vein open at its end: its KVO flow would go on dosing
+mismatch-no-kvo-in-area = Care area { $area } keeps no vein open: programs stop at their end
+mismatch-kvo-above = KVO at { $rate } is above the { $max } of care area { $area }
 error-detail = { $detail }
 
 ## Review
@@ -215,6 +218,10 @@ review-at-end = At the end
 review-end-stop = Stops and alarms: infusion complete
 review-end-kvo = Keeps the vein open at { $rate }
 review-end-primary = The primary infusion resumes
+rate-by-rate = Rate in mL/h
+rate-by-time = Volume over time
+end-stop = Stop
+end-kvo = KVO { $rate }
 param-dose-rate = Dose
 param-flow-rate = Rate
 param-dose-amount = Dose

@@ -49,6 +49,11 @@ pub struct CareArea {
     /// the platform maximum caps it in any case.
     #[serde(default, deserialize_with = "optional_exact_decimal")]
     pub basic_max_rate_ml_h: Option<Decimal>,
+    /// The rate that keeps the vein open (KVO) when a program's volume is
+    /// done, mL/h; never above the rate the program ran at. None: this care
+    /// area offers no KVO, and every program stops at its end.
+    #[serde(default, deserialize_with = "optional_exact_decimal")]
+    pub kvo_rate_ml_h: Option<Decimal>,
     #[serde(rename = "entry", default)]
     pub entries: Vec<Entry>,
 }
@@ -218,6 +223,35 @@ pub struct Entry {
     pub loading: Option<AmountSpec>,
     #[serde(default)]
     pub advisory: Option<String>,
+    /// Whether the nurse may keep the vein open at the end of the volume.
+    #[serde(default)]
+    pub kvo: KvoRule,
+}
+
+/// What an entry allows at the end of its volume: keep the vein open (at
+/// the care area's KVO rate) or stop.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KvoRule {
+    /// The nurse may choose KVO on the review; the program stops unless she does.
+    #[default]
+    Offered,
+    /// KVO is chosen unless the nurse chooses to stop.
+    Default,
+    /// Never KVO (a drug whose KVO flow would still dose the patient): the
+    /// program stops at its end.
+    Never,
+}
+
+impl KvoRule {
+    /// The file's word for the rule.
+    pub fn name(self) -> &'static str {
+        match self {
+            KvoRule::Offered => "offered",
+            KvoRule::Default => "default",
+            KvoRule::Never => "never",
+        }
+    }
 }
 
 #[cfg(test)]

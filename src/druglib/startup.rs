@@ -229,6 +229,8 @@ pub fn basic_only() -> super::Library {
                 id: BASIC_ONLY_CARE_AREA.to_owned(),
                 name: String::new(),
                 basic_max_rate_ml_h: None,
+                // No library, no KVO rate: every program stops at its end.
+                kvo_rate_ml_h: None,
                 entries: Vec::new(),
             }],
         },

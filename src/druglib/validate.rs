@@ -231,6 +231,11 @@ fn check_content(file: &LibraryFile, problems: &mut Vec<Problem>) {
                 problems.push(area_problem(format!("basic_max_rate_ml_h: {error}")));
             }
         }
+        if let Some(rate) = area.kvo_rate_ml_h {
+            if let Err(error) = rules::KEEP_VEIN_OPEN.check(rate) {
+                problems.push(area_problem(format!("kvo_rate_ml_h: {error}")));
+            }
+        }
         let mut entry_ids = HashSet::new();
         let mut shown = HashSet::new();
         for entry in &area.entries {

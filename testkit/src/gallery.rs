@@ -73,7 +73,7 @@ fn interrupted_norepinephrine() -> Interrupted {
                 entry: Some("norepinephrine".to_owned()),
                 drug_name: Some("norepinephrine".to_owned()),
                 program,
-                library_version: "2026.11.1".to_owned(),
+                library_version: "2026.11.2".to_owned(),
             }),
         },
         saved_at_ms: 1_795_000_000_000,
@@ -198,6 +198,21 @@ pub fn draw_all(out: &Path, library: &Arc<Library>) -> Result<Vec<PathBuf>, Stri
                 scene.act(|session| session.choose("loading-yes"));
                 scene.typed("150");
                 save(&mut offscreen, "19-loading-dose")?;
+                drop(scene);
+                // A fluid given as a volume over a time, kept open at its end.
+                let scene = Scene::new(platform, language, library, false)?;
+                scene.refresh_until(|mode| mode == Mode::Idle)?;
+                scene.act(Session::new_program);
+                scene.act(|session| session.choose("icu"));
+                scene.act(|session| session.choose(perfuse::ui::workflow::BASIC_ID));
+                save(&mut offscreen, "30-basic-rate-or-volume-over-time")?;
+                scene.act(|session| session.rate_by("rate-by-time"));
+                scene.enter("50");
+                scene.typed("30");
+                save(&mut offscreen, "31-volume-over-time-duration")?;
+                scene.enter("30");
+                scene.act(|session| session.end_choice(perfuse::ui::session::END_KVO_ID));
+                save(&mut offscreen, "32-review-keep-vein-open")?;
                 drop(scene);
                 let scene = Scene::with(
                     platform,

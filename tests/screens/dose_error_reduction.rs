@@ -247,8 +247,9 @@ fn a_basic_infusion_runs_outside_the_library_capped_by_platform_and_care_area() 
             rate: MillilitresPerHour::new(rate),
             volume: Millilitres::new(dec!(1000)),
         },
+        // The care area's KVO rate (med-surg: 3 mL/h; above it is refused).
         end: EndOfInfusion::KeepVeinOpen {
-            rate: MillilitresPerHour::new(dec!(5)),
+            rate: MillilitresPerHour::new(dec!(3)),
         },
     };
     let library = sample_library();
@@ -264,7 +265,7 @@ fn a_basic_infusion_runs_outside_the_library_capped_by_platform_and_care_area() 
     assert_eq!(
         confirmed.plan.end,
         PlanEnd::KeepVeinOpen {
-            rate: MillilitresPerHour::new(dec!(5))
+            rate: MillilitresPerHour::new(dec!(3))
         }
     );
 

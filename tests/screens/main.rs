@@ -4,6 +4,7 @@
 //! modules are the former one-file test binaries.
 
 mod dose_error_reduction;
+mod end_and_time;
 mod home_and_programming;
 mod touch_counts;
 mod ui_locales;

@@ -359,8 +359,13 @@ pub fn plan(program: &Program, limits: &RateLimits) -> Result<DeliveryPlan, Ther
             let last = segments
                 .last()
                 .map_or(typed, |segment| segment.rate.value());
+            // Within the platform's rates: a mechanism meters nothing below its minimum.
+            let rate = limits
+                .range()
+                .named(Quantity::KeepVeinOpenRate)
+                .check(typed.min(last))?;
             PlanEnd::KeepVeinOpen {
-                rate: MillilitresPerHour::new(typed.min(last)),
+                rate: MillilitresPerHour::new(rate),
             }
         }
     };

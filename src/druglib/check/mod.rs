@@ -19,13 +19,13 @@ use std::fmt;
 
 use rust_decimal::Decimal;
 
-use crate::druglib::model::{AmountSpec, CareArea, DosingUnit, Entry, Limits};
+use crate::druglib::model::{AmountSpec, CareArea, DosingUnit, Entry, KvoRule, Limits};
 use crate::druglib::validate::{Library, LibraryIdentity};
 use crate::therapy::{
     amount_for_volume, display_decimal, display_significant, dose_for_flow, plan, plan_bolus,
     plan_secondary, BolusRequest, Concentration, Delivery, DeliveryPlan, DoseAmount,
-    DoseAmountUnit, InfusionDuration, Medication, Millilitres, MillilitresPerHour, Patient,
-    Program, RateLimits, SecondaryProgram, Segment, SegmentPurpose, TherapyError,
+    DoseAmountUnit, EndOfInfusion, InfusionDuration, Medication, Millilitres, MillilitresPerHour,
+    Patient, Program, RateLimits, SecondaryProgram, Segment, SegmentPurpose, TherapyError,
 };
 
 mod checker;
@@ -179,6 +179,16 @@ pub enum Mismatch {
     BasicHasNoDrug,
     #[error("the library allows no bolus of {drug}")]
     NoBolus { drug: String },
+    #[error("{drug} never keeps the vein open at its end: its KVO flow would go on dosing")]
+    NoKeepVeinOpen { drug: String },
+    #[error("care area {care_area} keeps no vein open: programs stop at their end")]
+    NoKeepVeinOpenInArea { care_area: String },
+    #[error("KVO at {rate} mL/h is above the {max} mL/h of care area {care_area}")]
+    KeepVeinOpenAbove {
+        care_area: String,
+        rate: Decimal,
+        max: Decimal,
+    },
 }
 
 /// Why a program cannot start, whatever the nurse confirms.

@@ -28,7 +28,7 @@ pub fn review(
     program: &Program,
     platform: &RateLimits,
 ) -> Review {
-    review_delivery(
+    let mut review = review_delivery(
         library,
         care_area,
         choice,
@@ -36,7 +36,47 @@ pub fn review(
         &program.delivery,
         platform,
         |limits| plan(program, limits),
-    )
+    );
+    if let Some(blocker) = check_end(library, care_area, choice, program.end) {
+        review.blockers.push(blocker);
+    }
+    review
+}
+
+/// Keeping the vein open at the end is the care area's to allow (its KVO
+/// rate, the most KVO runs at) and the entry's (`KvoRule::Never`). The plan
+/// runs KVO at the lower of that and the program's last rate, within the
+/// platform's rates (`plan`).
+fn check_end(
+    library: &Library,
+    care_area_id: &str,
+    choice: DrugChoice<'_>,
+    end: EndOfInfusion,
+) -> Option<Blocker> {
+    let EndOfInfusion::KeepVeinOpen { rate } = end else {
+        return None;
+    };
+    let care_area = library.care_area(care_area_id)?;
+    let Some(max) = care_area.kvo_rate_ml_h else {
+        return Some(Blocker::NotForThisEntry(Mismatch::NoKeepVeinOpenInArea {
+            care_area: care_area.name.clone(),
+        }));
+    };
+    if let DrugChoice::Entry(id) = choice {
+        let entry = care_area.entries.iter().find(|entry| entry.id == id)?;
+        if entry.kvo == KvoRule::Never {
+            return Some(Blocker::NotForThisEntry(Mismatch::NoKeepVeinOpen {
+                drug: entry.display_name.clone(),
+            }));
+        }
+    }
+    (rate.value() > max).then(|| {
+        Blocker::NotForThisEntry(Mismatch::KeepVeinOpenAbove {
+            care_area: care_area.name.clone(),
+            rate: rate.value(),
+            max,
+        })
+    })
 }
 
 /// Checks a secondary (piggyback) program.

@@ -39,6 +39,7 @@ mod program;
 mod running;
 
 pub use menu::{biomed_facts, settings_pin, DEFAULT_SETTINGS_PIN};
+pub use program::{END_KVO_ID, END_STOP_ID};
 pub use running::Allowed;
 
 /// The screen on show, with what only that screen needs: it goes when the

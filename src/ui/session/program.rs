@@ -4,6 +4,10 @@
 
 use super::*;
 
+/// The review's end choices, as the markup sends them back.
+pub const END_KVO_ID: &str = "end-kvo";
+pub const END_STOP_ID: &str = "end-stop";
+
 impl Session {
     pub fn new_program(&mut self) {
         self.touch("new-program");
@@ -132,6 +136,33 @@ impl Session {
         }
     }
 
+    /// How a fluid's rate is given: typed, or from a volume and a time.
+    pub fn rate_by(&mut self, id: &str) {
+        self.touch(&format!("choice {id}"));
+        match crate::ui::workflow::RateBy::from_id(id) {
+            Some(by) => {
+                self.interaction(Action::Value, format!("{} {id}", self.step_name()));
+                self.on_workflow(|workflow| workflow.set_rate_by(by));
+            }
+            None => self.notice = Some(Notice::Problem(Problem::UnknownChoice(id.to_owned()))),
+        }
+    }
+
+    /// The end of the volume, on the review: keep the vein open, or stop.
+    pub fn end_choice(&mut self, id: &str) {
+        self.touch(&format!("choice {id}"));
+        let keep = match id {
+            END_KVO_ID => true,
+            END_STOP_ID => false,
+            other => {
+                self.notice = Some(Notice::Problem(Problem::UnknownChoice(other.to_owned())));
+                return;
+            }
+        };
+        self.interaction(Action::Value, format!("{} {id}", self.step_name()));
+        self.on_workflow(|workflow| workflow.set_keep_vein_open(keep));
+    }
+
     /// Next on a number step: accept the typed value.
     pub fn next(&mut self) {
         let typed = self
@@ -255,7 +286,8 @@ impl Session {
                     .total_volume()
                     .unwrap_or(Millilitres::new(Decimal::ZERO)),
             };
-            let mut running = workflow.running_after_start(remaining);
+            let first_rate = confirmed.plan.segments.first().map(|segment| segment.rate);
+            let mut running = workflow.running_after_start(remaining, first_rate);
             if workflow.kind() == Kind::Titration {
                 if let Some(active) = &self.active {
                     running.medication = active.running.medication;

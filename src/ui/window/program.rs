@@ -2,6 +2,8 @@
 //! workflow with its keypad or choices, and the drug library's review.
 
 use super::*;
+use crate::ui::session::{END_KVO_ID, END_STOP_ID};
+use crate::ui::workflow::RateBy;
 
 /// Wires this page's callbacks to the session.
 pub(super) fn setup(wire: &Wire) {
@@ -27,6 +29,12 @@ pub(super) fn setup(wire: &Wire) {
     program.on_search_backspace(wire.act(Session::search_backspace));
     program.on_preset(wire.with(|session, id: SharedString| {
         session.volume_preset(&id);
+    }));
+    program.on_rate_by(wire.with(|session, id: SharedString| {
+        session.rate_by(&id);
+    }));
+    program.on_end(wire.with(|session, id: SharedString| {
+        session.end_choice(&id);
     }));
     program.on_initial(wire.with(|session, letter: SharedString| {
         session.pick_initial(&letter);
@@ -156,6 +164,49 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
             })
             .collect(),
     ));
+    adapter.set_rates_by(model(
+        workflow
+            .rate_by()
+            .map(|current| {
+                RateBy::ALL
+                    .into_iter()
+                    .map(|by| ChoiceRow {
+                        id: s(by.id()),
+                        label: s(texts.get(match by {
+                            RateBy::Rate => "rate-by-rate",
+                            RateBy::VolumeOverTime => "rate-by-time",
+                        })),
+                        chosen: by == current,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    ));
+    let ends = workflow.end_options().map(|options| {
+        [
+            (END_STOP_ID, texts.get("end-stop"), !options.keep_vein_open),
+            (
+                END_KVO_ID,
+                texts.format(
+                    "end-kvo",
+                    &[(
+                        "rate",
+                        Arg::Text(texts.quantity(options.kvo_rate.value(), "mL/h")),
+                    )],
+                ),
+                options.keep_vein_open,
+            ),
+        ]
+        .into_iter()
+        .map(|(id, label, chosen)| ChoiceRow {
+            id: s(id),
+            label: s(label),
+            chosen,
+        })
+        .collect()
+    });
+    adapter.set_ends(model(ends.unwrap_or_default()));
+    adapter.set_end_label(s(texts.get("review-at-end")));
     if let Some(field) = field {
         adapter.set_value(s(localise_decimal(
             workflow.entry().text(),

@@ -211,6 +211,23 @@ pub(super) fn mismatch_text(texts: &Texts, mismatch: &Mismatch) -> String {
         Mismatch::NoLoadingDose { drug: name } => drug("mismatch-no-loading-dose", name),
         Mismatch::BasicHasNoDrug => texts.get("mismatch-basic-has-no-drug"),
         Mismatch::NoBolus { drug: name } => drug("mismatch-no-bolus", name),
+        Mismatch::NoKeepVeinOpen { drug: name } => drug("mismatch-no-kvo", name),
+        Mismatch::NoKeepVeinOpenInArea { care_area } => texts.format(
+            "mismatch-no-kvo-in-area",
+            &[("area", Arg::Text(care_area.clone()))],
+        ),
+        Mismatch::KeepVeinOpenAbove {
+            care_area,
+            rate,
+            max,
+        } => texts.format(
+            "mismatch-kvo-above",
+            &[
+                ("area", Arg::Text(care_area.clone())),
+                ("rate", Arg::Text(texts.quantity(*rate, "mL/h"))),
+                ("max", Arg::Text(texts.quantity(*max, "mL/h"))),
+            ],
+        ),
     }
 }
 
@@ -341,6 +358,15 @@ mod tests {
             Blocker::NotForThisEntry(Mismatch::NoLoadingDose { drug: drug() }),
             Blocker::NotForThisEntry(Mismatch::BasicHasNoDrug),
             Blocker::NotForThisEntry(Mismatch::NoBolus { drug: drug() }),
+            Blocker::NotForThisEntry(Mismatch::NoKeepVeinOpen { drug: drug() }),
+            Blocker::NotForThisEntry(Mismatch::NoKeepVeinOpenInArea {
+                care_area: "ICU".to_owned(),
+            }),
+            Blocker::NotForThisEntry(Mismatch::KeepVeinOpenAbove {
+                care_area: "ICU".to_owned(),
+                rate: dec!(5),
+                max: dec!(1),
+            }),
             Blocker::UnknownCareArea("nicu".to_owned()),
             Blocker::UnknownEntry("heparin-icu".to_owned()),
         ];

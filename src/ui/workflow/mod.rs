@@ -37,6 +37,9 @@ mod review;
 
 mod walk;
 
+mod end;
+pub use end::{EndOptions, RateBy};
+
 /// What is being programmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -145,6 +148,12 @@ struct Answers {
     height: Option<Decimal>,
     duration_min: Option<Decimal>,
     volume: Option<Decimal>,
+    /// A fluid given as a volume over a time (the rate derived), not at a
+    /// typed rate.
+    by_time: bool,
+    /// Keep the vein open at the end (Some(true)) or stop (Some(false));
+    /// None: as the entry's rule has it (`KvoRule`).
+    keep_vein_open: Option<bool>,
 }
 
 /// An option of a choice step.
@@ -319,7 +328,12 @@ impl Workflow {
     ///   come as programmed, marked as their rest after `delivered` (see
     ///   `rest_after_nl`): the pump gives what is left of them, each part
     ///   at its rate, and their values cannot be changed.
-    /// - None for what the touchscreen never programs (a volume over a time).
+    /// - A fluid given as a volume over a time comes as the rate it ran at,
+    ///   with what is left of its volume.
+    /// - The end (stop or keep the vein open) is as programmed, if the
+    ///   library still allows it.
+    /// - None where the kept program no longer matches the library (its
+    ///   concentration is gone).
     pub fn resuming(
         library: Arc<Library>,
         platform: RateLimits,
@@ -355,8 +369,17 @@ impl Workflow {
                 workflow.rest_after_nl = Some(delivered.0);
                 maintenance.value
             }
-            Delivery::VolumeOverTime { .. } => return None,
+            // What is left of a volume over a time runs on at the rate it
+            // ran at (the time left follows from it).
+            Delivery::VolumeOverTime { .. } => crate::therapy::plan(program, &platform)
+                .ok()?
+                .segments
+                .first()?
+                .rate
+                .value(),
         };
+        workflow.answers.keep_vein_open =
+            Some(matches!(program.end, EndOfInfusion::KeepVeinOpen { .. }));
         if let Medication::Drug {
             concentration,
             patient,

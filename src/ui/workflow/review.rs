@@ -49,11 +49,12 @@ impl Workflow {
         let missing = || TherapyError::NotANumber {
             text: String::new(),
         };
-        let dose = self
-            .answers
-            .dose
-            .or(self.answer(Step::Dose))
-            .ok_or_else(missing)?;
+        let dose = || {
+            self.answers
+                .dose
+                .or(self.answer(Step::Dose))
+                .ok_or_else(missing)
+        };
         let unit = self.entry_picked().map(|entry| entry.dose.unit);
         let volume = match self.kind {
             Kind::Titration => self.running.as_ref().map(|running| running.remaining),
@@ -65,13 +66,22 @@ impl Workflow {
             let seconds = u32::try_from(seconds.mantissa()).map_err(|_| TherapyError::Overflow)?;
             Ok(InfusionDuration::from_seconds(seconds))
         };
+        if self.by_time() {
+            return Ok(Delivery::VolumeOverTime {
+                volume: volume.ok_or_else(missing)?,
+                duration: minutes(self.answers.duration_min)?,
+            });
+        }
         Ok(match unit {
             None | Some(DosingUnit::Flow) => Delivery::Rate {
-                rate: MillilitresPerHour::new(dose),
+                rate: MillilitresPerHour::new(dose()?),
                 volume: volume.ok_or_else(missing)?,
             },
             Some(DosingUnit::Rate(unit)) => {
-                let dose = DoseRate { value: dose, unit };
+                let dose = DoseRate {
+                    value: dose()?,
+                    unit,
+                };
                 match (
                     self.answers.loading,
                     self.entry_picked().and_then(|entry| entry.loading),
@@ -94,7 +104,10 @@ impl Workflow {
                 }
             }
             Some(DosingUnit::Amount(unit)) => Delivery::AmountOverTime {
-                amount: DoseAmount { value: dose, unit },
+                amount: DoseAmount {
+                    value: dose()?,
+                    unit,
+                },
                 duration: minutes(self.answers.duration_min)?,
             },
         })
@@ -129,7 +142,7 @@ impl Workflow {
                     &Program {
                         medication,
                         delivery,
-                        end: EndOfInfusion::Stop,
+                        end: self.end_of_infusion(),
                     },
                     &self.platform,
                 ),
@@ -214,7 +227,7 @@ impl Workflow {
         Some(Program {
             medication: self.medication(),
             delivery: self.delivery().ok()?,
-            end: EndOfInfusion::Stop,
+            end: self.end_of_infusion(),
         })
     }
 
@@ -225,12 +238,22 @@ impl Workflow {
 
     /// The running context this program builds on, with the new answers,
     /// for the next bolus, secondary or titration.
-    pub fn running_after_start(&self, remaining: Millilitres) -> Running {
+    /// A fluid given over a time runs on at its derived rate (`first_rate`),
+    /// which a titration starts from.
+    pub fn running_after_start(
+        &self,
+        remaining: Millilitres,
+        first_rate: Option<MillilitresPerHour>,
+    ) -> Running {
+        let dose = match (self.by_time(), first_rate) {
+            (true, Some(rate)) => Some(rate.value()),
+            (true, None) | (false, _) => self.answers.dose,
+        };
         Running {
             care_area: self.answers.care_area.clone().unwrap_or_default(),
             drug: self.answers.drug.clone().unwrap_or(Pick::Basic),
             medication: self.medication(),
-            dose: self.answers.dose.unwrap_or_default(),
+            dose: dose.unwrap_or_default(),
             remaining,
         }
     }

@@ -32,7 +32,11 @@ impl Workflow {
                         steps.push(Step::LoadingDuration);
                     }
                 }
-                steps.push(Step::Dose);
+                // A fluid given as a volume over a time has no rate to type.
+                let by_time = self.by_time();
+                if !by_time {
+                    steps.push(Step::Dose);
+                }
                 let loading_per_weight = self.answers.loading == Some(true)
                     && entry.and_then(|entry| entry.loading).is_some_and(|spec| {
                         spec.unit.0.basis != crate::therapy::DoseBasis::Patient
@@ -58,6 +62,9 @@ impl Workflow {
                     steps.push(Step::Height);
                 }
                 if intermittent {
+                    steps.push(Step::Duration);
+                } else if by_time {
+                    steps.push(Step::Volume);
                     steps.push(Step::Duration);
                 } else {
                     steps.push(Step::Volume);
