@@ -3,8 +3,9 @@
 
 ## Rahmen: auf jedem Bildschirm
 frame-version = Software { $version }
-frame-library = Bibliothek { $name } { $version }
-frame-no-library = Keine Medikamentenbibliothek: nur Basisinfusionen
+frame-library = Bibliothek { $version }
+frame-no-library = Keine Bibliothek
+review-no-library = Keine Medikamentenbibliothek: nur Basisinfusionen
 frame-care-area = Bereich { $name }
 frame-locked = Bildschirm gesperrt
 
@@ -18,7 +19,8 @@ action-resume = Fortsetzen
 action-stop = Stopp
 action-titrate = Titrieren
 action-bolus = Bolus
-action-secondary = Sekundärinfusion
+# Hyphenated: the running page's button is too narrow for the whole word.
+action-secondary = Sekundär-{"\u000A"}infusion
 action-new-program = Neue Infusion
 action-history = Verlauf
 action-settings = Einstellungen

@@ -3,8 +3,9 @@
 
 ## Frame: on every screen
 frame-version = Software { $version }
-frame-library = Library { $name } { $version }
-frame-no-library = No drug library: basic infusions only
+frame-library = Library { $version }
+frame-no-library = No drug library
+review-no-library = No drug library: basic infusions only
 frame-care-area = Care area { $name }
 frame-locked = Screen locked
 

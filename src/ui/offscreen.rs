@@ -56,6 +56,11 @@ impl Offscreen {
         self.buffer = vec![Rgb8Pixel::new(0, 0, 0); pixels];
     }
 
+    /// The window drawn (to read its item tree after a draw).
+    pub fn window(&self) -> &slint::Window {
+        self.window.window()
+    }
+
     pub fn size(&self) -> (u32, u32) {
         let size = self.window.size();
         (size.width, size.height)

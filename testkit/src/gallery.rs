@@ -4,6 +4,7 @@
 //! them, through the session's actions on the real controller and simulated
 //! mechanism (virtual clock); nothing is staged.
 
+use crate::fit::TextMisfit;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -86,9 +87,20 @@ fn interrupted_norepinephrine() -> Interrupted {
 }
 
 /// Draws every page into `out`; returns the files written.
-pub fn draw_all(out: &Path, library: &Arc<Library>) -> Result<Vec<PathBuf>, String> {
-    let mut offscreen = Offscreen::install(800, 480)?;
+/// The pages drawn, and every text on them that does not fit (`fit`).
+pub struct Gallery {
+    pub pages: Vec<PathBuf>,
+    pub misfits: Vec<(PathBuf, TextMisfit)>,
+}
+
+/// Draws every page into `out` on `offscreen` (installed once per process).
+pub fn draw_all(
+    offscreen: &mut Offscreen,
+    out: &Path,
+    library: &Arc<Library>,
+) -> Result<Gallery, String> {
     let mut written = Vec::new();
+    let mut misfits = Vec::new();
     for platform in [Platform::Syringe50, Platform::Volumetric] {
         for language in Language::ALL {
             for (width, height) in SIZES {
@@ -102,91 +114,96 @@ pub fn draw_all(out: &Path, library: &Arc<Library>) -> Result<Vec<PathBuf>, Stri
                 let mut save = |offscreen: &mut Offscreen, name: &str| -> Result<(), String> {
                     let path = dir.join(format!("{name}.png"));
                     offscreen.save_png(&path)?;
+                    misfits.extend(
+                        crate::fit::misfits(offscreen.window())
+                            .into_iter()
+                            .map(|misfit| (path.clone(), misfit)),
+                    );
                     written.push(path);
                     Ok(())
                 };
                 {
                     let scene = Scene::new(platform, language, library, true)?;
                     scene.act(Session::refresh);
-                    save(&mut offscreen, "00-platform-not-verified")?;
+                    save(offscreen, "00-platform-not-verified")?;
                 }
                 let scene = Scene::new(platform, language, library, false)?;
-                save(&mut offscreen, "01-startup")?;
+                save(offscreen, "01-startup")?;
                 scene.refresh_until(|mode| mode == Mode::Idle)?;
-                save(&mut offscreen, "02-home")?;
+                save(offscreen, "02-home")?;
                 scene.act(Session::new_program);
-                save(&mut offscreen, "03-care-area")?;
+                save(offscreen, "03-care-area")?;
                 scene.act(|session| session.choose("icu"));
-                save(&mut offscreen, "04-drug")?;
+                save(offscreen, "04-drug")?;
                 scene.act(Session::toggle_keyboard);
                 scene.act(|session| {
                     session.search_letter("D");
                     session.search_letter("O");
                 });
-                save(&mut offscreen, "05-drug-search-keyboard")?;
+                save(offscreen, "05-drug-search-keyboard")?;
                 scene.act(Session::toggle_keyboard);
-                save(&mut offscreen, "05-drug-search-found")?;
+                save(offscreen, "05-drug-search-found")?;
                 scene.act(|session| session.search(""));
                 scene.act(|session| session.choose("norepinephrine"));
-                save(&mut offscreen, "06-concentration")?;
+                save(offscreen, "06-concentration")?;
                 scene.act(|session| session.choose("0"));
                 scene.typed("0.6");
-                save(&mut offscreen, "07-dose-beyond-soft-limit")?;
+                save(offscreen, "07-dose-beyond-soft-limit")?;
                 scene.enter("4");
-                save(&mut offscreen, "08-dose-hard-limit-refused")?;
+                save(offscreen, "08-dose-hard-limit-refused")?;
                 scene.enter("0.6");
-                save(&mut offscreen, "09-weight")?;
+                save(offscreen, "09-weight")?;
                 scene.enter("70");
-                save(&mut offscreen, "10-volume")?;
+                save(offscreen, "10-volume")?;
                 // A volume the 50 mL syringe holds: the same on both platforms.
                 scene.enter("50");
-                save(&mut offscreen, "11-review-override-needed")?;
+                save(offscreen, "11-review-override-needed")?;
                 scene.act(|session| session.confirm_override(0));
-                save(&mut offscreen, "12-review-ready")?;
+                save(offscreen, "12-review-ready")?;
                 scene.act(Session::start);
                 scene.refresh_until(|mode| mode == Mode::Delivering)?;
                 for _ in 0..20 {
                     scene.act(Session::refresh);
                 }
-                save(&mut offscreen, "13-running")?;
+                save(offscreen, "13-running")?;
                 scene.act(|session| session.program_on_running(Kind::Titration));
                 scene.typed("0.2");
-                save(&mut offscreen, "14-titrate")?;
+                save(offscreen, "14-titrate")?;
                 scene.act(Session::cancel);
                 scene.rig.borrow_mut().occlude_downstream(Occlusion::Full);
                 scene.refresh_until(|mode| mode == Mode::AlarmStopped)?;
-                save(&mut offscreen, "15-alarm-high")?;
+                save(offscreen, "15-alarm-high")?;
                 scene.act(Session::silence);
                 scene.act(Session::refresh);
-                save(&mut offscreen, "16-alarm-silenced")?;
+                save(offscreen, "16-alarm-silenced")?;
                 scene.rig.borrow_mut().occlude_downstream(Occlusion::None);
                 scene.act(Session::acknowledge);
                 scene.act(Session::refresh);
-                save(&mut offscreen, "17-alarm-acknowledged")?;
+                save(offscreen, "17-alarm-acknowledged")?;
                 scene.act(Session::open_menu);
                 scene.act(|session| {
                     session.filter_history(perfuse::ui::history::HistoryFilter::Alarms)
                 });
-                save(&mut offscreen, "22-history-alarms")?;
+                save(offscreen, "22-history-alarms")?;
                 scene.act(|session| {
                     session.filter_history(perfuse::ui::history::HistoryFilter::All)
                 });
-                save(&mut offscreen, "23-history-all")?;
+                save(offscreen, "23-history-all")?;
                 scene.act(Session::show_settings);
                 scene.act(|session| {
                     session.pin_key(Key::Digit(2));
                     session.pin_key(Key::Digit(5));
                 });
-                save(&mut offscreen, "24-settings-pin")?;
+                save(offscreen, "24-settings-pin")?;
                 scene.act(|session| {
                     session.pin_key(Key::Digit(8));
                     session.pin_key(Key::Digit(0));
                     session.pin_enter();
                 });
-                save(&mut offscreen, "25-settings")?;
+                save(offscreen, "25-settings")?;
                 scene.act(Session::lock);
                 scene.act(|session| session.unlock(false));
-                save(&mut offscreen, "26-screen-locked")?;
+                save(offscreen, "26-screen-locked")?;
                 drop(scene);
                 let scene = Scene::new(platform, language, library, false)?;
                 scene.refresh_until(|mode| mode == Mode::Idle)?;
@@ -194,10 +211,10 @@ pub fn draw_all(out: &Path, library: &Arc<Library>) -> Result<Vec<PathBuf>, Stri
                 scene.act(|session| session.choose("icu"));
                 scene.act(|session| session.choose("amiodarone"));
                 scene.act(|session| session.choose("0"));
-                save(&mut offscreen, "18-loading-dose-choice")?;
+                save(offscreen, "18-loading-dose-choice")?;
                 scene.act(|session| session.choose("loading-yes"));
                 scene.typed("150");
-                save(&mut offscreen, "19-loading-dose")?;
+                save(offscreen, "19-loading-dose")?;
                 drop(scene);
                 // A fluid given as a volume over a time, kept open at its end.
                 let scene = Scene::new(platform, language, library, false)?;
@@ -205,14 +222,14 @@ pub fn draw_all(out: &Path, library: &Arc<Library>) -> Result<Vec<PathBuf>, Stri
                 scene.act(Session::new_program);
                 scene.act(|session| session.choose("icu"));
                 scene.act(|session| session.choose(perfuse::ui::workflow::BASIC_ID));
-                save(&mut offscreen, "30-basic-rate-or-volume-over-time")?;
+                save(offscreen, "30-basic-rate-or-volume-over-time")?;
                 scene.act(|session| session.rate_by("rate-by-time"));
                 scene.enter("50");
                 scene.typed("30");
-                save(&mut offscreen, "31-volume-over-time-duration")?;
+                save(offscreen, "31-volume-over-time-duration")?;
                 scene.enter("30");
                 scene.act(|session| session.end_choice(perfuse::ui::session::END_KVO_ID));
-                save(&mut offscreen, "32-review-keep-vein-open")?;
+                save(offscreen, "32-review-keep-vein-open")?;
                 drop(scene);
                 let scene = Scene::with(
                     platform,
@@ -222,9 +239,9 @@ pub fn draw_all(out: &Path, library: &Arc<Library>) -> Result<Vec<PathBuf>, Stri
                     Some(interrupted_norepinephrine()),
                 )?;
                 scene.refresh_until(|mode| mode == Mode::Idle)?;
-                save(&mut offscreen, "20-infusion-interrupted")?;
+                save(offscreen, "20-infusion-interrupted")?;
                 scene.act(Session::resume_interrupted);
-                save(&mut offscreen, "21-resume-review")?;
+                save(offscreen, "21-resume-review")?;
                 drop(scene);
                 // The drug library refused at the start: the last good one
                 // stands in, or there is none and only basic infusions.
@@ -239,7 +256,7 @@ pub fn draw_all(out: &Path, library: &Arc<Library>) -> Result<Vec<PathBuf>, Stri
                     None,
                 )?;
                 scene.refresh_until(|mode| mode == Mode::Idle)?;
-                save(&mut offscreen, "27-home-last-good-library")?;
+                save(offscreen, "27-home-last-good-library")?;
                 drop(scene);
                 let scene = Scene::configured(
                     platform,
@@ -253,11 +270,14 @@ pub fn draw_all(out: &Path, library: &Arc<Library>) -> Result<Vec<PathBuf>, Stri
                     None,
                 )?;
                 scene.refresh_until(|mode| mode == Mode::Idle)?;
-                save(&mut offscreen, "28-home-no-library")?;
+                save(offscreen, "28-home-no-library")?;
                 scene.act(Session::new_program);
-                save(&mut offscreen, "29-basic-only-drug")?;
+                save(offscreen, "29-basic-only-drug")?;
             }
         }
     }
-    Ok(written)
+    Ok(Gallery {
+        pages: written,
+        misfits,
+    })
 }

@@ -22,6 +22,7 @@ pub mod bins;
 pub mod cases;
 pub mod crash;
 pub mod faults;
+pub mod fit;
 pub mod gallery;
 pub mod host;
 pub mod library;

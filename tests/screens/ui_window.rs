@@ -229,13 +229,17 @@ fn an_alarm_is_shown_silenced_and_acknowledged() {
     assert!(!alarms.get_can_silence(), "the countdown runs");
     // Acknowledged with the clamp still closed: the occlusion is still there
     // (the line holds its pressure),
-    // and the bar and the page both name it; resume is not offered.
+    // the page names it and the bar says an alarm stopped the pump (never
+    // "Paused"); resume is not offered.
     ui.press("AlarmBanner::acknowledge-button");
     ui.refresh();
     let running = ui.window.global::<RunningAdapter>();
     let cause = "Gestoppt: Verschluss unterhalb der Pumpe";
     assert_eq!(running.get_state(), cause);
-    assert_eq!(ui.window.global::<Frame>().get_page_title(), cause);
+    assert_eq!(
+        ui.window.global::<Frame>().get_page_title(),
+        "Durch Alarm gestoppt"
+    );
     assert!(
         ElementHandle::find_by_element_id(&ui.window, "RunningPage::resume-button")
             .all(|button| button.accessible_enabled() == Some(false)),
@@ -951,8 +955,8 @@ fn matrix_cells_through_the_window_name_the_fault_and_recover() {
         assert_eq!(running.get_state(), format!("Stopped: {shown}"), "{name}");
         assert_eq!(
             ui.window.global::<Frame>().get_page_title(),
-            running.get_state(),
-            "{name}: the bar and the page disagree"
+            "Stopped by an alarm",
+            "{name}: the bar does not say the pump is stopped"
         );
         ui.rig
             .borrow_mut()

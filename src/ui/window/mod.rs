@@ -29,7 +29,7 @@ mod running;
 mod status;
 
 use super::words::*;
-pub use super::words::{alarm_ids, problem_text, pump_status, status_text};
+pub use super::words::{alarm_ids, bar_status, problem_text, pump_status, status_text};
 
 pub(super) fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(items))
@@ -131,12 +131,10 @@ pub fn render(window: &AppWindow, session: &Session) {
         &[("version", Arg::Text(env!("CARGO_PKG_VERSION").to_owned()))],
     )));
     frame.set_library(s(match &session.library {
+        // Its version only: the name is on the home page, the hash on biomed.
         Some(library) => texts.format(
             "frame-library",
-            &[
-                ("name", Arg::Text(library.identity.name.clone())),
-                ("version", Arg::Text(library.identity.version.clone())),
-            ],
+            &[("version", Arg::Text(library.identity.version.clone()))],
         ),
         None => texts.get("frame-no-library"),
     }));
@@ -166,7 +164,7 @@ pub fn render(window: &AppWindow, session: &Session) {
         }
         Screen::Menu(MenuView::Locked { .. }) => (Page::Menu, texts.get("frame-locked")),
         Screen::Program(_) => (Page::Program, texts.get(kind_id(session))),
-        Screen::Running => (Page::Running, pump_status(texts, &session.snapshot)),
+        Screen::Running => (Page::Running, bar_status(texts, &session.snapshot)),
     };
     frame.set_page_title(s(title));
     window.global::<Navigation>().set_page(page);

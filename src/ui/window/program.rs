@@ -278,7 +278,7 @@ pub(super) fn render_review(
     {
         // With no drug library there is no care area: the review says so.
         let name = if area.id == crate::druglib::startup::BASIC_ONLY_CARE_AREA {
-            texts.get("frame-no-library")
+            texts.get("review-no-library")
         } else {
             area.name.clone()
         };

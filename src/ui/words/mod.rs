@@ -45,18 +45,34 @@ pub fn kind_id(session: &Session) -> &'static str {
 /// flow-stopping condition acknowledged but still there stays named until
 /// it is cleared; it is never shown as a plain "Paused".
 pub fn pump_status(texts: &Texts, snapshot: &crate::control::api::Snapshot) -> String {
-    let stopping = snapshot
-        .alarms
-        .iter()
-        .flatten()
-        .find(|alarm| alarm.condition.stops_flow() && (alarm.present || !alarm.acknowledged));
-    match (snapshot.mode, stopping) {
+    match (snapshot.mode, stopping_alarm(snapshot)) {
         (Mode::AlarmStopped | Mode::Paused | Mode::Ready, Some(alarm)) => texts.format(
             "state-stopped-by",
             &[("cause", Arg::Text(texts.get(alarm_ids(alarm.condition).0)))],
         ),
         (_, _) => texts.get(mode_id(snapshot.mode)),
     }
+}
+
+/// The pump's status in the bar: its mode, or "stopped by an alarm" while
+/// one stops the flow (the banner beneath names it, and the running page
+/// says which): short enough for the bar beside the platform's name.
+pub fn bar_status(texts: &Texts, snapshot: &crate::control::api::Snapshot) -> String {
+    match (snapshot.mode, stopping_alarm(snapshot)) {
+        (Mode::AlarmStopped | Mode::Paused | Mode::Ready, Some(_)) => {
+            texts.get(mode_id(Mode::AlarmStopped))
+        }
+        (_, _) => texts.get(mode_id(snapshot.mode)),
+    }
+}
+
+/// The first alarm that stops the flow, while it is there or unanswered.
+fn stopping_alarm(snapshot: &crate::control::api::Snapshot) -> Option<&crate::alarms::ActiveAlarm> {
+    snapshot
+        .alarms
+        .iter()
+        .flatten()
+        .find(|alarm| alarm.condition.stops_flow() && (alarm.present || !alarm.acknowledged))
 }
 
 pub fn mode_id(mode: Mode) -> &'static str {

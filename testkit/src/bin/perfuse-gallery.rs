@@ -20,10 +20,25 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match perfuse_testkit::gallery::draw_all(&out, &library) {
-        Ok(files) => {
-            println!("{} pages drawn into {}", files.len(), out.display());
-            ExitCode::SUCCESS
+    let drawn = perfuse::ui::offscreen::Offscreen::install(800, 480).and_then(|mut offscreen| {
+        perfuse_testkit::gallery::draw_all(&mut offscreen, &out, &library)
+    });
+    match drawn {
+        Ok(gallery) => {
+            println!("{} pages drawn into {}", gallery.pages.len(), out.display());
+            for (page, misfit) in &gallery.misfits {
+                println!("{}: {misfit}", page.display());
+            }
+            if gallery.misfits.is_empty() {
+                println!("every text fits");
+                ExitCode::SUCCESS
+            } else {
+                eprintln!(
+                    "perfuse-gallery: {} texts do not fit (above)",
+                    gallery.misfits.len()
+                );
+                ExitCode::FAILURE
+            }
         }
         Err(error) => {
             eprintln!("perfuse-gallery: {error}");
