@@ -32,6 +32,14 @@ action-resume-interrupted = Dieses Programm fortsetzen
 action-lock = Bildschirm sperren
 action-unlock = Entsperren
 action-home = Start
+action-syringe = Spritze
+home-syringe = Spritze
+home-syringe-confirmed = { $name }
+home-syringe-to-confirm = { $name } (bei der nächsten Infusion bestätigen)
+syringe-title = Welche Spritze ist eingelegt?
+syringe-short = Spritze
+syringe-option = { $name } (bis { $max })
+syringe-note = Größe und Marke der eingelegten Spritze berühren. Die Pumpe misst jedes Volumen danach: eine falsche Wahl ergibt eine falsche Dosis.
 action-clear = Löschen
 
 ## Start
@@ -169,6 +177,7 @@ command-bolus = einen Bolus
 command-secondary = eine Sekundärinfusion
 command-acknowledge = das Quittieren der Alarme
 command-silence = das Stummschalten der Alarme
+command-load-syringe = den Wechsel der Spritze (nur ohne geladenes Programm)
 error-above-container = { $volume } mL sind mehr, als die eingelegte Spritze fasst: höchstens { $capacity } mL
 error-finer-than-resolution = { $value } { $unit } ist feiner, als die Pumpe einstellt: verwenden Sie Schritte von { $step } { $unit }
 error-incompatible-units = { $from } lässt sich nicht in { $to } umrechnen: beide messen Verschiedenes

@@ -31,6 +31,14 @@ action-resume-interrupted = Resume this program
 action-lock = Lock screen
 action-unlock = Unlock
 action-home = Home
+action-syringe = Syringe
+home-syringe = Syringe
+home-syringe-confirmed = { $name }
+home-syringe-to-confirm = { $name } (to confirm at the next infusion)
+syringe-title = Which syringe is loaded?
+syringe-short = Syringe
+syringe-option = { $name } (up to { $max })
+syringe-note = Touch the size and brand of the syringe in the pump. The pump measures every volume by it: a wrong choice gives a wrong dose.
 action-clear = Clear
 
 ## Start-up
@@ -168,6 +176,7 @@ command-bolus = a bolus
 command-secondary = a secondary infusion
 command-acknowledge = acknowledging the alarms
 command-silence = silencing the alarms
+command-load-syringe = changing the syringe (only with no program loaded)
 error-above-container = { $volume } mL is more than the loaded syringe holds: at most { $capacity } mL
 error-finer-than-resolution = { $value } { $unit } is finer than the pump sets it: use steps of { $step } { $unit }
 error-incompatible-units = { $from } cannot be converted to { $to }: they measure different things

@@ -11,7 +11,7 @@ use perfuse_heartbeat::link::HeartbeatSender;
 
 use crate::control::api::ControllerHardware;
 use crate::control::controller::Controller;
-use crate::control::settings::controller_settings;
+use crate::control::settings::{controller_settings, syringe_options};
 use crate::control::thread::{spawn, ControlHandle, ThreadConfig};
 use crate::platform::{read_installed_profile, verify_platform, MechanismKind, PlatformRejection};
 use crate::services::Services;
@@ -49,6 +49,16 @@ pub struct Prepared {
     pub services: Services,
     /// The verified platform's name.
     pub platform: String,
+    pub syringes: Syringes,
+}
+
+/// The syringes a syringe platform's profile lists (none on a volumetric
+/// one), and which of them the pump started metering with (`--syringe`),
+/// until the nurse confirms the one loaded.
+#[derive(Debug, Clone, Default)]
+pub struct Syringes {
+    pub options: Vec<crate::control::settings::SyringeOption>,
+    pub started_with: Option<usize>,
 }
 
 /// A platform that passed its check, with what the control thread needs.
@@ -56,6 +66,7 @@ pub struct VerifiedApp {
     pub platform: String,
     pub settings: crate::control::api::ControllerSettings,
     pub limits: crate::therapy::RateLimits,
+    pub syringes: Syringes,
     /// The CPU for the control thread (None: the last one).
     pub control_cpu: Option<usize>,
 }
@@ -89,10 +100,17 @@ pub fn verify(
     let limits = profile.rate_limits(
         syringe.and_then(|name| profile.syringes.iter().find(|spec| spec.name == name)),
     );
+    let options = syringe_options(&profile).map_err(|error| error.to_string())?;
+    let started_with =
+        syringe.and_then(|name| options.iter().position(|option| option.name == name));
     Ok(VerifiedApp {
         platform: verified.platform.name.to_owned(),
         settings,
         limits,
+        syringes: Syringes {
+            options,
+            started_with,
+        },
         control_cpu: None,
     })
 }
@@ -122,6 +140,7 @@ where
     Ok(Prepared {
         handle,
         limits: verified.limits,
+        syringes: verified.syringes,
         services,
         platform: verified.platform,
     })

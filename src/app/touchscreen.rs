@@ -104,7 +104,7 @@ pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> R
     let (library_state, library) = LibraryState::of(&startup);
     let session = match prepared {
         Ok(prepared) => {
-            let (pump, limits, platform) = AppPump::new(prepared);
+            let (pump, limits, platform, syringes) = AppPump::new(prepared);
             for record in library_records(&startup) {
                 pump.services.record(record);
             }
@@ -127,6 +127,11 @@ pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> R
                     settings_pin: pin,
                     biomed,
                     backlight: backlight.clone(),
+                    // The syringe named at the start is metered with until
+                    // the nurse confirms the one loaded.
+                    syringes: syringes.options,
+                    syringe: syringes.started_with,
+                    syringe_confirmed: false,
                 },
                 Box::new(pump),
                 recorder,
@@ -148,6 +153,9 @@ pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> R
                     settings_pin: pin,
                     biomed: Vec::new(),
                     backlight: None,
+                    syringes: Vec::new(),
+                    syringe: None,
+                    syringe_confirmed: false,
                 },
                 Box::new(RejectedPump),
                 Box::new(records),
@@ -166,12 +174,20 @@ pub struct AppPump {
 }
 
 impl AppPump {
-    pub fn new(prepared: Prepared) -> (AppPump, crate::therapy::RateLimits, String) {
+    pub fn new(
+        prepared: Prepared,
+    ) -> (
+        AppPump,
+        crate::therapy::RateLimits,
+        String,
+        crate::app::boot::Syringes,
+    ) {
         let Prepared {
             handle,
             limits,
             services,
             platform,
+            syringes,
         } = prepared;
         (
             AppPump {
@@ -180,6 +196,7 @@ impl AppPump {
             },
             limits,
             platform,
+            syringes,
         )
     }
 

@@ -33,6 +33,18 @@ pub enum Command {
     /// The alarm volume the nurse set, for the supervisor (which sounds the
     /// buzzer and applies its floors).
     SetAlarmVolume(AlarmVolume),
+    /// The syringe the nurse confirmed at loading: the controller meters
+    /// with it from now on. Refused while an infusion is programmed.
+    LoadSyringe(SyringeMechanics),
+}
+
+/// What the controller needs to meter a syringe: its volume per turn of
+/// the lead screw, and where the plunger stands when it is empty (None on
+/// a volumetric mechanism).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyringeMechanics {
+    pub mechanics: Mechanics,
+    pub end_um: Option<i32>,
 }
 
 /// Constants of the controller, from the verified platform and board.
@@ -127,6 +139,11 @@ pub struct Snapshot {
     pub bus_errors: u64,
     /// The alarm volume the nurse set (the heartbeat carries it).
     pub alarm_volume: AlarmVolume,
+    /// The syringe (or set) present switch shows one loaded.
+    pub container_loaded: bool,
+    /// The volume per mechanism turn the controller meters with (the
+    /// syringe confirmed at loading), nL.
+    pub nl_per_turn: u64,
 }
 
 /// Something to log or tell the UI.
@@ -151,6 +168,7 @@ pub enum CommandKind {
     Secondary,
     AcknowledgeAlarms,
     SilenceAlarms,
+    LoadSyringe,
 }
 
 /// An enable that was on during this delivery and has been off this long

@@ -7,11 +7,12 @@ use perfuse_drivers::tmc5160::{CurrentScale, DriverConfig, Microsteps};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-use super::api::ControllerSettings;
+use super::api::{ControllerSettings, SyringeMechanics};
 use super::detectors::DetectorSettings;
 use super::steps::Mechanics;
 use super::units::{Nanolitres, NanolitresPerHour};
-use crate::platform::{MechanismKind, MechanismProfile};
+use crate::platform::{MechanismKind, MechanismProfile, SyringeSpec};
+use crate::therapy::RateLimits;
 
 /// Pascals in 1000 mmHg (1 mmHg = 133.322 Pa).
 const PASCALS_PER_1000_MMHG: i64 = 133_322;
@@ -34,6 +35,64 @@ fn nanolitres(millilitres: Decimal, what: &str) -> Result<u64, SettingsError> {
         .ok_or_else(|| SettingsError(format!("{what} {millilitres} mL is out of range")))
 }
 
+/// The mechanism constants with `syringe` loaded: its volume per turn of
+/// the lead screw, and where the plunger stands when it is empty.
+pub fn syringe_mechanics(
+    profile: &MechanismProfile,
+    syringe: &SyringeSpec,
+) -> Result<SyringeMechanics, SettingsError> {
+    let pitch = profile
+        .lead_screw
+        .map(|screw| screw.pitch_mm)
+        .ok_or_else(|| SettingsError("no [lead_screw]".to_owned()))?;
+    if syringe.ml_per_turn <= Decimal::ZERO {
+        return Err(SettingsError(format!(
+            "syringe \"{}\" has no volume per turn",
+            syringe.name
+        )));
+    }
+    // The plunger's full stroke less half a millimetre: the syringe is empty.
+    let stroke_um = syringe.capacity_ml / syringe.ml_per_turn * pitch * Decimal::from(1000);
+    let end = (stroke_um - Decimal::from(500))
+        .to_i32()
+        .ok_or_else(|| SettingsError("syringe stroke out of range".to_owned()))?;
+    Ok(SyringeMechanics {
+        mechanics: Mechanics {
+            nl_per_turn: nanolitres(syringe.ml_per_turn, "ml_per_turn")?,
+            microsteps_per_turn: profile.microsteps_per_turn(),
+        },
+        end_um: Some(end),
+    })
+}
+
+/// A syringe the platform's signed profile lists, as the nurse chooses it
+/// at loading: its name, the rates and volume it allows, and what the
+/// controller needs to meter it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyringeOption {
+    pub name: String,
+    pub limits: RateLimits,
+    pub mechanics: SyringeMechanics,
+}
+
+/// Every syringe of a syringe platform's profile (none on a volumetric one).
+pub fn syringe_options(profile: &MechanismProfile) -> Result<Vec<SyringeOption>, SettingsError> {
+    match profile.profile.mechanism {
+        MechanismKind::Volumetric => Ok(Vec::new()),
+        MechanismKind::Syringe => profile
+            .syringes
+            .iter()
+            .map(|syringe| {
+                Ok(SyringeOption {
+                    name: syringe.name.clone(),
+                    limits: profile.rate_limits(Some(syringe)),
+                    mechanics: syringe_mechanics(profile, syringe)?,
+                })
+            })
+            .collect(),
+    }
+}
+
 /// Settings for `profile`, with the syringe named `syringe` loaded (syringe
 /// platforms), at downstream occlusion level `level` (index into the
 /// profile's levels), for a control period of `period_us`.
@@ -44,7 +103,10 @@ pub fn controller_settings(
     period_us: u64,
     debounce_samples: u8,
 ) -> Result<ControllerSettings, SettingsError> {
-    let (ml_per_turn, syringe_end_um) = match profile.profile.mechanism {
+    let SyringeMechanics {
+        mechanics,
+        end_um: syringe_end_um,
+    } = match profile.profile.mechanism {
         MechanismKind::Syringe => {
             let name = syringe.ok_or_else(|| {
                 SettingsError("a syringe platform needs the loaded syringe".to_owned())
@@ -54,29 +116,22 @@ pub fn controller_settings(
                 .iter()
                 .find(|candidate| candidate.name == name)
                 .ok_or_else(|| SettingsError(format!("no syringe \"{name}\" in the profile")))?;
-            let pitch = profile
-                .lead_screw
-                .map(|screw| screw.pitch_mm)
-                .ok_or_else(|| SettingsError("no [lead_screw]".to_owned()))?;
-            // The plunger's full stroke less half a millimetre: the syringe is empty.
-            let stroke_um = found.capacity_ml / found.ml_per_turn * pitch * Decimal::from(1000);
-            let end = (stroke_um - Decimal::from(500))
-                .to_i32()
-                .ok_or_else(|| SettingsError("syringe stroke out of range".to_owned()))?;
-            (found.ml_per_turn, Some(end))
+            syringe_mechanics(profile, found)?
         }
-        MechanismKind::Volumetric => (
-            profile
-                .volumetric
-                .as_ref()
-                .map(|set| set.ml_per_turn)
-                .ok_or_else(|| SettingsError("no [volumetric] section".to_owned()))?,
-            None,
-        ),
-    };
-    let mechanics = Mechanics {
-        nl_per_turn: nanolitres(ml_per_turn, "ml_per_turn")?,
-        microsteps_per_turn: profile.microsteps_per_turn(),
+        MechanismKind::Volumetric => SyringeMechanics {
+            mechanics: Mechanics {
+                nl_per_turn: nanolitres(
+                    profile
+                        .volumetric
+                        .as_ref()
+                        .map(|set| set.ml_per_turn)
+                        .ok_or_else(|| SettingsError("no [volumetric] section".to_owned()))?,
+                    "ml_per_turn",
+                )?,
+                microsteps_per_turn: profile.microsteps_per_turn(),
+            },
+            end_um: None,
+        },
     };
     let sensors = profile.sensors;
     let span_pa = i64::from(sensors.pressure_span_mmhg) * PASCALS_PER_1000_MMHG / 1000;

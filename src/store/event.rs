@@ -18,10 +18,11 @@ pub enum Page {
     Pin,
     Settings,
     Locked,
+    Syringe,
 }
 
 impl Page {
-    pub const ALL: [Page; 10] = [
+    pub const ALL: [Page; 11] = [
         Page::Startup,
         Page::NotVerified,
         Page::Home,
@@ -32,6 +33,7 @@ impl Page {
         Page::Pin,
         Page::Settings,
         Page::Locked,
+        Page::Syringe,
     ];
 
     /// The name stored in the log and shown in the history.
@@ -47,6 +49,7 @@ impl Page {
             Page::Pin => "pin",
             Page::Settings => "settings",
             Page::Locked => "locked",
+            Page::Syringe => "syringe",
         }
     }
 

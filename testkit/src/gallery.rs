@@ -128,10 +128,16 @@ pub fn draw_all(
                     save(offscreen, "00-platform-not-verified")?;
                 }
                 let scene = Scene::new(platform, language, library, false)?;
+                // As at the bedside: the syringe loaded is yet to be confirmed.
+                scene.act(|session| session.syringe_confirmed = false);
                 save(offscreen, "01-startup")?;
                 scene.refresh_until(|mode| mode == Mode::Idle)?;
                 save(offscreen, "02-home")?;
                 scene.act(Session::new_program);
+                if platform == Platform::Syringe50 {
+                    save(offscreen, "02-syringe-confirm")?;
+                    scene.act(|session| session.confirm_syringe(0));
+                }
                 save(offscreen, "03-care-area")?;
                 scene.act(|session| session.choose("icu"));
                 save(offscreen, "04-drug")?;

@@ -86,6 +86,26 @@ pub fn platform_rate_limits(platform: Platform) -> Result<perfuse::therapy::Rate
     Ok(profile.rate_limits(syringe))
 }
 
+/// The syringes of a platform's profile (none on the volumetric pump),
+/// and the place of the reference syringe among them.
+pub fn platform_syringes(
+    platform: Platform,
+) -> Result<
+    (
+        Vec<perfuse::control::settings::SyringeOption>,
+        Option<usize>,
+    ),
+    String,
+> {
+    let profile = shipped_profile(platform)?;
+    let options =
+        perfuse::control::settings::syringe_options(&profile).map_err(|error| error.to_string())?;
+    let reference = options
+        .iter()
+        .position(|option| option.name == REFERENCE_SYRINGE);
+    Ok((options, reference))
+}
+
 /// Controller settings for a platform, occlusion level 1 (300 mmHg).
 pub fn platform_settings(platform: Platform, period_us: u64) -> Result<ControllerSettings, String> {
     let profile = shipped_profile(platform)?;

@@ -98,6 +98,9 @@ impl Scene {
     ) -> Result<Scene, String> {
         let rig = Rc::new(RefCell::new(Rig::new(platform, 1000)?));
         let limits = platform_rate_limits(platform)?;
+        // The reference syringe, confirmed (a test that asks for it
+        // unconfirms it: `Session::syringe_confirmed`).
+        let (syringes, syringe) = crate::rig::platform_syringes(platform)?;
         let records = MemoryRecorder::default();
         let session = Session::new(
             Setup {
@@ -124,6 +127,9 @@ impl Scene {
                 history: Box::new(records.clone()),
                 settings_pin: DEFAULT_SETTINGS_PIN.to_owned(),
                 backlight: None,
+                syringes,
+                syringe,
+                syringe_confirmed: true,
             },
             Box::new(InterruptedPump {
                 pump: VirtualPump {

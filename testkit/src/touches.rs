@@ -45,6 +45,8 @@ fn type_then_next(ui: &Ui, text: &str) {
 
 fn heparin(ui: &Ui) {
     ui.press("StatusPage::primary-button");
+    // The syringe loaded, confirmed once at loading (syringe platform).
+    ui.press_label("BD Plastipak 50 mL (up to 999 mL/h)");
     ui.press_label("ICU");
     ui.press_label("H");
     ui.press_label("heparin");
@@ -107,6 +109,9 @@ impl Task {
     #[allow(clippy::panic)]
     pub fn walk(&self, language: Language) -> Counted {
         let ui = Ui::new(self.platform, language);
+        // As at the bedside: the syringe loaded is not yet confirmed.
+        ui.session.borrow_mut().syringe_confirmed = false;
+        ui.refresh();
         let before = ui.presses.get();
         (self.walk)(&ui);
         let pressed = ui.presses.get() - before;

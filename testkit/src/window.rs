@@ -111,6 +111,9 @@ impl Ui {
         let records = MemoryRecorder::default();
         let kept = Rc::new(RefCell::new(Vec::new()));
         let limits = platform_rate_limits(platform).unwrap();
+        // The reference syringe, confirmed (a test that asks for it
+        // unconfirms it: `Session::syringe_confirmed`).
+        let (syringes, syringe) = crate::rig::platform_syringes(platform).unwrap();
         let session = Session::new(
             Setup {
                 platform: platform.name().to_owned(),
@@ -128,6 +131,9 @@ impl Ui {
                     "/run/perfuse/supervisor.sock",
                 ),
                 backlight: None,
+                syringes,
+                syringe,
+                syringe_confirmed: true,
             },
             Box::new(KeepingPump {
                 pump: VirtualPump {

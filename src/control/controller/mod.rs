@@ -269,6 +269,10 @@ where
                 self.alarm_volume = volume;
                 return;
             }
+            Command::LoadSyringe(syringe) => {
+                self.load_syringe(syringe, events);
+                return;
+            }
         };
         // No start or resume over a raised flow-stopping alarm (a driver
         // fault shown before the start, say): the nurse deals with it first.
@@ -281,6 +285,34 @@ where
         } else if kind == CommandKind::Load {
             self.programs_loaded = self.programs_loaded.wrapping_add(1);
         }
+    }
+
+    /// Meters with another syringe from now on: only with no infusion
+    /// programmed (a program's volume was planned on the syringe loaded),
+    /// and never with a volume per turn of zero.
+    fn load_syringe(&mut self, syringe: SyringeMechanics, events: &mut ControlEvents) {
+        let free = match self.state {
+            State::Idle | State::Completed(_) => true,
+            State::SelfTest
+            | State::PlatformRejected
+            | State::Ready(_)
+            | State::Delivering(_)
+            | State::KeepVeinOpen { .. }
+            | State::Paused { .. }
+            | State::AlarmStopped { .. }
+            | State::Fault(_) => false,
+        };
+        let same_mechanism = syringe.mechanics.microsteps_per_turn
+            == self.settings.mechanics.microsteps_per_turn
+            && syringe.mechanics.nl_per_turn > 0;
+        if !free || !same_mechanism {
+            push(events, ControlEvent::Refused(CommandKind::LoadSyringe));
+            return;
+        }
+        self.settings.mechanics = syringe.mechanics;
+        self.settings.detectors.syringe_end_um = syringe.end_um;
+        self.generator = StepGenerator::new(syringe.mechanics, self.settings.period_us);
+        self.backoff = StepGenerator::new(syringe.mechanics, self.settings.period_us);
     }
 
     /// One control period at `now_us`, after taking `commands`.
@@ -387,6 +419,8 @@ where
             relieving: self.backoff_left > 0,
             bus_errors: self.bus_errors,
             alarm_volume: self.alarm_volume,
+            container_loaded: readings.container == InputState::Active,
+            nl_per_turn: self.settings.mechanics.nl_per_turn,
         }
     }
 

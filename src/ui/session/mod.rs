@@ -21,6 +21,7 @@ use super::text::{Arg, Language, Texts};
 use super::workflow::{Kind, Pick, Problem, Running, Step, Workflow};
 use crate::control::api::{Command, ControlEvent, Mode, Snapshot};
 use crate::control::program::program_from_plan;
+use crate::control::settings::SyringeOption;
 use crate::control::state::Segment as ControlSegment;
 use crate::control::units::{Nanolitres, NanolitresPerHour};
 use crate::druglib::startup::{basic_only, Startup, Unusable};
@@ -37,6 +38,7 @@ mod interrupted;
 mod menu;
 mod program;
 mod running;
+mod syringe;
 
 pub use menu::{biomed_facts, settings_pin, DEFAULT_SETTINGS_PIN};
 pub use program::{END_KVO_ID, END_STOP_ID};
@@ -62,6 +64,10 @@ pub enum Screen {
     /// History, settings (behind the PIN) or the screen lock, over the
     /// home or running screen.
     Menu(MenuView),
+    /// The syringe loaded, confirmed from those the platform's profile
+    /// lists (syringe platforms); then on to a new program if that is
+    /// what the nurse was doing.
+    Syringe { then_program: bool },
 }
 
 /// What the menu shows.
@@ -126,6 +132,7 @@ impl Screen {
             Screen::Menu(MenuView::Pin(_)) => Page::Pin,
             Screen::Menu(MenuView::Settings) => Page::Settings,
             Screen::Menu(MenuView::Locked { .. }) => Page::Locked,
+            Screen::Syringe { .. } => Page::Syringe,
         }
     }
 }
@@ -177,6 +184,11 @@ pub struct Setup {
     /// The panel's backlight on a device; None in simulation (the window
     /// dims itself).
     pub backlight: Option<Backlight>,
+    /// The syringes the platform's profile lists (none on a volumetric
+    /// pump), the one metered with, and whether the nurse confirmed it.
+    pub syringes: Vec<SyringeOption>,
+    pub syringe: Option<usize>,
+    pub syringe_confirmed: bool,
 }
 
 /// The infusion the pump was given, for the running screen and for the
@@ -225,6 +237,13 @@ pub struct Session {
     /// The alarm volume set here (the control thread passes it to the
     /// supervisor, which sounds the buzzer; the loudest at every start).
     pub alarm_volume: AlarmVolume,
+    /// The syringes of the profile, the one metered with (`limits` are its)
+    /// and whether the nurse confirmed it since it was loaded.
+    pub syringes: Vec<SyringeOption>,
+    pub syringe: Option<usize>,
+    pub syringe_confirmed: bool,
+    /// The syringe switch showed one loaded at the last refresh.
+    container_was_loaded: bool,
     /// The alarm last shown, to record each one shown once.
     shown_alarm: Option<crate::alarms::Condition>,
     pump: Box<dyn Pump>,
@@ -263,6 +282,12 @@ impl Session {
             brightness_tenths: 10,
             backlight: setup.backlight,
             alarm_volume: AlarmVolume::LOUDEST,
+            syringes: setup.syringes,
+            syringe: setup.syringe,
+            syringe_confirmed: setup.syringe_confirmed,
+            // A syringe in place at the start needs no removal to be asked
+            // for: the start is unconfirmed (Setup) unless a test says.
+            container_was_loaded: true,
             shown_alarm: None,
             pump,
             recorder,
@@ -349,6 +374,7 @@ impl Session {
     /// the pump's mode requires. Called about ten times a second.
     pub fn refresh(&mut self) {
         self.snapshot = self.pump.snapshot();
+        self.watch_syringe_switch();
         for event in self.pump.events() {
             let program = self
                 .active

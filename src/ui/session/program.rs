@@ -11,9 +11,15 @@ pub const END_STOP_ID: &str = "end-stop";
 impl Session {
     pub fn new_program(&mut self) {
         self.touch("new-program");
-        if !matches!(self.screen, Screen::Home) {
+        if !matches!(self.screen, Screen::Home) || self.ask_for_syringe() {
             return;
         }
+        self.open_program();
+    }
+
+    /// The first step of a new primary program (from home, or from the
+    /// syringe confirmed on the way to it).
+    pub(super) fn open_program(&mut self) {
         let workflow = Workflow::primary(
             self.programming_library(),
             self.limits,

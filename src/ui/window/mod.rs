@@ -8,7 +8,7 @@ use std::rc::Rc;
 use perfuse_ui::{
     AlarmLevel, Alarms, AppWindow, Check, CheckState, ChoiceRow, Fact, Frame, HistoryRow,
     LimitLevel, MenuAdapter, Navigation, OverrideRow, Page, ProgramAdapter, Reading, ReviewRow,
-    RunningAdapter, StatusAdapter,
+    RunningAdapter, StatusAdapter, StatusChoice,
 };
 use rust_decimal::Decimal;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
@@ -165,6 +165,7 @@ pub fn render(window: &AppWindow, session: &Session) {
         Screen::Menu(MenuView::Locked { .. }) => (Page::Menu, texts.get("frame-locked")),
         Screen::Program(_) => (Page::Program, texts.get(kind_id(session))),
         Screen::Running => (Page::Running, bar_status(texts, &session.snapshot)),
+        Screen::Syringe { .. } => (Page::Status, texts.get("syringe-short")),
     };
     frame.set_page_title(s(title));
     window.global::<Navigation>().set_page(page);
@@ -178,7 +179,11 @@ pub fn render(window: &AppWindow, session: &Session) {
         });
     alarms::render(window, session);
     match &session.screen {
-        Screen::Startup | Screen::NotVerified(_) | Screen::Home | Screen::Interrupted => {
+        Screen::Startup
+        | Screen::NotVerified(_)
+        | Screen::Home
+        | Screen::Interrupted
+        | Screen::Syringe { .. } => {
             status::render(window, session);
         }
         Screen::Program(_) => program::render(window, session),

@@ -13,16 +13,24 @@ pub(super) fn setup(wire: &Wire) {
         | Screen::NotVerified(_)
         | Screen::Program(_)
         | Screen::Running
-        | Screen::Menu(_) => {}
+        | Screen::Menu(_)
+        | Screen::Syringe { .. } => {}
     }));
     status.on_secondary(wire.act(|session| match session.screen {
         Screen::Interrupted => session.discard_interrupted(),
         Screen::Home => session.open_menu(),
+        Screen::Syringe { .. } => session.leave_syringes(),
         Screen::Startup
         | Screen::NotVerified(_)
         | Screen::Program(_)
         | Screen::Running
         | Screen::Menu(_) => {}
+    }));
+    status.on_extra(wire.act(Session::show_syringes));
+    status.on_pick(wire.with(|session, id: SharedString| {
+        if let Ok(index) = id.parse::<usize>() {
+            session.confirm_syringe(index);
+        }
     }));
 }
 
@@ -88,6 +96,8 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
     let mut facts = Vec::new();
     let mut note = String::new();
     let mut secondary = None;
+    let mut choices = Vec::new();
+    let mut extra = None;
     let (title, primary) = match &session.screen {
         Screen::Startup | Screen::Home => {
             checks = startup_checks(texts, session);
@@ -117,6 +127,21 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
                         &[("reason", Arg::Text(unusable_text(texts, why)))],
                     ),
                 };
+                if let Some(option) = session.syringe_option() {
+                    let state = if session.syringe_confirmed {
+                        "home-syringe-confirmed"
+                    } else {
+                        "home-syringe-to-confirm"
+                    };
+                    facts.push(fact(
+                        texts,
+                        "home-syringe",
+                        texts.format(state, &[("name", Arg::Text(option.name.clone()))]),
+                    ));
+                }
+                if !session.syringes.is_empty() {
+                    extra = Some(texts.get("action-syringe"));
+                }
                 secondary = Some(texts.get("menu-more"));
                 (
                     texts.get("home-title"),
@@ -161,8 +186,40 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
                     .then(|| texts.get("action-resume-interrupted")),
             )
         }
+        Screen::Syringe { .. } => {
+            choices = session
+                .syringes
+                .iter()
+                .enumerate()
+                .map(|(index, option)| StatusChoice {
+                    id: s(index.to_string()),
+                    label: s(texts.format(
+                        "syringe-option",
+                        &[
+                            ("name", Arg::Text(option.name.clone())),
+                            (
+                                "max",
+                                Arg::Text(texts.quantity(option.limits.max.value(), "mL/h")),
+                            ),
+                        ],
+                    )),
+                    chosen: session.syringe == Some(index),
+                })
+                .collect();
+            note = match &session.notice {
+                Some(Notice::Refused(detail)) => {
+                    texts.format("error-refused", &[("detail", Arg::Text(detail.clone()))])
+                }
+                _ => texts.get("syringe-note"),
+            };
+            secondary = Some(texts.get("action-cancel"));
+            (texts.get("syringe-title"), None)
+        }
         Screen::Program(_) | Screen::Running | Screen::Menu(_) => (String::new(), None),
     };
+    status.set_choices(model(choices));
+    status.set_has_extra(extra.is_some());
+    status.set_extra_label(s(extra.unwrap_or_default()));
     status.set_title(s(title));
     status.set_checks(model(checks));
     status.set_facts(model(facts));

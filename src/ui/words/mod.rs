@@ -206,5 +206,6 @@ pub fn command_id(kind: CommandKind) -> &'static str {
         CommandKind::Secondary => "command-secondary",
         CommandKind::AcknowledgeAlarms => "command-acknowledge",
         CommandKind::SilenceAlarms => "command-silence",
+        CommandKind::LoadSyringe => "command-load-syringe",
     }
 }
