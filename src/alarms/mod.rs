@@ -16,6 +16,9 @@ pub const SILENCE_MS: u64 = 120_000;
 pub const CALLBACK_PAUSED_MS: u64 = 120_000;
 /// A pump left programmed but not started calls back after five minutes.
 pub const CALLBACK_UNSTARTED_MS: u64 = 300_000;
+/// A program in standby (waiting on purpose for the nurse's start) reminds
+/// every thirty minutes instead.
+pub const STANDBY_REMINDER_MS: u64 = 1_800_000;
 
 /// Every alarm condition the pump knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -36,7 +36,28 @@ pub enum Command {
     /// The syringe the nurse confirmed at loading: the controller meters
     /// with it from now on. Refused while an infusion is programmed.
     LoadSyringe(SyringeMechanics),
+    /// The program loaded waits: for the nurse's start, or to start by
+    /// itself after a delay. Only in Ready; any other command that leaves
+    /// Ready ends it.
+    Standby(Standby),
 }
+
+/// How a loaded program waits for its start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standby {
+    /// Until the nurse starts it; a reminder every `STANDBY_REMINDER_MS`
+    /// instead of the callback at `CALLBACK_UNSTARTED_MS`.
+    OnCommand,
+    /// Starts by itself this many ms after the command (at most
+    /// `MAX_START_DELAY_MS`), as a start would: never over a flow-stopping
+    /// alarm (then the callback calls the nurse).
+    StartAfter { delay_ms: u64 },
+}
+
+/// Longest delayed start: a day.
+pub const MAX_START_DELAY_MS: u64 = 24 * 3_600_000;
+/// Shortest: a minute (anything sooner is a start).
+pub const MIN_START_DELAY_MS: u64 = 60_000;
 
 /// What the controller needs to meter a syringe: its volume per turn of
 /// the lead screw, and where the plunger stands when it is empty (None on
@@ -144,6 +165,10 @@ pub struct Snapshot {
     /// The volume per mechanism turn the controller meters with (the
     /// syringe confirmed at loading), nL.
     pub nl_per_turn: u64,
+    /// The program loaded is in standby (Ready only), and for a delayed
+    /// start, in how many ms it starts.
+    pub standby: Option<Standby>,
+    pub starts_in_ms: Option<u64>,
 }
 
 /// Something to log or tell the UI.
@@ -169,6 +194,7 @@ pub enum CommandKind {
     AcknowledgeAlarms,
     SilenceAlarms,
     LoadSyringe,
+    Standby,
 }
 
 /// An enable that was on during this delivery and has been off this long

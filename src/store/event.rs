@@ -19,10 +19,11 @@ pub enum Page {
     Settings,
     Locked,
     Syringe,
+    StartLater,
 }
 
 impl Page {
-    pub const ALL: [Page; 11] = [
+    pub const ALL: [Page; 12] = [
         Page::Startup,
         Page::NotVerified,
         Page::Home,
@@ -34,6 +35,7 @@ impl Page {
         Page::Settings,
         Page::Locked,
         Page::Syringe,
+        Page::StartLater,
     ];
 
     /// The name stored in the log and shown in the history.
@@ -50,6 +52,7 @@ impl Page {
             Page::Settings => "settings",
             Page::Locked => "locked",
             Page::Syringe => "syringe",
+            Page::StartLater => "start-later",
         }
     }
 

@@ -236,6 +236,13 @@ pub fn draw_all(
                 scene.enter("30");
                 scene.act(|session| session.end_choice(perfuse::ui::session::END_KVO_ID));
                 save(offscreen, "32-review-keep-vein-open")?;
+                // Program now, start later: when, then the wait on the
+                // running page.
+                scene.act(Session::start_later);
+                save(offscreen, "33-start-later")?;
+                scene.act(|session| session.start_later_choice(1));
+                scene.act(Session::refresh);
+                save(offscreen, "34-delayed-start")?;
                 drop(scene);
                 let scene = Scene::with(
                     platform,

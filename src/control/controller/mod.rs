@@ -116,6 +116,12 @@ pub struct Controller<OUT, IN, SPI> {
     alarm_volume: AlarmVolume,
     /// The mode the pump waits in (paused or ready) and since when, ms.
     waiting_since_ms: Option<(Mode, u64)>,
+    /// The program loaded waits in standby, since when (ms; a reminder
+    /// acknowledged restarts it).
+    standby: Option<(Standby, u64)>,
+    /// A delayed start came and was refused (a flow-stopping alarm): the
+    /// callback calls the nurse at once, while the program still waits.
+    missed_start: bool,
     snapshot: Snapshot,
 }
 
@@ -167,6 +173,8 @@ where
             last_driver: None,
             bus_errors: 0,
             waiting_since_ms: None,
+            standby: None,
+            missed_start: false,
             enable_off_since_ms: None,
             enable_seen_on: false,
             storage_fault: false,
@@ -253,6 +261,24 @@ where
             Command::Secondary(program) => (CommandKind::Secondary, Event::Secondary(program)),
             Command::AcknowledgeAlarms => {
                 self.acknowledge();
+                // A standby reminder answered comes back after another interval.
+                if let Some((Standby::OnCommand, since)) = &mut self.standby {
+                    *since = now_ms;
+                }
+                return;
+            }
+            Command::Standby(standby) => {
+                let delay_ok = match standby {
+                    Standby::OnCommand => true,
+                    Standby::StartAfter { delay_ms } => {
+                        (MIN_START_DELAY_MS..=MAX_START_DELAY_MS).contains(&delay_ms)
+                    }
+                };
+                if matches!(self.state, State::Ready(_)) && delay_ok {
+                    self.standby = Some((standby, now_ms));
+                } else {
+                    push(events, ControlEvent::Refused(CommandKind::Standby));
+                }
                 return;
             }
             Command::SilenceAlarms => {
@@ -327,6 +353,19 @@ where
         self.period = self.period.wrapping_add(1);
         for command in commands {
             self.command(command, now_ms, &mut events);
+        }
+        // A standby lasts while the program waits in Ready; a delayed start
+        // starts it as the nurse's start would.
+        if !matches!(self.state, State::Ready(_)) {
+            self.standby = None;
+            self.missed_start = false;
+        }
+        if let Some((Standby::StartAfter { delay_ms }, since)) = self.standby {
+            if now_ms.saturating_sub(since) >= delay_ms {
+                self.standby = None;
+                self.command(Command::Start, now_ms, &mut events);
+                self.missed_start = matches!(self.state, State::Ready(_));
+            }
         }
 
         let readings = self.read_sensors(now_us);
@@ -420,6 +459,13 @@ where
             bus_errors: self.bus_errors,
             alarm_volume: self.alarm_volume,
             container_loaded: readings.container == InputState::Active,
+            standby: self.standby.map(|(standby, _)| standby),
+            starts_in_ms: match self.standby {
+                Some((Standby::StartAfter { delay_ms }, since)) => {
+                    Some((since.saturating_add(delay_ms)).saturating_sub(now_ms))
+                }
+                Some((Standby::OnCommand, _)) | None => None,
+            },
             nl_per_turn: self.settings.mechanics.nl_per_turn,
         }
     }

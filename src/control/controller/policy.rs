@@ -32,9 +32,21 @@ where
                 Condition::CallbackPaused => {
                     self.waited_too_long(Mode::Paused, crate::alarms::CALLBACK_PAUSED_MS, now_ms)
                 }
-                Condition::CallbackUnstarted => {
-                    self.waited_too_long(Mode::Ready, crate::alarms::CALLBACK_UNSTARTED_MS, now_ms)
-                }
+                // In standby the pump waits on purpose: a reminder at its
+                // own interval, and none before a delayed start.
+                Condition::CallbackUnstarted => match self.standby {
+                    Some((Standby::OnCommand, since)) => {
+                        matches!(self.state, State::Ready(_))
+                            && now_ms.saturating_sub(since) >= crate::alarms::STANDBY_REMINDER_MS
+                    }
+                    Some((Standby::StartAfter { .. }, _)) => false,
+                    None if self.missed_start => matches!(self.state, State::Ready(_)),
+                    None => self.waited_too_long(
+                        Mode::Ready,
+                        crate::alarms::CALLBACK_UNSTARTED_MS,
+                        now_ms,
+                    ),
+                },
                 Condition::InfusionComplete => matches!(self.state, State::Completed(_)),
                 Condition::KeepVeinOpen => matches!(self.state, State::KeepVeinOpen { .. }),
                 Condition::NearEnd => match &self.state {

@@ -38,11 +38,13 @@ mod interrupted;
 mod menu;
 mod program;
 mod running;
+mod start_later;
 mod syringe;
 
 pub use menu::{biomed_facts, settings_pin, DEFAULT_SETTINGS_PIN};
 pub use program::{END_KVO_ID, END_STOP_ID};
 pub use running::Allowed;
+pub use start_later::START_LATER_MINUTES;
 
 /// The screen on show, with what only that screen needs: it goes when the
 /// screen does.
@@ -68,6 +70,9 @@ pub enum Screen {
     /// lists (syringe platforms); then on to a new program if that is
     /// what the nurse was doing.
     Syringe { then_program: bool },
+    /// When a confirmed program starts: on the nurse's command (standby)
+    /// or by itself after a delay; back to its review on Cancel.
+    StartLater(Box<Programming>),
 }
 
 /// What the menu shows.
@@ -133,6 +138,7 @@ impl Screen {
             Screen::Menu(MenuView::Settings) => Page::Settings,
             Screen::Menu(MenuView::Locked { .. }) => Page::Locked,
             Screen::Syringe { .. } => Page::Syringe,
+            Screen::StartLater(_) => Page::StartLater,
         }
     }
 }

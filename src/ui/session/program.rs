@@ -3,6 +3,7 @@
 //! a titration, a bolus, a secondary).
 
 use super::*;
+use crate::control::api::Standby;
 
 /// The review's end choices, as the markup sends them back.
 pub const END_KVO_ID: &str = "end-kvo";
@@ -237,6 +238,12 @@ impl Session {
     /// start (primary), or titrate, give the bolus or start the secondary.
     pub fn start(&mut self) {
         self.touch("start");
+        self.begin(None);
+    }
+
+    /// The confirmed program, loaded and started now, or loaded to wait
+    /// (`later`: standby, or a delayed start).
+    pub(super) fn begin(&mut self, later: Option<Standby>) {
         let Some(Programming {
             workflow,
             overrides,
@@ -262,7 +269,7 @@ impl Session {
             (_, None) => 0,
         };
         let sent = match workflow.kind() {
-            Kind::Primary => self.start_primary(&workflow, &confirmed, resuming_from),
+            Kind::Primary => self.start_primary(&workflow, &confirmed, resuming_from, later),
             Kind::Titration => self.titrate_to(&confirmed),
             Kind::Bolus => self.give_bolus(&confirmed),
             Kind::Secondary => self.start_secondary(&confirmed),
@@ -332,6 +339,7 @@ impl Session {
         workflow: &Workflow,
         confirmed: &ConfirmedProgram,
         resuming_from: Option<Nanolitres>,
+        later: Option<Standby>,
     ) -> bool {
         let program = match program_from_plan(&confirmed.plan) {
             Ok(program) => program,
@@ -389,7 +397,10 @@ impl Session {
         self.interrupted = None;
         self.pump
             .keep(Some(kept), resuming_from.unwrap_or(Nanolitres(0)));
-        self.send(Command::Start)
+        self.send(match later {
+            None => Command::Start,
+            Some(standby) => Command::Standby(standby),
+        })
     }
 
     pub(super) fn titrate_to(&mut self, confirmed: &ConfirmedProgram) -> bool {

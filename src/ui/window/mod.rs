@@ -166,6 +166,7 @@ pub fn render(window: &AppWindow, session: &Session) {
         Screen::Program(_) => (Page::Program, texts.get(kind_id(session))),
         Screen::Running => (Page::Running, bar_status(texts, &session.snapshot)),
         Screen::Syringe { .. } => (Page::Status, texts.get("syringe-short")),
+        Screen::StartLater(_) => (Page::Status, texts.get("start-later-short")),
     };
     frame.set_page_title(s(title));
     window.global::<Navigation>().set_page(page);
@@ -183,7 +184,8 @@ pub fn render(window: &AppWindow, session: &Session) {
         | Screen::NotVerified(_)
         | Screen::Home
         | Screen::Interrupted
-        | Screen::Syringe { .. } => {
+        | Screen::Syringe { .. }
+        | Screen::StartLater(_) => {
             status::render(window, session);
         }
         Screen::Program(_) => program::render(window, session),

@@ -12,6 +12,7 @@ pub(super) fn setup(wire: &Wire) {
     program.on_back(wire.act(Session::back));
     program.on_cancel(wire.act(Session::cancel));
     program.on_start(wire.act(Session::start));
+    program.on_start_later(wire.act(Session::start_later));
     program.on_point_pressed(wire.act(|session| session.key(Key::Point)));
     program.on_backspace_pressed(wire.act(|session| session.key(Key::Backspace)));
     program.on_clear_pressed(wire.act(|session| session.key(Key::Clear)));
@@ -455,4 +456,6 @@ pub(super) fn render_review(
     adapter.set_verdict(s(verdict));
     adapter.set_verdict_level(level);
     adapter.set_can_start(review.blockers.is_empty() && all_confirmed);
+    adapter.set_can_start_later(session.can_start_later() && all_confirmed);
+    adapter.set_start_later_label(s(texts.get("start-later")));
 }

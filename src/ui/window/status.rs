@@ -2,6 +2,7 @@
 //! not verified, home, infusion interrupted.
 
 use super::*;
+use crate::ui::session::START_LATER_MINUTES;
 
 /// Wires this page's callbacks to the session.
 pub(super) fn setup(wire: &Wire) {
@@ -14,12 +15,14 @@ pub(super) fn setup(wire: &Wire) {
         | Screen::Program(_)
         | Screen::Running
         | Screen::Menu(_)
-        | Screen::Syringe { .. } => {}
+        | Screen::Syringe { .. }
+        | Screen::StartLater(_) => {}
     }));
     status.on_secondary(wire.act(|session| match session.screen {
         Screen::Interrupted => session.discard_interrupted(),
         Screen::Home => session.open_menu(),
         Screen::Syringe { .. } => session.leave_syringes(),
+        Screen::StartLater(_) => session.leave_start_later(),
         Screen::Startup
         | Screen::NotVerified(_)
         | Screen::Program(_)
@@ -28,8 +31,19 @@ pub(super) fn setup(wire: &Wire) {
     }));
     status.on_extra(wire.act(Session::show_syringes));
     status.on_pick(wire.with(|session, id: SharedString| {
-        if let Ok(index) = id.parse::<usize>() {
-            session.confirm_syringe(index);
+        let Ok(index) = id.parse::<usize>() else {
+            return;
+        };
+        match session.screen {
+            Screen::Syringe { .. } => session.confirm_syringe(index),
+            Screen::StartLater(_) => session.start_later_choice(index),
+            Screen::Startup
+            | Screen::NotVerified(_)
+            | Screen::Home
+            | Screen::Program(_)
+            | Screen::Running
+            | Screen::Interrupted
+            | Screen::Menu(_) => {}
         }
     }));
 }
@@ -214,6 +228,35 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
             };
             secondary = Some(texts.get("action-cancel"));
             (texts.get("syringe-title"), None)
+        }
+        Screen::StartLater(_) => {
+            choices = START_LATER_MINUTES
+                .iter()
+                .enumerate()
+                .map(|(index, choice)| StatusChoice {
+                    id: s(index.to_string()),
+                    label: s(match choice {
+                        None => texts.get("start-later-standby"),
+                        Some(minutes) => texts.format(
+                            "start-later-in",
+                            &[(
+                                "duration",
+                                Arg::Text(texts.format(
+                                    "duration-hours-minutes",
+                                    &[
+                                        ("hours", Arg::Count(minutes / 60)),
+                                        ("minutes", Arg::Count(minutes % 60)),
+                                    ],
+                                )),
+                            )],
+                        ),
+                    }),
+                    chosen: false,
+                })
+                .collect();
+            note = texts.get("start-later-note");
+            secondary = Some(texts.get("action-cancel"));
+            (texts.get("start-later-title"), None)
         }
         Screen::Program(_) | Screen::Running | Screen::Menu(_) => (String::new(), None),
     };

@@ -45,6 +45,9 @@ pub fn kind_id(session: &Session) -> &'static str {
 /// flow-stopping condition acknowledged but still there stays named until
 /// it is cleared; it is never shown as a plain "Paused".
 pub fn pump_status(texts: &Texts, snapshot: &crate::control::api::Snapshot) -> String {
+    if let Some(waiting) = standby_status(texts, snapshot) {
+        return waiting;
+    }
     match (snapshot.mode, stopping_alarm(snapshot)) {
         (Mode::AlarmStopped | Mode::Paused | Mode::Ready, Some(alarm)) => texts.format(
             "state-stopped-by",
@@ -58,11 +61,30 @@ pub fn pump_status(texts: &Texts, snapshot: &crate::control::api::Snapshot) -> S
 /// one stops the flow (the banner beneath names it, and the running page
 /// says which): short enough for the bar beside the platform's name.
 pub fn bar_status(texts: &Texts, snapshot: &crate::control::api::Snapshot) -> String {
+    if snapshot.mode == Mode::Ready && snapshot.standby.is_some() {
+        return texts.get("state-standby-short");
+    }
     match (snapshot.mode, stopping_alarm(snapshot)) {
         (Mode::AlarmStopped | Mode::Paused | Mode::Ready, Some(_)) => {
             texts.get(mode_id(Mode::AlarmStopped))
         }
         (_, _) => texts.get(mode_id(snapshot.mode)),
+    }
+}
+
+/// A program waiting in standby, or to start by itself: which, and when.
+fn standby_status(texts: &Texts, snapshot: &crate::control::api::Snapshot) -> Option<String> {
+    use crate::control::api::Standby;
+    if snapshot.mode != Mode::Ready {
+        return None;
+    }
+    match (snapshot.standby?, snapshot.starts_in_ms) {
+        (Standby::OnCommand, _) => Some(texts.get("state-standby")),
+        (Standby::StartAfter { .. }, Some(ms)) => Some(texts.format(
+            "state-starts-in",
+            &[("minutes", Arg::Count(ms.div_ceil(60_000)))],
+        )),
+        (Standby::StartAfter { .. }, None) => None,
     }
 }
 
@@ -207,5 +229,6 @@ pub fn command_id(kind: CommandKind) -> &'static str {
         CommandKind::AcknowledgeAlarms => "command-acknowledge",
         CommandKind::SilenceAlarms => "command-silence",
         CommandKind::LoadSyringe => "command-load-syringe",
+        CommandKind::Standby => "command-standby",
     }
 }
