@@ -7,8 +7,8 @@ use arrayvec::ArrayVec;
 use super::units::{Nanolitres, NanolitresPerHour, UnitError};
 use crate::therapy::{DeliveryPlan, PlanEnd, SegmentPurpose};
 
-/// Longest program: loading then maintenance.
-pub const MAX_SEGMENTS: usize = 2;
+/// Longest program: a multi-step one (the therapy core's bound).
+pub const MAX_SEGMENTS: usize = crate::therapy::MAX_SEGMENTS;
 
 /// Announce the near end when this little time is left at the current rate.
 pub const NEAR_END_MICROSECONDS: u64 = 5 * 60 * 1_000_000;

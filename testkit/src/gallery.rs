@@ -244,6 +244,25 @@ pub fn draw_all(
                 scene.act(Session::refresh);
                 save(offscreen, "34-delayed-start")?;
                 drop(scene);
+                // A fluid in steps (ramp, hold, taper).
+                let scene = Scene::new(platform, language, library, false)?;
+                scene.refresh_until(|mode| mode == Mode::Idle)?;
+                scene.act(Session::new_program);
+                scene.act(|session| session.choose("icu"));
+                scene.act(|session| session.choose(perfuse::ui::workflow::BASIC_ID));
+                scene.act(|session| session.rate_by("rate-by-steps"));
+                scene.enter("20");
+                scene.enter("5");
+                save(offscreen, "35-steps-another")?;
+                scene.act(|session| session.choose("steps-add"));
+                scene.enter("40");
+                scene.enter("40");
+                scene.act(|session| session.choose("steps-add"));
+                scene.enter("20");
+                scene.enter("5");
+                scene.act(|session| session.choose("steps-done"));
+                save(offscreen, "36-steps-review")?;
+                drop(scene);
                 let scene = Scene::with(
                     platform,
                     language,

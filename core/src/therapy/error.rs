@@ -105,4 +105,6 @@ pub enum TherapyError {
     LoadingExceedsVolume { vtbi: Decimal, loading: Decimal },
     #[error("the values are far outside anything a pump can deliver: the calculation overflowed")]
     Overflow,
+    #[error("a program in stages has 1 to {max} stages, not {count}")]
+    StepCount { count: usize, max: usize },
 }

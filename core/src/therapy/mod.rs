@@ -18,8 +18,8 @@ pub use entry::{parse_decimal, MAX_DECIMALS, MAX_INTEGER_DIGITS};
 pub use error::{PatientData, Quantity, TherapyError};
 pub use program::{
     plan, plan_bolus, plan_secondary, BolusRequest, Delivery, DeliveryPlan, EndOfInfusion,
-    Medication, PlanEnd, Program, RateLimits, SecondaryProgram, Segment, SegmentPurpose,
-    MAX_SEGMENTS,
+    Medication, PlanEnd, Program, RateLimits, RateStep, RateSteps, SecondaryProgram, Segment,
+    SegmentPurpose, MAX_RATE_STEPS, MAX_SEGMENTS,
 };
 pub use quantity::{
     display_decimal, display_significant, Amount, AmountFamily, AmountUnit, Centimetres,

@@ -61,6 +61,70 @@ pub enum Delivery {
         maintenance: DoseRate,
         volume: Millilitres,
     },
+    /// Several rates in turn, each for its volume (a fluid ramped up,
+    /// held and tapered, as for parenteral nutrition); each rate is checked
+    /// against the limits as a typed rate is.
+    Steps(RateSteps),
+}
+
+/// Most steps of a multi-step program.
+pub const MAX_RATE_STEPS: usize = 6;
+
+/// One step of a multi-step program: a rate for a volume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateStep {
+    pub rate: MillilitresPerHour,
+    pub volume: Millilitres,
+}
+
+/// The steps of a multi-step program in order: one to `MAX_RATE_STEPS`.
+/// Fixed capacity, so a program stays `Copy` and moves without allocating;
+/// written as a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<RateStep>", into = "Vec<RateStep>")]
+pub struct RateSteps {
+    steps: [RateStep; MAX_RATE_STEPS],
+    count: u8,
+}
+
+impl RateSteps {
+    /// The steps given, or why they cannot be a program.
+    pub fn new(steps: &[RateStep]) -> Result<RateSteps, TherapyError> {
+        let refused = || TherapyError::StepCount {
+            count: steps.len(),
+            max: MAX_RATE_STEPS,
+        };
+        let first = steps.first().copied().ok_or_else(refused)?;
+        if steps.len() > MAX_RATE_STEPS {
+            return Err(refused());
+        }
+        let mut all = [first; MAX_RATE_STEPS];
+        for (slot, step) in all.iter_mut().zip(steps) {
+            *slot = *step;
+        }
+        Ok(RateSteps {
+            steps: all,
+            count: u8::try_from(steps.len()).map_err(|_| refused())?,
+        })
+    }
+
+    pub fn as_slice(&self) -> &[RateStep] {
+        self.steps.get(..usize::from(self.count)).unwrap_or(&[])
+    }
+}
+
+impl TryFrom<Vec<RateStep>> for RateSteps {
+    type Error = TherapyError;
+
+    fn try_from(steps: Vec<RateStep>) -> Result<RateSteps, TherapyError> {
+        RateSteps::new(&steps)
+    }
+}
+
+impl From<RateSteps> for Vec<RateStep> {
+    fn from(steps: RateSteps) -> Vec<RateStep> {
+        steps.as_slice().to_vec()
+    }
 }
 
 /// What the pump does when the volume to be infused is done.
@@ -139,8 +203,8 @@ pub enum PlanEnd {
     ResumePrimary,
 }
 
-/// At most two segments: loading then maintenance is the longest program.
-pub const MAX_SEGMENTS: usize = 2;
+/// At most six segments: a multi-step program is the longest.
+pub const MAX_SEGMENTS: usize = MAX_RATE_STEPS;
 
 /// The derived plan; fixed capacity, so it moves to the control thread
 /// without allocating.
@@ -327,6 +391,28 @@ fn segments_of(
                 rate: maintenance_rate,
                 volume: Millilitres::new(rest),
             });
+            Ok(segments)
+        }
+        Delivery::Steps(steps) => {
+            let mut segments = ArrayVec::new();
+            for step in steps.as_slice() {
+                let rate = limits.check(rules::check_rate_on_grid(
+                    step.rate.value(),
+                    Quantity::Rate,
+                )?)?;
+                segments
+                    .try_push(Segment {
+                        purpose,
+                        rate,
+                        volume: checked_volume(step.volume.value())?,
+                    })
+                    .map_err(|_| TherapyError::StepCount {
+                        count: steps.as_slice().len(),
+                        max: MAX_RATE_STEPS,
+                    })?;
+            }
+            // The whole is a volume to be infused like any other.
+            checked_volume(total_volume(&segments)?.value())?;
             Ok(segments)
         }
     }

@@ -247,7 +247,8 @@ pub(super) fn check_entry(
                         unit: unit.to_string(),
                     }));
                 }
-                Delivery::VolumeOverTime { .. } => {}
+                // Each rate's dose is checked below, segment by segment.
+                Delivery::VolumeOverTime { .. } | Delivery::Steps(_) => {}
             }
             let continuous = plan
                 .iter()
@@ -279,7 +280,8 @@ pub(super) fn check_entry(
                 }
                 Delivery::Dose { .. }
                 | Delivery::LoadingThenMaintenance { .. }
-                | Delivery::Rate { .. } => {
+                | Delivery::Rate { .. }
+                | Delivery::Steps(_) => {
                     checker.block(Blocker::NotForThisEntry(Mismatch::Intermittent {
                         drug: entry.display_name.clone(),
                         unit: unit.to_string(),

@@ -48,6 +48,11 @@ pub(super) fn setup(wire: &Wire) {
     }));
 }
 
+/// The number a nurse reads for a step of a multi-step program (from 1).
+fn step_number(step: Step) -> u64 {
+    step.rate_step().map_or(0, |index| u64::from(index) + 1)
+}
+
 pub(super) fn level_of(status: Option<LimitStatus>) -> LimitLevel {
     match status {
         None => LimitLevel::None,
@@ -71,7 +76,10 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
         .unwrap_or_default();
     let (index, count) = workflow.position();
     adapter.set_kind_title(s(texts.get(kind_id(session))));
-    adapter.set_step_title(s(texts.get(step_id(step, workflow.kind(), &unit))));
+    adapter.set_step_title(s(texts.format(
+        step_id(step, workflow.kind(), &unit),
+        &[("number", Arg::Count(step_number(step)))],
+    )));
     adapter.set_position(s(texts.format(
         "step-position",
         &[
@@ -116,6 +124,11 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
                     }
                     Choice::Loading(false) => texts.get("choice-loading-no"),
                     Choice::Loading(true) => texts.get("choice-loading-yes"),
+                    Choice::MoreSteps(true) => texts.format(
+                        "choice-steps-add",
+                        &[("next", Arg::Count(step_number(step).saturating_add(1)))],
+                    ),
+                    Choice::MoreSteps(false) => texts.get("choice-steps-done"),
                 };
                 ChoiceRow {
                     chosen: chosen.as_deref() == Some(choice.id().as_str()),
@@ -169,13 +182,16 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
         workflow
             .rate_by()
             .map(|current| {
-                RateBy::ALL
-                    .into_iter()
+                workflow
+                    .rate_by_options()
+                    .iter()
+                    .copied()
                     .map(|by| ChoiceRow {
                         id: s(by.id()),
                         label: s(texts.get(match by {
                             RateBy::Rate => "rate-by-rate",
                             RateBy::VolumeOverTime => "rate-by-time",
+                            RateBy::Steps => "rate-by-steps",
                         })),
                         chosen: by == current,
                     })
@@ -346,11 +362,41 @@ pub(super) fn render_review(
         });
     }
     if let Some(plan) = &review.plan {
-        for segment in &plan.segments {
-            rows.push(row(
-                "review-rate",
-                texts.quantity(segment.rate.value(), "mL/h"),
-            ));
+        let in_steps = plan.segments.len() > 1
+            && plan
+                .segments
+                .iter()
+                .all(|segment| segment.purpose == crate::therapy::SegmentPurpose::Primary);
+        for (index, segment) in plan.segments.iter().enumerate() {
+            if in_steps {
+                // Each step's rate and volume (shown to 0.01 mL).
+                rows.push(ReviewRow {
+                    label: s(texts.format(
+                        "review-step",
+                        &[("number", Arg::Count(u64::try_from(index + 1).unwrap_or(0)))],
+                    )),
+                    value: s(texts.format(
+                        "review-step-value",
+                        &[
+                            (
+                                "rate",
+                                Arg::Text(texts.quantity(segment.rate.value(), "mL/h")),
+                            ),
+                            (
+                                "volume",
+                                Arg::Text(texts.quantity(segment.volume.value().round_dp(2), "mL")),
+                            ),
+                        ],
+                    )),
+                    level: LimitLevel::None,
+                    note: s(""),
+                });
+            } else {
+                rows.push(row(
+                    "review-rate",
+                    texts.quantity(segment.rate.value(), "mL/h"),
+                ));
+            }
         }
         let volume_checked = review
             .values

@@ -297,6 +297,13 @@ pub(super) fn interrupted_facts(
                 Delivery::LoadingThenMaintenance { maintenance, .. } => {
                     texts.quantity(maintenance.value, &maintenance.unit.to_string())
                 }
+                Delivery::Steps(steps) => texts.format(
+                    "interrupted-steps",
+                    &[(
+                        "count",
+                        Arg::Count(u64::try_from(steps.as_slice().len()).unwrap_or(0)),
+                    )],
+                ),
             };
             let concentration = match therapy.program.medication {
                 Medication::Drug { concentration, .. } => format!(

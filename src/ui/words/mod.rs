@@ -211,6 +211,9 @@ pub fn step_id(step: Step, kind: Kind, unit: &str) -> &'static str {
         Step::Height => "step-height",
         Step::Duration => "step-duration",
         Step::Volume => "step-volume",
+        Step::StepRate(_) => "step-step-rate",
+        Step::StepVolume(_) => "step-step-volume",
+        Step::MoreSteps(_) => "step-more-steps",
         Step::Review => "step-review",
     }
 }

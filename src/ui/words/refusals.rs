@@ -127,6 +127,16 @@ pub fn therapy_text(texts: &Texts, error: &TherapyError) -> String {
             ],
         ),
         TherapyError::Overflow => texts.get("error-overflow"),
+        TherapyError::StepCount { count, max } => texts.format(
+            "error-step-count",
+            &[
+                (
+                    "count",
+                    Arg::Count(u64::try_from(*count).unwrap_or(u64::MAX)),
+                ),
+                ("max", Arg::Count(u64::try_from(*max).unwrap_or(u64::MAX))),
+            ],
+        ),
     }
 }
 
@@ -299,6 +309,7 @@ mod tests {
                 loading: dec!(10),
             },
             TherapyError::Overflow,
+            TherapyError::StepCount { count: 7, max: 6 },
         ]
     }
 

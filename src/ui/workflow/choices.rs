@@ -112,7 +112,10 @@ impl Workflow {
                 })
                 .unwrap_or_default(),
             Step::Loading => vec![Choice::Loading(false), Choice::Loading(true)],
-            Step::LoadingDose
+            Step::MoreSteps(_) => vec![Choice::MoreSteps(true), Choice::MoreSteps(false)],
+            Step::StepRate(_)
+            | Step::StepVolume(_)
+            | Step::LoadingDose
             | Step::LoadingDuration
             | Step::Dose
             | Step::Weight
@@ -133,7 +136,12 @@ impl Workflow {
             }),
             Step::Concentration => self.answers.concentration.map(|index| index.to_string()),
             Step::Loading => self.answers.loading.map(|yes| Choice::Loading(yes).id()),
-            Step::LoadingDose
+            // Answered "another" once a later step exists.
+            Step::MoreSteps(index) => (self.answers.rate_steps.len() > usize::from(index) + 1)
+                .then(|| Choice::MoreSteps(true).id()),
+            Step::StepRate(_)
+            | Step::StepVolume(_)
+            | Step::LoadingDose
             | Step::LoadingDuration
             | Step::Dose
             | Step::Weight
@@ -184,6 +192,11 @@ impl Workflow {
             }
             Choice::Concentration { index, .. } => self.answers.concentration = Some(index),
             Choice::Loading(yes) => self.answers.loading = Some(yes),
+            Choice::MoreSteps(add) => {
+                if let Some(index) = self.step.rate_step() {
+                    self.more_steps(index, add);
+                }
+            }
         }
         self.search.clear();
         self.initial = None;

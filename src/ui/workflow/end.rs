@@ -12,22 +12,36 @@ use super::*;
 use crate::druglib::model::KvoRule;
 
 /// How a fluid's rate is given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum RateBy {
     /// Typed in mL/h, with the volume to be infused.
+    #[default]
     Rate,
     /// A volume and the time to give it over; the pump derives the rate.
     VolumeOverTime,
+    /// Several rates in turn, each with its volume (ramp and taper, as for
+    /// parenteral nutrition): a new primary infusion only.
+    Steps,
 }
 
 impl RateBy {
-    pub const ALL: [RateBy; 2] = [RateBy::Rate, RateBy::VolumeOverTime];
+    pub const ALL: [RateBy; 3] = [RateBy::Rate, RateBy::VolumeOverTime, RateBy::Steps];
 
     /// The id the markup sends back.
     pub fn id(self) -> &'static str {
         match self {
             RateBy::Rate => "rate-by-rate",
             RateBy::VolumeOverTime => "rate-by-time",
+            RateBy::Steps => "rate-by-steps",
+        }
+    }
+
+    /// Its first page.
+    fn first_step(self) -> Step {
+        match self {
+            RateBy::Rate => Step::Dose,
+            RateBy::VolumeOverTime => Step::Volume,
+            RateBy::Steps => Step::StepRate(0),
         }
     }
 
@@ -59,9 +73,36 @@ impl Workflow {
         }
     }
 
+    /// How this program's rate is given (a typed rate unless it is a fluid
+    /// given otherwise).
+    pub(super) fn rate_mode(&self) -> RateBy {
+        match self.answers.rate_by {
+            RateBy::Rate => RateBy::Rate,
+            RateBy::VolumeOverTime if self.is_fluid() => RateBy::VolumeOverTime,
+            RateBy::Steps if self.is_fluid() && self.kind == Kind::Primary => RateBy::Steps,
+            RateBy::VolumeOverTime | RateBy::Steps => RateBy::Rate,
+        }
+    }
+
     /// Is a fluid given as a volume over a time?
     pub(super) fn by_time(&self) -> bool {
-        self.answers.by_time && self.is_fluid()
+        self.rate_mode() == RateBy::VolumeOverTime
+    }
+
+    /// Is a fluid given in several steps?
+    pub(super) fn by_steps(&self) -> bool {
+        self.rate_mode() == RateBy::Steps
+    }
+
+    /// The ways this program's rate can be given: several steps only for a
+    /// new primary infusion.
+    pub fn rate_by_options(&self) -> &'static [RateBy] {
+        match self.kind {
+            Kind::Primary => &RateBy::ALL,
+            Kind::Secondary | Kind::Bolus | Kind::Titration => {
+                &[RateBy::Rate, RateBy::VolumeOverTime]
+            }
+        }
     }
 
     /// How the rate is given, on the step where it can be switched: the
@@ -74,26 +115,42 @@ impl Workflow {
         {
             return None;
         }
-        match (self.step, self.by_time()) {
-            (Step::Dose, false) => Some(RateBy::Rate),
-            (Step::Volume, true) => Some(RateBy::VolumeOverTime),
-            _ => None,
-        }
+        let mode = self.rate_mode();
+        (self.step == mode.first_step()).then_some(mode)
     }
 
     /// Switches how the rate is given; the steps change to match and the
     /// answers typed so far are kept.
     pub fn set_rate_by(&mut self, by: RateBy) -> Result<(), Problem> {
-        if self.rate_by().is_none() {
+        if self.rate_by().is_none() || !self.rate_by_options().contains(&by) {
             return Err(Problem::WrongStep);
         }
-        self.answers.by_time = by == RateBy::VolumeOverTime;
-        self.step = match by {
-            RateBy::Rate => Step::Dose,
-            RateBy::VolumeOverTime => Step::Volume,
-        };
+        self.answers.rate_by = by;
+        if by == RateBy::Steps && self.answers.rate_steps.is_empty() {
+            self.answers.rate_steps.push((None, None));
+        }
+        self.step = by.first_step();
         self.load_entry();
         Ok(())
+    }
+
+    /// The steps of the multi-step program in the sequence (at least one).
+    pub(super) fn rate_step_count(&self) -> usize {
+        self.answers.rate_steps.len().max(1)
+    }
+
+    /// After step `index`: another step (`add`) or on to the review.
+    pub(super) fn more_steps(&mut self, index: u8, add: bool) {
+        let index = usize::from(index);
+        if add {
+            while self.answers.rate_steps.len() < index + 2 {
+                if self.answers.rate_steps.try_push((None, None)).is_err() {
+                    break;
+                }
+            }
+        } else {
+            self.answers.rate_steps.truncate(index + 1);
+        }
     }
 
     /// The entry's rule for the end (a basic infusion may keep the vein open).

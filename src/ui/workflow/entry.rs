@@ -53,33 +53,10 @@ impl Workflow {
                         ..rules::RATE.named(crate::therapy::Quantity::DoseRate)
                     },
                 },
-                (_, entry) => {
-                    let area_max = self.care_area().and_then(|area| area.basic_max_rate_ml_h);
-                    let hard_max = area_max.map_or(self.platform.max.value(), |max| {
-                        max.min(self.platform.max.value())
-                    });
-                    let mut limits = Limits {
-                        hard_min: Some(self.platform.min.value()),
-                        soft_min: None,
-                        soft_max: None,
-                        hard_max,
-                    };
-                    if let Some(entry) = entry {
-                        let library = entry.dose.limits();
-                        limits = Limits {
-                            hard_min: library.hard_min.max(limits.hard_min),
-                            soft_min: library.soft_min,
-                            soft_max: library.soft_max,
-                            hard_max: library.hard_max.min(limits.hard_max),
-                        };
-                    }
-                    NumberField {
-                        unit: MillilitresPerHour::UNIT.to_owned(),
-                        limits: Some(limits),
-                        range: rules::RATE,
-                    }
-                }
+                (_, entry) => self.fluid_rate_field(entry),
             },
+            Step::StepRate(_) => self.fluid_rate_field(entry),
+            Step::StepVolume(_) => self.volume_field(entry),
             Step::LoadingDose => NumberField {
                 unit: entry
                     .and_then(|entry| entry.loading)
@@ -125,28 +102,75 @@ impl Workflow {
                 limits: None,
                 range: rules::HEIGHT,
             },
-            Step::Volume => {
-                // No more than the loaded syringe holds, nor the library allows.
-                let container = self.platform.container.map(Millilitres::value);
-                let hard_max = match (entry.map(|entry| entry.max_vtbi_ml), container) {
-                    (Some(library), Some(container)) => Some(library.min(container)),
-                    (library, container) => library.or(container),
-                };
-                NumberField {
-                    unit: Millilitres::UNIT.to_owned(),
-                    limits: hard_max.map(|hard_max| Limits {
-                        hard_min: None,
-                        soft_min: None,
-                        soft_max: None,
-                        hard_max,
-                    }),
-                    range: rules::VOLUME_TO_BE_INFUSED,
-                }
-            }
-            Step::CareArea | Step::Drug | Step::Concentration | Step::Loading | Step::Review => {
-                return None
-            }
+            Step::Volume => self.volume_field(entry),
+            Step::CareArea
+            | Step::Drug
+            | Step::Concentration
+            | Step::Loading
+            | Step::MoreSteps(_)
+            | Step::Review => return None,
         })
+    }
+
+    /// A fluid's rate: the platform's range, capped by the care area's
+    /// basic maximum, narrowed by the entry's limits if a fluid entry.
+    fn fluid_rate_field(&self, entry: Option<&Entry>) -> NumberField {
+        let area_max = self.care_area().and_then(|area| area.basic_max_rate_ml_h);
+        let hard_max = area_max.map_or(self.platform.max.value(), |max| {
+            max.min(self.platform.max.value())
+        });
+        let mut limits = Limits {
+            hard_min: Some(self.platform.min.value()),
+            soft_min: None,
+            soft_max: None,
+            hard_max,
+        };
+        if let Some(entry) = entry {
+            let library = entry.dose.limits();
+            limits = Limits {
+                hard_min: library.hard_min.max(limits.hard_min),
+                soft_min: library.soft_min,
+                soft_max: library.soft_max,
+                hard_max: library.hard_max.min(limits.hard_max),
+            };
+        }
+        NumberField {
+            unit: MillilitresPerHour::UNIT.to_owned(),
+            limits: Some(limits),
+            range: rules::RATE,
+        }
+    }
+
+    /// A volume: no more than the loaded syringe holds, nor the library
+    /// allows (for a step of a multi-step program, less what the other
+    /// steps take of it).
+    fn volume_field(&self, entry: Option<&Entry>) -> NumberField {
+        let container = self.platform.container.map(Millilitres::value);
+        let mut hard_max = match (entry.map(|entry| entry.max_vtbi_ml), container) {
+            (Some(library), Some(container)) => Some(library.min(container)),
+            (library, container) => library.or(container),
+        };
+        if let Some(index) = self.step.rate_step() {
+            let others: Decimal = self
+                .answers
+                .rate_steps
+                .iter()
+                .enumerate()
+                .filter(|(other, _)| *other != usize::from(index))
+                .filter_map(|(_, (_, volume))| *volume)
+                .sum();
+            hard_max = hard_max.map(|max| (max - others).max(Decimal::ZERO));
+        }
+        NumberField {
+            unit: Millilitres::UNIT.to_owned(),
+            limits: hard_max.map(|hard_max| Limits {
+                hard_min: None,
+                soft_min: None,
+                soft_max: None,
+                hard_max,
+            }),
+            range: rules::VOLUME_TO_BE_INFUSED,
+        }
     }
 
     /// One-touch volumes for a bag (the volumetric pump, which has no
@@ -221,7 +245,18 @@ impl Workflow {
                 });
             }
         }
-        let slot = match self.step {
+        let step = self.step;
+        let slot = match step {
+            Step::StepRate(index) | Step::StepVolume(index) => {
+                let Some(answer) = self.answers.rate_steps.get_mut(usize::from(index)) else {
+                    return Err(Problem::WrongStep);
+                };
+                if matches!(step, Step::StepRate(_)) {
+                    &mut answer.0
+                } else {
+                    &mut answer.1
+                }
+            }
             Step::LoadingDose => &mut self.answers.loading_dose,
             Step::LoadingDuration => &mut self.answers.loading_duration_min,
             Step::Dose => &mut self.answers.dose,
@@ -229,9 +264,12 @@ impl Workflow {
             Step::Height => &mut self.answers.height,
             Step::Duration => &mut self.answers.duration_min,
             Step::Volume => &mut self.answers.volume,
-            Step::CareArea | Step::Drug | Step::Concentration | Step::Loading | Step::Review => {
-                return Err(Problem::WrongStep)
-            }
+            Step::CareArea
+            | Step::Drug
+            | Step::Concentration
+            | Step::Loading
+            | Step::MoreSteps(_)
+            | Step::Review => return Err(Problem::WrongStep),
         };
         *slot = Some(value);
         self.advance();
@@ -273,9 +311,22 @@ impl Workflow {
                     (suggested, _) => suggested,
                 }
             }),
-            Step::CareArea | Step::Drug | Step::Concentration | Step::Loading | Step::Review => {
-                None
-            }
+            Step::StepRate(index) => self
+                .answers
+                .rate_steps
+                .get(usize::from(index))
+                .and_then(|(rate, _)| *rate),
+            Step::StepVolume(index) => self
+                .answers
+                .rate_steps
+                .get(usize::from(index))
+                .and_then(|(_, volume)| *volume),
+            Step::CareArea
+            | Step::Drug
+            | Step::Concentration
+            | Step::Loading
+            | Step::MoreSteps(_)
+            | Step::Review => None,
         }
     }
 

@@ -76,6 +76,11 @@ pub enum Step {
     Duration,
     /// The volume to be infused.
     Volume,
+    /// A step of a multi-step program (from 0): its rate, its volume, and
+    /// whether another step follows.
+    StepRate(u8),
+    StepVolume(u8),
+    MoreSteps(u8),
     Review,
 }
 
@@ -94,15 +99,43 @@ impl Step {
             Step::Height => "Height",
             Step::Duration => "Duration",
             Step::Volume => "Volume",
+            Step::StepRate(_) => "StepRate",
+            Step::StepVolume(_) => "StepVolume",
+            Step::MoreSteps(_) => "MoreSteps",
             Step::Review => "Review",
+        }
+    }
+
+    /// The multi-step program's step this page belongs to, if any.
+    pub const fn rate_step(self) -> Option<u8> {
+        match self {
+            Step::StepRate(index) | Step::StepVolume(index) | Step::MoreSteps(index) => Some(index),
+            Step::CareArea
+            | Step::Drug
+            | Step::Concentration
+            | Step::Loading
+            | Step::LoadingDose
+            | Step::LoadingDuration
+            | Step::Dose
+            | Step::Weight
+            | Step::Height
+            | Step::Duration
+            | Step::Volume
+            | Step::Review => None,
         }
     }
 
     /// How the step is answered: by a choice from a list, or on the keypad.
     pub const fn is_choice(self) -> bool {
         match self {
-            Step::CareArea | Step::Drug | Step::Concentration | Step::Loading => true,
-            Step::LoadingDose
+            Step::CareArea
+            | Step::Drug
+            | Step::Concentration
+            | Step::Loading
+            | Step::MoreSteps(_) => true,
+            Step::StepRate(_)
+            | Step::StepVolume(_)
+            | Step::LoadingDose
             | Step::LoadingDuration
             | Step::Dose
             | Step::Weight
@@ -148,9 +181,12 @@ struct Answers {
     height: Option<Decimal>,
     duration_min: Option<Decimal>,
     volume: Option<Decimal>,
-    /// A fluid given as a volume over a time (the rate derived), not at a
-    /// typed rate.
-    by_time: bool,
+    /// How a fluid's rate is given: typed, from a volume over a time, or
+    /// as several steps.
+    rate_by: RateBy,
+    /// The steps of a multi-step program as answered (rate, volume), and
+    /// how many the sequence has (at least one).
+    rate_steps: ArrayVec<(Option<Decimal>, Option<Decimal>), { crate::therapy::MAX_RATE_STEPS }>,
     /// Keep the vein open at the end (Some(true)) or stop (Some(false));
     /// None: as the entry's rule has it (`KvoRule`).
     keep_vein_open: Option<bool>,
@@ -174,6 +210,8 @@ pub enum Choice {
         volume: Millilitres,
     },
     Loading(bool),
+    /// After a step of a multi-step program: add another (true) or review.
+    MoreSteps(bool),
 }
 
 impl Choice {
@@ -185,6 +223,8 @@ impl Choice {
             Choice::Concentration { index, .. } => index.to_string(),
             Choice::Loading(true) => "loading-yes".to_owned(),
             Choice::Loading(false) => "loading-no".to_owned(),
+            Choice::MoreSteps(true) => "steps-add".to_owned(),
+            Choice::MoreSteps(false) => "steps-done".to_owned(),
         }
     }
 }
@@ -240,9 +280,9 @@ pub struct Workflow {
     rest_after_nl: Option<u64>,
 }
 
-/// Longest step sequence: care area, drug, concentration, loading (dose and
-/// duration), dose, weight, height, duration, volume, review.
-const MAX_STEPS: usize = 12;
+/// Longest step sequence: care area, drug, six steps of a multi-step
+/// program (rate, volume, another or not; the last has no question), review.
+const MAX_STEPS: usize = 24;
 
 impl Workflow {
     /// Starts programming a new primary infusion, in `care_area` if it is
@@ -377,6 +417,18 @@ impl Workflow {
                 .first()?
                 .rate
                 .value(),
+            // The rest of a multi-step program runs as programmed, each
+            // step at its rate.
+            Delivery::Steps(steps) => {
+                workflow.answers.rate_by = RateBy::Steps;
+                workflow.answers.rate_steps = steps
+                    .as_slice()
+                    .iter()
+                    .map(|step| (Some(step.rate.value()), Some(step.volume.value())))
+                    .collect();
+                workflow.rest_after_nl = Some(delivered.0);
+                steps.as_slice().first()?.rate.value()
+            }
         };
         workflow.answers.keep_vein_open =
             Some(matches!(program.end, EndOfInfusion::KeepVeinOpen { .. }));

@@ -66,6 +66,20 @@ impl Workflow {
             let seconds = u32::try_from(seconds.mantissa()).map_err(|_| TherapyError::Overflow)?;
             Ok(InfusionDuration::from_seconds(seconds))
         };
+        if self.by_steps() {
+            let steps: Vec<crate::therapy::RateStep> = self
+                .answers
+                .rate_steps
+                .iter()
+                .map(|(rate, volume)| {
+                    Ok(crate::therapy::RateStep {
+                        rate: MillilitresPerHour::new(rate.ok_or_else(missing)?),
+                        volume: Millilitres::new(volume.ok_or_else(missing)?),
+                    })
+                })
+                .collect::<Result<_, TherapyError>>()?;
+            return Ok(Delivery::Steps(crate::therapy::RateSteps::new(&steps)?));
+        }
         if self.by_time() {
             return Ok(Delivery::VolumeOverTime {
                 volume: volume.ok_or_else(missing)?,
@@ -245,7 +259,7 @@ impl Workflow {
         remaining: Millilitres,
         first_rate: Option<MillilitresPerHour>,
     ) -> Running {
-        let dose = match (self.by_time(), first_rate) {
+        let dose = match (self.by_time() || self.by_steps(), first_rate) {
             (true, Some(rate)) => Some(rate.value()),
             (true, None) | (false, _) => self.answers.dose,
         };

@@ -32,8 +32,25 @@ impl Workflow {
                         steps.push(Step::LoadingDuration);
                     }
                 }
-                // A fluid given as a volume over a time has no rate to type.
+                // A fluid given as a volume over a time has no rate to type;
+                // one given in steps has a rate and a volume for each.
                 let by_time = self.by_time();
+                let by_steps = self.by_steps();
+                if by_steps {
+                    let count = self.rate_step_count();
+                    for index in 0..count {
+                        let Ok(index) = u8::try_from(index) else {
+                            break;
+                        };
+                        steps.push(Step::StepRate(index));
+                        steps.push(Step::StepVolume(index));
+                        if usize::from(index) + 1 < crate::therapy::MAX_RATE_STEPS {
+                            steps.push(Step::MoreSteps(index));
+                        }
+                    }
+                    steps.push(Step::Review);
+                    return steps;
+                }
                 if !by_time {
                     steps.push(Step::Dose);
                 }
