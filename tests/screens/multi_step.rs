@@ -226,3 +226,33 @@ fn a_ramp_and_taper_is_programmed_and_run_step_by_step_on_both_platforms() {
         );
     }
 }
+
+#[test]
+fn a_kept_program_in_stages_resumes_with_the_rest_of_its_stages() {
+    let steps = RateSteps::new(&[step(dec!(40), dec!(40)), step(dec!(80), dec!(200))]).unwrap();
+    let program = Program {
+        medication: Medication::Basic,
+        delivery: Delivery::Steps(steps),
+        end: EndOfInfusion::Stop,
+    };
+    // Stopped 50 mL in: 10 mL into the second stage.
+    let workflow = Workflow::resuming(
+        Arc::new(sample_library()),
+        platform_rate_limits(Platform::Volumetric).unwrap(),
+        "med-surg",
+        None,
+        &program,
+        perfuse::control::units::Nanolitres(50_000_000),
+        Millilitres::new(dec!(190)),
+    )
+    .unwrap();
+    assert_eq!(workflow.rest_after_nl(), Some(50_000_000));
+    let confirmed = workflow.confirm(&[]).unwrap();
+    let whole = perfuse::control::program::program_from_plan(&confirmed.plan).unwrap();
+    let rest = whole
+        .after(perfuse::control::units::Nanolitres(50_000_000))
+        .unwrap();
+    let rates: Vec<_> = rest.segments.iter().map(|segment| segment.rate).collect();
+    assert_eq!(rates, vec![NanolitresPerHour(80_000_000)]);
+    assert_eq!(rest.total_volume().0, 190_000_000);
+}
