@@ -17,6 +17,7 @@ pub mod debounce;
 pub mod hat;
 pub mod ls7366r;
 pub mod mcp3008;
+pub mod melody;
 pub mod tmc5160;
 
 use core::fmt;

@@ -3,6 +3,7 @@
 //! One test binary per area (each links the app and Slint once): the
 //! modules are the former one-file test binaries.
 
+mod alarm_signals;
 mod dose_error_reduction;
 mod end_and_time;
 mod home_and_programming;

@@ -40,6 +40,21 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
     } else {
         String::new()
     }));
+    // The banner flashes as the alarm lights do, from the announcement's
+    // start, whether the buzzer sounds or is paused.
+    let now_ms = session.snapshot.now_us / 1000;
+    let (lit, paused) = match session.snapshot.announcement {
+        Some(announcement) => (
+            perfuse_drivers::annunciator::light_on(
+                announcement.priority,
+                now_ms.saturating_sub(announcement.since_ms),
+            ),
+            !announcement.audible,
+        ),
+        None => (true, false),
+    };
+    alarms.set_lit(lit);
+    alarms.set_audio_paused(paused);
     alarms.set_silence_label(s(texts.get("action-silence")));
     alarms.set_acknowledge_label(s(texts.get("action-acknowledge")));
     alarms.set_can_silence(silence_s == 0);
