@@ -73,11 +73,13 @@ fn literals(source: &str) -> Vec<String> {
     let mut found = Vec::new();
     for line in source.lines() {
         let code = line.split("//").next().unwrap_or_default().trim();
-        // Imports name files; the font family names a font, not a text.
+        // Imports name files; the font family names a font, and a path's
+        // commands draw a sign: none is a text.
         if code.starts_with("import ")
             || code.starts_with("} from ")
             || code.contains("@image-url(")
             || code.starts_with("default-font-family:")
+            || code.starts_with("commands:")
         {
             continue;
         }
