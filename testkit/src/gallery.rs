@@ -93,6 +93,21 @@ pub struct Gallery {
     pub misfits: Vec<(PathBuf, TextMisfit)>,
 }
 
+/// A pump just up, a new infusion in the ICU, with `drug` chosen.
+fn at_drug_in_icu(
+    platform: Platform,
+    language: Language,
+    library: &Arc<Library>,
+    drug: &str,
+) -> Result<Scene, String> {
+    let scene = Scene::new(platform, language, library, false)?;
+    scene.refresh_until(|mode| mode == Mode::Idle)?;
+    scene.act(Session::new_program);
+    scene.act(|session| session.choose("icu"));
+    scene.act(|session| session.choose(drug));
+    Ok(scene)
+}
+
 /// Draws every page into `out` on `offscreen` (installed once per process).
 pub fn draw_all(
     offscreen: &mut Offscreen,
@@ -211,11 +226,7 @@ pub fn draw_all(
                 scene.act(|session| session.unlock(false));
                 save(offscreen, "26-screen-locked")?;
                 drop(scene);
-                let scene = Scene::new(platform, language, library, false)?;
-                scene.refresh_until(|mode| mode == Mode::Idle)?;
-                scene.act(Session::new_program);
-                scene.act(|session| session.choose("icu"));
-                scene.act(|session| session.choose("amiodarone"));
+                let scene = at_drug_in_icu(platform, language, library, "amiodarone")?;
                 scene.act(|session| session.choose("0"));
                 save(offscreen, "18-loading-dose-choice")?;
                 scene.act(|session| session.choose("loading-yes"));
@@ -223,11 +234,8 @@ pub fn draw_all(
                 save(offscreen, "19-loading-dose")?;
                 drop(scene);
                 // A fluid given as a volume over a time, kept open at its end.
-                let scene = Scene::new(platform, language, library, false)?;
-                scene.refresh_until(|mode| mode == Mode::Idle)?;
-                scene.act(Session::new_program);
-                scene.act(|session| session.choose("icu"));
-                scene.act(|session| session.choose(perfuse::ui::workflow::BASIC_ID));
+                let scene =
+                    at_drug_in_icu(platform, language, library, perfuse::ui::workflow::BASIC_ID)?;
                 save(offscreen, "30-basic-rate-or-volume-over-time")?;
                 scene.act(|session| session.rate_by("rate-by-time"));
                 scene.enter("50");
@@ -245,11 +253,8 @@ pub fn draw_all(
                 save(offscreen, "34-delayed-start")?;
                 drop(scene);
                 // A fluid in steps (ramp, hold, taper).
-                let scene = Scene::new(platform, language, library, false)?;
-                scene.refresh_until(|mode| mode == Mode::Idle)?;
-                scene.act(Session::new_program);
-                scene.act(|session| session.choose("icu"));
-                scene.act(|session| session.choose(perfuse::ui::workflow::BASIC_ID));
+                let scene =
+                    at_drug_in_icu(platform, language, library, perfuse::ui::workflow::BASIC_ID)?;
                 scene.act(|session| session.rate_by("rate-by-steps"));
                 scene.enter("20");
                 scene.enter("5");

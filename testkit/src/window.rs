@@ -237,6 +237,19 @@ impl Ui {
         self.press("ProgramPage::next-button");
     }
 
+    /// The options the status page offers (the syringe, when to start),
+    /// as (label, chosen).
+    pub fn status_choices(&self) -> Vec<(String, bool)> {
+        let rows = self
+            .window
+            .global::<perfuse_ui::StatusAdapter>()
+            .get_choices();
+        (0..slint::Model::row_count(&rows))
+            .filter_map(|row| slint::Model::row_data(&rows, row))
+            .map(|choice| (choice.label.to_string(), choice.chosen))
+            .collect()
+    }
+
     pub fn program(&self) -> ProgramAdapter<'_> {
         self.window.global::<ProgramAdapter>()
     }

@@ -27,7 +27,7 @@ use perfuse_testkit::window::Ui;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use crate::ui_window::review_rows;
+use crate::ui_window::rows_have;
 
 fn workflow_in(area: &str, platform: Platform) -> Workflow {
     Workflow::primary(
@@ -315,14 +315,6 @@ fn a_kept_volume_over_time_resumes_at_its_rate_with_its_end() {
         PlanEnd::KeepVeinOpen {
             rate: MillilitresPerHour::new(dec!(3))
         }
-    );
-}
-
-fn rows_have(ui: &Ui, label: &str, value: &str) {
-    let rows = review_rows(ui);
-    assert!(
-        rows.iter().any(|(l, v)| l == label && v == value),
-        "{label}: {value} not in {rows:?}"
     );
 }
 

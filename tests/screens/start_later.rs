@@ -143,18 +143,6 @@ fn standby_is_refused_outside_a_loaded_program_and_beyond_its_delays() {
     }
 }
 
-fn choices(ui: &Ui) -> Vec<String> {
-    let rows = ui.window.global::<StatusAdapter>().get_choices();
-    (0..slint::Model::row_count(&rows))
-        .map(|row| {
-            slint::Model::row_data(&rows, row)
-                .unwrap()
-                .label
-                .to_string()
-        })
-        .collect()
-}
-
 #[test]
 fn start_later_through_the_window_on_both_platforms() {
     for platform in [Platform::Syringe50, Platform::Volumetric] {
@@ -167,7 +155,10 @@ fn start_later_through_the_window_on_both_platforms() {
             "When should it start?"
         );
         assert_eq!(
-            choices(&ui),
+            ui.status_choices()
+                .into_iter()
+                .map(|(label, _)| label)
+                .collect::<Vec<_>>(),
             vec![
                 "On my command (standby)",
                 "By itself in 0 h 15 min",

@@ -28,14 +28,6 @@ fn status_facts(ui: &Ui) -> Vec<(String, String)> {
         .collect()
 }
 
-fn syringe_labels(ui: &Ui) -> Vec<(String, bool)> {
-    let rows = ui.window.global::<StatusAdapter>().get_choices();
-    (0..slint::Model::row_count(&rows))
-        .map(|row| slint::Model::row_data(&rows, row).unwrap())
-        .map(|choice| (choice.label.to_string(), choice.chosen))
-        .collect()
-}
-
 #[test]
 fn the_syringe_is_confirmed_before_the_first_infusion_and_then_metered_and_checked() {
     let ui = Ui::new(Platform::Syringe50, Language::English);
@@ -57,7 +49,7 @@ fn the_syringe_is_confirmed_before_the_first_infusion_and_then_metered_and_check
         "Which syringe is loaded?"
     );
     assert_eq!(
-        syringe_labels(&ui),
+        ui.status_choices(),
         vec![
             ("BD Plastipak 50 mL (up to 999 mL/h)".to_owned(), true),
             ("BD Plastipak 30 mL (up to 800 mL/h)".to_owned(), false),

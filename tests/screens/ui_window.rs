@@ -744,6 +744,15 @@ fn interrupted_after(program: fn(&Ui), delivered_nl: u64) -> (KeptProgram, Ui) {
     (kept, ui)
 }
 
+/// The review shows `label` with `value`.
+pub(crate) fn rows_have(ui: &Ui, label: &str, value: &str) {
+    let rows = review_rows(ui);
+    assert!(
+        rows.iter().any(|(l, v)| l == label && v == value),
+        "{label}: {value} not in {rows:?}"
+    );
+}
+
 pub(crate) fn review_rows(ui: &Ui) -> Vec<(String, String)> {
     let rows = ui.program().get_rows();
     (0..slint::Model::row_count(&rows))

@@ -33,14 +33,15 @@ where
                     self.waited_too_long(Mode::Paused, crate::alarms::CALLBACK_PAUSED_MS, now_ms)
                 }
                 // In standby the pump waits on purpose: a reminder at its
-                // own interval, and none before a delayed start.
+                // own interval, and none before a delayed start. (Both, and
+                // a missed start, last only while the program waits in
+                // Ready: `period` ends them otherwise.)
                 Condition::CallbackUnstarted => match self.standby {
                     Some((Standby::OnCommand, since)) => {
-                        matches!(self.state, State::Ready(_))
-                            && now_ms.saturating_sub(since) >= crate::alarms::STANDBY_REMINDER_MS
+                        now_ms.saturating_sub(since) >= crate::alarms::STANDBY_REMINDER_MS
                     }
                     Some((Standby::StartAfter { .. }, _)) => false,
-                    None if self.missed_start => matches!(self.state, State::Ready(_)),
+                    None if self.missed_start => true,
                     None => self.waited_too_long(
                         Mode::Ready,
                         crate::alarms::CALLBACK_UNSTARTED_MS,
