@@ -16,13 +16,14 @@ const FIRST_FREE_GPIO: u8 = 2;
 const LAST_HEADER_GPIO: u8 = 27;
 
 /// The signals, by the names the file uses.
-pub const SIGNALS: [&str; 11] = [
+pub const SIGNALS: [&str; 12] = [
     "step",
     "direction",
     "motor_enable",
     "air_sensor",
     "door",
     "container",
+    "demand",
     "buzzer",
     "buzzer_attenuate_a",
     "buzzer_attenuate_b",
@@ -43,6 +44,9 @@ pub struct Pins {
     pub door: u8,
     /// High while a syringe or set is loaded.
     pub container: u8,
+    /// The PCA patient demand button: high while pressed; a pull-down makes
+    /// a broken wire or an unplugged handset read "not pressed".
+    pub demand: u8,
     pub buzzer: u8,
     /// The buzzer's attenuator lines: high switches in -6 dB (A) and
     /// -12 dB (B); pull-downs keep an undriven buzzer at its loudest.
@@ -205,6 +209,7 @@ impl BoardConfig {
             air_sensor: pin("air_sensor", &mut problems),
             door: pin("door", &mut problems),
             container: pin("container", &mut problems),
+            demand: pin("demand", &mut problems),
             buzzer: pin("buzzer", &mut problems),
             buzzer_attenuate_a: pin("buzzer_attenuate_a", &mut problems),
             buzzer_attenuate_b: pin("buzzer_attenuate_b", &mut problems),
@@ -266,7 +271,7 @@ impl BoardConfig {
 
 impl Pins {
     /// (signal, GPIO) for every signal.
-    pub fn all(&self) -> [(&'static str, u8); 11] {
+    pub fn all(&self) -> [(&'static str, u8); 12] {
         [
             ("step", self.step),
             ("direction", self.direction),
@@ -274,6 +279,7 @@ impl Pins {
             ("air_sensor", self.air_sensor),
             ("door", self.door),
             ("container", self.container),
+            ("demand", self.demand),
             ("buzzer", self.buzzer),
             ("buzzer_attenuate_a", self.buzzer_attenuate_a),
             ("buzzer_attenuate_b", self.buzzer_attenuate_b),

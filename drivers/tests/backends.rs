@@ -43,6 +43,14 @@ fn the_sim_back_end_hands_out_the_configured_wiring_and_registers_the_processes(
     });
     simulator.step(0.001);
     assert!(control.door.is_low().unwrap());
+    // The PCA demand button reads low (not pressed) until the patient presses it.
+    assert!(control.demand.is_low().unwrap());
+    simulator.physics_mut().hold_demand();
+    simulator.step(0.001);
+    assert!(control.demand.is_high().unwrap());
+    simulator.physics_mut().release_demand();
+    simulator.step(0.001);
+    assert!(control.demand.is_low().unwrap());
     // The supervisor's enable line starts disabled (pull-up) and reads back what it drives.
     assert!(supervisor.motor_enable.is_set_high().unwrap());
     supervisor.motor_enable.set_low().unwrap();

@@ -8,7 +8,7 @@
     clippy::indexing_slicing
 )]
 
-use perfuse_drivers::config::{BoardConfig, SpiAddress, REFERENCE_TOML};
+use perfuse_drivers::config::{BoardConfig, SpiAddress, REFERENCE_TOML, SIGNALS};
 use perfuse_sim::SimWiring;
 
 fn problems_of(text: &str) -> Vec<String> {
@@ -48,6 +48,12 @@ fn the_reference_configuration_is_valid_and_is_what_the_simulator_wires() {
         (sim.buzzer, sim.light_red, sim.light_yellow)
     );
     assert_eq!(
+        (pins.buzzer_attenuate_a, pins.buzzer_attenuate_b),
+        (sim.buzzer_attenuate_a, sim.buzzer_attenuate_b)
+    );
+    assert_eq!((pins.demand, sim.demand), (16, 16));
+    assert_eq!(SimWiring::from(pins), sim);
+    assert_eq!(
         config.spi.stepper,
         SpiAddress {
             bus: 0,
@@ -65,6 +71,44 @@ fn a_missing_pin_is_named() {
         problems,
         vec!["pins.door is not assigned: every signal needs a BCM GPIO number".to_owned()]
     );
+}
+
+#[test]
+fn the_demand_button_is_required_like_every_signal() {
+    let problems = problems_of(&edited("demand = 16 ", "# demand = 16 "));
+    assert_eq!(
+        problems,
+        vec!["pins.demand is not assigned: every signal needs a BCM GPIO number".to_owned()]
+    );
+    let problems = problems_of(&edited("demand = 16 ", "demand = 13 "));
+    assert_eq!(
+        problems,
+        vec!["pins.container and pins.demand both use GPIO 13".to_owned()]
+    );
+    let problems = problems_of(&edited("demand = 16 ", "demand = 28 "));
+    assert_eq!(
+        problems,
+        vec![
+            "pins.demand = 28: use a header GPIO from 2 to 27 (0 and 1 carry the identity EEPROM)"
+                .to_owned()
+        ]
+    );
+    // GPIO 16 is SPI1's third chip select: free only while nothing uses it.
+    let problems = problems_of(&edited("encoder = \"1.0\"", "encoder = \"1.2\""));
+    assert_eq!(
+        problems,
+        vec![
+            "spi.encoder (chip select /dev/spidev1.2) and pins.demand both use GPIO 16".to_owned()
+        ]
+    );
+}
+
+#[test]
+fn the_signal_list_and_the_pin_listing_agree() {
+    let config = BoardConfig::from_toml(REFERENCE_TOML).unwrap();
+    let listed: Vec<&str> = config.pins.all().iter().map(|(name, _)| *name).collect();
+    assert_eq!(listed, SIGNALS.to_vec());
+    assert!(config.pins.all().contains(&("demand", 16)));
 }
 
 #[test]

@@ -25,6 +25,28 @@ pub enum Side {
     Downstream,
 }
 
+/// How the `demand` command works the PCA patient demand button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemandPress {
+    /// Pressed for this long, then released by the simulator on its own.
+    For {
+        milliseconds: u32,
+    },
+    /// Pressed and kept pressed (a stuck button).
+    Hold,
+    Release,
+}
+
+/// A plain `demand`: about how long a patient keeps the button down, ms.
+pub const DEMAND_PRESS_MS: u32 = 300;
+/// The shortest press `demand <ms>` takes, ms: well above the control
+/// thread's debounce (a few 1 ms samples), so every press it sends is one
+/// the app can see.
+pub const DEMAND_PRESS_MIN_MS: u32 = 50;
+/// The longest press `demand <ms>` takes, ms: a minute; longer is
+/// `demand hold`.
+pub const DEMAND_PRESS_MAX_MS: u32 = 60_000;
+
 /// A parsed command.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Command {
@@ -40,7 +62,8 @@ pub enum Command {
     },
     /// Removes air waiting in front of the air sensor.
     ClearAir,
-    /// Clears every injected fault (occlusions, air, door, stall, encoder, chips).
+    /// Clears every injected fault (occlusions, air, door, stall, encoder,
+    /// chips) and releases the demand button.
     ClearAll,
     Air {
         microlitres: f64,
@@ -68,6 +91,10 @@ pub enum Command {
         kind: ContainerKind,
         present: bool,
     },
+    /// Works the PCA patient demand button.
+    Demand {
+        press: DemandPress,
+    },
     /// Resets the board as the watchdog would.
     Reset,
 }
@@ -75,8 +102,9 @@ pub enum Command {
 pub const HELP: &str = "commands: truth | occlude upstream|downstream partial|full | clear upstream|downstream|air|all | \
 air <microlitres> | door open|closed | stall on|off | encoder frozen|working | \
 chip <overtemperature|short|open-load|stepper-silent|adc-silent|encoder-silent|stepper-hang> on|off | \
-reservoir <millilitres> | syringe loaded|removed (syringe) | set loaded|removed (volumetric) | reset | help. \
-upstream occlusions exist on the volumetric mechanism only";
+reservoir <millilitres> | syringe loaded|removed (syringe) | set loaded|removed (volumetric) | \
+demand (a 300 ms press) | demand <50..60000 ms> | demand hold|release | reset | help. \
+upstream occlusions exist on the volumetric mechanism only; clear all also releases the demand button";
 
 fn chip_fault_named(name: &str) -> Option<u32> {
     match name {
@@ -122,6 +150,33 @@ fn positive_number(word: Option<&str>, what: &str, max: f64) -> Result<f64, Stri
         return Err(format!("{what} must be between 0 and {max}, not {text}"));
     }
     Ok(value)
+}
+
+fn demand_press(word: Option<&str>) -> Result<DemandPress, String> {
+    let text = match word {
+        None => {
+            return Ok(DemandPress::For {
+                milliseconds: DEMAND_PRESS_MS,
+            })
+        }
+        Some("hold") => return Ok(DemandPress::Hold),
+        Some("release") => return Ok(DemandPress::Release),
+        Some(text) => text,
+    };
+    let allowed = format!(
+        "a press length of {DEMAND_PRESS_MIN_MS} to {DEMAND_PRESS_MAX_MS} whole milliseconds"
+    );
+    let milliseconds: i64 = text.parse().map_err(|_| {
+        format!("demand takes nothing (a {DEMAND_PRESS_MS} ms press), {allowed}, hold or release, not \"{text}\"")
+    })?;
+    match u32::try_from(milliseconds) {
+        Ok(milliseconds) if (DEMAND_PRESS_MIN_MS..=DEMAND_PRESS_MAX_MS).contains(&milliseconds) => {
+            Ok(DemandPress::For { milliseconds })
+        }
+        _ => Err(format!(
+            "demand {text}: give {allowed} (longer is demand hold, then demand release)"
+        )),
+    }
 }
 
 impl Command {
@@ -220,6 +275,9 @@ impl Command {
                     }
                 },
             },
+            "demand" => Command::Demand {
+                press: demand_press(first)?,
+            },
             "reset" => Command::Reset,
             "" => return Err(format!("empty command; {HELP}")),
             other => return Err(format!("unknown command \"{other}\"; {HELP}")),
@@ -300,6 +358,7 @@ impl Command {
                 | Command::ChipFault { .. }
                 | Command::Reservoir { .. }
                 | Command::Container { .. }
+                | Command::Demand { .. }
                 | Command::Reset,
                 _,
             ) => None,
@@ -336,6 +395,7 @@ impl Command {
             Command::ClearAll => {
                 faults = super::physics::Faults::NONE;
                 simulator.physics_mut().clear_air();
+                simulator.physics_mut().release_demand();
                 memory.chip_faults.store(0, Ordering::Release);
             }
             Command::Air { microlitres } => {
@@ -357,6 +417,13 @@ impl Command {
                 simulator.physics_mut().set_reservoir(millilitres)
             }
             Command::Container { present, .. } => faults.container_removed = !present,
+            Command::Demand { press } => match press {
+                DemandPress::For { milliseconds } => {
+                    simulator.physics_mut().press_demand(milliseconds)
+                }
+                DemandPress::Hold => simulator.physics_mut().hold_demand(),
+                DemandPress::Release => simulator.physics_mut().release_demand(),
+            },
             Command::Reset => simulator.reset_board(),
         }
         simulator.physics_mut().set_faults(faults);
@@ -392,6 +459,7 @@ pub fn truth(simulator: &Simulator) -> Value {
         "air_at_sensor": truth.air_at_sensor,
         "door_open": truth.door_open,
         "container_present": truth.container_present,
+        "demand_pressed": truth.demand_pressed,
         "motor_blocked": truth.motor_blocked,
         "motor_enabled": memory.motor_enabled(),
         "rotor_commanded": memory.rotor_commanded.load(Ordering::Acquire),
@@ -464,5 +532,156 @@ mod tests {
             .err()
             .unwrap_or_default()
             .contains("commands: truth"));
+    }
+
+    fn demand(milliseconds: u32) -> Result<Command, String> {
+        Ok(Command::Demand {
+            press: DemandPress::For { milliseconds },
+        })
+    }
+
+    #[test]
+    fn demand_commands_parse_and_bad_ones_name_the_allowed_range() {
+        assert_eq!(Command::parse("demand"), demand(300));
+        assert_eq!(Command::parse(" demand  1200 "), demand(1200));
+        assert_eq!(Command::parse("demand 50"), demand(50));
+        assert_eq!(Command::parse("demand 60000"), demand(60_000));
+        assert_eq!(
+            Command::parse("demand hold"),
+            Ok(Command::Demand {
+                press: DemandPress::Hold
+            })
+        );
+        assert_eq!(
+            Command::parse("demand release"),
+            Ok(Command::Demand {
+                press: DemandPress::Release
+            })
+        );
+        let range = "give a press length of 50 to 60000 whole milliseconds \
+                     (longer is demand hold, then demand release)";
+        for (bad, error) in [
+            ("demand 49", format!("demand 49: {range}")),
+            ("demand 60001", format!("demand 60001: {range}")),
+            ("demand 0", format!("demand 0: {range}")),
+            ("demand -300", format!("demand -300: {range}")),
+            ("demand 4294967296", format!("demand 4294967296: {range}")),
+            (
+                "demand soon",
+                "demand takes nothing (a 300 ms press), a press length of 50 to 60000 whole \
+                 milliseconds, hold or release, not \"soon\""
+                    .to_owned(),
+            ),
+            (
+                "demand 300.5",
+                "demand takes nothing (a 300 ms press), a press length of 50 to 60000 whole \
+                 milliseconds, hold or release, not \"300.5\""
+                    .to_owned(),
+            ),
+        ] {
+            assert_eq!(Command::parse(bad), Err(error), "{bad:?}");
+        }
+        for bad in ["demand 300 now", "demand hold tight", "demand release all"] {
+            let error = Command::parse(bad).err().unwrap_or_default();
+            assert!(error.starts_with("unexpected \""), "{bad:?} gave {error:?}");
+        }
+        assert!(HELP.contains("demand <50..60000 ms>"), "{HELP}");
+        assert!(HELP.contains("demand hold|release"), "{HELP}");
+    }
+
+    mod demand_line {
+        use embedded_hal::digital::InputPin;
+
+        use super::super::*;
+        use crate::memory::Board;
+        use crate::physics::{LineModel, Mechanism, Physics, Syringe};
+        use crate::simulator::{SensorModel, SimWiring, Simulator};
+        use crate::SimPin;
+
+        fn simulator() -> (Simulator, SimPin) {
+            let board = Board::in_memory();
+            let physics = Physics::new(
+                Mechanism::reference_syringe(Syringe::ML_50),
+                LineModel::ADULT,
+                50.0,
+            );
+            let line = SimPin::new(board.clone(), SimWiring::REFERENCE.demand);
+            let simulator =
+                Simulator::new(board, physics, SimWiring::REFERENCE, SensorModel::REFERENCE);
+            (simulator, line)
+        }
+
+        fn run(simulator: &mut Simulator, milliseconds: u32) {
+            for _ in 0..milliseconds {
+                simulator.step(0.001);
+            }
+        }
+
+        fn execute(simulator: &mut Simulator, line: &str) -> Value {
+            Command::parse(line).unwrap().execute(simulator)
+        }
+
+        #[test]
+        fn a_timed_press_reads_high_then_the_simulator_releases_it() {
+            let (mut simulator, mut line) = simulator();
+            assert!(line.is_low().unwrap(), "not pressed at power-on");
+            assert_eq!(truth(&simulator)["demand_pressed"], false);
+            assert_eq!(execute(&mut simulator, "demand 300"), json!({ "ok": true }));
+            assert!(
+                line.is_high().unwrap(),
+                "pressed as soon as the command answers"
+            );
+            assert_eq!(truth(&simulator)["demand_pressed"], true);
+            run(&mut simulator, 295);
+            assert!(line.is_high().unwrap(), "still pressed after 295 ms");
+            run(&mut simulator, 10);
+            assert!(line.is_low().unwrap(), "released after 300 ms");
+            assert_eq!(truth(&simulator)["demand_pressed"], false);
+        }
+
+        #[test]
+        fn a_plain_demand_is_a_300_ms_press() {
+            let (mut simulator, mut line) = simulator();
+            execute(&mut simulator, "demand");
+            run(&mut simulator, 295);
+            assert!(line.is_high().unwrap());
+            run(&mut simulator, 10);
+            assert!(line.is_low().unwrap());
+        }
+
+        #[test]
+        fn a_held_button_stays_pressed_until_released_or_cleared() {
+            let (mut simulator, mut line) = simulator();
+            execute(&mut simulator, "demand hold");
+            run(&mut simulator, 61_000);
+            assert!(line.is_high().unwrap(), "a stuck button stays pressed");
+            assert_eq!(truth(&simulator)["demand_pressed"], true);
+            execute(&mut simulator, "demand release");
+            assert!(line.is_low().unwrap());
+            execute(&mut simulator, "demand hold");
+            execute(&mut simulator, "clear all");
+            assert!(line.is_low().unwrap(), "clear all releases it");
+            // A release ends a timed press early, too.
+            execute(&mut simulator, "demand 5000");
+            run(&mut simulator, 10);
+            execute(&mut simulator, "demand release");
+            assert!(line.is_low().unwrap());
+        }
+
+        #[test]
+        fn a_press_moves_only_the_demand_line_on_gpio_16() {
+            let (mut simulator, _line) = simulator();
+            let memory = simulator.board().clone();
+            let memory = memory.memory();
+            assert_eq!(memory.wiring.demand.load(Ordering::Acquire), 16);
+            let before = memory.gpio_levels.load(Ordering::Acquire);
+            execute(&mut simulator, "demand hold");
+            let pressed = memory.gpio_levels.load(Ordering::Acquire);
+            assert_eq!(before ^ pressed, 1 << 16, "{before:#x} -> {pressed:#x}");
+            assert_eq!(
+                simulator.physics().demand_button(),
+                crate::DemandButton::Held
+            );
+        }
     }
 }

@@ -32,6 +32,7 @@ pub fn control_lines(board: &Arc<Board>, config: &BoardConfig) -> SimControlHard
         air_sensor: pin(pins.air_sensor),
         door: pin(pins.door),
         container: pin(pins.container),
+        demand: pin(pins.demand),
         light_red: pin(pins.light_red),
         light_yellow: pin(pins.light_yellow),
         stepper: SimSpi::new(board.clone(), SimChip::Stepper),

@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// "PERFUSE1" in ASCII.
 pub const MAGIC: u64 = 0x5045_5246_5553_4531;
 /// Bumped whenever the layout below changes.
-pub const LAYOUT_VERSION: u32 = 4;
+pub const LAYOUT_VERSION: u32 = 5;
 
 /// Number of GPIO lines the board has (the Pi header's BCM 0..27, and room).
 pub const GPIO_LINES: u8 = 64;
@@ -37,6 +37,8 @@ pub struct Wiring {
     pub light_yellow: AtomicU8,
     pub buzzer_attenuate_a: AtomicU8,
     pub buzzer_attenuate_b: AtomicU8,
+    /// The PCA patient demand button: high while pressed.
+    pub demand: AtomicU8,
 }
 
 /// Injected chip-level faults (bit flags in `BoardMemory::chip_faults`).

@@ -196,6 +196,20 @@ impl Faults {
     };
 }
 
+/// The PCA patient demand button as the patient (or a test) works it. Not a
+/// fault: `Faults` stays what can go wrong; this is what the patient does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DemandButton {
+    Released,
+    /// Pressed until the simulated time `until_s`; `advance` releases it
+    /// when that time has passed (no thread sleeps on it).
+    PressedUntil {
+        until_s: f64,
+    },
+    /// Pressed and kept pressed until released (a stuck button).
+    Held,
+}
+
 /// Line and patient constants.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LineModel {
@@ -253,6 +267,7 @@ pub struct Physics {
     air_delivered_ml: f64,
     bubbles: VecDeque<f64>,
     time_s: f64,
+    demand: DemandButton,
 }
 
 /// What the physics reports: ground truth and sensor inputs.
@@ -270,6 +285,8 @@ pub struct Truth {
     pub door_open: bool,
     /// A syringe or administration set is loaded.
     pub container_present: bool,
+    /// The PCA patient demand button is pressed (its line reads high).
+    pub demand_pressed: bool,
     /// Fluid left in the syringe or bag, mL.
     pub reservoir_ml: f64,
     /// Plunger travel, mm (0 for the volumetric mechanism).
@@ -297,6 +314,7 @@ impl Physics {
             air_delivered_ml: 0.0,
             bubbles: VecDeque::with_capacity(MAX_BUBBLES),
             time_s: 0.0,
+            demand: DemandButton::Released,
         };
         physics.set_reservoir(reservoir_ml);
         physics
@@ -322,6 +340,27 @@ impl Physics {
         }
         self.bubbles.push_back(microlitres / 1000.0);
         true
+    }
+
+    pub fn demand_button(&self) -> DemandButton {
+        self.demand
+    }
+
+    /// Presses the demand button for `milliseconds` of simulated time from
+    /// now; a press already under way (timed or held) becomes this one.
+    pub fn press_demand(&mut self, milliseconds: u32) {
+        self.demand = DemandButton::PressedUntil {
+            until_s: self.time_s + f64::from(milliseconds) / 1000.0,
+        };
+    }
+
+    /// Presses the demand button and keeps it pressed (a stuck button).
+    pub fn hold_demand(&mut self) {
+        self.demand = DemandButton::Held;
+    }
+
+    pub fn release_demand(&mut self) {
+        self.demand = DemandButton::Released;
     }
 
     /// Removes air waiting in front of the sensor (the nurse primed it out).
@@ -394,6 +433,11 @@ impl Physics {
         self.push_downstream(pumped);
         self.drain_downstream(dt_s);
         self.time_s += dt_s;
+        if let DemandButton::PressedUntil { until_s } = self.demand {
+            if self.time_s >= until_s {
+                self.demand = DemandButton::Released;
+            }
+        }
     }
 
     /// Volume the mechanism displaced for `moved` microsteps.
@@ -545,6 +589,10 @@ impl Physics {
             air_at_sensor: !self.bubbles.is_empty() || self.pumps_air(),
             door_open: self.faults.door_open,
             container_present: !self.faults.container_removed,
+            demand_pressed: match self.demand {
+                DemandButton::Released => false,
+                DemandButton::PressedUntil { .. } | DemandButton::Held => true,
+            },
             reservoir_ml: self.reservoir_ml,
             plunger_mm,
             motor_blocked: self.motor_blocked(),

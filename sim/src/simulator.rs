@@ -33,6 +33,8 @@ pub struct SimWiring {
     pub air_sensor: u8,
     pub door: u8,
     pub container: u8,
+    /// The PCA patient demand button: high while pressed.
+    pub demand: u8,
     pub buzzer: u8,
     pub buzzer_attenuate_a: u8,
     pub buzzer_attenuate_b: u8,
@@ -49,6 +51,7 @@ impl From<perfuse_drivers::config::Pins> for SimWiring {
             air_sensor: pins.air_sensor,
             door: pins.door,
             container: pins.container,
+            demand: pins.demand,
             buzzer: pins.buzzer,
             buzzer_attenuate_a: pins.buzzer_attenuate_a,
             buzzer_attenuate_b: pins.buzzer_attenuate_b,
@@ -66,6 +69,7 @@ impl SimWiring {
         air_sensor: 5,
         door: 6,
         container: 13,
+        demand: 16,
         buzzer: 12,
         buzzer_attenuate_a: 4,
         buzzer_attenuate_b: 22,
@@ -126,6 +130,7 @@ impl Simulator {
         w.air_sensor.store(wiring.air_sensor, Ordering::Release);
         w.door.store(wiring.door, Ordering::Release);
         w.container.store(wiring.container, Ordering::Release);
+        w.demand.store(wiring.demand, Ordering::Release);
         w.buzzer.store(wiring.buzzer, Ordering::Release);
         w.buzzer_attenuate_a
             .store(wiring.buzzer_attenuate_a, Ordering::Release);
@@ -213,6 +218,7 @@ impl Simulator {
         memory.set_level(line(&memory.wiring.air_sensor), truth.air_at_sensor);
         memory.set_level(line(&memory.wiring.door), !truth.door_open);
         memory.set_level(line(&memory.wiring.container), truth.container_present);
+        memory.set_level(line(&memory.wiring.demand), truth.demand_pressed);
         if !faults.encoder_frozen {
             memory.encoder_counts.store(
                 self.physics.encoder_counts(ENCODER_COUNTS_PER_TURN),

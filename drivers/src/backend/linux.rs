@@ -93,6 +93,9 @@ pub fn open_control(
         air_sensor: line(&mut gpio, "air_sensor", pins.air_sensor, inp, false)?,
         door: line(&mut gpio, "door", pins.door, inp, false)?,
         container: line(&mut gpio, "container", pins.container, inp, false)?,
+        // No bias requested: the carrier's 10 kΩ pull-down holds an unplugged
+        // handset low, "not pressed" (docs/wiring.md).
+        demand: line(&mut gpio, "demand", pins.demand, inp, false)?,
         light_red: line(&mut gpio, "light_red", pins.light_red, out, false)?,
         light_yellow: line(&mut gpio, "light_yellow", pins.light_yellow, out, false)?,
         stepper: SpidevDevice::open(config.spi.stepper, Mode::Mode3, 2_000_000).map_err(

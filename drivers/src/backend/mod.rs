@@ -2,8 +2,9 @@
 //! configuration come from. Every back-end hands out the same two sets,
 //! split by who may hold them (docs/wiring.md):
 //!
-//! - `ControlHardware`: STEP, DIR, sensor inputs, alarm lights and the
-//!   stepper and ADC SPI devices, for the app's control thread;
+//! - `ControlHardware`: STEP, DIR, sensor inputs, the PCA demand button,
+//!   alarm lights and the stepper and ADC SPI devices, for the app's control
+//!   thread;
 //! - `SupervisorHardware`: the stepper driver's ENABLE line, the buzzer with
 //!   its attenuator lines and the encoder counter, for the supervisor process alone.
 //!
@@ -68,6 +69,9 @@ pub struct ControlHardware<OUT, IN, SPI> {
     pub air_sensor: IN,
     pub door: IN,
     pub container: IN,
+    /// The PCA patient demand button: high = pressed (a pull-down on the
+    /// carrier makes a broken wire read "not pressed").
+    pub demand: IN,
     pub light_red: OUT,
     pub light_yellow: OUT,
     pub stepper: SPI,

@@ -64,6 +64,8 @@ pub fn open_control(config: &BoardConfig) -> Result<RpiControlHardware, BackendE
         air_sensor: input(&gpio, "air_sensor", pins.air_sensor)?,
         door: input(&gpio, "door", pins.door)?,
         container: input(&gpio, "container", pins.container)?,
+        // Floating input: the carrier's pull-down reads an unplugged handset as not pressed.
+        demand: input(&gpio, "demand", pins.demand)?,
         light_red: output(&gpio, "light_red", pins.light_red, false)?,
         light_yellow: output(&gpio, "light_yellow", pins.light_yellow, false)?,
         stepper: spi("stepper", config.spi.stepper, Mode::Mode3, STEPPER_SPI_HZ)?,
