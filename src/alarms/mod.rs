@@ -44,10 +44,13 @@ pub enum Condition {
     /// The event log cannot be written (disk full, read-only, corrupt):
     /// the pump runs on, but its history is at risk.
     StorageFault,
+    /// A PCA program reached its limit over its window: held at KVO, no
+    /// demand given, until a clinician resumes it.
+    PcaLimit,
 }
 
 impl Condition {
-    pub const ALL: [Condition; 18] = [
+    pub const ALL: [Condition; 19] = [
         Condition::DownstreamOcclusion,
         Condition::UpstreamOcclusion,
         Condition::AirInLine,
@@ -66,6 +69,7 @@ impl Condition {
         Condition::CallbackPaused,
         Condition::CallbackUnstarted,
         Condition::StorageFault,
+        Condition::PcaLimit,
     ];
 
     /// The condition's name in the event log and in interaction records
@@ -90,6 +94,7 @@ impl Condition {
             Condition::CallbackPaused => "CallbackPaused",
             Condition::CallbackUnstarted => "CallbackUnstarted",
             Condition::StorageFault => "StorageFault",
+            Condition::PcaLimit => "PcaLimit",
         }
     }
 
@@ -120,6 +125,7 @@ impl Condition {
             Condition::CallbackUnstarted => 15,
             Condition::StorageFault => 16,
             Condition::SyringeNotLoaded => 17,
+            Condition::PcaLimit => 18,
         }
     }
 
@@ -147,7 +153,8 @@ impl Condition {
             | Condition::NearEnd
             | Condition::KeepVeinOpen
             | Condition::CallbackPaused
-            | Condition::CallbackUnstarted => 0,
+            | Condition::CallbackUnstarted
+            | Condition::PcaLimit => 0,
         }
     }
 
@@ -170,7 +177,8 @@ impl Condition {
             Condition::InfusionComplete
             | Condition::KeepVeinOpen
             | Condition::CallbackPaused
-            | Condition::StorageFault => Priority::Medium,
+            | Condition::StorageFault
+            | Condition::PcaLimit => Priority::Medium,
             Condition::NearEnd | Condition::CallbackUnstarted => Priority::Low,
         }
     }
@@ -224,6 +232,9 @@ impl Condition {
             Condition::CallbackUnstarted => "A program is waiting to be started.",
             Condition::StorageFault => {
                 "The event log cannot be written: the infusion continues, but call biomedical engineering."
+            }
+            Condition::PcaLimit => {
+                "The PCA limit is reached: the pump keeps the vein open and gives no demand. Review the prescription, then resume."
             }
         }
     }

@@ -40,6 +40,45 @@ pub enum Command {
     /// itself after a delay. Only in Ready; any other command that leaves
     /// Ready ends it.
     Standby(Standby),
+    /// A clinician resumes a PCA program held at its limit: refused while
+    /// the window still holds the limit.
+    ClearPcaLimit,
+}
+
+/// What became of a patient's press of the demand button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemandOutcome {
+    Given,
+    Refused(DemandRefusal),
+}
+
+/// Why a demand was not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemandRefusal {
+    /// Sooner than the lockout after the last demand given.
+    Lockout,
+    /// The dose would pass the limit over the window (or the limit is reached).
+    Limit,
+    /// A demand (or a clinician bolus, or a secondary) is being given.
+    DoseInProgress,
+    /// The PCA program is not running (waiting, paused, stopped by an alarm).
+    NotInfusing,
+}
+
+/// A PCA program's demands and limit as the running page shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PcaStatus {
+    pub given: u32,
+    pub refused: u32,
+    pub last_refusal: Option<DemandRefusal>,
+    /// Volume over the window so far, and the limit.
+    pub used: Nanolitres,
+    pub limit: Nanolitres,
+    pub window_minutes: u32,
+    /// Until the next demand can be given, ms (0: now).
+    pub lockout_left_ms: u64,
+    /// Held at the limit until a clinician resumes.
+    pub limited: bool,
 }
 
 /// How a loaded program waits for its start.
@@ -169,6 +208,8 @@ pub struct Snapshot {
     /// start, in how many ms it starts.
     pub standby: Option<Standby>,
     pub starts_in_ms: Option<u64>,
+    /// A PCA program's demands and limit.
+    pub pca: Option<PcaStatus>,
 }
 
 /// Something to log or tell the UI.
@@ -178,6 +219,8 @@ pub enum ControlEvent {
     Alarm(AlarmChange),
     /// A command the current state does not allow.
     Refused(CommandKind),
+    /// The patient pressed the demand button of a PCA program.
+    Demand(DemandOutcome),
 }
 
 /// A command without its data, for the log.
@@ -195,6 +238,7 @@ pub enum CommandKind {
     SilenceAlarms,
     LoadSyringe,
     Standby,
+    ClearPcaLimit,
 }
 
 /// An enable that was on during this delivery and has been off this long
@@ -226,6 +270,9 @@ pub struct ControllerHardware<OUT, IN, SPI> {
     pub door: IN,
     /// The syringe (or set) present switch (GPIO 13 on the reference carrier).
     pub container: IN,
+    /// The PCA patient demand button (GPIO 16 on the reference carrier):
+    /// high = pressed; one demand per press.
+    pub demand: IN,
     pub light_red: OUT,
     pub light_yellow: OUT,
     pub stepper: SPI,
@@ -245,6 +292,7 @@ impl<OUT, IN, SPI> From<perfuse_drivers::backend::ControlHardware<OUT, IN, SPI>>
             air_sensor: hardware.air_sensor,
             door: hardware.door,
             container: hardware.container,
+            demand: hardware.demand,
             light_red: hardware.light_red,
             light_yellow: hardware.light_yellow,
             stepper: hardware.stepper,

@@ -29,11 +29,27 @@ pub enum End {
     KeepVeinOpen(NanolitresPerHour),
 }
 
+/// A PCA program's demand dose, lockout and limit, in control units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pca {
+    pub demand: Nanolitres,
+    pub demand_rate: NanolitresPerHour,
+    pub lockout_ms: u64,
+    /// The most volume over the last `window_minutes`, basal and demands.
+    pub limit: Nanolitres,
+    pub window_minutes: u32,
+    /// The rate once the limit is reached (KVO; zero without a basal).
+    pub limited_rate: NanolitresPerHour,
+}
+
 /// A confirmed program, converted to control units.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Program {
     pub segments: ArrayVec<Segment, MAX_SEGMENTS>,
     pub end: End,
+    /// A PCA program's demand, lockout and limit: its one segment is the
+    /// basal (at zero rate without one).
+    pub pca: Option<Pca>,
 }
 
 impl Program {
@@ -63,6 +79,7 @@ impl Program {
         (!segments.is_empty()).then_some(Program {
             segments,
             end: self.end,
+            pca: self.pca,
         })
     }
 }
@@ -139,6 +156,9 @@ pub struct Infusion {
     pub near_end_announced: bool,
     /// Volume given while keeping the vein open, after the VTBI.
     pub kvo_delivered: Nanolitres,
+    /// A PCA program reached its limit: it runs at its limited rate, and
+    /// gives no demand, until a clinician resumes it.
+    pub pca_limited: bool,
 }
 
 impl Infusion {
@@ -149,7 +169,13 @@ impl Infusion {
             overlay: None,
             near_end_announced: false,
             kvo_delivered: Nanolitres(0),
+            pca_limited: false,
         }
+    }
+
+    /// The PCA settings of the primary, if it is a PCA program.
+    pub fn pca(&self) -> Option<&Pca> {
+        self.primary.program.pca.as_ref()
     }
 
     /// The progress delivering now (the overlay if any).
@@ -166,8 +192,11 @@ impl Infusion {
         }
     }
 
-    /// The rate being delivered now.
+    /// The rate being delivered now (a PCA at its limit: its limited rate).
     pub fn rate(&self) -> NanolitresPerHour {
+        if let (true, Some(pca)) = (self.pca_limited, self.pca()) {
+            return pca.limited_rate;
+        }
         self.active()
             .current()
             .map_or(NanolitresPerHour(0), |segment| segment.rate)
@@ -196,5 +225,16 @@ pub fn program_from_plan(plan: &DeliveryPlan) -> Result<Program, UnitError> {
         PlanEnd::Stop | PlanEnd::ResumePrimary => End::Stop,
         PlanEnd::KeepVeinOpen { rate } => End::KeepVeinOpen(NanolitresPerHour::from_rate(rate)?),
     };
-    Ok(Program { segments, end })
+    let pca = match &plan.pca {
+        Some(pca) => Some(Pca {
+            demand: Nanolitres::from_millilitres(pca.demand_volume)?,
+            demand_rate: NanolitresPerHour::from_rate(pca.demand_rate)?,
+            lockout_ms: u64::from(pca.lockout.seconds()).saturating_mul(1000),
+            limit: Nanolitres::from_millilitres(pca.limit_volume)?,
+            window_minutes: pca.window.minutes(),
+            limited_rate: NanolitresPerHour::from_rate(pca.limited_rate)?,
+        }),
+        None => None,
+    };
+    Ok(Program { segments, end, pca })
 }

@@ -21,7 +21,8 @@ use arrayvec::ArrayVec;
 
 use super::program::capped_end;
 pub use super::program::{
-    End, Infusion, OverlayKind, Program, Progress, Segment, MAX_SEGMENTS, NEAR_END_MICROSECONDS,
+    End, Infusion, OverlayKind, Pca, Program, Progress, Segment, MAX_SEGMENTS,
+    NEAR_END_MICROSECONDS,
 };
 use super::units::{Nanolitres, NanolitresPerHour};
 use crate::therapy::SegmentPurpose;
@@ -112,6 +113,12 @@ pub enum Event {
     StopFlow(StopCause),
     /// The flow-stopping alarms are resolved and acknowledged.
     AlarmsResolved,
+    /// A PCA program reached its limit over its window: its limited rate
+    /// from now on, and a demand being given is cut short.
+    PcaLimitReached,
+    /// A clinician resumes a PCA program held at its limit (the controller
+    /// checks first that the window has room again).
+    PcaLimitCleared,
     Fault(FaultKind),
 }
 
@@ -125,6 +132,8 @@ pub enum Notice {
     KeepVeinOpenStarted,
     Completed,
     FlowStopped(StopCause),
+    PcaLimited,
+    PcaResumed,
     /// An event that does not apply in this state (for the interaction log).
     Ignored,
 }
@@ -230,15 +239,31 @@ fn bolus_program(segment: Segment) -> Program {
     Program {
         segments,
         end: End::Stop,
+        pca: None,
     }
 }
 
+/// Every segment has a volume and a rate; a PCA's basal may be zero (demands only).
 fn valid(program: &Program) -> bool {
     !program.segments.is_empty()
         && program
             .segments
             .iter()
-            .all(|segment| segment.rate.0 > 0 && segment.volume.0 > 0)
+            .all(|segment| segment.volume.0 > 0 && (segment.rate.0 > 0 || program.pca.is_some()))
+}
+
+/// Marks a PCA infusion limited (cutting short a demand being given) or
+/// resumed; the infusion unchanged as the error if it is not a PCA or is
+/// already so.
+fn pca_limit(mut infusion: Infusion, limited: bool) -> Result<Infusion, Infusion> {
+    if infusion.pca().is_none() || infusion.pca_limited == limited {
+        return Err(infusion);
+    }
+    infusion.pca_limited = limited;
+    if limited {
+        infusion.overlay = None;
+    }
+    Ok(infusion)
 }
 
 /// The transition function.
@@ -267,7 +292,9 @@ pub fn next(state: State, event: Event) -> (State, Notices) {
             | E::Secondary(_)
             | E::Delivered(_)
             | E::StopFlow(_)
-            | E::AlarmsResolved,
+            | E::AlarmsResolved
+            | E::PcaLimitReached
+            | E::PcaLimitCleared,
         ) => ignored(state),
 
         (S::Idle | S::Ready(_) | S::Completed(_), E::Load(program)) if valid(&program) => {
@@ -400,6 +427,51 @@ pub fn next(state: State, event: Event) -> (State, Notices) {
             notices(&[Notice::FlowStopped(cause)]),
         ),
 
+        (S::Delivering(infusion), event @ (E::PcaLimitReached | E::PcaLimitCleared)) => {
+            let limited = event == E::PcaLimitReached;
+            match pca_limit(infusion, limited) {
+                Ok(infusion) => (
+                    S::Delivering(infusion),
+                    notices(&[if limited {
+                        Notice::PcaLimited
+                    } else {
+                        Notice::PcaResumed
+                    }]),
+                ),
+                Err(infusion) => ignored(S::Delivering(infusion)),
+            }
+        }
+        // Paused or stopped by an alarm, a PCA at its limit resumes limited;
+        // a clinician may clear the limit there too.
+        (S::Paused { infusion, resume }, event @ (E::PcaLimitReached | E::PcaLimitCleared)) => {
+            match pca_limit(infusion, event == E::PcaLimitReached) {
+                Ok(infusion) => (S::Paused { infusion, resume }, Notices::new()),
+                Err(infusion) => ignored(S::Paused { infusion, resume }),
+            }
+        }
+        (
+            S::AlarmStopped {
+                infusion,
+                cause,
+                resume,
+            },
+            event @ (E::PcaLimitReached | E::PcaLimitCleared),
+        ) => match pca_limit(infusion, event == E::PcaLimitReached) {
+            Ok(infusion) => (
+                S::AlarmStopped {
+                    infusion,
+                    cause,
+                    resume,
+                },
+                Notices::new(),
+            ),
+            Err(infusion) => ignored(S::AlarmStopped {
+                infusion,
+                cause,
+                resume,
+            }),
+        },
+
         (
             state @ (S::Idle
             | S::Ready(_)
@@ -421,7 +493,9 @@ pub fn next(state: State, event: Event) -> (State, Notices) {
             | E::Secondary(_)
             | E::Delivered(_)
             | E::StopFlow(_)
-            | E::AlarmsResolved,
+            | E::AlarmsResolved
+            | E::PcaLimitReached
+            | E::PcaLimitCleared,
         ) => ignored(state),
     }
 }
@@ -445,6 +519,7 @@ mod tests {
         Program {
             segments,
             end: End::Stop,
+            pca: None,
         }
     }
 

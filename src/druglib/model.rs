@@ -226,6 +226,74 @@ pub struct Entry {
     /// Whether the nurse may keep the vein open at the end of the volume.
     #[serde(default)]
     pub kvo: KvoRule,
+    /// The entry may run as patient-controlled analgesia, within these
+    /// limits (its dose limits the basal rate).
+    #[serde(default)]
+    pub pca: Option<PcaSpec>,
+}
+
+/// The PCA limits of an entry: the demand dose, the lockout after each
+/// demand given, and the most over the window (basal and demands).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PcaSpec {
+    pub demand: PcaAmountSpec,
+    pub lockout_min: LockoutSpec,
+    pub limit: PcaAmountSpec,
+    /// The limit's window, hours: 1 or 4.
+    pub window_h: u32,
+}
+
+/// A PCA amount (demand dose or limit): its unit, usual value and limits;
+/// no duration (a demand runs at the pump's highest rate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PcaAmountSpec {
+    pub unit: AmountUnitText,
+    #[serde(deserialize_with = "exact_decimal")]
+    pub default: Decimal,
+    #[serde(default, deserialize_with = "optional_exact_decimal")]
+    pub hard_min: Option<Decimal>,
+    #[serde(default, deserialize_with = "optional_exact_decimal")]
+    pub soft_min: Option<Decimal>,
+    #[serde(default, deserialize_with = "optional_exact_decimal")]
+    pub soft_max: Option<Decimal>,
+    #[serde(deserialize_with = "exact_decimal")]
+    pub hard_max: Decimal,
+}
+
+impl PcaAmountSpec {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            hard_min: self.hard_min,
+            soft_min: self.soft_min,
+            soft_max: self.soft_max,
+            hard_max: self.hard_max,
+        }
+    }
+}
+
+/// The lockout interval, whole minutes: a shorter lockout gives more drug,
+/// so its hard minimum is the limit that matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockoutSpec {
+    pub default: u32,
+    pub hard_min: u32,
+    #[serde(default)]
+    pub soft_min: Option<u32>,
+    pub hard_max: u32,
+}
+
+impl LockoutSpec {
+    pub fn limits(&self) -> Limits {
+        Limits {
+            hard_min: Some(Decimal::from(self.hard_min)),
+            soft_min: self.soft_min.map(Decimal::from),
+            soft_max: None,
+            hard_max: Decimal::from(self.hard_max),
+        }
+    }
 }
 
 /// What an entry allows at the end of its volume: keep the vein open (at

@@ -438,5 +438,59 @@ fn entry_problems(entry: &Entry) -> Vec<String> {
             amount_spec_problems(what, spec, &mut problems);
         }
     }
+    if let Some(pca) = &entry.pca {
+        pca_problems(entry, pca, family, &mut problems);
+    }
     problems
+}
+
+fn pca_problems(
+    entry: &Entry,
+    pca: &crate::druglib::model::PcaSpec,
+    family: Option<AmountFamily>,
+    problems: &mut Vec<String>,
+) {
+    if !matches!(entry.dose.unit, DosingUnit::Rate(_)) {
+        problems.push(
+            "pca is only for drugs with a continuous dose rate (the dose limits the basal rate)"
+                .to_owned(),
+        );
+    }
+    for (what, spec) in [("pca demand", &pca.demand), ("pca limit", &pca.limit)] {
+        family_problem(what, spec.unit.0.amount, family, problems);
+        limits_problems(what, spec.default, spec.limits(), problems);
+    }
+    if pca.demand.unit != pca.limit.unit {
+        problems.push(format!(
+            "pca demand ({}) and limit ({}) must be in the same unit",
+            pca.demand.unit.0, pca.limit.unit.0
+        ));
+    } else if pca.limit.default < pca.demand.default {
+        problems.push(format!(
+            "pca limit default {} is below the demand default {}: no demand could be given",
+            pca.limit.default.normalize(),
+            pca.demand.default.normalize()
+        ));
+    }
+    let lockout = &pca.lockout_min;
+    let ordered = lockout.hard_min >= 1
+        && lockout.soft_min.unwrap_or(lockout.hard_min) >= lockout.hard_min
+        && lockout.default >= lockout.soft_min.unwrap_or(lockout.hard_min)
+        && lockout.hard_max >= lockout.default
+        && lockout.hard_max <= 240;
+    if !ordered {
+        problems.push(format!(
+            "pca lockout_min needs 1 <= hard_min <= soft_min <= default <= hard_max <= 240, not {} <= {} <= {} <= {}",
+            lockout.hard_min,
+            lockout.soft_min.map_or_else(|| "-".to_owned(), |soft| soft.to_string()),
+            lockout.default,
+            lockout.hard_max
+        ));
+    }
+    if !matches!(pca.window_h, 1 | 4) {
+        problems.push(format!(
+            "pca window_h is {}: a PCA limit counts over 1 or 4 hours",
+            pca.window_h
+        ));
+    }
 }

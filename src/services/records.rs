@@ -2,7 +2,7 @@
 //! what record.
 
 use crate::alarms::AlarmChange;
-use crate::control::api::{ControlEvent, Mode};
+use crate::control::api::{ControlEvent, DemandOutcome, DemandRefusal, Mode};
 use crate::control::state::Notice;
 use crate::store::Event;
 
@@ -32,7 +32,27 @@ pub fn record_of(event: &ControlEvent, program: &str) -> Option<Event> {
         ControlEvent::Notice(Notice::KeepVeinOpenStarted) => Some(Event::ProgramChanged {
             program: "volume infused: keeping the vein open".to_owned(),
         }),
+        ControlEvent::Notice(Notice::PcaLimited) => Some(Event::ProgramChanged {
+            program: "PCA limit reached: keeping the vein open, no demand given".to_owned(),
+        }),
+        ControlEvent::Notice(Notice::PcaResumed) => Some(Event::ProgramChanged {
+            program: "PCA resumed by a clinician after its limit".to_owned(),
+        }),
+        ControlEvent::Demand(outcome) => Some(Event::PcaDemand {
+            outcome: demand_name(*outcome).to_owned(),
+        }),
         ControlEvent::Notice(_) | ControlEvent::Refused(_) => None,
+    }
+}
+
+/// A demand's outcome as the log stores it.
+pub fn demand_name(outcome: DemandOutcome) -> &'static str {
+    match outcome {
+        DemandOutcome::Given => "given",
+        DemandOutcome::Refused(DemandRefusal::Lockout) => "lockout",
+        DemandOutcome::Refused(DemandRefusal::Limit) => "limit",
+        DemandOutcome::Refused(DemandRefusal::DoseInProgress) => "dose-in-progress",
+        DemandOutcome::Refused(DemandRefusal::NotInfusing) => "not-infusing",
     }
 }
 

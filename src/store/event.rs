@@ -197,6 +197,11 @@ pub enum Event {
     StorageFault {
         detail: String,
     },
+    /// The patient pressed the PCA demand button: "given", or refused and
+    /// why ("lockout", "limit", "dose-in-progress", "not-infusing").
+    PcaDemand {
+        outcome: String,
+    },
 }
 
 /// What kind of event a record is: the log's `kind` column, the serde tag
@@ -224,11 +229,12 @@ pub enum EventKind {
     Interaction,
     EventsDropped,
     StorageFault,
+    PcaDemand,
 }
 
 impl EventKind {
     /// Every kind, in the order the log's format lists them.
-    pub const ALL: [EventKind; 21] = [
+    pub const ALL: [EventKind; 22] = [
         EventKind::PowerOn,
         EventKind::PowerOff,
         EventKind::SelfTest,
@@ -250,6 +256,7 @@ impl EventKind {
         EventKind::Interaction,
         EventKind::EventsDropped,
         EventKind::StorageFault,
+        EventKind::PcaDemand,
     ];
 
     /// The kind's name as stored.
@@ -276,6 +283,7 @@ impl EventKind {
             EventKind::Interaction => "interaction",
             EventKind::EventsDropped => "events_dropped",
             EventKind::StorageFault => "storage_fault",
+            EventKind::PcaDemand => "pca_demand",
         }
     }
 
@@ -316,6 +324,7 @@ impl Event {
             Event::Interaction { .. } => EventKind::Interaction,
             Event::EventsDropped { .. } => EventKind::EventsDropped,
             Event::StorageFault { .. } => EventKind::StorageFault,
+            Event::PcaDemand { .. } => EventKind::PcaDemand,
         }
     }
 }

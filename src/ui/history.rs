@@ -55,6 +55,7 @@ impl HistoryFilter {
                 EventKind::ProgramStopped,
                 EventKind::ProgramCompleted,
                 EventKind::SoftLimitOverride,
+                EventKind::PcaDemand,
             ],
             HistoryFilter::Interactions => &[EventKind::Interaction],
         }

@@ -252,7 +252,11 @@ pub fn continuous(ml_per_hour: f64, millilitres: f64, end: End) -> Program {
         rate: NanolitresPerHour((ml_per_hour * 1.0e6).round() as u64),
         volume: Nanolitres((millilitres * 1.0e6).round() as u64),
     });
-    Program { segments, end }
+    Program {
+        segments,
+        end,
+        pca: None,
+    }
 }
 
 /// The controller as the simulated board's back-end builds it.

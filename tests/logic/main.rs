@@ -6,6 +6,7 @@
 mod control_on_simulated_board;
 mod heartbeat_link;
 mod heartbeat_protocol;
+mod pca_on_simulated_board;
 mod pump_state_machine;
 mod supervision_watch;
 mod therapy_properties;

@@ -56,7 +56,11 @@ fn program_strategy() -> impl Strategy<Value = Program> {
                 Some(kvo) => End::KeepVeinOpen(NanolitresPerHour((kvo * 10_000).min(last_rate))),
                 None => End::Stop,
             };
-            Program { segments, end }
+            Program {
+                segments,
+                end,
+                pca: None,
+            }
         })
 }
 
@@ -302,7 +306,11 @@ proptest! {
 fn single(rate_centi: u64, volume_centi: u64, end: End) -> Program {
     let mut segments = ArrayVec::new();
     segments.push(segment(rate_centi, volume_centi, SegmentPurpose::Primary));
-    Program { segments, end }
+    Program {
+        segments,
+        end,
+        pca: None,
+    }
 }
 
 #[test]
@@ -402,6 +410,7 @@ fn kvo_never_runs_above_a_rate_titrated_down_before_the_end() {
     let program = Program {
         segments,
         end: End::KeepVeinOpen(NanolitresPerHour(9_810_000)),
+        pca: None,
     };
     let mut model = Model::default();
     let mut state = apply(State::SelfTest, Event::SelfTestPassed, &mut model).unwrap();

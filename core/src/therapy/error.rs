@@ -21,6 +21,7 @@ pub enum Quantity {
     ConcentrationVolume,
     KeepVeinOpenRate,
     BolusVolume,
+    Lockout,
 }
 
 impl Quantity {
@@ -38,6 +39,7 @@ impl Quantity {
             Quantity::ConcentrationVolume => "concentration volume",
             Quantity::KeepVeinOpenRate => "KVO rate",
             Quantity::BolusVolume => "bolus volume",
+            Quantity::Lockout => "lockout interval",
         }
     }
 }
@@ -107,4 +109,22 @@ pub enum TherapyError {
     Overflow,
     #[error("a program in stages has 1 to {max} stages, not {count}")]
     StepCount { count: usize, max: usize },
+    #[error("the PCA limit, {limit}, is less than one demand dose, {demand}: no demand could ever be given; raise the limit or lower the dose")]
+    PcaLimitBelowDemand {
+        limit: super::quantity::DoseAmount,
+        demand: super::quantity::DoseAmount,
+    },
+    #[error("the basal rate alone gives {} mL in {hours} h, which reaches the {hours}-hour limit of {} mL: lower the basal rate or raise the limit", display_decimal(*.basal_ml), display_decimal(*.limit_ml))]
+    PcaBasalReachesLimit {
+        hours: u32,
+        basal_ml: Decimal,
+        limit_ml: Decimal,
+    },
+    #[error("one demand dose, {} mL, takes longer to give than the {lockout_minutes} min lockout: lengthen the lockout or lower the dose", display_decimal(*.demand_ml))]
+    PcaDemandLongerThanLockout {
+        demand_ml: Decimal,
+        lockout_minutes: u32,
+    },
+    #[error("PCA is programmed as a primary infusion, not as a secondary or a bolus")]
+    PcaOnlyPrimary,
 }

@@ -9,6 +9,7 @@
 mod dose;
 mod entry;
 mod error;
+mod pca;
 mod program;
 pub mod quantity;
 pub mod rules;
@@ -16,6 +17,7 @@ pub mod rules;
 pub use dose::{amount_for_volume, dose_for_flow, flow_for_dose, volume_for_amount, Patient};
 pub use entry::{parse_decimal, MAX_DECIMALS, MAX_INTEGER_DIGITS};
 pub use error::{PatientData, Quantity, TherapyError};
+pub use pca::{PcaDelivery, PcaPlan, PcaWindow, LOCKOUT_MINUTES};
 pub use program::{
     plan, plan_bolus, plan_secondary, BolusRequest, Delivery, DeliveryPlan, EndOfInfusion,
     Medication, PlanEnd, Program, RateLimits, RateStep, RateSteps, SecondaryProgram, Segment,

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dose::{flow_for_dose, volume_for_amount, Patient};
 use super::error::Quantity;
+use super::pca::{plan_pca, PcaDelivery, PcaPlan};
 use super::quantity::{div, mul};
 use super::quantity::{
     Concentration, DoseAmount, DoseRate, InfusionDuration, Millilitres, MillilitresPerHour,
@@ -65,6 +66,10 @@ pub enum Delivery {
     /// held and tapered, as for parenteral nutrition); each rate is checked
     /// against the limits as a typed rate is.
     Steps(RateSteps),
+    /// Patient-controlled analgesia: a basal rate (or none), and demand
+    /// doses the patient asks for, within a lockout and a limit over 1 or
+    /// 4 hours. A primary only.
+    Pca(PcaDelivery),
 }
 
 /// Most steps of a multi-step program.
@@ -212,6 +217,9 @@ pub const MAX_SEGMENTS: usize = MAX_RATE_STEPS;
 pub struct DeliveryPlan {
     pub segments: ArrayVec<Segment, MAX_SEGMENTS>,
     pub end: PlanEnd,
+    /// A PCA program's demand dose, lockout and limit (its one segment is
+    /// the basal, at zero without one).
+    pub pca: Option<PcaPlan>,
 }
 
 impl DeliveryPlan {
@@ -253,13 +261,13 @@ impl RateLimits {
         }
     }
 
-    fn check(&self, rate: Decimal) -> Result<MillilitresPerHour, TherapyError> {
+    pub(super) fn check_rate(&self, rate: Decimal) -> Result<MillilitresPerHour, TherapyError> {
         rules::RATE.check(rate)?;
         self.range().check(rate).map(MillilitresPerHour::new)
     }
 }
 
-fn checked_volume(volume: Decimal) -> Result<Millilitres, TherapyError> {
+pub(super) fn checked_volume(volume: Decimal) -> Result<Millilitres, TherapyError> {
     rules::VOLUME_TO_BE_INFUSED
         .check(volume)
         .map(Millilitres::new)
@@ -270,7 +278,7 @@ fn checked_duration(duration: InfusionDuration) -> Result<InfusionDuration, Ther
     Ok(duration)
 }
 
-fn drug_of(medication: &Medication) -> Result<(Concentration, Patient), TherapyError> {
+pub(super) fn drug_of(medication: &Medication) -> Result<(Concentration, Patient), TherapyError> {
     match medication {
         Medication::Basic => Err(TherapyError::NeedsDrug),
         Medication::Drug {
@@ -291,10 +299,13 @@ fn rate_over(
     limits: &RateLimits,
 ) -> Result<MillilitresPerHour, TherapyError> {
     let duration = checked_duration(duration)?;
-    limits.check(rules::round_rate(div(volume, duration.hours())?))
+    limits.check_rate(rules::round_rate(div(volume, duration.hours())?))
 }
 
-fn dose_volume(amount: DoseAmount, medication: &Medication) -> Result<Millilitres, TherapyError> {
+pub(super) fn dose_volume(
+    amount: DoseAmount,
+    medication: &Medication,
+) -> Result<Millilitres, TherapyError> {
     let (concentration, patient) = drug_of(medication)?;
     checked_volume(rules::round_volume(volume_for_amount(
         amount,
@@ -327,12 +338,13 @@ fn segments_of(
 ) -> Result<ArrayVec<Segment, MAX_SEGMENTS>, TherapyError> {
     match *delivery {
         Delivery::Rate { rate, volume } => {
-            let rate = limits.check(rules::check_rate_on_grid(rate.value(), Quantity::Rate)?)?;
+            let rate =
+                limits.check_rate(rules::check_rate_on_grid(rate.value(), Quantity::Rate)?)?;
             Ok(one_segment(purpose, rate, checked_volume(volume.value())?))
         }
         Delivery::Dose { dose, volume } => {
             let (concentration, patient) = drug_of(medication)?;
-            let rate = limits.check(rules::round_rate(flow_for_dose(
+            let rate = limits.check_rate(rules::round_rate(flow_for_dose(
                 dose,
                 concentration,
                 &patient,
@@ -365,7 +377,7 @@ fn segments_of(
             let loading_volume = dose_volume(loading, medication)?;
             let loading_rate = rate_over(loading_volume.value(), loading_duration, limits)?;
             let (concentration, patient) = drug_of(medication)?;
-            let maintenance_rate = limits.check(rules::round_rate(flow_for_dose(
+            let maintenance_rate = limits.check_rate(rules::round_rate(flow_for_dose(
                 maintenance,
                 concentration,
                 &patient,
@@ -396,7 +408,7 @@ fn segments_of(
         Delivery::Steps(steps) => {
             let mut segments = ArrayVec::new();
             for step in steps.as_slice() {
-                let rate = limits.check(rules::check_rate_on_grid(
+                let rate = limits.check_rate(rules::check_rate_on_grid(
                     step.rate.value(),
                     Quantity::Rate,
                 )?)?;
@@ -415,17 +427,40 @@ fn segments_of(
             checked_volume(total_volume(&segments)?.value())?;
             Ok(segments)
         }
+        // Planned by `plan` (it needs the end); never a secondary.
+        Delivery::Pca(_) => Err(TherapyError::PcaOnlyPrimary),
     }
 }
 
 /// Derives the delivery plan of a primary program, or says what is wrong.
 pub fn plan(program: &Program, limits: &RateLimits) -> Result<DeliveryPlan, TherapyError> {
-    let segments = segments_of(
-        &program.medication,
-        &program.delivery,
-        SegmentPurpose::Primary,
-        limits,
-    )?;
+    let (segments, pca) = match &program.delivery {
+        Delivery::Pca(pca) => {
+            let kvo = match program.end {
+                EndOfInfusion::KeepVeinOpen { rate } => Some(rate.value()),
+                EndOfInfusion::Stop => None,
+            };
+            let (basal, volume, pca) = plan_pca(pca, &program.medication, limits, kvo)?;
+            (
+                one_segment(SegmentPurpose::Primary, basal, volume),
+                Some(pca),
+            )
+        }
+        delivery @ (Delivery::Rate { .. }
+        | Delivery::Dose { .. }
+        | Delivery::VolumeOverTime { .. }
+        | Delivery::AmountOverTime { .. }
+        | Delivery::LoadingThenMaintenance { .. }
+        | Delivery::Steps(_)) => (
+            segments_of(
+                &program.medication,
+                delivery,
+                SegmentPurpose::Primary,
+                limits,
+            )?,
+            None,
+        ),
+    };
     if let Some(capacity) = limits.container {
         let volume = total_volume(&segments)?;
         if volume > capacity {
@@ -455,7 +490,7 @@ pub fn plan(program: &Program, limits: &RateLimits) -> Result<DeliveryPlan, Ther
             }
         }
     };
-    Ok(DeliveryPlan { segments, end })
+    Ok(DeliveryPlan { segments, end, pca })
 }
 
 fn total_volume(segments: &[Segment]) -> Result<Millilitres, TherapyError> {
@@ -485,6 +520,7 @@ pub fn plan_secondary(
     Ok(DeliveryPlan {
         segments,
         end: PlanEnd::ResumePrimary,
+        pca: None,
     })
 }
 

@@ -37,6 +37,7 @@ use crate::control::units::{Microsteps, Nanolitres, NanolitresPerHour};
 use super::api::*;
 
 mod metering;
+mod pca;
 mod policy;
 mod sensing;
 
@@ -80,6 +81,10 @@ pub struct Controller<OUT, IN, SPI> {
     door: DebouncedInput<IN>,
     /// The syringe (or set) present switch: high = loaded.
     container: DebouncedInput<IN>,
+    /// The PCA patient demand button: high = pressed.
+    demand_button: DebouncedInput<IN>,
+    /// PCA demands and the volume over the limit's window.
+    pca: pca::PcaLedger,
     lights: (OUT, OUT),
     state: State,
     generator: StepGenerator,
@@ -152,6 +157,12 @@ where
                 Polarity::ActiveHigh,
                 settings.debounce,
             ),
+            demand_button: DebouncedInput::new(
+                hardware.demand,
+                Polarity::ActiveHigh,
+                settings.debounce,
+            ),
+            pca: pca::PcaLedger::default(),
             lights: (hardware.light_red, hardware.light_yellow),
             state: State::SelfTest,
             generator: StepGenerator::new(settings.mechanics, settings.period_us),
@@ -299,6 +310,10 @@ where
                 self.load_syringe(syringe, events);
                 return;
             }
+            Command::ClearPcaLimit => {
+                self.clear_pca_limit(events);
+                return;
+            }
         };
         // No start or resume over a raised flow-stopping alarm (a driver
         // fault shown before the start, say): the nurse deals with it first.
@@ -368,11 +383,19 @@ where
             }
         }
 
+        self.sample_demand(now_ms, &mut events);
+
         let readings = self.read_sensors(now_us);
         let present = self.detectors.evaluate(&readings, &self.settings.detectors);
         self.raise_alarms(present, readings.delivering, now_ms, &mut events);
 
+        let booked = self.booked_total;
         self.drive_motor(&mut events);
+        self.book_pca(
+            self.booked_total.saturating_sub(booked),
+            now_ms,
+            &mut events,
+        );
         self.update_lights(now_ms);
         self.snapshot = self.build_snapshot(now_us, &readings);
         if events.is_full() {
@@ -467,6 +490,7 @@ where
                 Some((Standby::OnCommand, _)) | None => None,
             },
             nl_per_turn: self.settings.mechanics.nl_per_turn,
+            pca: self.pca_status(now_ms),
         }
     }
 

@@ -75,6 +75,10 @@ where
                         .is_some_and(|since| now_ms.saturating_sub(since) >= grace)
                 }
                 Condition::StorageFault => self.storage_fault,
+                Condition::PcaLimit => self
+                    .state
+                    .infusion()
+                    .is_some_and(|infusion| infusion.pca_limited),
                 Condition::DownstreamOcclusion
                 | Condition::UpstreamOcclusion
                 | Condition::AirInLine
@@ -177,6 +181,7 @@ pub(super) fn stop_cause(condition: Condition) -> StopCause {
         | Condition::KeepVeinOpen
         | Condition::CallbackPaused
         | Condition::CallbackUnstarted
-        | Condition::StorageFault => StopCause::SensorFault,
+        | Condition::StorageFault
+        | Condition::PcaLimit => StopCause::SensorFault,
     }
 }

@@ -247,13 +247,22 @@ pub(super) fn check_entry(
                         unit: unit.to_string(),
                     }));
                 }
+                Delivery::Pca(pca) => {
+                    if let Some(basal) = &pca.basal {
+                        checker.unit_must_match(unit, basal.unit);
+                    }
+                    check_pca(entry, pca, checker);
+                }
                 // Each rate's dose is checked below, segment by segment.
                 Delivery::VolumeOverTime { .. } | Delivery::Steps(_) => {}
             }
+            // (A PCA without a basal runs its segment at zero: nothing to check.)
             let continuous = plan
                 .iter()
                 .flat_map(|plan| plan.segments.iter())
-                .filter(|segment| segment.purpose != SegmentPurpose::Loading);
+                .filter(|segment| {
+                    segment.purpose != SegmentPurpose::Loading && !segment.rate.value().is_zero()
+                });
             for segment in continuous {
                 match dose_for_flow(segment.rate, concentration, &patient, unit) {
                     Ok(dose) => checker.value(
@@ -281,7 +290,8 @@ pub(super) fn check_entry(
                 Delivery::Dose { .. }
                 | Delivery::LoadingThenMaintenance { .. }
                 | Delivery::Rate { .. }
-                | Delivery::Steps(_) => {
+                | Delivery::Steps(_)
+                | Delivery::Pca(_) => {
                     checker.block(Blocker::NotForThisEntry(Mismatch::Intermittent {
                         drug: entry.display_name.clone(),
                         unit: unit.to_string(),
@@ -300,6 +310,36 @@ pub(super) fn check_entry(
             }
         }
         (DosingUnit::Rate(_) | DosingUnit::Amount(_), None) => {}
+    }
+}
+
+/// A PCA program's demand, lockout, limit and window against the entry's.
+fn check_pca(entry: &Entry, pca: &crate::therapy::PcaDelivery, checker: &mut Checker) {
+    let Some(spec) = &entry.pca else {
+        checker.block(Blocker::NotForThisEntry(Mismatch::NoPca {
+            drug: entry.display_name.clone(),
+        }));
+        return;
+    };
+    for (parameter, entered, limits) in [
+        (Parameter::DemandDose, &pca.demand, &spec.demand),
+        (Parameter::PcaLimit, &pca.limit, &spec.limit),
+    ] {
+        if checker.unit_must_match(limits.unit.0, entered.unit) {
+            checker.entered(parameter, entered.value, limits.unit.0, &limits.limits());
+        }
+    }
+    checker.value(
+        Parameter::Lockout,
+        Decimal::from(pca.lockout.seconds()) / Decimal::from(60),
+        "min".to_owned(),
+        &spec.lockout_min.limits(),
+    );
+    if pca.window.hours() != spec.window_h {
+        checker.block(Blocker::NotForThisEntry(Mismatch::PcaWindow {
+            drug: entry.display_name.clone(),
+            hours: spec.window_h,
+        }));
     }
 }
 

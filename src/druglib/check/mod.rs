@@ -43,6 +43,12 @@ pub enum Parameter {
     LoadingDose,
     Duration,
     VolumeToBeInfused,
+    /// A PCA demand dose.
+    DemandDose,
+    /// A PCA lockout interval, minutes.
+    Lockout,
+    /// A PCA limit over its window.
+    PcaLimit,
 }
 
 impl Parameter {
@@ -55,6 +61,9 @@ impl Parameter {
             Parameter::LoadingDose => "loading dose",
             Parameter::Duration => "duration",
             Parameter::VolumeToBeInfused => "volume to be infused",
+            Parameter::DemandDose => "demand dose",
+            Parameter::Lockout => "lockout interval",
+            Parameter::PcaLimit => "PCA limit",
         }
     }
 }
@@ -189,6 +198,10 @@ pub enum Mismatch {
         rate: Decimal,
         max: Decimal,
     },
+    #[error("the library does not allow {drug} as PCA")]
+    NoPca { drug: String },
+    #[error("the PCA limit of {drug} counts over {hours} h in the library")]
+    PcaWindow { drug: String, hours: u32 },
 }
 
 /// Why a program cannot start, whatever the nurse confirms.

@@ -236,6 +236,7 @@ pub fn review_bolus(
             Some(DeliveryPlan {
                 segments,
                 end: crate::therapy::PlanEnd::ResumePrimary,
+                pca: None,
             })
         }
         Err(error) => {

@@ -189,6 +189,7 @@ pub(super) fn history_row(texts: &Texts, recorded: &crate::store::Recorded) -> H
         Event::LibraryActivated { name, version, .. } => (false, format!("{name} {version}")),
         Event::LibraryRefused { detail } => (false, detail.clone()),
         Event::EventsDropped { count } => (false, count.to_string()),
+        Event::PcaDemand { outcome } => (false, texts.get(&format!("pca-demand-{outcome}"))),
         Event::PowerOn
         | Event::PowerOff
         | Event::ProgramPaused

@@ -297,6 +297,13 @@ pub(super) fn interrupted_facts(
                 Delivery::LoadingThenMaintenance { maintenance, .. } => {
                     texts.quantity(maintenance.value, &maintenance.unit.to_string())
                 }
+                Delivery::Pca(pca) => texts.format(
+                    "interrupted-pca",
+                    &[(
+                        "demand",
+                        Arg::Text(texts.quantity(pca.demand.value, &pca.demand.unit.to_string())),
+                    )],
+                ),
                 Delivery::Steps(steps) => texts.format(
                     "interrupted-steps",
                     &[(

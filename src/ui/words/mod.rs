@@ -180,6 +180,7 @@ pub fn alarm_ids(condition: Condition) -> (&'static str, &'static str) {
         Condition::CallbackPaused => ("alarm-callback-paused", "alarm-callback-paused-do"),
         Condition::CallbackUnstarted => ("alarm-callback-unstarted", "alarm-callback-unstarted-do"),
         Condition::StorageFault => ("alarm-storage-fault", "alarm-storage-fault-do"),
+        Condition::PcaLimit => ("alarm-pca-limit", "alarm-pca-limit-do"),
     }
 }
 
@@ -192,6 +193,9 @@ pub fn parameter_id(parameter: Parameter) -> &'static str {
         Parameter::LoadingDose => "param-loading-dose",
         Parameter::Duration => "param-duration",
         Parameter::VolumeToBeInfused => "param-vtbi",
+        Parameter::DemandDose => "param-demand-dose",
+        Parameter::Lockout => "param-lockout",
+        Parameter::PcaLimit => "param-pca-limit",
     }
 }
 
@@ -214,6 +218,10 @@ pub fn step_id(step: Step, kind: Kind, unit: &str) -> &'static str {
         Step::StepRate(_) => "step-step-rate",
         Step::StepVolume(_) => "step-step-volume",
         Step::MoreSteps(_) => "step-more-steps",
+        Step::Basal => "step-basal",
+        Step::Demand => "step-demand",
+        Step::Lockout => "step-lockout",
+        Step::PcaLimit => "step-pca-limit",
         Step::Review => "step-review",
     }
 }
@@ -233,5 +241,6 @@ pub fn command_id(kind: CommandKind) -> &'static str {
         CommandKind::SilenceAlarms => "command-silence",
         CommandKind::LoadSyringe => "command-load-syringe",
         CommandKind::Standby => "command-standby",
+        CommandKind::ClearPcaLimit => "command-clear-pca-limit",
     }
 }

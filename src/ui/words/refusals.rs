@@ -137,6 +137,42 @@ pub fn therapy_text(texts: &Texts, error: &TherapyError) -> String {
                 ("max", Arg::Count(u64::try_from(*max).unwrap_or(u64::MAX))),
             ],
         ),
+        TherapyError::PcaLimitBelowDemand { limit, demand } => texts.format(
+            "error-pca-limit-below-demand",
+            &[
+                (
+                    "limit",
+                    Arg::Text(texts.quantity(limit.value, &limit.unit.to_string())),
+                ),
+                (
+                    "demand",
+                    Arg::Text(texts.quantity(demand.value, &demand.unit.to_string())),
+                ),
+            ],
+        ),
+        TherapyError::PcaBasalReachesLimit {
+            hours,
+            basal_ml,
+            limit_ml,
+        } => texts.format(
+            "error-pca-basal-reaches-limit",
+            &[
+                ("hours", Arg::Count(u64::from(*hours))),
+                ("basal", Arg::Number(*basal_ml)),
+                ("limit", Arg::Number(*limit_ml)),
+            ],
+        ),
+        TherapyError::PcaDemandLongerThanLockout {
+            demand_ml,
+            lockout_minutes,
+        } => texts.format(
+            "error-pca-demand-longer-than-lockout",
+            &[
+                ("demand", Arg::Number(*demand_ml)),
+                ("lockout", Arg::Count(u64::from(*lockout_minutes))),
+            ],
+        ),
+        TherapyError::PcaOnlyPrimary => texts.get("error-pca-only-primary"),
     }
 }
 
@@ -238,6 +274,14 @@ pub(super) fn mismatch_text(texts: &Texts, mismatch: &Mismatch) -> String {
                 ("max", Arg::Text(texts.quantity(*max, "mL/h"))),
             ],
         ),
+        Mismatch::NoPca { drug: name } => drug("mismatch-no-pca", name),
+        Mismatch::PcaWindow { drug: name, hours } => texts.format(
+            "mismatch-pca-window",
+            &[
+                ("drug", Arg::Text(name.clone())),
+                ("hours", Arg::Count(u64::from(*hours))),
+            ],
+        ),
     }
 }
 
@@ -255,6 +299,16 @@ mod tests {
     use super::*;
     use crate::ui::text::Language;
     use rust_decimal_macros::dec;
+
+    fn mg(value: rust_decimal::Decimal) -> crate::therapy::DoseAmount {
+        crate::therapy::DoseAmount {
+            value,
+            unit: crate::therapy::DoseAmountUnit {
+                amount: crate::therapy::AmountUnit::Milligram,
+                basis: crate::therapy::DoseBasis::Patient,
+            },
+        }
+    }
 
     /// One of each refusal the therapy core can give.
     fn every_therapy_error() -> Vec<TherapyError> {
@@ -310,6 +364,20 @@ mod tests {
             },
             TherapyError::Overflow,
             TherapyError::StepCount { count: 7, max: 6 },
+            TherapyError::PcaLimitBelowDemand {
+                limit: mg(dec!(1)),
+                demand: mg(dec!(2)),
+            },
+            TherapyError::PcaBasalReachesLimit {
+                hours: 4,
+                basal_ml: dec!(12),
+                limit_ml: dec!(10),
+            },
+            TherapyError::PcaDemandLongerThanLockout {
+                demand_ml: dec!(10),
+                lockout_minutes: 2,
+            },
+            TherapyError::PcaOnlyPrimary,
         ]
     }
 

@@ -122,6 +122,10 @@ impl Workflow {
             | Step::Height
             | Step::Duration
             | Step::Volume
+            | Step::Basal
+            | Step::Demand
+            | Step::Lockout
+            | Step::PcaLimit
             | Step::Review => Vec::new(),
         }
     }
@@ -148,6 +152,10 @@ impl Workflow {
             | Step::Height
             | Step::Duration
             | Step::Volume
+            | Step::Basal
+            | Step::Demand
+            | Step::Lockout
+            | Step::PcaLimit
             | Step::Review => None,
         }
     }

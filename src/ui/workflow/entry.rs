@@ -55,6 +55,44 @@ impl Workflow {
                 },
                 (_, entry) => self.fluid_rate_field(entry),
             },
+            Step::Basal => NumberField {
+                unit: entry
+                    .map(|entry| entry.dose.unit.to_string())
+                    .unwrap_or_default(),
+                limits: entry.map(|entry| entry.dose.limits()),
+                range: rules::Range {
+                    min: Decimal::ZERO,
+                    max: Decimal::from(1_000_000),
+                    unit: "",
+                    ..rules::RATE.named(crate::therapy::Quantity::DoseRate)
+                },
+            },
+            Step::Demand | Step::PcaLimit => {
+                let spec = entry.and_then(|entry| entry.pca).map(|pca| {
+                    if self.step == Step::Demand {
+                        pca.demand
+                    } else {
+                        pca.limit
+                    }
+                });
+                NumberField {
+                    unit: spec.map(|spec| spec.unit.0.to_string()).unwrap_or_default(),
+                    limits: spec.map(|spec| spec.limits()),
+                    range: rules::Range {
+                        min: Decimal::ZERO,
+                        max: Decimal::from(1_000_000),
+                        unit: "",
+                        ..rules::RATE.named(crate::therapy::Quantity::DoseAmount)
+                    },
+                }
+            }
+            Step::Lockout => NumberField {
+                unit: "min".to_owned(),
+                limits: entry
+                    .and_then(|entry| entry.pca)
+                    .map(|pca| pca.lockout_min.limits()),
+                range: crate::therapy::LOCKOUT_MINUTES,
+            },
             Step::StepRate(_) => self.fluid_rate_field(entry),
             Step::StepVolume(_) => self.volume_field(entry),
             Step::LoadingDose => NumberField {
@@ -227,7 +265,10 @@ impl Workflow {
         let field = self.field().ok_or(Problem::WrongStep)?;
         let value = self.entry.value().map_err(Problem::Entry)?;
         field.range.check(value).map_err(Problem::Entry)?;
-        if value <= Decimal::ZERO {
+        // A PCA's basal may be zero: demands only (its limits are the
+        // basal's, and do not apply to none).
+        let no_basal = self.step == Step::Basal && value.is_zero();
+        if value <= Decimal::ZERO && !no_basal {
             return Err(Problem::Entry(TherapyError::OutOfRange {
                 quantity: field.range.quantity,
                 value,
@@ -236,7 +277,7 @@ impl Workflow {
                 unit: field.unit,
             }));
         }
-        if let Some(limits) = field.limits {
+        if let (Some(limits), false) = (field.limits, no_basal) {
             let status = LimitStatus::of(value, &limits);
             if matches!(status, LimitStatus::BeyondHard { .. }) {
                 return Err(Problem::HardLimit {
@@ -259,7 +300,10 @@ impl Workflow {
             }
             Step::LoadingDose => &mut self.answers.loading_dose,
             Step::LoadingDuration => &mut self.answers.loading_duration_min,
-            Step::Dose => &mut self.answers.dose,
+            Step::Dose | Step::Basal => &mut self.answers.dose,
+            Step::Demand => &mut self.answers.demand,
+            Step::Lockout => &mut self.answers.lockout_min,
+            Step::PcaLimit => &mut self.answers.pca_limit,
             Step::Weight => &mut self.answers.weight,
             Step::Height => &mut self.answers.height,
             Step::Duration => &mut self.answers.duration_min,
@@ -286,6 +330,20 @@ impl Workflow {
                     .then(|| self.running.as_ref().map(|running| running.dose))
                     .flatten()
             }),
+            Step::Basal => self.answers.dose,
+            // The library's usual values: the nurse confirms or changes them.
+            Step::Demand => self
+                .answers
+                .demand
+                .or_else(|| self.pca_spec().map(|pca| pca.demand.default)),
+            Step::Lockout => self.answers.lockout_min.or_else(|| {
+                self.pca_spec()
+                    .map(|pca| Decimal::from(pca.lockout_min.default))
+            }),
+            Step::PcaLimit => self
+                .answers
+                .pca_limit
+                .or_else(|| self.pca_spec().map(|pca| pca.limit.default)),
             Step::Weight => self.answers.weight,
             Step::Height => self.answers.height,
             Step::Duration => self.answers.duration_min,
@@ -328,6 +386,13 @@ impl Workflow {
             | Step::MoreSteps(_)
             | Step::Review => None,
         }
+    }
+
+    /// The PCA limits of the entry picked, for a PCA program.
+    pub(super) fn pca_spec(&self) -> Option<crate::druglib::model::PcaSpec> {
+        self.is_pca()
+            .then(|| self.entry_picked().and_then(|entry| entry.pca))
+            .flatten()
     }
 
     /// The dose (or rate) typed on the dose step, if answered.

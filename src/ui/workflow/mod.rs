@@ -81,6 +81,12 @@ pub enum Step {
     StepRate(u8),
     StepVolume(u8),
     MoreSteps(u8),
+    /// A PCA program's basal rate (zero: demands only), its demand dose,
+    /// lockout interval and limit over the library's window.
+    Basal,
+    Demand,
+    Lockout,
+    PcaLimit,
     Review,
 }
 
@@ -102,6 +108,10 @@ impl Step {
             Step::StepRate(_) => "StepRate",
             Step::StepVolume(_) => "StepVolume",
             Step::MoreSteps(_) => "MoreSteps",
+            Step::Basal => "Basal",
+            Step::Demand => "Demand",
+            Step::Lockout => "Lockout",
+            Step::PcaLimit => "PcaLimit",
             Step::Review => "Review",
         }
     }
@@ -121,6 +131,10 @@ impl Step {
             | Step::Height
             | Step::Duration
             | Step::Volume
+            | Step::Basal
+            | Step::Demand
+            | Step::Lockout
+            | Step::PcaLimit
             | Step::Review => None,
         }
     }
@@ -142,6 +156,10 @@ impl Step {
             | Step::Height
             | Step::Duration
             | Step::Volume
+            | Step::Basal
+            | Step::Demand
+            | Step::Lockout
+            | Step::PcaLimit
             | Step::Review => false,
         }
     }
@@ -190,6 +208,11 @@ struct Answers {
     /// Keep the vein open at the end (Some(true)) or stop (Some(false));
     /// None: as the entry's rule has it (`KvoRule`).
     keep_vein_open: Option<bool>,
+    /// A PCA program's demand dose, lockout (minutes) and limit (its basal
+    /// is `dose`).
+    demand: Option<Decimal>,
+    lockout_min: Option<Decimal>,
+    pca_limit: Option<Decimal>,
 }
 
 /// An option of a choice step.
@@ -417,6 +440,14 @@ impl Workflow {
                 .first()?
                 .rate
                 .value(),
+            // A PCA resumes as programmed; the nurse may change any value
+            // (the pump's demand history and limit carry on).
+            Delivery::Pca(pca) => {
+                workflow.answers.demand = Some(pca.demand.value);
+                workflow.answers.lockout_min = Some(minutes(pca.lockout));
+                workflow.answers.pca_limit = Some(pca.limit.value);
+                pca.basal.map_or(Decimal::ZERO, |basal| basal.value)
+            }
             // The rest of a multi-step program runs as programmed, each
             // step at its rate.
             Delivery::Steps(steps) => {
@@ -462,6 +493,11 @@ impl Workflow {
 
     pub fn kind(&self) -> Kind {
         self.kind
+    }
+
+    /// A new primary of a drug the library runs as PCA.
+    pub fn is_pca(&self) -> bool {
+        self.kind == Kind::Primary && self.entry_picked().is_some_and(|entry| entry.pca.is_some())
     }
 
     pub fn step(&self) -> Step {

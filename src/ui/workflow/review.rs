@@ -80,6 +80,27 @@ impl Workflow {
                 .collect::<Result<_, TherapyError>>()?;
             return Ok(Delivery::Steps(crate::therapy::RateSteps::new(&steps)?));
         }
+        if let (Some(pca), Some(DosingUnit::Rate(unit))) = (self.pca_spec(), unit) {
+            let basal = dose()?;
+            return Ok(Delivery::Pca(crate::therapy::PcaDelivery {
+                basal: (!basal.is_zero()).then_some(DoseRate { value: basal, unit }),
+                demand: DoseAmount {
+                    value: self.answer(Step::Demand).ok_or_else(missing)?,
+                    unit: pca.demand.unit.0,
+                },
+                lockout: minutes(self.answer(Step::Lockout))?,
+                limit: DoseAmount {
+                    value: self.answer(Step::PcaLimit).ok_or_else(missing)?,
+                    unit: pca.limit.unit.0,
+                },
+                window: if pca.window_h == 1 {
+                    crate::therapy::PcaWindow::OneHour
+                } else {
+                    crate::therapy::PcaWindow::FourHours
+                },
+                volume: volume.ok_or_else(missing)?,
+            }));
+        }
         if self.by_time() {
             return Ok(Delivery::VolumeOverTime {
                 volume: volume.ok_or_else(missing)?,

@@ -51,7 +51,10 @@ impl Workflow {
                     steps.push(Step::Review);
                     return steps;
                 }
-                if !by_time {
+                let pca = self.is_pca();
+                if pca {
+                    steps.push(Step::Basal);
+                } else if !by_time {
                     steps.push(Step::Dose);
                 }
                 let loading_per_weight = self.answers.loading == Some(true)
@@ -78,7 +81,12 @@ impl Workflow {
                 if per_area(drug_unit) && !known(true) {
                     steps.push(Step::Height);
                 }
-                if intermittent {
+                if pca {
+                    steps.push(Step::Demand);
+                    steps.push(Step::Lockout);
+                    steps.push(Step::PcaLimit);
+                    steps.push(Step::Volume);
+                } else if intermittent {
                     steps.push(Step::Duration);
                 } else if by_time {
                     steps.push(Step::Volume);
