@@ -8,6 +8,7 @@ mod dose_error_reduction;
 mod end_and_time;
 mod home_and_programming;
 mod multi_step;
+mod pca;
 mod start_later;
 mod syringe;
 mod touch_counts;

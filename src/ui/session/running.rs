@@ -22,9 +22,21 @@ impl Session {
         self.send(Command::Pause);
     }
 
+    /// Resumes a paused infusion; on a PCA held at its limit, resumes the
+    /// PCA (the pump refuses while the window still holds the limit).
     pub fn resume(&mut self) {
-        self.touch("resume");
-        self.send(Command::Resume);
+        if self.pca_limited() {
+            self.touch("resume-pca");
+            self.send(Command::ClearPcaLimit);
+        } else {
+            self.touch("resume");
+            self.send(Command::Resume);
+        }
+    }
+
+    /// A PCA runs held at its limit (KVO, no demand).
+    fn pca_limited(&self) -> bool {
+        self.snapshot.mode == Mode::Delivering && self.snapshot.pca.is_some_and(|pca| pca.limited)
     }
 
     pub fn start_loaded(&mut self) {
@@ -88,7 +100,7 @@ impl Session {
             pause: flowing || mode == Mode::KeepVeinOpen,
             // Resume once the alarm that stopped flow is cleared: the pump
             // refuses it before, so the button does too.
-            resume: mode == Mode::Paused,
+            resume: mode == Mode::Paused || self.pca_limited(),
             stop: matches!(
                 mode,
                 Mode::Ready

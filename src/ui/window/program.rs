@@ -398,6 +398,20 @@ pub(super) fn render_review(
                 ));
             }
         }
+        if let Some(pca) = &plan.pca {
+            // What one demand is in the syringe, and the limit's window.
+            rows.push(row(
+                "review-pca-demand-volume",
+                texts.quantity(pca.demand_volume.value().round_dp(2), "mL"),
+            ));
+            rows.push(row(
+                "review-pca-window",
+                texts.format(
+                    "review-pca-window-value",
+                    &[("hours", Arg::Count(u64::from(pca.window.hours())))],
+                ),
+            ));
+        }
         let volume_checked = review
             .values
             .iter()
@@ -416,7 +430,8 @@ pub(super) fn render_review(
                 .ok()
                 .map(|duration| sum.saturating_add(u64::from(duration.seconds())))
         });
-        if let Some(seconds) = seconds {
+        // A PCA runs as long as the patient's demands take it.
+        if let (Some(seconds), None) = (seconds, plan.pca) {
             let minutes = seconds.div_ceil(60);
             rows.push(row(
                 "review-runs-for",

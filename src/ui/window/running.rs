@@ -25,7 +25,13 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
     adapter.set_drug(s(active
         .and_then(|active| active.drug.clone())
         .unwrap_or_else(|| texts.get("running-basic"))));
-    adapter.set_state(s(pump_status(texts, snapshot)));
+    let pca = snapshot.pca;
+    let limited = pca.is_some_and(|pca| pca.limited);
+    adapter.set_state(s(if limited && snapshot.mode == Mode::Delivering {
+        texts.get("running-pca-limited")
+    } else {
+        pump_status(texts, snapshot)
+    }));
     adapter.set_concentration(s(active
         .and_then(|active| match active.running.medication {
             crate::therapy::Medication::Drug { concentration, .. } => Some(concentration_text(
@@ -51,7 +57,11 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
         active.and_then(|active| Some((active.running.dose, active.dose_unit.clone()?)))
     {
         readings.push(Reading {
-            label: s(texts.get("running-dose")),
+            label: s(texts.get(if pca.is_some() {
+                "running-basal"
+            } else {
+                "running-dose"
+            })),
             value: s(texts.quantity(dose, &unit)),
         });
     }
@@ -76,7 +86,10 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
         .0
         .saturating_mul(60)
         .checked_div(snapshot.commanded_rate.0)
-        .filter(|_| snapshot.mode == Mode::Delivering);
+        .filter(|_| snapshot.mode == Mode::Delivering && pca.is_none());
+    if let Some(pca) = pca {
+        readings.extend(pca_readings(texts, &pca));
+    }
     readings.push(Reading {
         label: s(texts.get("running-time-left")),
         value: s(minutes_left.map_or_else(
@@ -111,11 +124,65 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
     adapter.set_can_leave(allowed.leave);
     adapter.set_start_label(s(texts.get("action-start")));
     adapter.set_pause_label(s(texts.get("action-pause")));
-    adapter.set_resume_label(s(texts.get("action-resume")));
+    adapter.set_resume_label(s(texts.get(
+        if limited && snapshot.mode == Mode::Delivering {
+            "action-resume-pca"
+        } else {
+            "action-resume"
+        },
+    )));
     adapter.set_stop_label(s(texts.get("action-stop")));
     adapter.set_titrate_label(s(texts.get("action-titrate")));
     adapter.set_bolus_label(s(texts.get("action-bolus")));
     adapter.set_secondary_label(s(texts.get("action-secondary")));
     adapter.set_home_label(s(texts.get("action-home")));
     adapter.set_menu_label(s(texts.get("menu-more-short")));
+}
+
+/// A PCA's demands, its window against the limit, and when the next demand
+/// can be given.
+fn pca_readings(texts: &Texts, pca: &crate::control::api::PcaStatus) -> [Reading; 3] {
+    let next = if pca.limited {
+        texts.get("running-pca-limited")
+    } else if pca.lockout_left_ms == 0 {
+        texts.get("running-pca-ready")
+    } else {
+        texts.format(
+            "running-pca-next",
+            &[("minutes", Arg::Count(pca.lockout_left_ms.div_ceil(60_000)))],
+        )
+    };
+    [
+        Reading {
+            label: s(texts.get("running-pca-demands")),
+            value: s(texts.format(
+                "running-pca",
+                &[
+                    ("given", Arg::Count(u64::from(pca.given))),
+                    ("refused", Arg::Count(u64::from(pca.refused))),
+                ],
+            )),
+        },
+        Reading {
+            label: s(texts.get("param-pca-limit")),
+            value: s(texts.format(
+                "running-pca-window",
+                &[
+                    (
+                        "used",
+                        Arg::Text(texts.quantity(millilitres(pca.used.0).round_dp(2), "mL")),
+                    ),
+                    (
+                        "limit",
+                        Arg::Text(texts.quantity(millilitres(pca.limit.0), "mL")),
+                    ),
+                    ("hours", Arg::Count(u64::from(pca.window_minutes / 60))),
+                ],
+            )),
+        },
+        Reading {
+            label: s(texts.get("running-pca-next-label")),
+            value: s(next),
+        },
+    ]
 }
