@@ -129,6 +129,23 @@ impl Progress {
         self.segment_remaining() == Nanolitres(0)
     }
 
+    /// Books `volume` across segments (a PCA's demand taken from its
+    /// basal's volume); true when the whole program is done.
+    pub(super) fn book_all(&mut self, volume: Nanolitres) -> bool {
+        let mut left = volume;
+        while left.0 > 0 {
+            let taken = Nanolitres(left.0.min(self.segment_remaining().0));
+            left = left.saturating_sub(taken);
+            if self.book(taken) && !self.advance() {
+                return true;
+            }
+            if taken.0 == 0 {
+                break;
+            }
+        }
+        self.remaining() == Nanolitres(0)
+    }
+
     /// Moves to the next segment; false if there is none.
     pub(super) fn advance(&mut self) -> bool {
         if self.segment + 1 < self.program.segments.len() {

@@ -180,6 +180,12 @@ impl State {
 fn deliver(mut infusion: Infusion, volume: Nanolitres) -> (State, Notices) {
     let mut out = Notices::new();
     let segment_done = infusion.active_mut().book(volume);
+    // A PCA's demands come out of its syringe: its volume counts them, and
+    // a demand that empties it ends the program.
+    if infusion.pca().is_some() && infusion.overlay.is_some() && infusion.primary.book_all(volume) {
+        infusion.overlay = None;
+        return program_end(infusion, out);
+    }
     if segment_done {
         if infusion.active_mut().advance() {
             if let Some(segment) = infusion.active().current() {
@@ -188,17 +194,7 @@ fn deliver(mut infusion: Infusion, volume: Nanolitres) -> (State, Notices) {
         } else if let Some((kind, _)) = infusion.overlay.take() {
             out.push(Notice::OverlayFinished(kind));
         } else {
-            let state = match capped_end(&infusion.primary.program) {
-                End::KeepVeinOpen(rate) => {
-                    out.push(Notice::KeepVeinOpenStarted);
-                    State::KeepVeinOpen { infusion, rate }
-                }
-                End::Stop => {
-                    out.push(Notice::Completed);
-                    State::Completed(infusion)
-                }
-            };
-            return (state, out);
+            return program_end(infusion, out);
         }
     }
     if infusion.overlay.is_none() && !infusion.near_end_announced {
@@ -213,6 +209,21 @@ fn deliver(mut infusion: Infusion, volume: Nanolitres) -> (State, Notices) {
         }
     }
     (State::Delivering(infusion), out)
+}
+
+/// The primary's volume is done: keep the vein open or complete, as programmed.
+fn program_end(infusion: Infusion, mut out: Notices) -> (State, Notices) {
+    let state = match capped_end(&infusion.primary.program) {
+        End::KeepVeinOpen(rate) => {
+            out.push(Notice::KeepVeinOpenStarted);
+            State::KeepVeinOpen { infusion, rate }
+        }
+        End::Stop => {
+            out.push(Notice::Completed);
+            State::Completed(infusion)
+        }
+    };
+    (state, out)
 }
 
 /// Replaces the rate of the current primary segment. KVO after the VTBI

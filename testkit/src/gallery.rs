@@ -268,6 +268,39 @@ pub fn draw_all(
                 scene.act(|session| session.choose("steps-done"));
                 save(offscreen, "36-steps-review")?;
                 drop(scene);
+                // Patient-controlled analgesia: basal, lockout, review, and
+                // the running page after a demand given and one refused.
+                let scene = Scene::new(platform, language, library, false)?;
+                scene.refresh_until(|mode| mode == Mode::Idle)?;
+                scene.act(Session::new_program);
+                scene.act(|session| session.choose("med-surg"));
+                scene.act(|session| session.choose("morphine-pca"));
+                scene.act(|session| session.choose("0"));
+                scene.typed("0.5");
+                save(offscreen, "37-pca-basal")?;
+                scene.enter("0.5");
+                scene.enter("1");
+                scene.typed("10");
+                save(offscreen, "38-pca-lockout")?;
+                scene.enter("10");
+                scene.enter("10");
+                scene.enter("50");
+                save(offscreen, "39-pca-review")?;
+                scene.act(Session::start);
+                scene.refresh_until(|mode| mode == Mode::Delivering)?;
+                for _ in 0..2 {
+                    scene
+                        .rig
+                        .borrow_mut()
+                        .simulator
+                        .physics_mut()
+                        .press_demand(300);
+                    for _ in 0..40 {
+                        scene.act(Session::refresh);
+                    }
+                }
+                save(offscreen, "40-pca-running")?;
+                drop(scene);
                 let scene = Scene::with(
                     platform,
                     language,

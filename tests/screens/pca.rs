@@ -10,11 +10,11 @@
 )]
 
 use perfuse::control::api::Mode;
-use slint::ComponentHandle;
 use perfuse::store::Event;
 use perfuse::ui::text::Language;
 use perfuse_testkit::rig::Platform;
 use perfuse_testkit::window::Ui;
+use slint::ComponentHandle;
 
 use crate::ui_window::rows_have;
 
@@ -99,7 +99,7 @@ fn a_pca_is_programmed_and_its_demands_given_and_refused_on_both_platforms() {
         ui.press("ProgramPage::start-button");
         ui.refresh_until("delivering", |snapshot| snapshot.mode == Mode::Delivering);
         assert_eq!(ui.session.borrow().snapshot.commanded_rate.0, 0);
-        assert_eq!(reading(&ui, "Demands"), "0 given, 0 refused");
+        assert_eq!(reading(&ui, "Demands given / refused"), "0 / 0");
         assert_eq!(reading(&ui, "Next demand"), "Available now");
 
         // The patient presses: a demand runs at the pump's highest rate.
@@ -111,13 +111,15 @@ fn a_pca_is_programmed_and_its_demands_given_and_refused_on_both_platforms() {
         ui.refresh_until("the demand given", |snapshot| {
             snapshot.commanded_rate.0 == 0 && snapshot.total_delivered.0 >= 1_000_000
         });
-        assert_eq!(reading(&ui, "Demands"), "1 given, 0 refused");
+        assert_eq!(reading(&ui, "Demands given / refused"), "1 / 0");
         assert_eq!(reading(&ui, "Next demand"), "in 10 min");
-        assert_eq!(reading(&ui, "PCA limit"), "1 mL of 10 mL in 4 h");
+        assert_eq!(reading(&ui, "Last 4 h / limit"), "1 mL / 10 mL");
+        // The demand came out of the syringe: infused and left count it.
+        assert_eq!(reading(&ui, "Infused"), "1 mL");
         // Within the lockout: refused, nothing given.
         press_demand(&ui);
         assert_eq!(ui.session.borrow().snapshot.commanded_rate.0, 0);
-        assert_eq!(reading(&ui, "Demands"), "1 given, 1 refused");
+        assert_eq!(reading(&ui, "Demands given / refused"), "1 / 1");
         let outcomes: Vec<String> = ui
             .records()
             .into_iter()

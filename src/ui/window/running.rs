@@ -90,21 +90,24 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
     if let Some(pca) = pca {
         readings.extend(pca_readings(texts, &pca));
     }
-    readings.push(Reading {
-        label: s(texts.get("running-time-left")),
-        value: s(minutes_left.map_or_else(
-            || "–".to_owned(),
-            |minutes| {
-                texts.format(
-                    "duration-hours-minutes",
-                    &[
-                        ("hours", Arg::Count(minutes / 60)),
-                        ("minutes", Arg::Count(minutes % 60)),
-                    ],
-                )
-            },
-        )),
-    });
+    // A PCA runs as long as the demands take it: no time left to show.
+    if pca.is_none() {
+        readings.push(Reading {
+            label: s(texts.get("running-time-left")),
+            value: s(minutes_left.map_or_else(
+                || "–".to_owned(),
+                |minutes| {
+                    texts.format(
+                        "duration-hours-minutes",
+                        &[
+                            ("hours", Arg::Count(minutes / 60)),
+                            ("minutes", Arg::Count(minutes % 60)),
+                        ],
+                    )
+                },
+            )),
+        });
+    }
     readings.push(Reading {
         label: s(texts.get("running-pressure")),
         value: s(snapshot.downstream_tenths_mmhg.map_or_else(
@@ -164,7 +167,10 @@ fn pca_readings(texts: &Texts, pca: &crate::control::api::PcaStatus) -> [Reading
             )),
         },
         Reading {
-            label: s(texts.get("param-pca-limit")),
+            label: s(texts.format(
+                "running-pca-window-label",
+                &[("hours", Arg::Count(u64::from(pca.window_minutes / 60)))],
+            )),
             value: s(texts.format(
                 "running-pca-window",
                 &[
