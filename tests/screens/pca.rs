@@ -65,6 +65,9 @@ fn a_pca_is_programmed_and_its_demands_given_and_refused_on_both_platforms() {
             "Basal rate (0: demands only)",
             "{platform:?}"
         );
+        // Beyond the library's hard maximum of 2 mg/h: refused.
+        ui.enter("3");
+        assert_eq!(ui.step_title(), "Basal rate (0: demands only)");
         ui.enter("0");
         // The library's usual values are offered: the nurse confirms them.
         assert_eq!(ui.step_title(), "Demand dose");
@@ -129,5 +132,69 @@ fn a_pca_is_programmed_and_its_demands_given_and_refused_on_both_platforms() {
             })
             .collect();
         assert_eq!(outcomes, ["given", "lockout"], "{platform:?}");
+    }
+}
+
+#[test]
+fn at_its_limit_a_pca_keeps_the_vein_open_alarms_and_resumes_only_with_room() {
+    for platform in [Platform::Syringe50, Platform::Volumetric] {
+        let ui = Ui::new(platform, Language::English);
+        ui.press("StatusPage::primary-button");
+        ui.press_label("Medical-Surgical");
+        ui.search("MORPH");
+        ui.press_label("morphine PCA");
+        ui.press_label("50 mg in 50 mL (1 mg/mL)");
+        ui.enter("0");
+        ui.press("ProgramPage::next-button");
+        ui.press("ProgramPage::next-button");
+        // A limit of one demand: the first demand reaches it.
+        ui.enter("1");
+        ui.press("ProgramPage::next-button");
+        assert_eq!(ui.step_title(), "Review", "{platform:?}");
+        rows_have(&ui, "PCA limit", "1 mg");
+        ui.press("ProgramPage::start-button");
+        ui.refresh_until("delivering", |snapshot| snapshot.mode == Mode::Delivering);
+        press_demand(&ui);
+        ui.refresh_until("held at the limit", |snapshot| {
+            snapshot.pca.is_some_and(|pca| pca.limited)
+        });
+        ui.refresh();
+        let alarms = ui.window.global::<perfuse_ui::Alarms>();
+        assert_eq!(
+            alarms.get_level(),
+            perfuse_ui::AlarmLevel::Medium,
+            "{platform:?}"
+        );
+        assert_eq!(alarms.get_cause(), "PCA limit reached");
+        let running = ui.window.global::<perfuse_ui::RunningAdapter>();
+        assert_eq!(running.get_state(), "Limit reached: keeping the vein open");
+        // Without a basal nothing flows at the limit.
+        assert_eq!(ui.session.borrow().snapshot.commanded_rate.0, 0);
+        // A further press is refused; so is resuming while the last 4 h
+        // hold the limit.
+        press_demand(&ui);
+        assert!(running.get_can_resume());
+        assert_eq!(running.get_resume_label(), "Resume PCA");
+        ui.press("RunningPage::resume-button");
+        for _ in 0..3 {
+            ui.refresh();
+        }
+        assert!(ui.session.borrow().snapshot.pca.unwrap().limited);
+        let outcomes: Vec<String> = ui
+            .records()
+            .into_iter()
+            .filter_map(|event| match event {
+                Event::PcaDemand { outcome } => Some(outcome),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(outcomes, ["given", "limit"], "{platform:?}");
+        assert!(
+            ui.records().iter().any(|event| matches!(
+                event,
+                Event::AlarmRaised { condition, .. } if condition == "PcaLimit"
+            )),
+            "{platform:?}"
+        );
     }
 }

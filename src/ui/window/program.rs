@@ -354,8 +354,15 @@ pub(super) fn render_review(
             ),
             _ => (shown, status),
         };
+        // A PCA's dose rate is its basal.
+        let is_pca = review.plan.as_ref().is_some_and(|plan| plan.pca.is_some());
+        let label = if is_pca && value.parameter == Parameter::DoseRate {
+            "running-basal"
+        } else {
+            parameter_id(value.parameter)
+        };
         rows.push(ReviewRow {
-            label: s(texts.get(parameter_id(value.parameter))),
+            label: s(texts.get(label)),
             value: s(texts.quantity(shown, &value.unit)),
             level: level_of(Some(value.status)),
             note: s(note),
