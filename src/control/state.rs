@@ -264,17 +264,16 @@ fn valid(program: &Program) -> bool {
 }
 
 /// Marks a PCA infusion limited (cutting short a demand being given) or
-/// resumed; the infusion unchanged as the error if it is not a PCA or is
-/// already so.
-fn pca_limit(mut infusion: Infusion, limited: bool) -> Result<Infusion, Infusion> {
+/// resumed; false, and unchanged, if it is not a PCA or is already so.
+fn pca_limit(infusion: &mut Infusion, limited: bool) -> bool {
     if infusion.pca().is_none() || infusion.pca_limited == limited {
-        return Err(infusion);
+        return false;
     }
     infusion.pca_limited = limited;
     if limited {
         infusion.overlay = None;
     }
-    Ok(infusion)
+    true
 }
 
 /// The transition function.
@@ -438,50 +437,56 @@ pub fn next(state: State, event: Event) -> (State, Notices) {
             notices(&[Notice::FlowStopped(cause)]),
         ),
 
-        (S::Delivering(infusion), event @ (E::PcaLimitReached | E::PcaLimitCleared)) => {
+        (S::Delivering(mut infusion), event @ (E::PcaLimitReached | E::PcaLimitCleared)) => {
             let limited = event == E::PcaLimitReached;
-            match pca_limit(infusion, limited) {
-                Ok(infusion) => (
-                    S::Delivering(infusion),
-                    notices(&[if limited {
-                        Notice::PcaLimited
-                    } else {
-                        Notice::PcaResumed
-                    }]),
-                ),
-                Err(infusion) => ignored(S::Delivering(infusion)),
+            if pca_limit(&mut infusion, limited) {
+                let notice = if limited {
+                    Notice::PcaLimited
+                } else {
+                    Notice::PcaResumed
+                };
+                (S::Delivering(infusion), notices(&[notice]))
+            } else {
+                ignored(S::Delivering(infusion))
             }
         }
         // Paused or stopped by an alarm, a PCA at its limit resumes limited;
         // a clinician may clear the limit there too.
-        (S::Paused { infusion, resume }, event @ (E::PcaLimitReached | E::PcaLimitCleared)) => {
-            match pca_limit(infusion, event == E::PcaLimitReached) {
-                Ok(infusion) => (S::Paused { infusion, resume }, Notices::new()),
-                Err(infusion) => ignored(S::Paused { infusion, resume }),
+        (
+            S::Paused {
+                mut infusion,
+                resume,
+            },
+            event @ (E::PcaLimitReached | E::PcaLimitCleared),
+        ) => {
+            let changed = pca_limit(&mut infusion, event == E::PcaLimitReached);
+            let state = S::Paused { infusion, resume };
+            if changed {
+                (state, Notices::new())
+            } else {
+                ignored(state)
             }
         }
         (
             S::AlarmStopped {
-                infusion,
+                mut infusion,
                 cause,
                 resume,
             },
             event @ (E::PcaLimitReached | E::PcaLimitCleared),
-        ) => match pca_limit(infusion, event == E::PcaLimitReached) {
-            Ok(infusion) => (
-                S::AlarmStopped {
-                    infusion,
-                    cause,
-                    resume,
-                },
-                Notices::new(),
-            ),
-            Err(infusion) => ignored(S::AlarmStopped {
+        ) => {
+            let changed = pca_limit(&mut infusion, event == E::PcaLimitReached);
+            let state = S::AlarmStopped {
                 infusion,
                 cause,
                 resume,
-            }),
-        },
+            };
+            if changed {
+                (state, Notices::new())
+            } else {
+                ignored(state)
+            }
+        }
 
         (
             state @ (S::Idle
