@@ -40,6 +40,10 @@ pub struct Pca {
     pub window_minutes: u32,
     /// The rate once the limit is reached (KVO; zero without a basal).
     pub limited_rate: NanolitresPerHour,
+    /// What the patient had of this program before an interruption (an app
+    /// restart forgets the history): counted as given at the load, since
+    /// the pump cannot know when it was (at most the limit).
+    pub carried: Nanolitres,
 }
 
 /// A confirmed program, converted to control units.
@@ -250,6 +254,7 @@ pub fn program_from_plan(plan: &DeliveryPlan) -> Result<Program, UnitError> {
             limit: Nanolitres::from_millilitres(pca.limit_volume)?,
             window_minutes: pca.window.minutes(),
             limited_rate: NanolitresPerHour::from_rate(pca.limited_rate)?,
+            carried: Nanolitres(0),
         }),
         None => None,
     };

@@ -29,6 +29,7 @@ fn pca_program() -> perfuse::control::program::Program {
         limit: Nanolitres(2_500_000),
         window_minutes: 60,
         limited_rate: NanolitresPerHour(100_000),
+        carried: Nanolitres(0),
     });
     program
 }
@@ -190,4 +191,32 @@ fn a_button_held_down_is_one_demand_and_a_plain_infusion_ignores_it() {
     rig.simulator.physics_mut().release_demand();
     rig.run_for(1.0);
     assert_eq!(press(&mut rig), [DemandOutcome::Given]);
+}
+
+#[test]
+fn a_pca_resumed_after_an_interruption_counts_what_the_patient_had() {
+    let mut rig = Rig::new(Platform::Syringe50, 10_000).unwrap();
+    // 2 mL given before the app restarted: counted now, so one more demand
+    // would pass the 2.5 mL limit.
+    let mut program = pca_program();
+    if let Some(pca) = program.pca.as_mut() {
+        pca.carried = Nanolitres(2_000_000);
+    }
+    rig.command(Command::Load(program));
+    rig.command(Command::Start);
+    rig.run_for(1.0);
+    assert!(rig.last.pca.unwrap().used.0 >= 2_000_000);
+    assert_eq!(
+        press(&mut rig),
+        [DemandOutcome::Refused(DemandRefusal::Limit)]
+    );
+    // Never more than the limit is carried.
+    let mut rig = Rig::new(Platform::Syringe50, 10_000).unwrap();
+    let mut program = pca_program();
+    if let Some(pca) = program.pca.as_mut() {
+        pca.carried = Nanolitres(40_000_000);
+    }
+    rig.command(Command::Load(program));
+    rig.run_for(0.1);
+    assert_eq!(rig.last.pca.unwrap().used, Nanolitres(2_500_000));
 }

@@ -46,7 +46,7 @@ fn the_sample_library_verifies_with_the_development_key() {
         "the sample must be flagged as signed by a development key"
     );
     assert_eq!(verified.library.identity.name, "Perfuse sample library");
-    assert_eq!(verified.library.identity.version, "2026.11.2");
+    assert_eq!(verified.library.identity.version, "2026.11.3");
     assert_eq!(verified.library.identity.short_hash().len(), 16);
 }
 
@@ -249,7 +249,7 @@ fn a_refused_library_leaves_the_last_good_one_active() {
     assert_eq!(active.get().unwrap().library.identity, good);
 
     let (newer, newer_signature) =
-        edited_and_signed("version = \"2026.11.2\"", "version = \"2026.11.3\"");
+        edited_and_signed("version = \"2026.11.3\"", "version = \"2026.11.4\"");
     let running = active.activate(&newer, Some(&newer_signature), &keys, today(), true);
     assert_eq!(running, Err(ActivationError::InfusionRunning));
     assert_eq!(active.get().unwrap().library.identity, good);
@@ -258,7 +258,7 @@ fn a_refused_library_leaves_the_last_good_one_active() {
         .activate(&newer, Some(&newer_signature), &keys, today(), false)
         .unwrap();
     assert_eq!(replaced.unwrap().library.identity, good);
-    assert_eq!(active.get().unwrap().library.identity.version, "2026.11.3");
+    assert_eq!(active.get().unwrap().library.identity.version, "2026.11.4");
 }
 
 #[test]
@@ -307,7 +307,7 @@ mod at_start {
     /// The sample with its version changed, signed again: a newer library.
     fn newer() -> (Vec<u8>, String) {
         let text = String::from_utf8(sample_bytes()).unwrap();
-        let bytes = text.replacen("2026.11.2", "2026.12.0", 1).into_bytes();
+        let bytes = text.replacen("2026.11.3", "2026.12.0", 1).into_bytes();
         let signature = dev_sign(&bytes);
         (bytes, signature)
     }
@@ -324,7 +324,7 @@ mod at_start {
         let Startup::Installed(library) = &first else {
             panic!("{}", first.describe());
         };
-        assert_eq!(library.library.identity.version, "2026.11.2");
+        assert_eq!(library.library.identity.version, "2026.11.3");
         assert_eq!(std::fs::read(&kept).unwrap(), sample_bytes());
         assert_eq!(
             std::fs::read_to_string(dir.path().join("data/last-good-druglib.toml.sig")).unwrap(),
@@ -426,7 +426,7 @@ mod at_start {
             matches!(why, Unusable::Refused(LibraryError::NotYetEffective { .. })),
             "{why:?}"
         );
-        assert_eq!(library.library.identity.version, "2026.11.2");
+        assert_eq!(library.library.identity.version, "2026.11.3");
     }
 
     #[test]

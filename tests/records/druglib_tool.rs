@@ -56,7 +56,7 @@ fn a_pharmacist_writes_signs_and_verifies_a_library_without_code() {
     let new = dir.path().join("library-v2.toml");
     let edited = std::fs::read_to_string(&old)
         .unwrap()
-        .replacen("version = \"2026.11.2\"", "version = \"2026.12.1\"", 1)
+        .replacen("version = \"2026.11.3\"", "version = \"2026.12.1\"", 1)
         .replacen(
             "soft_max = 0.5, hard_max = 3 }",
             "soft_max = 0.4, hard_max = 3 }",
@@ -70,7 +70,7 @@ fn a_pharmacist_writes_signs_and_verifies_a_library_without_code() {
         out.contains("valid: Perfuse sample library version 2026.12.1"),
         "{out}"
     );
-    assert!(out.contains("5 care areas, 38 entries"), "{out}");
+    assert!(out.contains("5 care areas, 39 entries"), "{out}");
 
     // Before signing, the pump would refuse it.
     let (ok, _, err) = druglib(&[

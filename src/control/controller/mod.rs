@@ -325,6 +325,7 @@ where
             push(events, ControlEvent::Refused(kind));
         } else if kind == CommandKind::Load {
             self.programs_loaded = self.programs_loaded.wrapping_add(1);
+            self.carry_pca(now_ms);
         }
     }
 

@@ -231,6 +231,19 @@ where
         }
     }
 
+    /// A PCA resumed after an interruption: what the patient had of it
+    /// counts towards the limit from now (at most the limit).
+    pub(super) fn carry_pca(&mut self, now_ms: u64) {
+        let carried = self
+            .state
+            .infusion()
+            .and_then(Infusion::pca)
+            .map(|pca| Nanolitres(pca.carried.0.min(pca.limit.0)));
+        if let Some(carried) = carried.filter(|carried| carried.0 > 0) {
+            self.pca.book(now_ms, carried);
+        }
+    }
+
     pub(super) fn pca_status(&self, now_ms: u64) -> Option<PcaStatus> {
         let infusion = self.state.infusion()?;
         let pca = infusion.pca()?;

@@ -362,6 +362,12 @@ impl Session {
                 }
             },
         };
+        // A PCA resumed after an interruption: the restarted pump has no
+        // history, so what the patient had of it counts as given now.
+        let mut program = program;
+        if let (Some(pca), Some(before)) = (program.pca.as_mut(), resuming_from) {
+            pca.carried = before;
+        }
         let remaining_nl = program.total_volume().0;
         if !self.send(Command::Load(program)) {
             return false;
