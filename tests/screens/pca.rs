@@ -104,6 +104,10 @@ fn a_pca_is_programmed_and_its_demands_given_and_refused_on_both_platforms() {
         assert_eq!(ui.session.borrow().snapshot.commanded_rate.0, 0);
         assert_eq!(reading(&ui, "Demands given / refused"), "0 / 0");
         assert_eq!(reading(&ui, "Next demand"), "Available now");
+        assert!(!ui
+            .window
+            .global::<perfuse_ui::RunningAdapter>()
+            .get_can_titrate());
 
         // The patient presses: a demand runs at the pump's highest rate.
         press_demand(&ui);

@@ -110,7 +110,11 @@ impl Session {
                     | Mode::AlarmStopped
                     | Mode::Completed
             ),
-            titrate: matches!(mode, Mode::Delivering | Mode::Paused) && self.active.is_some(),
+            // A PCA's basal, demand and limits are changed by programming
+            // it anew, not by a titration of its dose.
+            titrate: matches!(mode, Mode::Delivering | Mode::Paused)
+                && self.active.is_some()
+                && self.snapshot.pca.is_none(),
             bolus: flowing && is_drug && bolus_allowed,
             secondary: flowing && self.active.is_some(),
             leave: matches!(mode, Mode::Completed | Mode::Idle),
