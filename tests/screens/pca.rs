@@ -37,6 +37,17 @@ fn reading(ui: &Ui, label: &str) -> String {
         .unwrap_or_else(|| panic!("no {label} in {all:?}"))
 }
 
+/// The demands' outcomes in the event log, in order.
+fn demand_outcomes(ui: &Ui) -> Vec<String> {
+    ui.records()
+        .into_iter()
+        .filter_map(|event| match event {
+            Event::PcaDemand { outcome } => Some(outcome),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The patient presses the handset's button for 300 ms.
 fn press_demand(ui: &Ui) {
     ui.rig
@@ -127,14 +138,7 @@ fn a_pca_is_programmed_and_its_demands_given_and_refused_on_both_platforms() {
         press_demand(&ui);
         assert_eq!(ui.session.borrow().snapshot.commanded_rate.0, 0);
         assert_eq!(reading(&ui, "Demands given / refused"), "1 / 1");
-        let outcomes: Vec<String> = ui
-            .records()
-            .into_iter()
-            .filter_map(|event| match event {
-                Event::PcaDemand { outcome } => Some(outcome),
-                _ => None,
-            })
-            .collect();
+        let outcomes = demand_outcomes(&ui);
         assert_eq!(outcomes, ["given", "lockout"], "{platform:?}");
     }
 }
@@ -184,14 +188,7 @@ fn at_its_limit_a_pca_keeps_the_vein_open_alarms_and_resumes_only_with_room() {
             ui.refresh();
         }
         assert!(ui.session.borrow().snapshot.pca.unwrap().limited);
-        let outcomes: Vec<String> = ui
-            .records()
-            .into_iter()
-            .filter_map(|event| match event {
-                Event::PcaDemand { outcome } => Some(outcome),
-                _ => None,
-            })
-            .collect();
+        let outcomes = demand_outcomes(&ui);
         assert_eq!(outcomes, ["given", "limit"], "{platform:?}");
         assert!(
             ui.records().iter().any(|event| matches!(
