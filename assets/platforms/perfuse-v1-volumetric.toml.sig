@@ -1,4 +1,4 @@
 # Detached Ed25519 signature over the exact bytes of the file it sits beside.
 key_id = "perfuse-development-only-2026"
 algorithm = "ed25519"
-signature = "a2a7804aa4e23c15ff8d6a1ece819a4d2068105abb1f3ce56cb94ef71832f1706533923872e729d208c7bdf07c75e14e9abc0f75bbe4be213ddcea86acd7f80f"
+signature = "0bd420d47bfe816445aeb251fd2c10e45ed4dbd3f99eda0780d05bcd122ebd39ad666e276518f567a7c7985b3eca42fbe938b33c3ff29f086af532146a4fa202"

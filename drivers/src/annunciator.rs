@@ -57,6 +57,11 @@ pub const MEDIUM_PRIORITY_BURST: [Phase; 6] =
 /// Low priority: 2 pulses, then 15 s (the standard asks for more than 15 s or none).
 pub const LOW_PRIORITY_BURST: [Phase; 4] = [on(200), off(200), on(200), off(15_200)];
 
+/// A reminder (not an alarm): one 150 ms pulse, then nothing for a minute.
+/// The app asks for it once per `reminder_every_s` (docs/alarm-signals.md);
+/// the silence after it only guards against a request that lingers.
+pub const REMINDER_BURST: [Phase; 2] = [on(150), off(60_000)];
+
 /// The burst pattern of a priority.
 pub const fn burst(priority: Priority) -> &'static [Phase] {
     match priority {

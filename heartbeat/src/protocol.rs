@@ -38,8 +38,9 @@ pub const MESSAGE_LEN: usize = 64;
 const CRC_AT: usize = MESSAGE_LEN - 4;
 pub const MAGIC: [u8; 4] = *b"PFHB";
 /// Version 2 added the alarm volume; version 3 counts forward and reverse
-/// microsteps apart and adds the relieving mode.
-pub const VERSION: u16 = 3;
+/// microsteps apart and adds the relieving mode; version 4 adds the
+/// reminder (alarm level 4).
+pub const VERSION: u16 = 4;
 
 const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISCSI);
 
@@ -79,6 +80,12 @@ impl PumpMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum AlarmLevel {
     None,
+    /// Not an alarm: a reminder's single quiet pulse (an audio pause with
+    /// the alarm still present, a program waiting to be started). The app
+    /// asks for it for `REMINDER_WINDOW_MS`; the supervisor plays one
+    /// `annunciator::REMINDER_BURST` pulse, two volume levels below the set
+    /// one.
+    Reminder,
     Low,
     Medium,
     High,
@@ -148,6 +155,7 @@ fn alarm_byte(alarm: AlarmLevel, audible: bool) -> u8 {
         AlarmLevel::Low => 1,
         AlarmLevel::Medium => 2,
         AlarmLevel::High => 3,
+        AlarmLevel::Reminder => 4,
     };
     level | (u8::from(audible) << 4)
 }
@@ -239,6 +247,7 @@ impl Message {
             1 => AlarmLevel::Low,
             2 => AlarmLevel::Medium,
             3 => AlarmLevel::High,
+            4 => AlarmLevel::Reminder,
             _ => return Err(DecodeError::Alarm(alarm)),
         };
         if alarm & 0xE0 != 0 {

@@ -19,6 +19,32 @@ pub const CALLBACK_UNSTARTED_MS: u64 = 300_000;
 /// A program in standby (waiting on purpose for the nurse's start) reminds
 /// every thirty minutes instead.
 pub const STANDBY_REMINDER_MS: u64 = 1_800_000;
+/// How long a reminder asks the buzzer for its one pulse, ms (the
+/// supervisor times the pulse itself: `annunciator::REMINDER_BURST`).
+pub const REMINDER_WINDOW_MS: u64 = 250;
+
+/// When an unanswered alarm escalates and how often the reminder sounds:
+/// set by the signed mechanism profile's `[alarms]` (within the bounds of
+/// `perfuse_core::platform::AlarmSpec`), five minutes and one minute
+/// otherwise. docs/alarm-signals.md lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlarmTiming {
+    /// A medium alarm that escalates (`Condition::escalates`), raised and
+    /// neither acknowledged nor cleared for this long, becomes high.
+    pub escalate_after_ms: u64,
+    /// The reminder's interval: during an audio pause with the alarm
+    /// still present, and while a program waits to be started.
+    pub reminder_every_ms: u64,
+}
+
+impl Default for AlarmTiming {
+    fn default() -> Self {
+        Self {
+            escalate_after_ms: 300_000,
+            reminder_every_ms: 60_000,
+        }
+    }
+}
 
 /// Every alarm condition the pump knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -183,7 +209,37 @@ impl Condition {
         }
     }
 
-    /// Does this condition stop flow?
+    /// Does this alarm become high when nobody answers it? The medium
+    /// alarms that need the nurse at the bedside: the infusion ended or is
+    /// only keeping the vein open, a pause left too long, a PCA at its
+    /// limit. Not the log's storage fault: the nurse cannot fix it, and a
+    /// louder signal would not bring biomedical engineering sooner.
+    pub fn escalates(self) -> bool {
+        match self {
+            Condition::InfusionComplete
+            | Condition::KeepVeinOpen
+            | Condition::CallbackPaused
+            | Condition::PcaLimit => true,
+            Condition::DownstreamOcclusion
+            | Condition::UpstreamOcclusion
+            | Condition::AirInLine
+            | Condition::AccumulatedAir
+            | Condition::DoorOpen
+            | Condition::SyringeNotLoaded
+            | Condition::EndOfContainer
+            | Condition::MotorStall
+            | Condition::DriverFault
+            | Condition::EncoderDisagreement
+            | Condition::SensorFault
+            | Condition::SupervisorTrip
+            | Condition::NearEnd
+            | Condition::CallbackUnstarted
+            | Condition::StorageFault => false,
+        }
+    }
+
+    /// Does this condition stop flow? (By its own priority: an escalated
+    /// alarm sounds high but stops nothing it did not stop before.)
     pub fn stops_flow(self) -> bool {
         self.priority() == Priority::High
     }
@@ -249,13 +305,17 @@ struct Slot {
     present: bool,
     raised_at_ms: u64,
     acknowledged: bool,
+    /// Unanswered past `AlarmTiming::escalate_after_ms`: shown and sounded high.
+    escalated: bool,
 }
 
 /// A raised alarm as the UI lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActiveAlarm {
     pub condition: Condition,
+    /// The condition's priority, or high once it has escalated.
     pub priority: Priority,
+    pub escalated: bool,
     pub raised_at_ms: u64,
     pub present: bool,
     pub acknowledged: bool,
@@ -265,6 +325,8 @@ pub struct ActiveAlarm {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlarmChange {
     Raised(Condition),
+    /// Unanswered for `AlarmTiming::escalate_after_ms`: now high.
+    Escalated(Condition),
     Cleared(Condition),
 }
 
@@ -275,11 +337,31 @@ pub struct Alarms {
     silenced_until_ms: Option<u64>,
     /// When the audible alarm started (restarts on each new raise or re-annunciation).
     sounding_since_ms: u64,
+    /// Since when a program waits to be started (not in standby on purpose).
+    waiting_since_ms: Option<u64>,
+    timing: AlarmTiming,
 }
 
 impl Alarms {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    pub fn with_timing(timing: AlarmTiming) -> Self {
+        Self {
+            timing,
+            ..Self::default()
+        }
+    }
+
+    pub fn timing(&self) -> AlarmTiming {
+        self.timing
+    }
+
+    /// Since when a program has waited, loaded and not started, for the
+    /// reminder (None when nothing waits, or when it waits on purpose).
+    pub fn set_waiting(&mut self, since_ms: Option<u64>) {
+        self.waiting_since_ms = since_ms;
     }
 
     fn slot(&self, condition: Condition) -> Slot {
@@ -300,6 +382,8 @@ impl Alarms {
         present: bool,
         now_ms: u64,
     ) -> Option<AlarmChange> {
+        let silenced = self.silenced_until_ms.is_some_and(|until| now_ms < until);
+        let escalate_after_ms = self.timing.escalate_after_ms;
         let slot = self.slot_mut(condition)?;
         slot.present = present;
         if present && !slot.raised {
@@ -308,11 +392,27 @@ impl Alarms {
                 present: true,
                 raised_at_ms: now_ms,
                 acknowledged: false,
+                escalated: false,
             };
             // A new alarm always sounds, even during a silence.
             self.silenced_until_ms = None;
             self.sounding_since_ms = now_ms;
             return Some(AlarmChange::Raised(condition));
+        }
+        // Unanswered for too long: high. An audio pause defers it to the
+        // pause's end (the nurse asked for quiet), and then it sounds high.
+        if present
+            && slot.raised
+            && !slot.acknowledged
+            && !slot.escalated
+            && condition.escalates()
+            && !silenced
+            && now_ms.saturating_sub(slot.raised_at_ms) >= escalate_after_ms
+        {
+            slot.escalated = true;
+            self.silenced_until_ms = None;
+            self.sounding_since_ms = now_ms;
+            return Some(AlarmChange::Escalated(condition));
         }
         if !present && slot.raised && (!condition.latching() || slot.acknowledged) {
             *slot = Slot::default();
@@ -327,7 +427,9 @@ impl Alarms {
         let mut cleared = 0;
         for slot in &mut self.slots {
             if slot.raised {
+                // Answered: back to its own priority.
                 slot.acknowledged = true;
+                slot.escalated = false;
                 if !slot.present {
                     *slot = Slot::default();
                     cleared += 1;
@@ -361,7 +463,12 @@ impl Alarms {
             if slot.raised {
                 *target = Some(ActiveAlarm {
                     condition,
-                    priority: condition.priority(),
+                    priority: if slot.escalated {
+                        Priority::High
+                    } else {
+                        condition.priority()
+                    },
+                    escalated: slot.escalated,
                     raised_at_ms: slot.raised_at_ms,
                     present: slot.present,
                     acknowledged: slot.acknowledged,
@@ -403,6 +510,27 @@ impl Alarms {
             audible: self.silenced_until_ms.is_none(),
             since_ms: self.sounding_since_ms,
         })
+    }
+
+    /// Is a reminder's pulse due at `now_ms`? One every
+    /// `AlarmTiming::reminder_every_ms`, quieter than any alarm: while an
+    /// audio pause holds a present alarm quiet (counted from the pause),
+    /// and while a program waits to be started with no alarm raised
+    /// (counted from when it was loaded).
+    pub fn reminder(&self, now_ms: u64) -> bool {
+        let every = self.timing.reminder_every_ms.max(1);
+        let due_since = |since: u64| {
+            let elapsed = now_ms.saturating_sub(since);
+            elapsed >= every && elapsed % every < REMINDER_WINDOW_MS
+        };
+        let silenced_present = self
+            .silenced_until_ms
+            .filter(|until| now_ms < *until)
+            .filter(|_| self.active().any(|alarm| alarm.present));
+        match silenced_present {
+            Some(until) => due_since(until.saturating_sub(SILENCE_MS)),
+            None => self.active().next().is_none() && self.waiting_since_ms.is_some_and(due_since),
+        }
     }
 }
 

@@ -131,6 +131,8 @@ pub struct ControllerSettings {
     pub backoff_rate: NanolitresPerHour,
     /// Back off until the pressure is within this of its baseline, tenths of mmHg.
     pub backoff_margin: i32,
+    /// Escalation and reminders, from the profile's `[alarms]`.
+    pub alarm_timing: crate::alarms::AlarmTiming,
 }
 
 /// A mode without data, for the snapshot and the UI.
@@ -188,6 +190,9 @@ pub struct Snapshot {
     pub alarms: [Option<ActiveAlarm>; 4],
     pub announcement: Option<Announcement>,
     pub silence_remaining_ms: u64,
+    /// A reminder's pulse is due (`Alarms::reminder`): quieter than any
+    /// alarm, with no light of its own.
+    pub reminder: bool,
     /// Net microsteps commanded (forward minus back-off).
     pub steps: i64,
     /// Microsteps commanded forward and in reverse so far (the heartbeat

@@ -217,5 +217,9 @@ pub fn controller_settings(
         backoff_limit: Nanolitres(1_500_000),
         backoff_rate: NanolitresPerHour(400_000_000),
         backoff_margin: 100,
+        alarm_timing: crate::alarms::AlarmTiming {
+            escalate_after_ms: u64::from(profile.alarms.escalate_after_s) * 1000,
+            reminder_every_ms: u64::from(profile.alarms.reminder_every_s) * 1000,
+        },
     })
 }

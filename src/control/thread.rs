@@ -169,7 +169,18 @@ impl Drop for ControlHandle {
 /// What the heartbeat says about a snapshot.
 fn status_of(snapshot: &Snapshot) -> Status {
     let (alarm, audible) = match snapshot.announcement {
-        None => (AlarmLevel::None, false),
+        // Quiet (nothing raised, or an audio pause): a reminder's pulse, if due.
+        None => (
+            if snapshot.reminder {
+                AlarmLevel::Reminder
+            } else {
+                AlarmLevel::None
+            },
+            snapshot.reminder,
+        ),
+        Some(announcement) if !announcement.audible && snapshot.reminder => {
+            (AlarmLevel::Reminder, true)
+        }
         Some(announcement) => (
             match announcement.priority {
                 Priority::Low => AlarmLevel::Low,

@@ -22,6 +22,10 @@ pub fn record_of(event: &ControlEvent, program: &str) -> Option<Event> {
                 }
             })
         }
+        ControlEvent::Alarm(AlarmChange::Escalated(condition)) => Some(Event::AlarmEscalated {
+            condition: condition.name().to_owned(),
+            priority: format!("{:?}", perfuse_drivers::annunciator::Priority::High),
+        }),
         ControlEvent::Alarm(AlarmChange::Cleared(condition)) => Some(Event::AlarmCleared {
             condition: condition.name().to_owned(),
         }),

@@ -160,6 +160,12 @@ pub enum Event {
         condition: String,
         priority: String,
     },
+    /// A medium alarm nobody answered for the profile's
+    /// `alarms.escalate_after_s`: it now sounds and shows as `priority`.
+    AlarmEscalated {
+        condition: String,
+        priority: String,
+    },
     AlarmSilenced {
         condition: String,
     },
@@ -221,6 +227,7 @@ pub enum EventKind {
     ProgramStopped,
     ProgramCompleted,
     AlarmRaised,
+    AlarmEscalated,
     AlarmSilenced,
     AlarmAcknowledged,
     AlarmCleared,
@@ -234,7 +241,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in the order the log's format lists them.
-    pub const ALL: [EventKind; 22] = [
+    pub const ALL: [EventKind; 23] = [
         EventKind::PowerOn,
         EventKind::PowerOff,
         EventKind::SelfTest,
@@ -257,6 +264,7 @@ impl EventKind {
         EventKind::EventsDropped,
         EventKind::StorageFault,
         EventKind::PcaDemand,
+        EventKind::AlarmEscalated,
     ];
 
     /// The kind's name as stored.
@@ -284,6 +292,7 @@ impl EventKind {
             EventKind::EventsDropped => "events_dropped",
             EventKind::StorageFault => "storage_fault",
             EventKind::PcaDemand => "pca_demand",
+            EventKind::AlarmEscalated => "alarm_escalated",
         }
     }
 
@@ -325,6 +334,7 @@ impl Event {
             Event::EventsDropped { .. } => EventKind::EventsDropped,
             Event::StorageFault { .. } => EventKind::StorageFault,
             Event::PcaDemand { .. } => EventKind::PcaDemand,
+            Event::AlarmEscalated { .. } => EventKind::AlarmEscalated,
         }
     }
 }

@@ -48,6 +48,10 @@ fn every_kind_is_listed_once_and_matches_its_serde_tag() {
         Event::EventsDropped { count: 1 },
         Event::StorageFault { detail: text() },
         Event::PcaDemand { outcome: text() },
+        Event::AlarmEscalated {
+            condition: text(),
+            priority: text(),
+        },
     ];
     assert_eq!(all.len(), EventKind::ALL.len());
     for (event, kind) in all.iter().zip(EventKind::ALL) {

@@ -42,6 +42,7 @@ impl HistoryFilter {
             HistoryFilter::All => &[],
             HistoryFilter::Alarms => &[
                 EventKind::AlarmRaised,
+                EventKind::AlarmEscalated,
                 EventKind::AlarmSilenced,
                 EventKind::AlarmAcknowledged,
                 EventKind::AlarmCleared,

@@ -220,7 +220,52 @@ pub fn sounding_volume(level: AlarmLevel, set: AlarmVolume, tripped: bool) -> Al
     }
     match level {
         AlarmLevel::High => set.max(AlarmVolume::HIGH_PRIORITY_FLOOR),
+        // A reminder is quieter than any alarm at the same setting.
+        AlarmLevel::Reminder => set.step(false).step(false),
         AlarmLevel::None | AlarmLevel::Low | AlarmLevel::Medium => set,
+    }
+}
+
+/// What the buzzer plays and since when: a burst pattern starts over only
+/// when the request changes (another level, or sound after a silence), not
+/// with every heartbeat that repeats it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Playing {
+    pub level: AlarmLevel,
+    pub audible: bool,
+    pub since_us: u64,
+}
+
+impl Playing {
+    pub const QUIET: Playing = Playing {
+        level: AlarmLevel::None,
+        audible: false,
+        since_us: 0,
+    };
+
+    /// Follows a request at `now_us`: the pattern restarts if it changed.
+    pub fn follow(self, level: AlarmLevel, audible: bool, now_us: u64) -> Playing {
+        if self.level == level && self.audible == audible {
+            self
+        } else {
+            Playing {
+                level,
+                audible,
+                since_us: now_us,
+            }
+        }
+    }
+
+    /// Does the buzzer sound at `now_us`?
+    pub fn sounding(self, now_us: u64) -> bool {
+        let pattern: &[perfuse_drivers::annunciator::Phase] = match self.level {
+            AlarmLevel::None => return false,
+            AlarmLevel::Reminder => &perfuse_drivers::annunciator::REMINDER_BURST,
+            AlarmLevel::Low => burst(Priority::Low),
+            AlarmLevel::Medium => burst(Priority::Medium),
+            AlarmLevel::High => burst(Priority::High),
+        };
+        self.audible && sounding_at(pattern, now_us.saturating_sub(self.since_us) / 1000)
     }
 }
 
@@ -322,7 +367,7 @@ where
         let mut last_good_sent_us = 0_u64;
         let mut requested = (AlarmLevel::None, false, 0_u64);
         let mut volume_set = AlarmVolume::LOUDEST;
-        let mut tripped_since = 0_u64;
+        let mut playing = Playing::QUIET;
         let mut deadline = now_us().saturating_add(PERIOD_US);
         while !stop.load(Ordering::Acquire) {
             sleep_until_us(deadline);
@@ -468,7 +513,6 @@ where
                 match event {
                     WatchEvent::Tripped(reason) => {
                         report.trips += 1;
-                        tripped_since = now;
                         self.log.record_fmt(
                             now,
                             format_args!(
@@ -489,23 +533,15 @@ where
             }
             // The buzzer: the high-priority pattern itself when tripped;
             // otherwise what the app's last fresh heartbeat asked for.
-            let (level, audible, since) = if watch.tripped() {
-                (AlarmLevel::High, true, tripped_since)
+            let (level, audible) = if watch.tripped() {
+                (AlarmLevel::High, true)
             } else if now.saturating_sub(requested.2) <= self.config.policy.deadline_us {
-                requested
+                (requested.0, requested.1)
             } else {
-                (AlarmLevel::None, false, 0)
+                (AlarmLevel::None, false)
             };
-            let priority = match level {
-                AlarmLevel::None => None,
-                AlarmLevel::Low => Some(Priority::Low),
-                AlarmLevel::Medium => Some(Priority::Medium),
-                AlarmLevel::High => Some(Priority::High),
-            };
-            let sound = audible
-                && priority.is_some_and(|priority| {
-                    sounding_at(burst(priority), now.saturating_sub(since) / 1000)
-                });
+            playing = playing.follow(level, audible, now);
+            let sound = playing.sounding(now);
             // Attenuate before sounding, so a burst never starts too loud or
             // too quiet.
             let (a, b) = sounding_volume(level, volume_set, watch.tripped()).lines();

@@ -131,6 +131,15 @@ impl Stack {
 
     /// Starts the app with its event log at `store` (which may outlive this stack).
     pub fn app_with_store(&self, store: &Path) -> Child {
+        self.app_with(
+            store,
+            &root().join("assets/platforms/perfuse-s50-syringe.toml"),
+        )
+    }
+
+    /// Starts the app with its event log at `store` and the signed
+    /// mechanism profile at `profile` (beside it, `<profile>.sig`).
+    pub fn app_with(&self, store: &Path, profile: &Path) -> Child {
         let output = std::fs::File::create(self.dir.path().join("app.out")).unwrap();
         Command::new(crate::bins::binary("perfuse-headless"))
             .arg("--sim-dir")
@@ -138,7 +147,7 @@ impl Stack {
             .arg("--store")
             .arg(store)
             .arg("--profile")
-            .arg(root().join("assets/platforms/perfuse-s50-syringe.toml"))
+            .arg(profile)
             .arg("--keys")
             .arg(root().join("assets/config/trusted-keys.toml"))
             .stdin(Stdio::piped())

@@ -11,6 +11,7 @@
 //! - `cases`: property-test case counts and kept failures;
 //! - `window`: the touchscreen driven by presses, for UI tests and the
 //!   touch counts;
+//! - `listen`: the simulated buzzer heard from outside, pulse by pulse;
 //! - `faults`, `matrix`, `crash`, `motor`: the real processes under faults
 //!   (the system fault matrix), power loss and the motor check, shared by
 //!   the integration tests and the benchmarks.
@@ -26,6 +27,7 @@ pub mod fit;
 pub mod gallery;
 pub mod host;
 pub mod library;
+pub mod listen;
 pub mod matrix;
 pub mod motor;
 pub mod pump;

@@ -334,3 +334,48 @@ fn a_verified_platform_carries_its_constants() {
         "400 mL/h"
     );
 }
+
+#[test]
+fn the_profile_tunes_alarm_escalation_and_reminders_only_within_safe_bounds() {
+    use perfuse::platform::{AlarmSpec, MechanismProfile, ProfileError};
+    let (syringe, _) = shipped("perfuse-s50-syringe.toml");
+    let text = String::from_utf8(syringe).unwrap();
+    let shipped_spec = MechanismProfile::parse(text.as_bytes()).unwrap().alarms;
+    assert_eq!(
+        (shipped_spec.escalate_after_s, shipped_spec.reminder_every_s),
+        (300, 60)
+    );
+    let (head, _) = text.split_once("[alarms]").unwrap();
+    // Without the section: the same defaults.
+    assert_eq!(
+        MechanismProfile::parse(head.as_bytes()).unwrap().alarms,
+        AlarmSpec::default()
+    );
+    let with = |escalate: u32, remind: u32| {
+        MechanismProfile::parse(
+            format!("{head}[alarms]\nescalate_after_s = {escalate}\nreminder_every_s = {remind}\n")
+                .as_bytes(),
+        )
+    };
+    let edges = with(30, 180).unwrap().alarms;
+    assert_eq!((edges.escalate_after_s, edges.reminder_every_s), (30, 180));
+    assert!(with(900, 15).is_ok());
+    let Err(ProfileError::Invalid(problems)) = with(29, 10) else {
+        panic!("an escalation under 30 s and a reminder every 10 s were accepted");
+    };
+    assert_eq!(
+        problems,
+        vec![
+            "alarms.escalate_after_s is 29 s; it must lie between 30 and 900 s".to_owned(),
+            "alarms.reminder_every_s is 10 s; it must lie between 15 and 180 s".to_owned(),
+        ]
+    );
+    assert!(matches!(with(901, 181), Err(ProfileError::Invalid(p)) if p.len() == 2));
+    // A misspelt setting is an error, not a silent default.
+    let Err(ProfileError::Malformed(message)) =
+        MechanismProfile::parse(format!("{head}[alarms]\nescalate_after = 60\n").as_bytes())
+    else {
+        panic!("a misspelt alarm setting was accepted");
+    };
+    assert!(message.contains("escalate_after"), "{message}");
+}

@@ -855,9 +855,15 @@ fn no_alarm_text_is_cut_off_in_either_language_at_either_size() {
                 .set_size(slint::LogicalSize::new(width, height));
             for condition in Condition::ALL {
                 let alarm = |condition: Condition| {
+                    // Those that can escalate, escalated: the longest label.
                     Some(ActiveAlarm {
                         condition,
-                        priority: condition.priority(),
+                        priority: if condition.escalates() {
+                            perfuse_drivers::annunciator::Priority::High
+                        } else {
+                            condition.priority()
+                        },
+                        escalated: condition.escalates(),
                         raised_at_ms: 0,
                         present: true,
                         acknowledged: false,

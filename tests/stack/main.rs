@@ -3,6 +3,7 @@
 //! One test binary per area (each links the app and Slint once): the
 //! modules are the former one-file test binaries.
 
+mod alarm_escalation;
 mod alarm_volume;
 mod control_thread;
 mod launcher;

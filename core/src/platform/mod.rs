@@ -14,6 +14,6 @@ pub use check::{
     PlatformRejection, SupportedPlatform, VerifiedPlatform, SUPPORTED_PLATFORMS, VENDOR,
 };
 pub use profile::{
-    LeadScrewSpec, MechanismKind, MechanismProfile, MotorSpec, OcclusionSpec, ProfileError,
-    ProfileHeader, RateSpec, SensorSpec, SyringeSpec, VolumetricSpec, PROFILE_FORMAT,
+    AlarmSpec, LeadScrewSpec, MechanismKind, MechanismProfile, MotorSpec, OcclusionSpec,
+    ProfileError, ProfileHeader, RateSpec, SensorSpec, SyringeSpec, VolumetricSpec, PROFILE_FORMAT,
 };

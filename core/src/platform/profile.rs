@@ -139,6 +139,73 @@ pub struct SensorSpec {
     pub encoder_counts_per_turn: u32,
 }
 
+/// How the pump's alarms behave over time, tuned per fleet within safe
+/// bounds (docs/alarm-signals.md). Optional: the defaults are five minutes
+/// and one minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmSpec {
+    /// A medium alarm nobody answers (infusion complete, KVO, a paused
+    /// pump's callback, a PCA limit) becomes high after this, seconds.
+    #[serde(default = "AlarmSpec::default_escalate")]
+    pub escalate_after_s: u32,
+    /// The reminder's interval, seconds: during an audio pause with the
+    /// alarm still present, and while a program waits to be started.
+    #[serde(default = "AlarmSpec::default_reminder")]
+    pub reminder_every_s: u32,
+}
+
+impl AlarmSpec {
+    /// Escalation no sooner than 30 s (a nurse must have time to walk to
+    /// the bed) and no later than 15 min.
+    pub const ESCALATE_AFTER_S: core::ops::RangeInclusive<u32> = 30..=900;
+    /// A reminder no more often than every 15 s (it must stay quieter than
+    /// an alarm, in rate as in level) and at least every 3 min.
+    pub const REMINDER_EVERY_S: core::ops::RangeInclusive<u32> = 15..=180;
+
+    fn default_escalate() -> u32 {
+        300
+    }
+
+    fn default_reminder() -> u32 {
+        60
+    }
+
+    fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (name, value, range) in [
+            (
+                "alarms.escalate_after_s",
+                self.escalate_after_s,
+                Self::ESCALATE_AFTER_S,
+            ),
+            (
+                "alarms.reminder_every_s",
+                self.reminder_every_s,
+                Self::REMINDER_EVERY_S,
+            ),
+        ] {
+            if !range.contains(&value) {
+                problems.push(format!(
+                    "{name} is {value} s; it must lie between {} and {} s",
+                    range.start(),
+                    range.end()
+                ));
+            }
+        }
+        problems
+    }
+}
+
+impl Default for AlarmSpec {
+    fn default() -> Self {
+        Self {
+            escalate_after_s: Self::default_escalate(),
+            reminder_every_s: Self::default_reminder(),
+        }
+    }
+}
+
 /// A whole mechanism profile file.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -154,6 +221,8 @@ pub struct MechanismProfile {
     pub volumetric: Option<VolumetricSpec>,
     pub occlusion: OcclusionSpec,
     pub sensors: SensorSpec,
+    #[serde(default)]
+    pub alarms: AlarmSpec,
 }
 
 /// Why a profile's content is unusable.
@@ -315,6 +384,7 @@ impl MechanismProfile {
         if sensors.encoder_counts_per_turn == 0 {
             problems.push("sensors.encoder_counts_per_turn must be above zero".to_owned());
         }
+        problems.extend(self.alarms.problems());
         problems
     }
 

@@ -124,6 +124,14 @@ where
             _ if waiting => self.waiting_since_ms = Some((mode, now_ms)),
             _ => self.waiting_since_ms = None,
         }
+        // A program loaded and not started reminds the nurse, unless it
+        // waits on purpose (standby) or its start was missed (that raises
+        // the callback itself).
+        let unstarted = match (self.waiting_since_ms, self.standby, self.missed_start) {
+            (Some((Mode::Ready, since)), None, false) => Some(since),
+            _ => None,
+        };
+        self.alarms.set_waiting(unstarted);
     }
 
     /// The nurse acknowledges the alarms. An acknowledged air alarm means

@@ -19,6 +19,8 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
         return;
     };
     let (level, priority) = match top.priority {
+        // A medium alarm nobody answered: high, and it says why.
+        Priority::High if top.escalated => (AlarmLevel::High, "priority-escalated"),
         Priority::High => (AlarmLevel::High, "priority-high"),
         Priority::Medium => (AlarmLevel::Medium, "priority-medium"),
         Priority::Low => (AlarmLevel::Low, "priority-low"),

@@ -167,6 +167,7 @@ pub(super) fn history_row(texts: &Texts, recorded: &crate::store::Recorded) -> H
     let time = crate::ui::clock::time_of_day(at_ms, crate::ui::clock::local_offset(at_ms));
     let (alarm, detail) = match &recorded.event {
         Event::AlarmRaised { condition, .. }
+        | Event::AlarmEscalated { condition, .. }
         | Event::AlarmSilenced { condition }
         | Event::AlarmAcknowledged { condition }
         | Event::AlarmCleared { condition } => (true, condition_text(texts, condition)),
