@@ -186,8 +186,8 @@ pub struct Snapshot {
     pub kvo_delivered: Nanolitres,
     pub downstream_tenths_mmhg: Option<i32>,
     pub upstream_tenths_mmhg: Option<i32>,
-    /// The highest-priority raised alarms, in order.
-    pub alarms: [Option<ActiveAlarm>; 4],
+    /// Every raised alarm, highest priority first (`Alarms::active`).
+    pub alarms: [Option<ActiveAlarm>; crate::alarms::Condition::ALL.len()],
     pub announcement: Option<Announcement>,
     pub silence_remaining_ms: u64,
     /// A reminder's pulse is due (`Alarms::reminder`): quieter than any

@@ -67,3 +67,77 @@ fn the_banner_keeps_flashing_at_its_rate_while_the_alarm_is_silenced() {
         );
     }
 }
+
+#[test]
+fn the_other_alarms_are_counted_on_the_banner_and_listed_in_full_at_a_touch() {
+    for platform in [Platform::Syringe50, Platform::Volumetric] {
+        let ui = Ui::new(platform, Language::English);
+        crate::ui_window::basic_program(&ui);
+        ui.press("ProgramPage::start-button");
+        ui.refresh_until("delivering", |snapshot| snapshot.mode == Mode::Delivering);
+        // The door opened and the syringe (or set) taken out: two alarms.
+        ui.rig
+            .borrow_mut()
+            .simulator
+            .physics_mut()
+            .set_faults(perfuse_sim::Faults {
+                door_open: true,
+                container_removed: true,
+                ..perfuse_sim::Faults::NONE
+            });
+        ui.refresh_until("door open, syringe out", |snapshot| {
+            snapshot.alarms.iter().flatten().count() >= 2
+        });
+        ui.refresh();
+        let alarms = ui.window.global::<Alarms>();
+        assert_eq!(alarms.get_more(), "+1", "{platform:?}");
+        assert!(!alarms.get_list_open());
+        ui.press("AlarmBanner::more-button");
+        ui.refresh();
+        assert!(
+            alarms.get_list_open(),
+            "{platform:?}: the list did not open"
+        );
+        assert!(ui.has_button("AlarmList::close-button"));
+        assert_eq!(alarms.get_list_title(), "All alarms (2)");
+        let rows: Vec<_> = (0..slint::Model::row_count(&alarms.get_list()))
+            .filter_map(|index| slint::Model::row_data(&alarms.get_list(), index))
+            .collect();
+        let causes: Vec<String> = rows.iter().map(|row| row.cause.to_string()).collect();
+        assert_eq!(rows.len(), 2, "{causes:?}");
+        // The banner's alarm first, both high, each with its state.
+        assert_eq!(causes[0], alarms.get_cause().to_string());
+        assert!(
+            causes.iter().any(|cause| cause.contains("Door")),
+            "{causes:?}"
+        );
+        let raised: Vec<_> = ui
+            .rig
+            .borrow()
+            .last
+            .alarms
+            .iter()
+            .flatten()
+            .copied()
+            .collect();
+        for (row, alarm) in rows.iter().zip(&raised) {
+            assert_eq!(row.level, AlarmLevel::High);
+            assert_eq!(row.priority, "High priority");
+            let state = if alarm.present {
+                "just now · still present"
+            } else {
+                "just now · cause gone, acknowledge to clear"
+            };
+            assert_eq!(row.state, state, "{alarm:?}");
+        }
+        // The banner stays above the list: silence and acknowledge work there.
+        assert!(ui.has_button("AlarmBanner::silence-button"));
+        ui.press("AlarmList::close-button");
+        ui.refresh();
+        assert!(
+            !alarms.get_list_open(),
+            "{platform:?}: the list did not close"
+        );
+        assert!(!ui.has_button("AlarmList::close-button"));
+    }
+}

@@ -871,12 +871,15 @@ fn no_alarm_text_is_cut_off_in_either_language_at_either_size() {
                 };
                 {
                     let mut session = ui.session.borrow_mut();
-                    session.snapshot.alarms = [
+                    session.snapshot.alarms = [None; Condition::ALL.len()];
+                    for (slot, shown) in session.snapshot.alarms.iter_mut().zip([
                         alarm(condition),
                         alarm(Condition::NearEnd),
                         alarm(Condition::CallbackPaused),
                         alarm(Condition::StorageFault),
-                    ];
+                    ]) {
+                        *slot = shown;
+                    }
                     session.snapshot.silence_remaining_ms = 119_000;
                 }
                 render(&ui.window, &ui.session.borrow());

@@ -28,7 +28,7 @@ use perfuse_drivers::ls7366r::Ls7366r;
 use perfuse_drivers::mcp3008::{Channel, Mcp3008};
 use perfuse_drivers::tmc5160::{DriverStatus, StepDir, Tmc5160};
 
-use crate::alarms::Alarms;
+use crate::alarms::{Alarms, Condition};
 use crate::control::detectors::{Detectors, Readings};
 use crate::control::state::{next, Event, FaultKind, Notice, State};
 use crate::control::steps::StepGenerator;
@@ -441,7 +441,7 @@ where
     }
 
     fn build_snapshot(&mut self, now_us: u64, readings: &Readings) -> Snapshot {
-        let mut alarms = [None; 4];
+        let mut alarms = [None; Condition::ALL.len()];
         for (slot, alarm) in alarms.iter_mut().zip(self.alarms.active()) {
             *slot = Some(alarm);
         }

@@ -252,6 +252,8 @@ pub struct Session {
     container_was_loaded: bool,
     /// The alarm last shown, to record each one shown once.
     shown_alarm: Option<crate::alarms::Condition>,
+    /// The list of every raised alarm is open (the banner's "+N").
+    pub alarm_list_open: bool,
     pump: Box<dyn Pump>,
     recorder: Box<dyn Recorder>,
     started: Instant,
@@ -295,6 +297,7 @@ impl Session {
             // for: the start is unconfirmed (Setup) unless a test says.
             container_was_loaded: true,
             shown_alarm: None,
+            alarm_list_open: false,
             pump,
             recorder,
             started: Instant::now(),
@@ -403,6 +406,10 @@ impl Session {
             .flatten()
             .next()
             .map(|alarm| alarm.condition);
+        // Nothing left to list: the list closes by itself.
+        if top.is_none() {
+            self.alarm_list_open = false;
+        }
         if top != self.shown_alarm {
             if let Some(condition) = top {
                 self.interaction(Action::AlarmShown, condition.name().to_owned());

@@ -136,6 +136,17 @@ impl Session {
         }
     }
 
+    /// The banner's "+N": every raised alarm, in priority order.
+    pub fn open_alarm_list(&mut self) {
+        self.touch("alarm-list");
+        self.alarm_list_open = true;
+    }
+
+    pub fn close_alarm_list(&mut self) {
+        self.touch("alarm-list-close");
+        self.alarm_list_open = false;
+    }
+
     pub fn acknowledge(&mut self) {
         self.touch("acknowledge");
         let shown = self
