@@ -16,7 +16,7 @@ const FIRST_FREE_GPIO: u8 = 2;
 const LAST_HEADER_GPIO: u8 = 27;
 
 /// The signals, by the names the file uses.
-pub const SIGNALS: [&str; 12] = [
+pub const SIGNALS: [&str; 13] = [
     "step",
     "direction",
     "motor_enable",
@@ -27,6 +27,7 @@ pub const SIGNALS: [&str; 12] = [
     "buzzer",
     "buzzer_attenuate_a",
     "buzzer_attenuate_b",
+    "buzzer_hold",
     "light_red",
     "light_yellow",
 ];
@@ -47,11 +48,17 @@ pub struct Pins {
     /// The PCA patient demand button: high while pressed; a pull-down makes
     /// a broken wire or an unplugged handset read "not pressed".
     pub demand: u8,
+    /// The buzzer's tone: a hardware PWM pin (12 or 18 for PWM0, 13 or 19
+    /// for PWM1), so the pitch never depends on the CPU.
     pub buzzer: u8,
     /// The buzzer's attenuator lines: high switches in -6 dB (A) and
     /// -12 dB (B); pull-downs keep an undriven buzzer at its loudest.
     pub buzzer_attenuate_a: u8,
     pub buzzer_attenuate_b: u8,
+    /// The fail-safe sounder's hold: the supervisor toggles it every period;
+    /// when the toggling stops (supervisor dead, board in reset) the
+    /// carrier's own sounder starts, at the loudest (docs/wiring.md).
+    pub buzzer_hold: u8,
     pub light_red: u8,
     pub light_yellow: u8,
 }
@@ -213,9 +220,16 @@ impl BoardConfig {
             buzzer: pin("buzzer", &mut problems),
             buzzer_attenuate_a: pin("buzzer_attenuate_a", &mut problems),
             buzzer_attenuate_b: pin("buzzer_attenuate_b", &mut problems),
+            buzzer_hold: pin("buzzer_hold", &mut problems),
             light_red: pin("light_red", &mut problems),
             light_yellow: pin("light_yellow", &mut problems),
         };
+        if pins.buzzer != 0 && pins.pwm_channel().is_none() {
+            problems.push(format!(
+                "pins.buzzer = {} cannot play a hardware PWM tone: use GPIO 12 or 18 (PWM0), or 13 or 19 (PWM1)",
+                pins.buzzer
+            ));
+        }
         for name in file.spi.keys() {
             if !["stepper", "adc", "encoder"].contains(&name.as_str()) {
                 problems.push(format!("spi.{name} is not a chip of this board; the chips are stepper, adc and encoder"));
@@ -270,8 +284,17 @@ impl BoardConfig {
 }
 
 impl Pins {
+    /// The PWM channel the buzzer's pin carries (BCM2711, ALT0/ALT5).
+    pub const fn pwm_channel(&self) -> Option<u8> {
+        match self.buzzer {
+            12 | 18 => Some(0),
+            13 | 19 => Some(1),
+            _ => None,
+        }
+    }
+
     /// (signal, GPIO) for every signal.
-    pub fn all(&self) -> [(&'static str, u8); 12] {
+    pub fn all(&self) -> [(&'static str, u8); 13] {
         [
             ("step", self.step),
             ("direction", self.direction),
@@ -283,6 +306,7 @@ impl Pins {
             ("buzzer", self.buzzer),
             ("buzzer_attenuate_a", self.buzzer_attenuate_a),
             ("buzzer_attenuate_b", self.buzzer_attenuate_b),
+            ("buzzer_hold", self.buzzer_hold),
             ("light_red", self.light_red),
             ("light_yellow", self.light_yellow),
         ]

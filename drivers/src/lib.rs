@@ -19,6 +19,7 @@ pub mod ls7366r;
 pub mod mcp3008;
 pub mod melody;
 pub mod tmc5160;
+pub mod tone;
 
 use core::fmt;
 

@@ -9,6 +9,8 @@ use std::sync::Arc;
 use embedded_hal::digital::{ErrorType as PinErrorType, InputPin, OutputPin, StatefulOutputPin};
 use embedded_hal::spi::{self, ErrorType as SpiErrorType, Operation, SpiDevice};
 
+use perfuse_drivers::tone::{Tone, ToneOutput};
+
 use super::chips;
 use super::memory::{board_clock_ms, Board};
 
@@ -70,6 +72,45 @@ impl InputPin for SimPin {
 
     fn is_low(&mut self) -> Result<bool, Infallible> {
         Ok(!self.board.memory().level(self.line))
+    }
+}
+
+/// The buzzer's PWM channel on the simulated board: the same two register
+/// settings the Pi's PWM0 takes, kept in the board for the sound card,
+/// the tests and `perfuse-sim ctl status` to read.
+#[derive(Clone)]
+pub struct SimTone {
+    board: Arc<Board>,
+}
+
+impl SimTone {
+    pub fn new(board: Arc<Board>) -> Self {
+        Self { board }
+    }
+}
+
+impl ToneOutput for SimTone {
+    type Error = Infallible;
+
+    fn set_tone(&mut self, tone: Option<Tone>) -> Result<(), Infallible> {
+        let memory = self.board.memory();
+        match tone {
+            Some(tone) => {
+                memory
+                    .buzzer_pwm_period_ns
+                    .store(tone.period_ns, Ordering::Release);
+                memory
+                    .buzzer_pwm_duty_ns
+                    .store(tone.duty_ns, Ordering::Release);
+                memory.buzzer_pwm_enabled.store(true, Ordering::Release);
+            }
+            None => memory.buzzer_pwm_enabled.store(false, Ordering::Release),
+        }
+        Ok(())
+    }
+
+    fn tone(&mut self) -> Result<Option<Tone>, Infallible> {
+        Ok(self.board.memory().buzzer_pwm())
     }
 }
 

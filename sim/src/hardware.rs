@@ -4,12 +4,12 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::{Board, SimChip, SimPin, SimSpi};
+use crate::{Board, SimChip, SimPin, SimSpi, SimTone};
 use perfuse_drivers::backend::{ControlHardware, SupervisorHardware};
 use perfuse_drivers::config::BoardConfig;
 
 pub type SimControlHardware = ControlHardware<SimPin, SimPin, SimSpi>;
-pub type SimSupervisorHardware = SupervisorHardware<SimPin, SimSpi>;
+pub type SimSupervisorHardware = SupervisorHardware<SimPin, SimTone, SimSpi>;
 
 /// The control thread's hardware; registers this process as the app (the
 /// virtual watchdog's board reset kills it).
@@ -48,9 +48,10 @@ pub fn open_supervisor(board: &Arc<Board>, config: &BoardConfig) -> SimSuperviso
         .store(std::process::id(), Ordering::Release);
     SupervisorHardware {
         motor_enable: SimPin::new(board.clone(), config.pins.motor_enable),
-        buzzer: SimPin::new(board.clone(), config.pins.buzzer),
+        buzzer: SimTone::new(board.clone()),
         buzzer_attenuate_a: SimPin::new(board.clone(), config.pins.buzzer_attenuate_a),
         buzzer_attenuate_b: SimPin::new(board.clone(), config.pins.buzzer_attenuate_b),
+        buzzer_hold: SimPin::new(board.clone(), config.pins.buzzer_hold),
         encoder: SimSpi::new(board.clone(), SimChip::EncoderCounter),
     }
 }

@@ -23,8 +23,10 @@ pub mod physics;
 pub mod service;
 pub mod simulator;
 
-pub use backend::{SimBusError, SimChip, SimPin, SimSpi, SimWatchdog};
-pub use memory::{board_clock_ms, board_clock_us, chip_fault, Board, BoardError, BoardMemory};
+pub use backend::{SimBusError, SimChip, SimPin, SimSpi, SimTone, SimWatchdog};
+pub use memory::{
+    board_clock_ms, board_clock_us, chip_fault, Board, BoardError, BoardMemory, BuzzerOutput,
+};
 pub use physics::{DemandButton, Faults, LineModel, Mechanism, Occlusion, Physics, Syringe, Truth};
 pub use service::{in_memory_file_system, SimClient, SimOptions, SimPaths};
 pub use simulator::{adc_channel, SensorModel, SimWiring, Simulator, ENCODER_COUNTS_PER_TURN};

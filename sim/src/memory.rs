@@ -16,7 +16,7 @@ use std::sync::Arc;
 /// "PERFUSE1" in ASCII.
 pub const MAGIC: u64 = 0x5045_5246_5553_4531;
 /// Bumped whenever the layout below changes.
-pub const LAYOUT_VERSION: u32 = 5;
+pub const LAYOUT_VERSION: u32 = 6;
 
 /// Number of GPIO lines the board has (the Pi header's BCM 0..27, and room).
 pub const GPIO_LINES: u8 = 64;
@@ -39,7 +39,16 @@ pub struct Wiring {
     pub buzzer_attenuate_b: AtomicU8,
     /// The PCA patient demand button: high while pressed.
     pub demand: AtomicU8,
+    /// The fail-safe sounder's hold (toggled by the supervisor).
+    pub buzzer_hold: AtomicU8,
 }
+
+/// The fail-safe sounder's retriggerable monostable: it holds the
+/// sounder off for this long after each edge of the hold line.
+pub const FAILSAFE_HOLD_US: u64 = 50_000;
+/// The fail-safe sounder's gate: 250 ms on, 250 ms off (2 Hz), its tone
+/// the buzzer's own, at the loudest (it bypasses the attenuators).
+pub const FAILSAFE_GATE_MS: u64 = 500;
 
 /// Injected chip-level faults (bit flags in `BoardMemory::chip_faults`).
 pub mod chip_fault {
@@ -157,6 +166,27 @@ pub struct BoardMemory {
     /// down on a fault (counted apart from `steps_while_disabled`, which is
     /// only DRV_ENN high: the supervisor's cut).
     pub steps_while_shut_down: AtomicU64,
+
+    /// The buzzer's PWM registers (BCM2711 PWM0 on the Pi): period and
+    /// high time, ns, and whether the channel runs.
+    pub buzzer_pwm_period_ns: AtomicU32,
+    pub buzzer_pwm_duty_ns: AtomicU32,
+    pub buzzer_pwm_enabled: AtomicBool,
+    /// The last edge on the fail-safe sounder's hold line, us on the board
+    /// clock (0: none since power-on).
+    pub buzzer_hold_edge_at_us: AtomicU64,
+}
+
+/// What the buzzer puts out at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuzzerOutput {
+    /// The tone sounding now, if any (the PWM's, or the fail-safe sounder's).
+    pub tone: Option<perfuse_drivers::tone::Tone>,
+    /// The level it sounds at: the attenuators' for the PWM, the loudest
+    /// for the fail-safe sounder.
+    pub volume: perfuse_drivers::annunciator::AlarmVolume,
+    /// The fail-safe sounder runs (its hold line has been still).
+    pub failsafe: bool,
 }
 
 impl BoardMemory {
@@ -181,8 +211,57 @@ impl BoardMemory {
             self.gpio_levels.fetch_or(mask, Ordering::AcqRel)
         } else {
             self.gpio_levels.fetch_and(!mask, Ordering::AcqRel)
-        };
-        before & mask != 0
+        } & mask
+            != 0;
+        // The carrier's monostable retriggers on every edge of the hold line.
+        if before != high && line == self.wiring.buzzer_hold.load(Ordering::Acquire) {
+            self.buzzer_hold_edge_at_us
+                .store(board_clock_us(), Ordering::Release);
+        }
+        before
+    }
+
+    /// The PWM's setting, if its channel runs.
+    pub fn buzzer_pwm(&self) -> Option<perfuse_drivers::tone::Tone> {
+        self.buzzer_pwm_enabled
+            .load(Ordering::Acquire)
+            .then(|| perfuse_drivers::tone::Tone {
+                period_ns: self.buzzer_pwm_period_ns.load(Ordering::Acquire),
+                duty_ns: self.buzzer_pwm_duty_ns.load(Ordering::Acquire),
+            })
+    }
+
+    /// Has the hold line been still for longer than the monostable holds
+    /// (supervisor dead or stalled, board in reset)? Since when, us.
+    pub fn failsafe_since_us(&self) -> Option<u64> {
+        let edge = self.buzzer_hold_edge_at_us.load(Ordering::Acquire);
+        let released = edge.saturating_add(FAILSAFE_HOLD_US);
+        (board_clock_us() >= released).then_some(released)
+    }
+
+    /// What the buzzer sounds now: the fail-safe sounder when it runs
+    /// (in its on phase), otherwise the PWM's tone when it sounds.
+    pub fn buzzer_output(&self) -> BuzzerOutput {
+        use perfuse_drivers::annunciator::AlarmVolume;
+        if let Some(since) = self.failsafe_since_us() {
+            let on = (board_clock_us().saturating_sub(since) / 1000) % FAILSAFE_GATE_MS
+                < FAILSAFE_GATE_MS / 2;
+            return BuzzerOutput {
+                tone: on.then_some(perfuse_drivers::tone::BUZZER_TONE),
+                volume: AlarmVolume::LOUDEST,
+                failsafe: true,
+            };
+        }
+        BuzzerOutput {
+            tone: self.buzzer_pwm().filter(|tone| tone.sounds()),
+            volume: self.buzzer_volume(),
+            failsafe: false,
+        }
+    }
+
+    /// Is the buzzer sounding now (PWM or fail-safe sounder)?
+    pub fn buzzer_sounding(&self) -> bool {
+        self.buzzer_output().tone.is_some()
     }
 
     /// Is the stepper driver enabled (DRV_ENN low)?
@@ -198,16 +277,20 @@ impl BoardMemory {
         )
     }
 
-    /// The buzzer and its attenuator lines back at their pull-downs: quiet,
-    /// and at the loudest level for whoever drives the buzzer next.
+    /// The buzzer and its attenuator lines back at their pull-downs (the
+    /// loudest level for whoever drives the buzzer next). The PWM stops, and the hold line is left still: the fail-safe
+    /// sounder starts once its monostable runs out.
     pub fn release_buzzer(&self) {
         for line in [
             &self.wiring.buzzer,
             &self.wiring.buzzer_attenuate_a,
             &self.wiring.buzzer_attenuate_b,
+            &self.wiring.buzzer_hold,
         ] {
             self.set_level(line.load(Ordering::Acquire), false);
         }
+        self.buzzer_pwm_enabled.store(false, Ordering::Release);
+        self.buzzer_pwm_duty_ns.store(0, Ordering::Release);
     }
 
     /// Powers the board up as after a reset: the stepper chip lost its

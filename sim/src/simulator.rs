@@ -38,6 +38,7 @@ pub struct SimWiring {
     pub buzzer: u8,
     pub buzzer_attenuate_a: u8,
     pub buzzer_attenuate_b: u8,
+    pub buzzer_hold: u8,
     pub light_red: u8,
     pub light_yellow: u8,
 }
@@ -55,6 +56,7 @@ impl From<perfuse_drivers::config::Pins> for SimWiring {
             buzzer: pins.buzzer,
             buzzer_attenuate_a: pins.buzzer_attenuate_a,
             buzzer_attenuate_b: pins.buzzer_attenuate_b,
+            buzzer_hold: pins.buzzer_hold,
             light_red: pins.light_red,
             light_yellow: pins.light_yellow,
         }
@@ -73,6 +75,7 @@ impl SimWiring {
         buzzer: 12,
         buzzer_attenuate_a: 4,
         buzzer_attenuate_b: 22,
+        buzzer_hold: 17,
         light_red: 26,
         light_yellow: 27,
     };
@@ -136,6 +139,7 @@ impl Simulator {
             .store(wiring.buzzer_attenuate_a, Ordering::Release);
         w.buzzer_attenuate_b
             .store(wiring.buzzer_attenuate_b, Ordering::Release);
+        w.buzzer_hold.store(wiring.buzzer_hold, Ordering::Release);
         w.light_red.store(wiring.light_red, Ordering::Release);
         w.light_yellow.store(wiring.light_yellow, Ordering::Release);
         memory.power_on_reset();

@@ -171,13 +171,14 @@ fn prepare(cli: &Cli, default_dir: Option<&Path>) -> Result<Prepared, String> {
 }
 
 /// Self-test, ready, supervise until SIGTERM: the same on every board.
-fn supervise<OUT, SPI, W>(
-    hardware: SupervisorHardware<OUT, SPI>,
+fn supervise<OUT, TONE, SPI, W>(
+    hardware: SupervisorHardware<OUT, TONE, SPI>,
     watchdog: W,
     config: SupervisorConfig,
 ) -> Result<(), String>
 where
     OUT: embedded_hal::digital::OutputPin + embedded_hal::digital::StatefulOutputPin,
+    TONE: perfuse_drivers::tone::ToneOutput,
     SPI: embedded_hal::spi::SpiDevice,
     W: Watchdog,
 {

@@ -20,9 +20,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use embedded_hal::digital::{OutputPin, StatefulOutputPin};
 use embedded_hal::spi::SpiDevice;
-use perfuse_drivers::annunciator::{burst, sounding_at, AlarmVolume, Priority};
+use perfuse_drivers::annunciator::{
+    burst, sounding_at, AlarmVolume, Phase, Priority, REMINDER_BURST,
+};
 use perfuse_drivers::backend::SupervisorHardware;
 use perfuse_drivers::ls7366r::Ls7366r;
+use perfuse_drivers::tone::{play, shaped, Tone, ToneOutput, BUZZER_TONE};
 use perfuse_os::clock::{monotonic_us as now_us, sleep_until_us};
 
 use super::watch::{
@@ -256,34 +259,58 @@ impl Playing {
         }
     }
 
+    fn pattern(self) -> Option<&'static [Phase]> {
+        match self.level {
+            AlarmLevel::None => None,
+            AlarmLevel::Reminder => Some(&REMINDER_BURST[..]),
+            AlarmLevel::Low => Some(burst(Priority::Low)),
+            AlarmLevel::Medium => Some(burst(Priority::Medium)),
+            AlarmLevel::High => Some(burst(Priority::High)),
+        }
+        .filter(|_| self.audible)
+    }
+
     /// Does the buzzer sound at `now_us`?
     pub fn sounding(self, now_us: u64) -> bool {
-        let pattern: &[perfuse_drivers::annunciator::Phase] = match self.level {
-            AlarmLevel::None => return false,
-            AlarmLevel::Reminder => &perfuse_drivers::annunciator::REMINDER_BURST,
-            AlarmLevel::Low => burst(Priority::Low),
-            AlarmLevel::Medium => burst(Priority::Medium),
-            AlarmLevel::High => burst(Priority::High),
-        };
-        self.audible && sounding_at(pattern, now_us.saturating_sub(self.since_us) / 1000)
+        self.pattern().is_some_and(|pattern| {
+            sounding_at(pattern, now_us.saturating_sub(self.since_us) / 1000)
+        })
+    }
+
+    /// What the buzzer's PWM plays at `now_us`: the alarm tone in the
+    /// pattern's pulses, rising and falling (`tone::shaped`).
+    pub fn tone(self, now_us: u64) -> Option<Tone> {
+        self.pattern().and_then(|pattern| {
+            shaped(
+                pattern,
+                now_us.saturating_sub(self.since_us) / 1000,
+                BUZZER_TONE,
+            )
+        })
     }
 }
 
 /// The supervisor's pins and bus, and its checks of them.
-pub struct Supervisor<OUT, SPI, W> {
+pub struct Supervisor<OUT, TONE, SPI, W> {
     enable: OUT,
-    buzzer: OUT,
+    buzzer: TONE,
+    /// What the buzzer's PWM was last set to (None: not yet).
+    tone_set: Option<Option<Tone>>,
     attenuate_a: OUT,
     attenuate_b: OUT,
+    /// The fail-safe sounder's hold line and its level.
+    hold: OUT,
+    hold_level: bool,
     encoder: Ls7366r<SPI>,
     watchdog: W,
     config: SupervisorConfig,
     log: SupervisorLog,
 }
 
-impl<OUT, SPI, W> Supervisor<OUT, SPI, W>
+impl<OUT, TONE, SPI, W> Supervisor<OUT, TONE, SPI, W>
 where
     OUT: OutputPin + StatefulOutputPin,
+    TONE: ToneOutput,
     SPI: SpiDevice,
     W: Watchdog,
 {
@@ -293,7 +320,7 @@ where
     /// watchdog fed. On any failure ENABLE is forced off, the failure is
     /// logged and returned, and no supervisor (so no motor) runs.
     pub fn start(
-        hardware: SupervisorHardware<OUT, SPI>,
+        hardware: SupervisorHardware<OUT, TONE, SPI>,
         mut watchdog: W,
         config: SupervisorConfig,
     ) -> Result<Self, String> {
@@ -302,6 +329,7 @@ where
             mut buzzer,
             buzzer_attenuate_a: mut attenuate_a,
             buzzer_attenuate_b: mut attenuate_b,
+            buzzer_hold: mut hold,
             encoder,
         } = hardware;
         let mut log = SupervisorLog::open(&config.log)?;
@@ -311,6 +339,7 @@ where
                 for (name, line) in [
                     ("buzzer attenuator A", &mut attenuate_a),
                     ("buzzer attenuator B", &mut attenuate_b),
+                    ("fail-safe sounder hold", &mut hold),
                 ] {
                     read_back(line, name, true)?;
                     read_back(line, name, false)?;
@@ -326,8 +355,11 @@ where
                 Ok(Self {
                     enable,
                     buzzer,
+                    tone_set: Some(None),
                     attenuate_a,
                     attenuate_b,
+                    hold,
+                    hold_level: false,
                     encoder,
                     watchdog,
                     config,
@@ -541,16 +573,19 @@ where
                 (AlarmLevel::None, false)
             };
             playing = playing.follow(level, audible, now);
-            let sound = playing.sounding(now);
+            let tone = playing.tone(now);
             // Attenuate before sounding, so a burst never starts too loud or
             // too quiet.
             let (a, b) = sounding_volume(level, volume_set, watch.tripped()).lines();
             let _ = drive(&mut self.attenuate_a, a);
             let _ = drive(&mut self.attenuate_b, b);
-            let _ = drive(&mut self.buzzer, sound);
-            // Feed the watchdog only if this period did everything it should.
+            let _ = play(&mut self.buzzer, &mut self.tone_set, tone);
+            // Feed the watchdog, and hold the fail-safe sounder off, only
+            // if this period did everything it should.
             if driven.is_ok() && confirmed {
                 let _ = self.watchdog.feed();
+                self.hold_level = !self.hold_level;
+                let _ = drive(&mut self.hold, self.hold_level);
             } else {
                 self.log.record(
                     now,
@@ -564,10 +599,13 @@ where
                 deadline = after.saturating_add(PERIOD_US);
             }
         }
+        // Motor off; the hold line left still, so the carrier's fail-safe
+        // sounder starts: a pump whose supervisor stopped must be heard.
         let _ = self.enable.set_high();
-        let _ = self.buzzer.set_low();
+        let _ = self.buzzer.set_tone(None);
         let _ = self.attenuate_a.set_low();
         let _ = self.attenuate_b.set_low();
+        let _ = self.hold.set_low();
         self.log.record_fmt(
             now_us(),
             format_args!(
@@ -606,27 +644,39 @@ fn read_back<OUT: OutputPin + StatefulOutputPin>(
     }
 }
 
-fn self_test<OUT, SPI, W>(
+fn self_test<OUT, TONE, SPI, W>(
     enable: &mut OUT,
-    buzzer: &mut OUT,
+    buzzer: &mut TONE,
     encoder: &mut Ls7366r<SPI>,
     watchdog: &mut W,
 ) -> Result<(), String>
 where
     OUT: OutputPin + StatefulOutputPin,
+    TONE: ToneOutput,
     SPI: SpiDevice,
     W: Watchdog,
 {
     read_back(enable, "ENABLE", true)?;
     read_back(enable, "ENABLE", false)?;
     read_back(enable, "ENABLE", true)?;
-    buzzer
-        .set_high()
-        .map_err(|_| "cannot drive the buzzer".to_owned())?;
-    std::thread::sleep(std::time::Duration::from_millis(50));
-    buzzer
-        .set_low()
-        .map_err(|_| "cannot drive the buzzer".to_owned())?;
+    // A 50 ms chirp, each register setting read back.
+    for tone in [Some(BUZZER_TONE), None] {
+        buzzer
+            .set_tone(tone)
+            .map_err(|error| format!("cannot set the buzzer's PWM: {error:?}"))?;
+        match buzzer.tone() {
+            Ok(read) if read == tone => {}
+            Ok(read) => {
+                return Err(format!(
+                    "the buzzer's PWM reads back {read:?}, not the {tone:?} written"
+                ))
+            }
+            Err(error) => return Err(format!("cannot read the buzzer's PWM back: {error:?}")),
+        }
+        if tone.is_some() {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
     encoder
         .configure()
         .map_err(|error| format!("the encoder counter does not answer: {error:?}"))?;

@@ -222,11 +222,10 @@ impl Stack {
             "the board's stamp {disabled_at} is older than the fault {at_fault}"
         );
         let moved = memory.rotor_actual.load(Ordering::Acquire) - rotor_at_fault;
-        let buzzer_line = SimWiring::REFERENCE.buzzer;
         let until = Instant::now() + Duration::from_secs(1);
         let mut sounded = false;
         while Instant::now() < until && !sounded {
-            sounded = memory.level(buzzer_line);
+            sounded = crate::listen::pwm_sounding(&self.board);
             std::thread::sleep(Duration::from_micros(500));
         }
         let trip = loop {

@@ -33,5 +33,6 @@ pub mod motor;
 pub mod pump;
 pub mod rig;
 pub mod scene;
+pub mod sound;
 pub mod touches;
 pub mod window;

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use perfuse_sim::{Board, SimWiring};
+use perfuse_sim::Board;
 
 /// One pulse the buzzer sounded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,9 +17,17 @@ pub struct Pulse {
     pub volume: u8,
 }
 
-/// Is the buzzer sounding now?
+/// Is the buzzer sounding now (its PWM, or the carrier's fail-safe sounder)?
 pub fn sounding(board: &Board) -> bool {
-    board.memory().level(SimWiring::REFERENCE.buzzer)
+    board.memory().buzzer_sounding()
+}
+
+/// Is the supervisor's PWM playing a tone now (not the fail-safe sounder)?
+pub fn pwm_sounding(board: &Board) -> bool {
+    board
+        .memory()
+        .buzzer_pwm()
+        .is_some_and(|tone| tone.sounds())
 }
 
 /// Listens for `duration`; returns the pulses heard, in order (a pulse
@@ -32,8 +40,8 @@ pub fn listen(board: &Board, duration: Duration) -> Vec<Pulse> {
     while started.elapsed() < duration {
         let at = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match (&mut current, sounding(board)) {
-            (Some((_, volumes)), true) => volumes.push(memory.buzzer_volume().level()),
-            (None, true) => current = Some((at, vec![memory.buzzer_volume().level()])),
+            (Some((_, volumes)), true) => volumes.push(memory.buzzer_output().volume.level()),
+            (None, true) => current = Some((at, vec![memory.buzzer_output().volume.level()])),
             (Some(_), false) => {
                 if let Some((start, volumes)) = current.take() {
                     pulses.push(pulse(start, at, &volumes));

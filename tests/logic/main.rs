@@ -3,6 +3,7 @@
 //! One test binary per area (each links the app and Slint once): the
 //! modules are the former one-file test binaries.
 
+mod alarm_sound;
 mod control_on_simulated_board;
 mod heartbeat_link;
 mod heartbeat_protocol;

@@ -78,11 +78,10 @@ fn the_buzzer_sounds_at_the_nurses_volume_never_below_the_high_priority_floor_an
     beat(&mut app, AlarmLevel::None, 1, 1, "no alarm at level 1");
     // The app falls silent: the supervisor trips and sounds at the loudest.
     wait_for_volume(&stack, 4, "after a missed heartbeat");
-    let memory = stack.board.memory();
     let until = Instant::now() + Duration::from_secs(1);
     let mut sounded = false;
     while Instant::now() < until && !sounded {
-        sounded = memory.level(perfuse_sim::SimWiring::REFERENCE.buzzer);
+        sounded = perfuse_testkit::listen::pwm_sounding(&stack.board);
         std::thread::sleep(Duration::from_micros(500));
     }
     assert!(sounded, "the tripped supervisor did not sound the buzzer");

@@ -13,7 +13,82 @@ use super::{BackendError, ControlHardware, SupervisorHardware};
 use crate::config::BoardConfig;
 
 pub type LinuxControlHardware = ControlHardware<CdevPin, CdevPin, SpidevDevice>;
-pub type LinuxSupervisorHardware = SupervisorHardware<ReadBackPin, SpidevDevice>;
+pub type LinuxSupervisorHardware = SupervisorHardware<ReadBackPin, SysfsTone, SpidevDevice>;
+
+/// The buzzer's tone on a PWM channel through Linux's PWM class
+/// (`/sys/class/pwm/pwmchip<chip>/pwm<channel>`): period and high time are
+/// written to the controller's registers, so the pitch needs no CPU. The
+/// paths are made once; each write formats into a fixed buffer.
+pub struct SysfsTone {
+    period: std::path::PathBuf,
+    duty: std::path::PathBuf,
+    enable: std::path::PathBuf,
+    period_ns: u32,
+}
+
+impl SysfsTone {
+    /// Exports `channel` of `pwmchip<chip>` if it is not yet, and stops it.
+    pub fn open(chip: u8, channel: u8) -> Result<Self, std::io::Error> {
+        let base = std::path::PathBuf::from(format!("/sys/class/pwm/pwmchip{chip}"));
+        let dir = base.join(format!("pwm{channel}"));
+        if !dir.exists() {
+            std::fs::write(base.join("export"), channel.to_string())?;
+        }
+        let mut tone = Self {
+            period: dir.join("period"),
+            duty: dir.join("duty_cycle"),
+            enable: dir.join("enable"),
+            period_ns: 0,
+        };
+        write_number(&tone.enable, 0)?;
+        tone.period_ns = read_number(&tone.period)?;
+        Ok(tone)
+    }
+}
+
+fn write_number(path: &Path, value: u32) -> Result<(), std::io::Error> {
+    use std::fmt::Write as _;
+    let mut text = arrayvec::ArrayString::<12>::new();
+    write!(text, "{value}").map_err(|_| std::io::Error::other("number too long"))?;
+    std::fs::write(path, text.as_bytes())
+}
+
+fn read_number(path: &Path) -> Result<u32, std::io::Error> {
+    let text = std::fs::read_to_string(path)?;
+    text.trim()
+        .parse()
+        .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))
+}
+
+impl crate::tone::ToneOutput for SysfsTone {
+    type Error = std::io::Error;
+
+    fn set_tone(&mut self, tone: Option<crate::tone::Tone>) -> Result<(), Self::Error> {
+        match tone {
+            Some(tone) => {
+                if tone.period_ns != self.period_ns {
+                    // The high time must never exceed the period, even for a moment.
+                    write_number(&self.duty, 0)?;
+                    write_number(&self.period, tone.period_ns)?;
+                    self.period_ns = tone.period_ns;
+                }
+                write_number(&self.duty, tone.duty_ns)?;
+                write_number(&self.enable, 1)
+            }
+            None => write_number(&self.enable, 0),
+        }
+    }
+
+    fn tone(&mut self) -> Result<Option<crate::tone::Tone>, Self::Error> {
+        if read_number(&self.enable)? == 0 {
+            return Ok(None);
+        }
+        Ok(Some(crate::tone::Tone {
+            period_ns: read_number(&self.period)?,
+            duty_ns: read_number(&self.duty)?,
+        }))
+    }
+}
 
 /// An output line whose state is read back from the kernel (the line's value,
 /// not a remembered one), so the supervisor's self-test and its checks of
@@ -121,7 +196,17 @@ pub fn open_supervisor(
             out,
             true,
         )?),
-        buzzer: ReadBackPin(line(&mut gpio, "buzzer", config.pins.buzzer, out, false)?),
+        // PWM0 or PWM1 of the first PWM controller (the Pi's, with
+        // dtoverlay=pwm routing it to the buzzer's pin).
+        buzzer: SysfsTone::open(0, config.pins.pwm_channel().unwrap_or(0)).map_err(|error| {
+            BackendError::new(
+                format!(
+                    "pins.buzzer (GPIO {}, PWM through /sys/class/pwm)",
+                    config.pins.buzzer
+                ),
+                error,
+            )
+        })?,
         buzzer_attenuate_a: ReadBackPin(line(
             &mut gpio,
             "buzzer_attenuate_a",
@@ -133,6 +218,13 @@ pub fn open_supervisor(
             &mut gpio,
             "buzzer_attenuate_b",
             config.pins.buzzer_attenuate_b,
+            out,
+            false,
+        )?),
+        buzzer_hold: ReadBackPin(line(
+            &mut gpio,
+            "buzzer_hold",
+            config.pins.buzzer_hold,
             out,
             false,
         )?),

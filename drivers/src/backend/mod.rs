@@ -79,13 +79,16 @@ pub struct ControlHardware<OUT, IN, SPI> {
 }
 
 /// What only the supervisor holds.
-pub struct SupervisorHardware<OUT, SPI> {
+pub struct SupervisorHardware<OUT, TONE, SPI> {
     /// The stepper driver's DRV_ENN: low enables.
     pub motor_enable: OUT,
-    pub buzzer: OUT,
+    /// The buzzer's hardware PWM (`tone::ToneOutput`).
+    pub buzzer: TONE,
     /// The buzzer's attenuator lines (`annunciator::AlarmVolume::lines`).
     pub buzzer_attenuate_a: OUT,
     pub buzzer_attenuate_b: OUT,
+    /// The fail-safe sounder's hold line, toggled every period.
+    pub buzzer_hold: OUT,
     pub encoder: SPI,
 }
 

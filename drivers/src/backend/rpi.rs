@@ -19,7 +19,66 @@ pub const ADC_SPI_HZ: u32 = 1_000_000;
 pub const ENCODER_SPI_HZ: u32 = 1_000_000;
 
 pub type RpiControlHardware = ControlHardware<OutputPin, InputPin, SpidevDevice>;
-pub type RpiSupervisorHardware = SupervisorHardware<OutputPin, SpidevDevice>;
+pub type RpiSupervisorHardware = SupervisorHardware<OutputPin, RpiTone, SpidevDevice>;
+
+/// The buzzer's tone on the BCM2711's hardware PWM (`dtoverlay=pwm,pin=12,
+/// func=4` routes PWM0 to GPIO 12), through rppal. The period and high time
+/// live in the PWM's registers: the pitch holds however busy the CPU is.
+pub struct RpiTone(rppal::pwm::Pwm);
+
+impl crate::tone::ToneOutput for RpiTone {
+    type Error = rppal::pwm::Error;
+
+    fn set_tone(&mut self, tone: Option<crate::tone::Tone>) -> Result<(), Self::Error> {
+        use std::time::Duration;
+        match tone {
+            Some(tone) => {
+                let period = Duration::from_nanos(u64::from(tone.period_ns));
+                if self.0.period()? != period {
+                    // The high time must never exceed the period, even for a moment.
+                    self.0.set_pulse_width(Duration::ZERO)?;
+                    self.0.set_period(period)?;
+                }
+                self.0
+                    .set_pulse_width(Duration::from_nanos(u64::from(tone.duty_ns)))?;
+                self.0.enable()
+            }
+            None => self.0.disable(),
+        }
+    }
+
+    fn tone(&mut self) -> Result<Option<crate::tone::Tone>, Self::Error> {
+        if !self.0.is_enabled()? {
+            return Ok(None);
+        }
+        let nanos =
+            |duration: std::time::Duration| u32::try_from(duration.as_nanos()).unwrap_or(u32::MAX);
+        Ok(Some(crate::tone::Tone {
+            period_ns: nanos(self.0.period()?),
+            duty_ns: nanos(self.0.pulse_width()?),
+        }))
+    }
+}
+
+fn tone(config: &BoardConfig) -> Result<RpiTone, BackendError> {
+    use rppal::pwm::{Channel, Polarity, Pwm};
+    let what = format!("pins.buzzer (GPIO {}, hardware PWM)", config.pins.buzzer);
+    let channel = match config.pins.pwm_channel() {
+        Some(0) => Channel::Pwm0,
+        Some(_) => Channel::Pwm1,
+        None => return Err(BackendError::new(what, "not a PWM pin")),
+    };
+    let period = std::time::Duration::from_nanos(u64::from(crate::tone::BUZZER_TONE.period_ns));
+    Pwm::with_period(
+        channel,
+        period,
+        std::time::Duration::ZERO,
+        Polarity::Normal,
+        false,
+    )
+    .map(RpiTone)
+    .map_err(|error| BackendError::new(what, error))
+}
 
 fn gpio() -> Result<Gpio, BackendError> {
     Gpio::new().map_err(|error| BackendError::new("the GPIO peripheral (/dev/gpiomem)", error))
@@ -78,7 +137,7 @@ pub fn open_supervisor(config: &BoardConfig) -> Result<RpiSupervisorHardware, Ba
     let gpio = gpio()?;
     Ok(SupervisorHardware {
         motor_enable: output(&gpio, "motor_enable", config.pins.motor_enable, true)?,
-        buzzer: output(&gpio, "buzzer", config.pins.buzzer, false)?,
+        buzzer: tone(config)?,
         buzzer_attenuate_a: output(
             &gpio,
             "buzzer_attenuate_a",
@@ -91,6 +150,7 @@ pub fn open_supervisor(config: &BoardConfig) -> Result<RpiSupervisorHardware, Ba
             config.pins.buzzer_attenuate_b,
             false,
         )?,
+        buzzer_hold: output(&gpio, "buzzer_hold", config.pins.buzzer_hold, false)?,
         encoder: spi("encoder", config.spi.encoder, Mode::Mode0, ENCODER_SPI_HZ)?,
     })
 }

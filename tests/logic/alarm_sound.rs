@@ -17,98 +17,7 @@
 
 use perfuse_drivers::annunciator::{burst, Priority};
 use perfuse_drivers::melody::{render, FUNDAMENTAL_HZ};
-use rustfft::num_complex::Complex;
-use rustfft::FftPlanner;
-
-const RATE: u32 = 44_100;
-
-/// Writes the samples as a mono 16-bit WAV file and reads them back.
-fn through_wav(name: &str, samples: &[i16]) -> Vec<i16> {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("alarm-sound");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.wav"));
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: RATE,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut writer = hound::WavWriter::create(&path, spec).unwrap();
-    for sample in samples {
-        writer.write_sample(*sample).unwrap();
-    }
-    writer.finalize().unwrap();
-    let mut reader = hound::WavReader::open(&path).unwrap();
-    assert_eq!(reader.spec(), spec);
-    reader.samples::<i16>().map(Result::unwrap).collect()
-}
-
-/// The sounding stretches, as (start, end) sample indices: where the
-/// signal's peak over 2 ms (a period of the fundamental and more) is above
-/// 5 % of full scale.
-fn pulses(samples: &[i16]) -> Vec<(usize, usize)> {
-    let window = (RATE / 500) as usize;
-    let threshold = i32::from(i16::MAX) / 20;
-    let mut found = Vec::new();
-    let mut start = None;
-    for (index, chunk) in samples.chunks(window).enumerate() {
-        let loud = chunk
-            .iter()
-            .map(|sample| i32::from(*sample).abs())
-            .max()
-            .unwrap_or(0)
-            > threshold;
-        match (loud, start) {
-            (true, None) => start = Some(index * window),
-            (false, Some(begun)) => {
-                found.push((begun, index * window));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    found
-}
-
-fn ms(samples: usize) -> f32 {
-    samples as f32 * 1000.0 / RATE as f32
-}
-
-/// The magnitude spectrum of `samples` (Hann window), with the frequency
-/// of each bin.
-fn spectrum(samples: &[i16]) -> (Vec<f32>, f32) {
-    let size = samples.len().next_power_of_two() * 4;
-    let mut buffer: Vec<Complex<f32>> = samples
-        .iter()
-        .enumerate()
-        .map(|(index, sample)| {
-            let hann = 0.5
-                - 0.5 * (std::f32::consts::TAU * index as f32 / (samples.len() - 1) as f32).cos();
-            Complex::new(f32::from(*sample) * hann, 0.0)
-        })
-        .collect();
-    buffer.resize(size, Complex::new(0.0, 0.0));
-    FftPlanner::new()
-        .plan_fft_forward(size)
-        .process(&mut buffer);
-    let magnitudes = buffer[..size / 2].iter().map(|bin| bin.norm()).collect();
-    (magnitudes, RATE as f32 / size as f32)
-}
-
-/// The highest bin between `low` and `high` Hz: (frequency, magnitude).
-fn peak(magnitudes: &[f32], bin_hz: f32, low: f32, high: f32) -> (f32, f32) {
-    let (first, last) = ((low / bin_hz) as usize, (high / bin_hz) as usize);
-    let (index, magnitude) = magnitudes[first..=last]
-        .iter()
-        .enumerate()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .unwrap();
-    ((first + index) as f32 * bin_hz, *magnitude)
-}
-
-fn db(ratio: f32) -> f32 {
-    20.0 * ratio.log10()
-}
+use perfuse_testkit::sound::*;
 
 #[test]
 fn each_priority_sounds_its_pulses_with_a_fundamental_and_four_harmonics() {
@@ -160,23 +69,12 @@ fn each_priority_sounds_its_pulses_with_a_fundamental_and_four_harmonics() {
         }
         // Each pulse's sound: its plateau analysed.
         for (start, end) in &found {
-            let length = end - start;
-            let plateau = &samples[start + length / 5..end - length / 5];
-            let (magnitudes, bin_hz) = spectrum(plateau);
-            let (fundamental, level) = peak(&magnitudes, bin_hz, 150.0, 1000.0);
+            let (fundamental, bin_hz, harmonics) = pulse_spectrum(&samples, (*start, *end));
             assert!(
                 (150.0..=1000.0).contains(&fundamental)
                     && (fundamental - FUNDAMENTAL_HZ).abs() < 3.0 * bin_hz + 2.0,
                 "{name}: fundamental {fundamental} Hz"
             );
-            let harmonics: Vec<(f32, f32)> = (2..=5)
-                .map(|multiple| {
-                    let centre = fundamental * multiple as f32;
-                    let (frequency, magnitude) =
-                        peak(&magnitudes, bin_hz, centre - 20.0, centre + 20.0);
-                    (frequency, db(magnitude / level))
-                })
-                .collect();
             let strong = harmonics
                 .iter()
                 .filter(|(frequency, relative)| {
