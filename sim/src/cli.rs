@@ -61,6 +61,11 @@ pub enum SimCommand {
         /// Board configuration whose wiring the simulated board follows (default: the reference wiring).
         #[arg(long)]
         board_config: Option<PathBuf>,
+        /// Play the buzzer through the sound card, as the Pi's would sound
+        /// (a build with the `sound` feature; silent, saying so, otherwise
+        /// or without a sound device).
+        #[arg(long)]
+        sound: bool,
     },
     /// Send one command to a running simulator, e.g. `ctl occlude downstream full` or `ctl truth`.
     Ctl {
@@ -76,6 +81,7 @@ struct RunArguments {
     reservoir: Option<f64>,
     identity: IdentityChoice,
     board_config: Option<PathBuf>,
+    sound: bool,
 }
 
 fn options(arguments: RunArguments) -> Result<SimOptions, String> {
@@ -117,6 +123,7 @@ fn options(arguments: RunArguments) -> Result<SimOptions, String> {
         reservoir_ml: arguments.reservoir.unwrap_or(full),
         wiring,
         identity,
+        sound: arguments.sound,
     })
 }
 
@@ -132,6 +139,7 @@ pub fn main() -> ExitCode {
             reservoir,
             identity,
             board_config,
+            sound,
         } => {
             let arguments = RunArguments {
                 mechanism,
@@ -139,6 +147,7 @@ pub fn main() -> ExitCode {
                 reservoir,
                 identity,
                 board_config,
+                sound,
             };
             let options = match options(arguments) {
                 Ok(options) => options,

@@ -22,6 +22,7 @@ pub mod memory;
 pub mod physics;
 pub mod service;
 pub mod simulator;
+pub mod sound;
 
 pub use backend::{SimBusError, SimChip, SimPin, SimSpi, SimTone, SimWatchdog};
 pub use memory::{

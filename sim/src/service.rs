@@ -140,6 +140,8 @@ pub struct SimOptions {
     pub reservoir_ml: f64,
     pub wiring: SimWiring,
     pub identity: SimIdentity,
+    /// Play the buzzer through the sound card (`sound` feature).
+    pub sound: bool,
 }
 
 struct Client {
@@ -212,6 +214,10 @@ pub fn run(
     listener
         .set_nonblocking(true)
         .map_err(|error| error.to_string())?;
+    let _playback = options
+        .sound
+        .then(|| crate::sound::start(board.clone()))
+        .flatten();
     let result = serve(&mut simulator, &board, &listener, stop);
     let _ = std::fs::remove_file(&socket);
     let _ = std::fs::remove_file(paths.board());

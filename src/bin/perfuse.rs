@@ -77,7 +77,8 @@ fn run(options: Options) -> Result<(), String> {
     let sim = SimProcess::start(
         &sibling_binary("perfuse-sim")?,
         SimPaths::in_dir(&board_dir),
-        &["--mechanism", mechanism],
+        // The buzzer through the laptop's sound card (a `sound` build).
+        &["--mechanism", mechanism, "--sound"],
         true,
     )?;
     println!("Simulated board ({mechanism}): {}", board_dir.display());
