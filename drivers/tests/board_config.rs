@@ -122,10 +122,10 @@ fn two_signals_on_one_pin_are_named() {
 
 #[test]
 fn a_signal_on_an_spi_line_or_chip_select_is_refused() {
-    let problems = problems_of(&edited("buzzer = 12 ", "buzzer = 10 "));
+    let problems = problems_of(&edited("light_yellow = 27 ", "light_yellow = 10 "));
     assert_eq!(
         problems,
-        vec!["SPI0 MOSI and pins.buzzer both use GPIO 10".to_owned()]
+        vec!["SPI0 MOSI and pins.light_yellow both use GPIO 10".to_owned()]
     );
     let problems = problems_of(&edited("light_red = 26 ", "light_red = 18 "));
     assert_eq!(
@@ -183,4 +183,26 @@ fn every_problem_is_reported_at_once() {
     assert!(error
         .to_string()
         .starts_with("the board configuration cannot be used (see docs/wiring.md):"));
+}
+
+#[test]
+fn the_buzzer_must_be_on_a_hardware_pwm_pin() {
+    let problems = problems_of(&edited("buzzer = 12 ", "buzzer = 17 "));
+    assert_eq!(
+        problems,
+        vec![
+            "pins.buzzer = 17 cannot play a hardware PWM tone: use GPIO 12 or 18 (PWM0), or 13 or 19 (PWM1)".to_owned(),
+            "pins.buzzer and pins.buzzer_hold both use GPIO 17".to_owned(),
+        ]
+    );
+    for (pin, channel) in [(12, 0), (13, 1)] {
+        let text = edited("buzzer = 12 ", &format!("buzzer = {pin} "));
+        let text = if pin == 13 {
+            text.replacen("container = 13 ", "container = 3 ", 1)
+        } else {
+            text
+        };
+        let config = perfuse_drivers::config::BoardConfig::from_toml(&text).unwrap();
+        assert_eq!(config.pins.pwm_channel(), Some(channel), "GPIO {pin}");
+    }
 }

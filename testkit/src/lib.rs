@@ -12,6 +12,7 @@
 //! - `window`: the touchscreen driven by presses, for UI tests and the
 //!   touch counts;
 //! - `listen`: the simulated buzzer heard from outside, pulse by pulse;
+//! - `sound`: buzzer sound to WAV and back, its pulses and spectrum (FFT);
 //! - `faults`, `matrix`, `crash`, `motor`: the real processes under faults
 //!   (the system fault matrix), power loss and the motor check, shared by
 //!   the integration tests and the benchmarks.

@@ -80,6 +80,8 @@ fn the_supervisor_plays_each_priority_on_the_pwm_registers_and_the_failsafe_soun
     let _machine = crate::machine::shared();
     let mut stack = Stack::start();
     let mut app = FakeApp::delivering(&stack, 0x5057_4d00);
+    // What was heard, for anyone to read: target/tmp/alarm-sound/pwm-analysis.txt.
+    let mut report = String::new();
     for (level, priority, name) in [
         (AlarmLevel::High, Priority::High, "high"),
         (AlarmLevel::Medium, Priority::Medium, "medium"),
@@ -147,8 +149,20 @@ fn the_supervisor_plays_each_priority_on_the_pwm_registers_and_the_failsafe_soun
                 })
                 .count();
             assert!(strong >= 4, "{name}: harmonics {harmonics:?}");
+            report.push_str(&format!(
+                "{name}: pulse at {:.0} ms, {length:.0} ms long (pattern {nominal} ms), fundamental {fundamental:.1} Hz, harmonics {}\n",
+                ms(*start),
+                harmonics
+                    .iter()
+                    .map(|(frequency, db)| format!("{frequency:.0} Hz {db:.1} dB"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
     }
+    let dir = perfuse_testkit::bins::root().join("target/tmp/alarm-sound");
+    std::fs::write(dir.join("pwm-analysis.txt"), &report).unwrap();
+    println!("{report}");
     // The supervisor dies: the hold line stops, the fail-safe sounder starts.
     let memory = stack.board.memory();
     stack.supervisor.kill().unwrap();
