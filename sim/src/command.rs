@@ -476,6 +476,7 @@ pub fn truth(simulator: &Simulator) -> Value {
             "duty_ns": tone.duty_ns,
         })),
         "failsafe_sounder": memory.buzzer_output().failsafe,
+        "sound": crate::sound::SoundState::of(simulator.board()).describe(),
         "watchdog_timeout_ms": memory.watchdog_timeout_ms.load(Ordering::Acquire),
         "watchdog_expiries": memory.watchdog_expiries.load(Ordering::Acquire),
         "resets": memory.resets.load(Ordering::Acquire),

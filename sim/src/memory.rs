@@ -175,6 +175,8 @@ pub struct BoardMemory {
     /// The last edge on the fail-safe sounder's hold line, us on the board
     /// clock (0: none since power-on).
     pub buzzer_hold_edge_at_us: AtomicU64,
+    /// Whether the buzzer reaches the sound card (`sound::SoundState`).
+    pub sound_state: AtomicU8,
 }
 
 /// What the buzzer puts out at an instant.

@@ -198,6 +198,11 @@ pub fn run(
         options.wiring,
         SensorModel::REFERENCE,
     );
+    // Before the socket answers: whoever connects sees whether it plays.
+    let _playback = options
+        .sound
+        .then(|| crate::sound::start(board.clone()))
+        .flatten();
     let socket = paths.socket();
     match std::fs::remove_file(&socket) {
         Ok(()) => {}
@@ -214,10 +219,6 @@ pub fn run(
     listener
         .set_nonblocking(true)
         .map_err(|error| error.to_string())?;
-    let _playback = options
-        .sound
-        .then(|| crate::sound::start(board.clone()))
-        .flatten();
     let result = serve(&mut simulator, &board, &listener, stop);
     let _ = std::fs::remove_file(&socket);
     let _ = std::fs::remove_file(paths.board());

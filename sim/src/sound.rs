@@ -7,9 +7,54 @@
 //! simulator runs with `--sound`. A machine with no sound device runs
 //! silent, and says so once.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::Board;
+
+/// Whether the simulated buzzer reaches the sound card, as the board
+/// records it for the launcher and `ctl status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SoundState {
+    /// The simulator was not asked to play (`--sound` not given).
+    NotAsked,
+    Playing,
+    /// Built without the `sound` feature.
+    NotBuilt,
+    /// No sound device, or it would not open.
+    NoDevice,
+}
+
+impl SoundState {
+    fn code(self) -> u8 {
+        match self {
+            SoundState::NotAsked => 0,
+            SoundState::Playing => 1,
+            SoundState::NotBuilt => 2,
+            SoundState::NoDevice => 3,
+        }
+    }
+
+    /// What `board` records.
+    pub fn of(board: &Board) -> SoundState {
+        match board.memory().sound_state.load(Ordering::Acquire) {
+            1 => SoundState::Playing,
+            2 => SoundState::NotBuilt,
+            3 => SoundState::NoDevice,
+            _ => SoundState::NotAsked,
+        }
+    }
+
+    /// In a few words, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SoundState::NotAsked => "silent (the simulator was not asked to play it)",
+            SoundState::Playing => "through the sound card",
+            SoundState::NotBuilt => "silent: built without sound (apt install libasound2-dev, then cargo run --release --features sound)",
+            SoundState::NoDevice => "silent: this machine has no sound device that would open",
+        }
+    }
+}
 
 /// The sound card stream while it plays (dropping it stops the sound).
 pub struct Playback {
@@ -19,9 +64,26 @@ pub struct Playback {
 
 /// Starts playing `board`'s buzzer, or says once why it cannot.
 pub fn start(board: Arc<Board>) -> Option<Playback> {
-    match open(board) {
-        Ok(playback) => Some(playback),
+    let state = |board: &Board, state: SoundState| {
+        board
+            .memory()
+            .sound_state
+            .store(state.code(), Ordering::Release);
+    };
+    match open(board.clone()) {
+        Ok(playback) => {
+            state(&board, SoundState::Playing);
+            Some(playback)
+        }
         Err(reason) => {
+            state(
+                &board,
+                if cfg!(feature = "sound") {
+                    SoundState::NoDevice
+                } else {
+                    SoundState::NotBuilt
+                },
+            );
             tracing::warn!("the simulated buzzer is silent: {reason}");
             None
         }

@@ -82,6 +82,12 @@ fn run(options: Options) -> Result<(), String> {
         true,
     )?;
     println!("Simulated board ({mechanism}): {}", board_dir.display());
+    if let Ok(board) = perfuse_sim::Board::open(&SimPaths::in_dir(&board_dir).board()) {
+        println!(
+            "Buzzer: {}",
+            perfuse_sim::sound::SoundState::of(&board).describe()
+        );
+    }
     let supervisor = SupervisorProcess::start(
         &sibling_binary("perfuse-supervisor")?,
         &board_dir,

@@ -197,6 +197,11 @@ pub fn draw_all(
                 scene.act(Session::silence);
                 scene.act(Session::refresh);
                 save(offscreen, "16-alarm-silenced")?;
+                // The banner's "+N" list, here of the one alarm silenced.
+                scene.act(Session::open_alarm_list);
+                scene.act(Session::refresh);
+                save(offscreen, "16a-alarm-list")?;
+                scene.act(Session::close_alarm_list);
                 scene.rig.borrow_mut().occlude_downstream(Occlusion::None);
                 scene.act(Session::acknowledge);
                 scene.act(Session::refresh);

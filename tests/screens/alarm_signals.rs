@@ -126,7 +126,7 @@ fn the_other_alarms_are_counted_on_the_banner_and_listed_in_full_at_a_touch() {
             let state = if alarm.present {
                 "just now · still present"
             } else {
-                "just now · cause gone, acknowledge to clear"
+                "just now · no longer detected, acknowledge to clear"
             };
             assert_eq!(row.state, state, "{alarm:?}");
         }
