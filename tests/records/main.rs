@@ -5,6 +5,7 @@
 
 mod druglib_loading;
 mod druglib_tool;
+mod hat_eeprom;
 mod log_export;
 mod platform_identity;
 mod store;
