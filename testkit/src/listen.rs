@@ -17,6 +17,24 @@ pub struct Pulse {
     pub volume: u8,
 }
 
+/// Makes the calling thread a microphone that load cannot deafen:
+/// SCHED_FIFO at 50, below the supervisor (90) and the control thread (80),
+/// above every normal process (a stress load, the app's UI). Where real-time
+/// scheduling is not permitted it stays a normal thread; returns whether it
+/// took.
+pub fn as_a_microphone() -> bool {
+    thread_priority::unix::set_thread_priority_and_policy(
+        thread_priority::unix::thread_native_id(),
+        thread_priority::ThreadPriority::Crossplatform(
+            thread_priority::ThreadPriorityValue::try_from(50_u8).unwrap_or_default(),
+        ),
+        thread_priority::unix::ThreadSchedulePolicy::Realtime(
+            thread_priority::unix::RealtimeThreadSchedulePolicy::Fifo,
+        ),
+    )
+    .is_ok()
+}
+
 /// Is the buzzer sounding now (its PWM, or the carrier's fail-safe sounder)?
 pub fn sounding(board: &Board) -> bool {
     board.memory().buzzer_sounding()
@@ -33,6 +51,7 @@ pub fn pwm_sounding(board: &Board) -> bool {
 /// Listens for `duration`; returns the pulses heard, in order (a pulse
 /// still sounding at the end is counted to there).
 pub fn listen(board: &Board, duration: Duration) -> Vec<Pulse> {
+    as_a_microphone();
     let memory = board.memory();
     let started = Instant::now();
     let mut pulses = Vec::new();

@@ -173,7 +173,13 @@ fn an_unstarted_program_reminds_and_an_unanswered_completion_escalates_to_high()
     let raised = wait_for_alarm(&stack, &mut app, "InfusionComplete");
     assert!(loaded.elapsed() < Duration::from_secs(60));
     let medium = whole_pulses(&stack, Duration::from_millis(7_500));
-    assert_medium(&medium, "infusion complete, just raised");
+    assert_medium(
+        &medium,
+        &format!(
+            "infusion complete, just raised; supervisor log:\n{}",
+            stack.log()
+        ),
+    );
     // Still medium just before the profile's 30 s...
     let until = |seconds: u64| {
         let at = raised + Duration::from_secs(seconds);
@@ -181,16 +187,34 @@ fn an_unstarted_program_reminds_and_an_unanswered_completion_escalates_to_high()
     };
     until(ESCALATE_S - 9);
     let still = whole_pulses(&stack, Duration::from_millis(7_500));
-    assert_medium(&still, "infusion complete, unanswered for 21 to 28 s");
+    assert_medium(
+        &still,
+        &format!(
+            "infusion complete, unanswered for 21 to 28 s; supervisor log:\n{}",
+            stack.log()
+        ),
+    );
     // ...and high once nobody has answered for 30 s.
     until(ESCALATE_S + 1);
     let high = whole_pulses(&stack, Duration::from_millis(7_500));
-    assert_high(&high, "infusion complete, unanswered");
+    assert_high(
+        &high,
+        &format!(
+            "infusion complete, unanswered; supervisor log:\n{}",
+            stack.log()
+        ),
+    );
     // Answered: medium again (the infusion is still complete), no flow.
     say(&mut app, "ack");
     std::thread::sleep(Duration::from_millis(300));
     let answered = whole_pulses(&stack, Duration::from_millis(7_500));
-    assert_medium(&answered, "infusion complete, acknowledged");
+    assert_medium(
+        &answered,
+        &format!(
+            "infusion complete, acknowledged; supervisor log:\n{}",
+            stack.log()
+        ),
+    );
     assert!(!stack.board.memory().motor_enabled());
     say(&mut app, "quit");
     let _ = app.wait();

@@ -36,6 +36,7 @@ fn record(
     duration: Duration,
 ) -> Vec<(u64, BuzzerOutput)> {
     let memory = stack.board.memory();
+    perfuse_testkit::listen::as_a_microphone();
     app.alarm = level;
     let started = Instant::now();
     let mut last_beat = started - Duration::from_secs(1);
