@@ -12,5 +12,6 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod sounder;
 pub mod supervisor;
 pub mod watch;
