@@ -313,6 +313,29 @@ mod tests {
     }
 
     #[test]
+    fn alarm_levels_beyond_the_reminder_are_refused_by_name() {
+        for level in [5_u8, 15] {
+            let mut bytes = sample().encode();
+            if let Some(alarm) = bytes.get_mut(56) {
+                *alarm = level | 0x10;
+            }
+            let crc = CRC.checksum(bytes.get(..CRC_AT).unwrap_or_default());
+            if let Some(slot) = bytes.get_mut(CRC_AT..MESSAGE_LEN) {
+                slot.copy_from_slice(&crc.to_le_bytes());
+            }
+            assert_eq!(
+                Message::decode(&bytes),
+                Err(DecodeError::Alarm(level | 0x10))
+            );
+        }
+        let reminder = Message {
+            alarm: AlarmLevel::Reminder,
+            ..sample()
+        };
+        assert_eq!(Message::decode(&reminder.encode()), Ok(reminder));
+    }
+
+    #[test]
     fn volumes_outside_one_to_four_are_refused_by_name() {
         for level in [0_u8, 5, 255] {
             let mut bytes = sample().encode();

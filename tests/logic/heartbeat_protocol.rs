@@ -28,6 +28,7 @@ fn message() -> impl Strategy<Value = Message> {
         (any::<u64>(), any::<u64>()),
         prop::sample::select(vec![
             AlarmLevel::None,
+            AlarmLevel::Reminder,
             AlarmLevel::Low,
             AlarmLevel::Medium,
             AlarmLevel::High,
