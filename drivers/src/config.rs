@@ -350,6 +350,9 @@ fn check_conflicts(pins: &Pins, spi: &SpiDevices, problems: &mut Vec<String>) {
             problems,
         );
     }
+    // I2C1 carries the carrier's real-time clock (docs/real-time-clock.md).
+    claim(2, "the real-time clock's I2C1 SDA".to_owned(), problems);
+    claim(3, "the real-time clock's I2C1 SCL".to_owned(), problems);
     for (name, gpio) in pins.all() {
         claim(gpio, format!("pins.{name}"), problems);
     }

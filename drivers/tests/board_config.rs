@@ -198,11 +198,25 @@ fn the_buzzer_must_be_on_a_hardware_pwm_pin() {
     for (pin, channel) in [(12, 0), (13, 1)] {
         let text = edited("buzzer = 12 ", &format!("buzzer = {pin} "));
         let text = if pin == 13 {
-            text.replacen("container = 13 ", "container = 3 ", 1)
+            text.replacen("container = 13 ", "container = 14 ", 1)
         } else {
             text
         };
         let config = perfuse_drivers::config::BoardConfig::from_toml(&text).unwrap();
         assert_eq!(config.pins.pwm_channel(), Some(channel), "GPIO {pin}");
     }
+}
+
+#[test]
+fn the_real_time_clocks_i2c_lines_are_not_free() {
+    let problems = problems_of(&edited("door = 6 ", "door = 2 "));
+    assert_eq!(
+        problems,
+        vec!["the real-time clock's I2C1 SDA and pins.door both use GPIO 2".to_owned()]
+    );
+    let problems = problems_of(&edited("light_red = 26 ", "light_red = 3 "));
+    assert_eq!(
+        problems,
+        vec!["the real-time clock's I2C1 SCL and pins.light_red both use GPIO 3".to_owned()]
+    );
 }

@@ -219,7 +219,8 @@ fn the_carriers_device_tree_overlay_compiles() {
         "{}",
         String::from_utf8_lossy(&compiled.stderr)
     );
-    // Back to source: the buzzer's pin in PWM0's function, PWM and SPI0 on.
+    // Back to source: the buzzer's pin in PWM0's function; PWM, SPI0 and
+    // I2C1 with the DS3231 real-time clock on.
     let source = std::process::Command::new("dtc")
         .args(["-q", "-I", "dtb", "-O", "dts"])
         .arg(&dtbo)
@@ -228,6 +229,14 @@ fn the_carriers_device_tree_overlay_compiles() {
     let text = String::from_utf8_lossy(&source.stdout);
     assert!(text.contains("brcm,pins = <0x0c>"), "{text}");
     assert!(text.contains("brcm,function = <0x04>"), "{text}");
-    assert_eq!(text.matches("status = \"okay\"").count(), 2, "{text}");
+    assert_eq!(text.matches("status = \"okay\"").count(), 3, "{text}");
+    assert!(text.contains("compatible = \"maxim,ds3231\""), "{text}");
+    assert!(text.contains("reg = <0x68>"), "{text}");
+    for bus in ["pwm", "spi0", "i2c1"] {
+        assert!(
+            text.contains(&format!("{bus} = \"/fragment@")),
+            "{bus}: {text}"
+        );
+    }
     assert!(text.contains("__fixups__"), "{text}");
 }
