@@ -83,19 +83,32 @@ fn the_supervisor_plays_each_priority_on_the_pwm_registers_and_the_failsafe_soun
     let mut app = FakeApp::delivering(&stack, 0x5057_4d00);
     // What was heard, for anyone to read: target/tmp/alarm-sound/pwm-analysis.txt.
     let mut report = String::new();
-    for (level, priority, name) in [
+    // Every priority heard first, the heartbeats never pausing (analysing
+    // between them would leave the supervisor without heartbeats: a trip).
+    let timelines: Vec<_> = [
         (AlarmLevel::High, Priority::High, "high"),
         (AlarmLevel::Medium, Priority::Medium, "medium"),
         (AlarmLevel::Low, Priority::Low, "low"),
-    ] {
-        let pattern = burst(priority);
-        let cycle: u32 = pattern.iter().map(|phase| phase.milliseconds).sum();
+    ]
+    .into_iter()
+    .map(|(level, priority, name)| {
+        let cycle: u32 = burst(priority).iter().map(|phase| phase.milliseconds).sum();
         let timeline = record(
             &stack,
             &mut app,
             level,
             Duration::from_millis(u64::from(cycle.min(8_000)) + 200),
         );
+        (priority, name, timeline)
+    })
+    .collect();
+    let log = stack.log();
+    assert!(
+        !log.contains("TRIP"),
+        "the supervisor tripped while listening:\n{log}"
+    );
+    for (priority, name, timeline) in timelines {
+        let pattern = burst(priority);
         // The registers: only ever the alarm tone's period, its high time
         // never above the tone's 15 %, reaching it on every pulse's plateau.
         let tones: Vec<_> = timeline.iter().filter_map(|(_, out)| out.tone).collect();
@@ -136,7 +149,9 @@ fn the_supervisor_plays_each_priority_on_the_pwm_registers_and_the_failsafe_soun
             let length = ms(end - start);
             assert!(
                 (length - *nominal as f32).abs() <= 20.0,
-                "{name}: a pulse of {length} ms from the registers, the pattern's is {nominal} ms"
+                "{name}: a pulse of {length} ms from the registers, the pattern's is {nominal} ms; pulses {:?}\nsupervisor log:\n{}",
+                found.iter().map(|(start, end)| (ms(*start), ms(end - start))).collect::<Vec<_>>(),
+                log
             );
             let (fundamental, bin_hz, harmonics) = pulse_spectrum(&samples, (*start, *end));
             assert!(
