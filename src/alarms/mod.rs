@@ -354,10 +354,6 @@ impl Alarms {
         }
     }
 
-    pub fn timing(&self) -> AlarmTiming {
-        self.timing
-    }
-
     /// Since when a program has waited, loaded and not started, for the
     /// reminder (None when nothing waits, or when it waits on purpose).
     pub fn set_waiting(&mut self, since_ms: Option<u64>) {
@@ -523,13 +519,12 @@ impl Alarms {
             let elapsed = now_ms.saturating_sub(since);
             elapsed >= every && elapsed % every < REMINDER_WINDOW_MS
         };
-        let silenced_present = self
-            .silenced_until_ms
-            .filter(|until| now_ms < *until)
-            .filter(|_| self.active().any(|alarm| alarm.present));
-        match silenced_present {
-            Some(until) => due_since(until.saturating_sub(SILENCE_MS)),
-            None => self.active().next().is_none() && self.waiting_since_ms.is_some_and(due_since),
+        // The slots directly: which is shown first does not matter here.
+        let raised = self.slots.iter().any(|slot| slot.raised);
+        let present = self.slots.iter().any(|slot| slot.raised && slot.present);
+        match self.silenced_until_ms.filter(|until| now_ms < *until) {
+            Some(until) if present => due_since(until.saturating_sub(SILENCE_MS)),
+            Some(_) | None => !raised && self.waiting_since_ms.is_some_and(due_since),
         }
     }
 }
