@@ -14,6 +14,7 @@ use clap::Parser;
 use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
 
 use super::boot::{start, verify, NotReady, Prepared};
+use super::display::Display;
 use super::touchscreen::{run_window, WindowSetup};
 use crate::control::api::ControllerHardware;
 use crate::druglib::startup::{last_good_path, start_library, Startup};
@@ -63,6 +64,10 @@ pub struct Cli {
     /// The language the screen starts in (en, de).
     #[arg(long, default_value = "en")]
     pub language: String,
+    /// Where the touchscreen draws: `kms` straight on the panel (the pump,
+    /// no compositor), or `window` in a desktop session.
+    #[arg(long, value_enum, default_value_t = Display::Kms)]
+    pub display: Display,
 }
 
 fn board_config(cli: &Cli) -> Result<BoardConfig, String> {
@@ -156,9 +161,9 @@ fn start_device(
 fn run(cli: &Cli) -> Result<(), String> {
     let language =
         Language::from_tag(&cli.language).map_err(|error| format!("--language: {error}"))?;
-    if !super::touchscreen::display_available() {
-        return Err(super::touchscreen::NO_DISPLAY.to_owned());
-    }
+    cli.display
+        .check()
+        .map_err(|error| format!("--display {}: {error}", cli.display.name()))?;
     let socket = cli
         .socket
         .clone()
@@ -190,6 +195,7 @@ fn run(cli: &Cli) -> Result<(), String> {
                     std::path::Path::new("/sys/class/backlight"),
                 ),
             },
+            display: cli.display,
         },
     )
 }

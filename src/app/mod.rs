@@ -4,5 +4,6 @@
 
 pub mod boot;
 pub mod device;
+pub mod display;
 pub mod headless;
 pub mod touchscreen;

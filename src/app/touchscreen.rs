@@ -41,17 +41,6 @@ impl Pump for RejectedPump {
     }
 }
 
-/// Is there a display to open a window on?
-pub fn display_available() -> bool {
-    std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
-}
-
-/// What to say when there is none.
-pub const NO_DISPLAY: &str =
-    "no display: neither DISPLAY nor WAYLAND_DISPLAY is set, so the pump window cannot open. \
-     Run it in a desktop session (or under Xvfb, or a kiosk compositor such as cage on the Pi), \
-     or use `perfuse --headless` for the line-command app";
-
 /// What the window is started with besides the app itself.
 pub struct WindowSetup {
     /// The drug library the pump started with, and why
@@ -61,6 +50,8 @@ pub struct WindowSetup {
     /// The supervisor's socket (for the biomedical page).
     pub socket: PathBuf,
     pub backlight: Option<Backlight>,
+    /// Where it draws: the panel through DRM/KMS, or a desktop window.
+    pub display: super::display::Display,
 }
 
 /// The history's record of the library in use, and of a refused one.
@@ -86,9 +77,7 @@ fn library_records(startup: &Startup) -> Vec<Event> {
 
 /// Runs the window on `prepared` (or on the "platform not verified" screen).
 pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> Result<(), String> {
-    if !display_available() {
-        return Err(NO_DISPLAY.to_owned());
-    }
+    setup.display.select()?;
     let pin = match std::env::var("PERFUSE_SETTINGS_PIN") {
         Ok(text) => {
             settings_pin(&text).map_err(|error| format!("PERFUSE_SETTINGS_PIN: {error}"))?
@@ -100,6 +89,7 @@ pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> R
         language,
         socket,
         backlight,
+        display: _,
     } = setup;
     let (library_state, library) = LibraryState::of(&startup);
     let session = match prepared {

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use perfuse::app::display::Display;
 use perfuse::app::headless::{run_on, Cli};
 use perfuse::app::touchscreen::{run_window, WindowSetup};
 use perfuse::assets;
@@ -58,8 +59,8 @@ fn run(options: Options) -> Result<(), String> {
         language,
         headless,
     } = options;
-    if !headless && !perfuse::app::touchscreen::display_available() {
-        return Err(perfuse::app::touchscreen::NO_DISPLAY.to_owned());
+    if !headless {
+        Display::Window.check()?;
     }
     let (mechanism, profile_name) = if volumetric {
         ("volumetric", "perfuse-v1-volumetric.toml")
@@ -140,6 +141,7 @@ fn run(options: Options) -> Result<(), String> {
                 socket: board_dir.join("supervisor.sock"),
                 // A desktop's own backlight is not the pump's.
                 backlight: None,
+                display: Display::Window,
             },
         )
     };

@@ -37,3 +37,4 @@ pub mod scene;
 pub mod sound;
 pub mod touches;
 pub mod window;
+pub mod yocto;

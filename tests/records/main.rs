@@ -7,5 +7,6 @@ mod druglib_loading;
 mod druglib_tool;
 mod hat_eeprom;
 mod log_export;
+mod packaging;
 mod platform_identity;
 mod store;

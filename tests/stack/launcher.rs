@@ -201,11 +201,25 @@ fn the_device_app_refuses_bad_options_and_a_missing_display_clearly() {
         error.contains("--language: unknown language \"fr\": the pump speaks en, de"),
         "{error}"
     );
-    let error = run(&["--backend", "sim"], false);
+    // A window needs a desktop session; the device's own display is KMS.
+    let error = run(&["--backend", "sim", "--display", "window"], false);
     assert!(
-        error.contains("no display") && error.contains("cage"),
+        error.contains("--display window: no display") && error.contains("--display kms"),
         "{error}"
     );
+    // The default is the panel through DRM/KMS, which this machine lacks
+    // (or this build: the kms feature).
+    let error = run(&["--backend", "sim"], true);
+    let kms_missing = if cfg!(feature = "kms") {
+        "--display kms: no DRM/KMS display: /dev/dri has no card device"
+    } else {
+        "--display kms: this perfuse-app was built without the kms display: rebuild with --features kms"
+    };
+    if std::path::Path::new("/dev/dri").exists() && cfg!(feature = "kms") {
+        eprintln!("this machine has /dev/dri: the missing-panel message is not checked");
+    } else {
+        assert!(error.contains(kms_missing), "{error}");
+    }
     let error = run(&["--backend", "tablet"], true);
     assert!(
         error.contains("possible values: sim, rpi, linux"),
