@@ -91,10 +91,12 @@ pub fn drm_cards(dri: &Path) -> Vec<String> {
 /// DRM device. Slint then tries each card for a connected panel.
 pub fn check_kms(dri: &Path) -> Result<(), String> {
     if !cfg!(feature = "kms") {
-        return Err("this perfuse-app was built without the kms display: rebuild with \
+        return Err(
+            "this perfuse-app was built without the kms display: rebuild with \
                     --features kms (it needs libinput-dev, libxkbcommon-dev and libudev-dev), \
                     or use --display window in a desktop session"
-            .to_owned());
+                .to_owned(),
+        );
     }
     if drm_cards(dri).is_empty() {
         return Err(format!(

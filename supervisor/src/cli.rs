@@ -18,7 +18,6 @@ use super::watch::Policy;
 use perfuse_core::platform::MechanismProfile;
 use perfuse_core::signing::{read_signed, verify_detached, TrustedKeys};
 use perfuse_heartbeat::link::HeartbeatListener;
-#[cfg(any(feature = "rpi", feature = "linux"))]
 use perfuse_os::watchdog::DeviceWatchdog;
 
 #[derive(Debug, Parser)]
@@ -54,9 +53,12 @@ pub struct Cli {
     /// Watchdog timeout, ms (a real board's watchdog takes whole seconds, 1000 to 15000).
     #[arg(long, default_value_t = 1000)]
     pub watchdog_ms: u32,
-    /// The hardware watchdog device (real boards).
-    #[arg(long, default_value = "/dev/watchdog")]
-    pub watchdog_device: PathBuf,
+    /// The hardware watchdog device [default: /dev/watchdog on a real
+    /// board; with --backend sim, the simulated board's own watchdog unless
+    /// a device is named, as the emulated-machine boot test names the
+    /// kernel's softdog].
+    #[arg(long)]
+    pub watchdog_device: Option<PathBuf>,
     /// The GPIO character device (--backend linux).
     #[arg(long, default_value = "/dev/gpiochip0")]
     pub gpio_chip: PathBuf,
@@ -75,6 +77,7 @@ pub struct Cli {
 /// Default locations on a real board (the systemd units create them).
 pub use perfuse_heartbeat::DEVICE_SOCKET;
 pub const DEVICE_LOG: &str = "/var/lib/perfuse/supervisor.log";
+pub const DEVICE_WATCHDOG: &str = "/dev/watchdog";
 
 /// The whole seconds a hardware watchdog takes for `--watchdog-ms`.
 pub fn device_watchdog_seconds(watchdog_ms: u32) -> Result<u32, String> {
@@ -219,8 +222,18 @@ fn run(cli: Cli) -> Result<(), String> {
             let board = Board::open(&SimPaths::in_dir(&sim_dir).board())
                 .map_err(|error| error.to_string())?;
             let hardware = perfuse_sim::hardware::open_supervisor(&board, &prepared.board_config);
-            let watchdog = SimWatchdog::open(board.clone(), cli.watchdog_ms);
-            supervise(hardware, watchdog, prepared.config)
+            match &cli.watchdog_device {
+                // The simulated carrier with a real watchdog: the kernel's
+                // (softdog in the emulated machine) resets the machine.
+                Some(device) => {
+                    let seconds = device_watchdog_seconds(cli.watchdog_ms)?;
+                    supervise(hardware, open_watchdog(device, seconds)?, prepared.config)
+                }
+                None => {
+                    let watchdog = SimWatchdog::open(board.clone(), cli.watchdog_ms);
+                    supervise(hardware, watchdog, prepared.config)
+                }
+            }
         }
         Backend::Rpi | Backend::Linux => {
             if cli.sim_dir.is_some() {
@@ -236,9 +249,16 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
+/// The device for a real board: the one named, else /dev/watchdog.
 #[cfg(any(feature = "rpi", feature = "linux"))]
-fn open_watchdog(cli: &Cli, seconds: u32) -> Result<DeviceWatchdog, String> {
-    let watchdog = DeviceWatchdog::open(&cli.watchdog_device, seconds)?;
+fn device_watchdog_path(cli: &Cli) -> PathBuf {
+    cli.watchdog_device
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEVICE_WATCHDOG))
+}
+
+fn open_watchdog(device: &Path, seconds: u32) -> Result<DeviceWatchdog, String> {
+    let watchdog = DeviceWatchdog::open(device, seconds)?;
     if watchdog.timeout_s != seconds {
         tracing::warn!(
             "asked the watchdog for {seconds} s, it granted {} s",
@@ -258,14 +278,14 @@ fn run_device(cli: &Cli, seconds: u32, prepared: Prepared) -> Result<(), String>
         Backend::Rpi => {
             let hardware = perfuse_drivers::backend::rpi::open_supervisor(&prepared.board_config)
                 .map_err(|error| error.to_string())?;
-            supervise(hardware, open_watchdog(cli, seconds)?, prepared.config)
+            supervise(hardware, open_watchdog(&device_watchdog_path(cli), seconds)?, prepared.config)
         }
         #[cfg(feature = "linux")]
         Backend::Linux => {
             let hardware =
                 perfuse_drivers::backend::linux::open_supervisor(&prepared.board_config, &cli.gpio_chip)
                     .map_err(|error| error.to_string())?;
-            supervise(hardware, open_watchdog(cli, seconds)?, prepared.config)
+            supervise(hardware, open_watchdog(&device_watchdog_path(cli), seconds)?, prepared.config)
         }
         other => Err(format!(
             "this perfuse-supervisor was built without the {0} back-end: rebuild with --features {0}",

@@ -31,6 +31,7 @@ pub mod library;
 pub mod listen;
 pub mod matrix;
 pub mod motor;
+pub mod panel;
 pub mod pump;
 pub mod rig;
 pub mod scene;

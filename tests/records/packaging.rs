@@ -108,7 +108,10 @@ fn the_debian_package_carries_what_the_units_start_and_read() {
         }
         assert!(postinst.contains(&format!("{product}) echo {profile} ;;")));
         let signed = read(&format!("assets/platforms/{profile}.toml"));
-        assert!(signed.contains(&format!("product_id = {product}")), "{profile}");
+        assert!(
+            signed.contains(&format!("product_id = {product}")),
+            "{profile}"
+        );
     }
     // The same units, udev rules, users and state folders as the Yocto recipe.
     let recipe = read("yocto/meta-perfuse/recipes-perfuse/perfuse/perfuse_git.bb");

@@ -102,3 +102,47 @@ fn an_unknown_app_user_is_refused_by_name() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_simulated_board_with_a_real_watchdog_names_the_device_it_cannot_open() {
+    let _machine = crate::machine::shared();
+    // The emulated-machine boot test runs the supervisor on the simulated
+    // carrier with the kernel's /dev/watchdog: the device is opened for
+    // real, and a missing one or a timeout it cannot take is refused.
+    let dir = tempfile::tempdir_in(perfuse_sim::SimPaths::scratch_parent()).unwrap();
+    let _sim = perfuse::stack::SimProcess::start(
+        std::path::Path::new(env!("CARGO_BIN_EXE_perfuse-sim")),
+        perfuse_sim::SimPaths::in_dir(dir.path()),
+        &[],
+        true,
+    )
+    .unwrap();
+    let sim_dir = dir.path().to_str().unwrap();
+    let (ok, stderr) = supervisor(&[
+        "--backend",
+        "sim",
+        "--sim-dir",
+        sim_dir,
+        "--watchdog-device",
+        "/nonexistent/watchdog",
+        "--watchdog-ms",
+        "2000",
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("/nonexistent/watchdog"), "{stderr}");
+    let (ok, stderr) = supervisor(&[
+        "--backend",
+        "sim",
+        "--sim-dir",
+        sim_dir,
+        "--watchdog-device",
+        "/nonexistent/watchdog",
+        "--watchdog-ms",
+        "1500",
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("--watchdog-ms 1500: a hardware watchdog takes whole seconds"),
+        "{stderr}"
+    );
+}

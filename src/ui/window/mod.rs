@@ -115,6 +115,14 @@ pub fn render(window: &AppWindow, session: &Session) {
             .flatten()
             .map(|alarm| alarm.condition)
     );
+    // Each new screen goes to the log (the journal on a pump), so service
+    // staff and the emulated-machine boot test see what the panel shows.
+    thread_local!(static SHOWN: std::cell::Cell<Option<crate::store::Page>> =
+        const { std::cell::Cell::new(None) });
+    let shown = session.screen.page();
+    if SHOWN.with(|last| last.replace(Some(shown))) != Some(shown) {
+        tracing::info!("screen: {shown}");
+    }
     if VIEW.with(|last| last.replace(view.clone()) != view) {
         let navigation = window.global::<Navigation>();
         navigation.set_repaint(!navigation.get_repaint());
