@@ -124,6 +124,27 @@ class Qmp:
         self.command("input-send-event", events=[{"type": "btn", "data": {"down": False, "button": "left"}}])
 
 
+def tap_and_settle(qmp, step, patience=30.0):
+    """Touches `step`'s button, then waits until the panel has changed and
+    holds still (emulated, the app takes seconds to redraw: a touch before
+    the page is up would land on the old one)."""
+    before = qmp.screendump(f"step-{step}")[2]
+    qmp.tap(*TAP[step])
+    end = time.monotonic() + patience
+    last = before
+    changed = False
+    while time.monotonic() < end:
+        time.sleep(0.7)
+        now = qmp.screendump(f"step-{step}")[2]
+        changed = changed or now != before
+        if changed and now == last:
+            return
+        last = now
+    if changed:
+        return  # a page that keeps moving (the running screen)
+    raise Failed(f"the panel did not change after the touch on {step} {TAP[step]}")
+
+
 def read_ppm(path):
     with open(path, "rb") as file:
         data = file.read()
@@ -263,6 +284,25 @@ def delivered_ml(console):
     raise Failed(f"the simulator's truth has no delivered volume: {value}")
 
 
+def resume(qmp, console, deadline):
+    """The nurse resumes the kept program: Resume, then whatever the pump
+    asks for (the syringe loaded, the program's review) until it runs."""
+    tap_and_settle(qmp, "resume")
+    for _ in range(6):
+        shown = screens_shown(console)[-1:]
+        if shown == ["running"]:
+            return
+        if shown == ["syringe"]:
+            tap_and_settle(qmp, "syringe-50")
+        elif shown == ["program"]:
+            tap_and_settle(qmp, "start")
+        else:
+            time.sleep(2)
+        if time.monotonic() > deadline:
+            break
+    raise Failed(f"the kept program did not resume: last screens {screens_shown(console)[-4:]}")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for name in ("root.ext4", "vmlinuz", "initrd.img"):
@@ -341,11 +381,11 @@ def run_checks(qmp, console, started, deadline, timings):
 
     # 2. A basic infusion, programmed and started with touches.
     before = delivered_ml(console)
-    for step in ["new-infusion", "syringe-50", "care-area", "basic-infusion", "key-5", "key-0", "next", "next", "next", "start"]:
-        x, y = TAP[step]
-        qmp.tap(x, y)
-        time.sleep(1.5)
-        qmp.screendump(f"step-{step}")
+    # Home, New infusion; the syringe (BD Plastipak 50 mL); the care area
+    # (Medical-Surgical); Basic infusion; rate 50 mL/h; the volume (the
+    # syringe's 50 mL, filled in); the review; Start infusion.
+    for step in ["new-infusion", "syringe-50", "care-area", "basic-infusion", "key-5", "key-0", "next", "next", "start"]:
+        tap_and_settle(qmp, step)
         save_png(f"step-{step}")
     wait_for("the infusion to run", lambda: "running" in screens_shown(console), deadline)
     time.sleep(5)
@@ -366,11 +406,13 @@ def run_checks(qmp, console, started, deadline, timings):
     time.sleep(2)
     qmp.screendump("interrupted")
     log(f"app restarted on 'Infusion interrupted' {timings['app_kill_to_interrupted_s']:.1f} s after kill -9; {save_png('interrupted')}")
-    qmp.tap(*TAP["resume"])
-    wait_for("the resumed infusion", lambda: screens_shown(console)[-1:] != ["interrupted"], deadline, 0.5)
-    time.sleep(3)
+    resume(qmp, console, deadline)
+    resumed_ml = delivered_ml(console)
+    time.sleep(5)
+    if delivered_ml(console) <= resumed_ml:
+        raise Failed("the resumed infusion delivers nothing")
     qmp.screendump("resumed")
-    save_png("resumed")
+    log(f"resumed: {save_png('resumed')}")
 
     # 4. kill -9 of the supervisor: softdog resets the machine.
     qmp.events.clear()

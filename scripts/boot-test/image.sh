@@ -53,6 +53,10 @@ install -m 0755 "$bench" "$root/usr/bin/perfuse-frame-bench"
 cp -r "$here/image/." "$root/"
 chroot "$root" systemctl enable perfuse-sim.service perfuse-boot-test-console.service
 chroot "$root" systemctl is-enabled perfuse-supervisor.service perfuse-app.service
+# A machine id and no first-boot questions: nobody answers them here.
+chroot "$root" systemd-machine-id-setup
+chroot "$root" systemctl mask systemd-firstboot.service
+ln -sf /usr/share/zoneinfo/Etc/UTC "$root/etc/localtime"
 # The journal on the serial line too, for the test's record.
 mkdir -p "$root/etc/systemd/journald.conf.d"
 printf '[Journal]\nForwardToConsole=yes\nMaxLevelConsole=info\nTTYPath=/dev/ttyAMA0\n' \

@@ -2,14 +2,14 @@
 # The boot test's base root file system: Debian bookworm for arm64 (the
 # release Raspberry Pi OS is built on), from Debian's packages, by
 # mmdebstrap, with a Debian arm64 kernel and its initramfs. Cached in
-# target/boot-test/base.tar, keyed by this script: rerun it after an edit.
+# target/boot-test/base.tar, keyed by the suite and the package list (bump
+# RECIPE when another change to this script must rebuild it).
 #
 #   scripts/boot-test/rootfs.sh   -> target/boot-test/base.tar
 #
 # Runs as root (mmdebstrap --mode=root). The arm64 maintainer scripts run
 # under qemu-user through binfmt_misc, which this script registers.
 set -euo pipefail
-self=$(readlink -f "$0")
 cd "$(dirname "$0")/../.."
 out=target/boot-test
 mkdir -p "$out"
@@ -22,7 +22,9 @@ packages=(
   linux-image-arm64 initramfs-tools
   libinput10 libxkbcommon0 libudev1 libfontconfig1 fonts-dejavu-core xkb-data
 )
-key=$(printf '%s\n' "${packages[@]}" | cat - "$self" | sha256sum | cut -c1-16)
+suite=bookworm
+RECIPE=1
+key=$(printf '%s\n' "$suite" "$RECIPE" "${packages[@]}" | sha256sum | cut -c1-16)
 if [ -f "$out/base.tar" ] && [ "$(cat "$out/base.key" 2>/dev/null)" = "$key" ]; then
   echo "boot-test: base root file system is current ($out/base.tar)"
   exit 0
@@ -50,8 +52,7 @@ mmdebstrap --mode=root --format=tar --architectures=arm64 --variant=apt \
   --dpkgopt='path-exclude=/usr/share/doc/*' \
   --dpkgopt='path-exclude=/usr/share/man/*' \
   --dpkgopt='path-exclude=/usr/share/locale/*' \
-  --customize-hook='chroot "$1" update-initramfs -u -k all' \
-  bookworm "$out/base.tar.partial" http://deb.debian.org/debian
+  "$suite" "$out/base.tar.partial" http://deb.debian.org/debian
 mv "$out/base.tar.partial" "$out/base.tar"
 echo "$key" > "$out/base.key"
 echo "boot-test: wrote $out/base.tar"

@@ -68,6 +68,10 @@ pub struct Cli {
     /// no compositor), or `window` in a desktop session.
     #[arg(long, value_enum, default_value_t = Display::Kms)]
     pub display: Display,
+    /// Seconds to wait at start for the panel's DRM device (--display
+    /// kms): its driver may load after the app starts at boot.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub panel_wait: u64,
 }
 
 fn board_config(cli: &Cli) -> Result<BoardConfig, String> {
@@ -162,7 +166,7 @@ fn run(cli: &Cli) -> Result<(), String> {
     let language =
         Language::from_tag(&cli.language).map_err(|error| format!("--language: {error}"))?;
     cli.display
-        .check()
+        .wait(std::time::Duration::from_secs(cli.panel_wait))
         .map_err(|error| format!("--display {}: {error}", cli.display.name()))?;
     let socket = cli
         .socket

@@ -6,6 +6,7 @@
 //! in a window is what the pump shows.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// The display the touchscreen opens on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -38,6 +39,13 @@ impl Display {
     /// Can it open here? Says what is missing if not. Checked before the
     /// control thread starts, so a pump without its panel never runs one.
     pub fn check(self) -> Result<(), String> {
+        self.wait(Duration::ZERO)
+    }
+
+    /// As `check`, but the panel is given up to `patience` to appear: at
+    /// boot the display's driver (vc4 on a Pi, virtio_gpu in QEMU) is a
+    /// module that udev may load after systemd has started the app.
+    pub fn wait(self, patience: Duration) -> Result<(), String> {
         match self {
             Display::Window => {
                 if desktop_session() {
@@ -46,7 +54,7 @@ impl Display {
                     Err(NO_DISPLAY.to_owned())
                 }
             }
-            Display::Kms => check_kms(Path::new(DRI)),
+            Display::Kms => wait_for_kms(Path::new(DRI), patience),
         }
     }
 
@@ -109,6 +117,36 @@ pub fn check_kms(dri: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// `check_kms` until it passes or `patience` is over, every 100 ms; says
+/// how long it waited if the panel never came.
+pub fn wait_for_kms(dri: &Path, patience: Duration) -> Result<(), String> {
+    let started = Instant::now();
+    let mut said = false;
+    loop {
+        match check_kms(dri) {
+            Ok(()) => return Ok(()),
+            Err(error) if !cfg!(feature = "kms") || started.elapsed() >= patience => {
+                return Err(if patience.is_zero() {
+                    error
+                } else {
+                    format!("{error} (waited {} s for it)", patience.as_secs())
+                });
+            }
+            Err(_) => {
+                if !said {
+                    tracing::info!(
+                        "waiting up to {} s for the panel's DRM device in {}",
+                        patience.as_secs(),
+                        dri.display()
+                    );
+                    said = true;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -136,5 +174,33 @@ mod tests {
         } else {
             assert!(error.contains("--features kms"), "{error}");
         }
+    }
+
+    #[test]
+    fn the_panel_is_waited_for_until_its_card_appears_or_the_patience_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        if !cfg!(feature = "kms") {
+            // Without the back-end there is nothing to wait for.
+            let started = Instant::now();
+            assert!(wait_for_kms(dir.path(), Duration::from_secs(5)).is_err());
+            assert!(started.elapsed() < Duration::from_secs(1));
+            return;
+        }
+        let started = Instant::now();
+        let error = wait_for_kms(dir.path(), Duration::from_millis(300)).unwrap_err();
+        assert!(started.elapsed() >= Duration::from_millis(300));
+        assert!(
+            error.contains("no DRM/KMS display") && error.contains("(waited 0 s for it)"),
+            "{error}"
+        );
+        // The driver loads while the app waits: the card appears.
+        let card = dir.path().join("card1");
+        let maker = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            std::fs::write(card, b"").unwrap();
+        });
+        assert_eq!(wait_for_kms(dir.path(), Duration::from_secs(20)), Ok(()));
+        assert!(started.elapsed() < Duration::from_secs(10));
+        maker.join().unwrap();
     }
 }

@@ -209,7 +209,7 @@ fn the_device_app_refuses_bad_options_and_a_missing_display_clearly() {
     );
     // The default is the panel through DRM/KMS, which this machine lacks
     // (or this build: the kms feature).
-    let error = run(&["--backend", "sim"], true);
+    let error = run(&["--backend", "sim", "--panel-wait", "0"], true);
     let kms_missing = if cfg!(feature = "kms") {
         "--display kms: no DRM/KMS display: /dev/dri has no card device"
     } else {
