@@ -13,7 +13,9 @@
 # host on the board itself (a checkout and a Rust toolchain there) to
 # build and run it in place.
 #
-# Needs what scripts/build-deb.sh needs, and ssh access with sudo.
+# Needs what scripts/build-deb.sh needs, and ssh access with sudo. On the
+# board the bench reads the signed profiles the package installed
+# (PERFUSE_ASSETS=/usr/share/perfuse).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 host=${1:-}
@@ -33,7 +35,7 @@ target=aarch64-unknown-linux-gnu
 cargo build --release --target "$target" -p perfuse-testkit --bin perfuse-frame-bench
 scp -q "target/$target/release/perfuse-frame-bench" "$host:/tmp/perfuse-frame-bench"
 model=$(ssh "$host" "tr -d '\\0' < /proc/device-tree/model 2>/dev/null || echo unknown" | tr -c 'A-Za-z0-9\n' '-')
-ssh "$host" "sudo systemctl stop perfuse-app; sudo /tmp/perfuse-frame-bench --frames $frames --out /tmp/frame-time.md; status=\$?; sudo systemctl start perfuse-app; exit \$status"
+ssh "$host" "sudo systemctl stop perfuse-app; sudo PERFUSE_ASSETS=/usr/share/perfuse /tmp/perfuse-frame-bench --frames $frames --out /tmp/frame-time.md; status=\$?; sudo systemctl start perfuse-app; exit \$status"
 mkdir -p bench-results
 scp -q "$host:/tmp/frame-time.md" "bench-results/frame-time-device-${model}.md"
 echo "bench-device-frames: wrote bench-results/frame-time-device-${model}.md"

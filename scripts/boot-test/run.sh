@@ -35,7 +35,8 @@ export PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconf
 cargo build --release --target "$target" --features rpi,linux,kms --bin perfuse-sim
 # The device-path frame-time benchmark, run on the emulated panel too.
 cargo build --release --target "$target" -p perfuse-testkit --bin perfuse-frame-bench
-deb=$(ls -t target/$target/debian/perfuse_*_arm64.deb | head -1)
+# cargo-deb writes to target/debian or target/<triple>/debian, by version.
+deb=$(ls -t target/debian/perfuse_*_arm64.deb target/$target/debian/perfuse_*_arm64.deb 2>/dev/null | head -1)
 scripts/boot-test/rootfs.sh
 scripts/boot-test/image.sh "$deb" "target/$target/release/perfuse-sim" \
   "target/$target/release/perfuse-frame-bench"

@@ -195,3 +195,47 @@ fn the_controller_changes_syringe_only_with_no_program_loaded() {
         .events
         .contains(&ControlEvent::Refused(CommandKind::LoadSyringe)));
 }
+
+/// A press as a finger gives it: down on the button, held while the window
+/// renders (ten times a second on the pump), then up.
+fn held_press(ui: &Ui, label: &str, renders: usize) {
+    let found: Vec<_> =
+        i_slint_backend_testing::ElementHandle::find_by_accessible_label(&ui.window, label)
+            .filter(|element| {
+                element.accessible_role() == Some(i_slint_backend_testing::AccessibleRole::Button)
+            })
+            .collect();
+    assert_eq!(found.len(), 1, "button {label}");
+    let (origin, size) = (found[0].absolute_position(), found[0].size());
+    let position =
+        slint::LogicalPosition::new(origin.x + size.width / 2.0, origin.y + size.height / 2.0);
+    let window = ui.window.window();
+    window.dispatch_event(slint::platform::WindowEvent::PointerMoved { position });
+    window.dispatch_event(slint::platform::WindowEvent::PointerPressed {
+        position,
+        button: slint::platform::PointerEventButton::Left,
+    });
+    for _ in 0..renders {
+        ui.refresh();
+    }
+    window.dispatch_event(slint::platform::WindowEvent::PointerReleased {
+        position,
+        button: slint::platform::PointerEventButton::Left,
+    });
+    ui.refresh();
+}
+
+#[test]
+fn a_syringe_touch_held_while_the_screen_refreshes_still_picks_it() {
+    // The window renders ten times a second. It once gave the list new
+    // rows at every render, so a touch held past one render (400 ms here)
+    // picked nothing, and the page took no touch until it was left.
+    let ui = Ui::new(Platform::Syringe50, Language::English);
+    ui.session.borrow_mut().syringe_confirmed = false;
+    ui.refresh();
+    ui.press("StatusPage::primary-button");
+    ui.refresh();
+    held_press(&ui, "BD Plastipak 30 mL (up to 800 mL/h)", 4);
+    assert_eq!(ui.step_title(), "Care area");
+    assert_eq!(ui.session.borrow().syringe, Some(1), "the 30 mL syringe");
+}

@@ -67,12 +67,14 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
         )],
     )));
     alarms.set_close_label(s(texts.get("alarm-list-close")));
-    alarms.set_list(model(
+    update_rows(
+        || alarms.get_list(),
+        |rows| alarms.set_list(rows),
         raised
             .iter()
             .map(|alarm| row(texts, alarm, now_ms))
             .collect(),
-    ));
+    );
     let Some(top) = raised.first() else {
         alarms.set_level(AlarmLevel::None);
         return;

@@ -65,7 +65,11 @@ pub(super) fn render(window: &AppWindow, session: &Session, view: &MenuView) {
                     chosen: filter == session.history_filter,
                 })
                 .collect();
-            menu.set_filters(model(filters));
+            update_rows(
+                || menu.get_filters(),
+                |rows| menu.set_filters(rows),
+                filters,
+            );
             let (rows, note) = match rows {
                 Ok(rows) => (
                     rows.iter()
@@ -85,7 +89,7 @@ pub(super) fn render(window: &AppWindow, session: &Session, view: &MenuView) {
                     ),
                 ),
             };
-            menu.set_rows(model(rows));
+            update_rows(|| menu.get_rows(), |rows| menu.set_rows(rows), rows);
             menu.set_history_note(s(note));
         }
         MenuView::Pin(entry) => {
@@ -110,7 +114,11 @@ pub(super) fn render(window: &AppWindow, session: &Session, view: &MenuView) {
                     chosen: language == texts.language(),
                 })
                 .collect();
-            menu.set_languages(model(languages));
+            update_rows(
+                || menu.get_languages(),
+                |rows| menu.set_languages(rows),
+                languages,
+            );
             menu.set_brightness_label(s(texts.get("settings-brightness")));
             menu.set_brightness(s(format!(
                 "{} %",
@@ -150,7 +158,7 @@ pub(super) fn render(window: &AppWindow, session: &Session, view: &MenuView) {
                     _ => fact(texts, id, value.clone()),
                 })
                 .collect();
-            menu.set_biomed(model(biomed));
+            update_rows(|| menu.get_biomed(), |rows| menu.set_biomed(rows), biomed);
         }
         MenuView::Locked { unlock_armed } => {
             menu.set_locked_text(s(texts.get("locked-text")));

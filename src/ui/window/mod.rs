@@ -11,7 +11,7 @@ use perfuse_ui::{
     RunningAdapter, StatusAdapter, StatusChoice,
 };
 use rust_decimal::Decimal;
-use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+use slint::{ComponentHandle, Model, ModelRc, SharedString, VecModel};
 
 use crate::control::api::Mode;
 use crate::druglib::{LimitStatus, Parameter};
@@ -33,6 +33,30 @@ pub use super::words::{alarm_ids, bar_status, problem_text, pump_status, status_
 
 pub(super) fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
     ModelRc::new(VecModel::from(items))
+}
+
+/// Whether `current` already holds exactly `items`, row for row.
+pub(super) fn same_rows<T: Clone + PartialEq + 'static>(current: &ModelRc<T>, items: &[T]) -> bool {
+    current.row_count() == items.len()
+        && items
+            .iter()
+            .enumerate()
+            .all(|(row, item)| current.row_data(row).as_ref() == Some(item))
+}
+
+/// Gives a repeated list new rows only when they changed. The window is
+/// rendered ten times a second, and a new model rebuilds every row: a row
+/// rebuilt under a finger loses that press, so a touch held longer than
+/// 100 ms (as a nurse's often is) picked nothing, and left the page deaf
+/// to touches until it was left (found by the emulated-machine boot test).
+pub(super) fn update_rows<T: Clone + PartialEq + 'static>(
+    get: impl FnOnce() -> ModelRc<T>,
+    set: impl FnOnce(ModelRc<T>),
+    items: Vec<T>,
+) {
+    if !same_rows(&get(), &items) {
+        set(model(items));
+    }
 }
 
 pub(super) fn s(text: impl Into<SharedString>) -> SharedString {

@@ -137,7 +137,11 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
                 }
             })
             .collect();
-        adapter.set_choices(model(rows));
+        update_rows(
+            || adapter.get_choices(),
+            |rows| adapter.set_choices(rows),
+            rows,
+        );
         adapter.set_searchable(step == Step::Drug);
         adapter.set_search_label(s(texts.get("choice-search")));
         adapter.set_search_text(s(workflow.search()));
@@ -147,11 +151,15 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
                 .is_some_and(|programming| programming.keyboard),
         );
         adapter.set_keyboard_done_label(s(texts.get("keyboard-done")));
-        adapter.set_letters(model(
+        update_rows(
+            || adapter.get_letters(),
+            |rows| adapter.set_letters(rows),
             ('A'..='Z').map(|letter| s(letter.to_string())).collect(),
-        ));
+        );
         let chosen = workflow.initial();
-        adapter.set_initials(model(
+        update_rows(
+            || adapter.get_initials(),
+            |rows| adapter.set_initials(rows),
             if step == Step::Drug && workflow.search().is_empty() {
                 workflow
                     .initials()
@@ -165,9 +173,11 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
             } else {
                 Vec::new()
             },
-        ));
+        );
     }
-    adapter.set_presets(model(
+    update_rows(
+        || adapter.get_presets(),
+        |rows| adapter.set_presets(rows),
         workflow
             .volume_presets()
             .into_iter()
@@ -177,8 +187,10 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
                 chosen: false,
             })
             .collect(),
-    ));
-    adapter.set_rates_by(model(
+    );
+    update_rows(
+        || adapter.get_rates_by(),
+        |rows| adapter.set_rates_by(rows),
         workflow
             .rate_by()
             .map(|current| {
@@ -198,7 +210,7 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
                     .collect()
             })
             .unwrap_or_default(),
-    ));
+    );
     let ends = workflow.end_options().map(|options| {
         [
             (END_STOP_ID, texts.get("end-stop"), !options.keep_vein_open),
@@ -222,7 +234,11 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
         })
         .collect()
     });
-    adapter.set_ends(model(ends.unwrap_or_default()));
+    update_rows(
+        || adapter.get_ends(),
+        |rows| adapter.set_ends(rows),
+        ends.unwrap_or_default(),
+    );
     adapter.set_end_label(s(texts.get("review-at-end")));
     if let Some(field) = field {
         adapter.set_value(s(localise_decimal(
@@ -483,7 +499,7 @@ pub(super) fn render_review(
             millilitres(left),
         ));
     }
-    adapter.set_rows(model(rows));
+    update_rows(|| adapter.get_rows(), |rows| adapter.set_rows(rows), rows);
     adapter.set_advisory(s(workflow
         .entry_picked()
         .and_then(|entry| entry.advisory.clone())
@@ -501,7 +517,11 @@ pub(super) fn render_review(
         })
         .collect();
     let all_confirmed = overrides.iter().all(|row| row.confirmed);
-    adapter.set_overrides(model(overrides));
+    update_rows(
+        || adapter.get_overrides(),
+        |rows| adapter.set_overrides(rows),
+        overrides,
+    );
     let (verdict, level) = if !review.blockers.is_empty() {
         let reasons: Vec<String> = review
             .blockers

@@ -115,7 +115,11 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
             |tenths| texts.quantity(Decimal::new(i64::from(tenths), 1).round(), "mmHg"),
         )),
     });
-    adapter.set_readings(model(readings));
+    update_rows(
+        || adapter.get_readings(),
+        |rows| adapter.set_readings(rows),
+        readings,
+    );
     let allowed = session.allowed();
     adapter.set_can_start(allowed.start);
     adapter.set_can_pause(allowed.pause);

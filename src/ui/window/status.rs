@@ -260,12 +260,20 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
         }
         Screen::Program(_) | Screen::Running | Screen::Menu(_) => (String::new(), None),
     };
-    status.set_choices(model(choices));
+    update_rows(
+        || status.get_choices(),
+        |rows| status.set_choices(rows),
+        choices,
+    );
     status.set_has_extra(extra.is_some());
     status.set_extra_label(s(extra.unwrap_or_default()));
     status.set_title(s(title));
-    status.set_checks(model(checks));
-    status.set_facts(model(facts));
+    update_rows(
+        || status.get_checks(),
+        |rows| status.set_checks(rows),
+        checks,
+    );
+    update_rows(|| status.get_facts(), |rows| status.set_facts(rows), facts);
     status.set_note(s(note));
     status.set_has_primary(primary.is_some());
     status.set_primary_label(s(primary.unwrap_or_default()));

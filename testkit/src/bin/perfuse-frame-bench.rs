@@ -7,8 +7,9 @@
 //!
 //! On a Pi with the Perfuse package (docs/flash-and-boot.md, "Frame
 //! time"): `scripts/bench-device-frames.sh pi@pump.local`, which stops the
-//! app for the run. By hand: `sudo systemctl stop perfuse-app;
-//! sudo perfuse-frame-bench --out frame-time.md`.
+//! app for the run. By hand: `sudo systemctl stop perfuse-app; sudo
+//! PERFUSE_ASSETS=/usr/share/perfuse perfuse-frame-bench --out frame-time.md`
+//! (the signed profiles as the package installs them).
 #![allow(clippy::float_arithmetic, clippy::cast_precision_loss)]
 
 use std::fmt::Write as _;
@@ -174,7 +175,13 @@ fn run(options: &Options) -> Result<String, String> {
         perfuse::druglib::parse_library(&bytes)
             .map_err(|error| format!("{}: {error}", options.library.display()))?,
     );
-    let scene = Scene::new(Platform::Volumetric, Language::English, &library, false)?;
+    let scene =
+        Scene::new(Platform::Volumetric, Language::English, &library, false).map_err(|error| {
+            format!(
+                "{error} (the signed profiles: set PERFUSE_ASSETS to the folder that holds \
+                 platforms/, /usr/share/perfuse where the package is installed)"
+            )
+        })?;
     let started = Instant::now();
     let mut rows: Vec<(&str, &str, Vec<Frame>)> = Vec::new();
     let count = options.frames;
