@@ -32,4 +32,5 @@ export PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconf
 cargo build --release --target "$target" --features rpi,linux,kms \
   --bin perfuse-app --bin perfuse-supervisor --bin perfuse-druglib \
   --bin perfuse-platform --bin perfuse-log
-cargo deb --no-build --target "$target" "$@"
+# Stripped: the release profile keeps line tables for the host, the Pi needs none.
+cargo deb --no-build --strip --target "$target" "$@"

@@ -159,6 +159,11 @@ impl Panel {
         })
     }
 
+    /// The time between two vertical blanks at the panel's mode.
+    pub fn refresh_period(&self) -> Duration {
+        Duration::from_secs(1) / self.mode.vrefresh().max(1)
+    }
+
     pub fn size(&self) -> (u32, u32) {
         let (width, height) = self.mode.size();
         (u32::from(width), u32::from(height))

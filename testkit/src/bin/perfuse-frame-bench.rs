@@ -236,14 +236,9 @@ fn run(options: &Options) -> Result<String, String> {
     ));
     let elapsed = started.elapsed();
 
-    // The refresh period, from the flips themselves (the slowest half
-    // of a page's flips wait nearly a whole period).
-    let mut flips: Vec<Duration> = rows
-        .iter()
-        .flat_map(|(_, _, times)| times.iter().map(|frame| frame.render + frame.flip))
-        .collect();
-    flips.sort();
-    let period = percentile(&flips, 0.5);
+    // A frame missed the refresh when it took more than one and a half
+    // periods of the panel's mode.
+    let period = panel.refresh_period();
 
     let mut report = String::new();
     let model = read_trimmed("/proc/device-tree/model");
@@ -264,7 +259,7 @@ fn run(options: &Options) -> Result<String, String> {
     let _ = writeln!(
         report,
         "\"whole\": every pixel repainted (a new page); \"refreshed\": the session refreshed each frame and only what changed redrawn. \
-         Frame = render + wait for the flip; median frame {:.2} ms. A frame missed a refresh when it took more than 1.5 median frames.\n",
+         Frame = render + wait for the flip; the panel refreshes every {:.2} ms, and a frame missed a refresh when it took more than 1.5 of those.\n",
         ms(period)
     );
     let _ = writeln!(
