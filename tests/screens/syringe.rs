@@ -6,7 +6,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::float_arithmetic
 )]
 
 use perfuse::control::api::{Command, CommandKind, ControlEvent, Mode};
