@@ -60,19 +60,25 @@ def log(message):
     print(f"[{time.strftime('%H:%M:%S')}] boot-test: {message}", flush=True)
 
 
+def connect(path, deadline, what):
+    """QEMU's socket at `path`, once QEMU has made it."""
+    while True:
+        try:
+            sock = socket.socket(socket.AF_UNIX)
+            sock.connect(path)
+            return sock
+        except OSError:
+            sock.close()
+            if time.monotonic() > deadline:
+                raise Failed(f"no {what} socket at {path}")
+            time.sleep(0.2)
+
+
 class Qmp:
     """QEMU's machine protocol: screendumps, touches, reset events."""
 
     def __init__(self, path, deadline):
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise Failed(f"no QMP socket at {path}")
-                time.sleep(0.2)
+        self.sock = connect(path, deadline, "QMP")
         self.buffer = b""
         self.events = []
         self._read()  # the greeting
@@ -195,15 +201,7 @@ class Console:
     """The root shell on hvc0: runs one command, returns its output."""
 
     def __init__(self, path, deadline):
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise Failed(f"no console socket at {path}")
-                time.sleep(0.2)
+        self.sock = connect(path, deadline, "console")
         self.sock.settimeout(0.5)
         self.serial = 0
 

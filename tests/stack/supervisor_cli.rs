@@ -118,28 +118,22 @@ fn the_simulated_board_with_a_real_watchdog_names_the_device_it_cannot_open() {
     )
     .unwrap();
     let sim_dir = dir.path().to_str().unwrap();
-    let (ok, stderr) = supervisor(&[
-        "--backend",
-        "sim",
-        "--sim-dir",
-        sim_dir,
-        "--watchdog-device",
-        "/nonexistent/watchdog",
-        "--watchdog-ms",
-        "2000",
-    ]);
+    let with_timeout = |watchdog_ms: &str| {
+        supervisor(&[
+            "--backend",
+            "sim",
+            "--sim-dir",
+            sim_dir,
+            "--watchdog-device",
+            "/nonexistent/watchdog",
+            "--watchdog-ms",
+            watchdog_ms,
+        ])
+    };
+    let (ok, stderr) = with_timeout("2000");
     assert!(!ok);
     assert!(stderr.contains("/nonexistent/watchdog"), "{stderr}");
-    let (ok, stderr) = supervisor(&[
-        "--backend",
-        "sim",
-        "--sim-dir",
-        sim_dir,
-        "--watchdog-device",
-        "/nonexistent/watchdog",
-        "--watchdog-ms",
-        "1500",
-    ]);
+    let (ok, stderr) = with_timeout("1500");
     assert!(!ok);
     assert!(
         stderr.contains("--watchdog-ms 1500: a hardware watchdog takes whole seconds"),
