@@ -1,0 +1,16 @@
+//! The network side of Perfuse, kept out of the pump app's process.
+//!
+//! - `mllp`: MLLP framing (the HL7 Minimal Lower Layer Protocol), strict and
+//!   bounded: a frame that is too long, unterminated or preceded by garbage
+//!   is counted and dropped, never buffered without limit;
+//! - `hl7`: a small, strict HL7 v2 message reader and writer;
+//! - `local`: the bounded, versioned protocol between the app and the link
+//!   process; `queue`: the drop-oldest queue each direction uses;
+//!
+//! Nothing here starts, changes or stops an infusion: what arrives from the
+//! network is only ever a proposal for the nurse to confirm on the pump.
+
+pub mod hl7;
+pub mod local;
+pub mod mllp;
+pub mod queue;
