@@ -10,6 +10,8 @@
 //! Nothing here starts, changes or stops an infusion: what arrives from the
 //! network is only ever a proposal for the nurse to confirm on the pump.
 
+pub mod backoff;
+pub mod config;
 pub mod hl7;
 pub mod local;
 pub mod mllp;
