@@ -4,6 +4,8 @@
 //!   bounded: a frame that is too long, unterminated or preceded by garbage
 //!   is counted and dropped, never buffered without limit;
 //! - `hl7`: a small, strict HL7 v2 message reader and writer;
+//! - `pcd`: the IHE PCD messages (PCD-01 status, PCD-04 alarms, PCD-03
+//!   orders and their answers); `seen`: the replay memory of orders;
 //! - `local`: the bounded, versioned protocol between the app and the link
 //!   process; `queue`: the drop-oldest queue each direction uses;
 //!
@@ -15,4 +17,6 @@ pub mod config;
 pub mod hl7;
 pub mod local;
 pub mod mllp;
+pub mod pcd;
 pub mod queue;
+pub mod seen;

@@ -109,9 +109,11 @@ pub struct ProposedOrder {
     pub patient_name: String,
     pub drug: String,
     pub concentration: Option<Concentration>,
-    pub rate: MillilitresPerHour,
-    pub vtbi: Millilitres,
+    /// Exactly one of the two: a flow rate, or a dose rate the pump turns
+    /// into one with the concentration and the weight.
+    pub rate: Option<MillilitresPerHour>,
     pub dose: Option<DoseRate>,
+    pub vtbi: Millilitres,
     pub weight: Option<Kilograms>,
     /// When it was sent and when it stops being valid, Unix seconds.
     pub sent_at: i64,
@@ -322,6 +324,11 @@ impl Bounded for ToApp {
                     ("the drug's name", &order.drug),
                 ] {
                     text(what, value)?;
+                }
+                if order.rate.is_some() == order.dose.is_some() {
+                    return Err(LocalError::Body(
+                        "an order gives either a rate or a dose rate, exactly one".into(),
+                    ));
                 }
                 Ok(())
             }
