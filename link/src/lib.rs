@@ -9,11 +9,14 @@
 //! - `local`: the bounded, versioned protocol between the app and the link
 //!   process; `queue`: the drop-oldest queue each direction uses;
 //!
+//! - `daemon`: the `perfuse-link` process itself (tokio, rustls).
+//!
 //! Nothing here starts, changes or stops an infusion: what arrives from the
 //! network is only ever a proposal for the nurse to confirm on the pump.
 
 pub mod backoff;
 pub mod config;
+pub mod daemon;
 pub mod hl7;
 pub mod local;
 pub mod mllp;

@@ -136,6 +136,8 @@ pub enum Refusal {
     Busy,
     /// The nurse declined it on the pump's screen.
     Declined,
+    /// The pump app was not reachable from the link: nothing was shown.
+    Unavailable,
     /// The message could not be read (what was wrong).
     Malformed(String),
 }
@@ -168,7 +170,11 @@ pub struct LinkHealth {
     pub failed_connections: u64,
     pub messages_sent: u64,
     pub messages_refused: u64,
+    /// Statuses replaced by a newer one before they could be sent.
     pub statuses_dropped: u64,
+    /// Alarm events, order answers and messages for the app dropped from a
+    /// full queue.
+    pub events_dropped: u64,
 }
 
 /// Link to app.
@@ -307,7 +313,11 @@ impl Refusal {
             Refusal::OtherPump(detail) | Refusal::LibraryCheck(detail) | Refusal::Malformed(detail) => {
                 text("the refusal's detail", detail)
             }
-            Refusal::Replayed | Refusal::Expired | Refusal::Busy | Refusal::Declined => Ok(()),
+            Refusal::Replayed
+            | Refusal::Expired
+            | Refusal::Busy
+            | Refusal::Declined
+            | Refusal::Unavailable => Ok(()),
         }
     }
 }

@@ -499,6 +499,7 @@ pub fn refusal_text(refusal: &Refusal) -> (&'static str, String) {
         Refusal::LibraryCheck(why) => ("AR", format!("the drug library refused it: {why}")),
         Refusal::Busy => ("AR", "the pump holds a program: the nurse must end it first".into()),
         Refusal::Declined => ("AR", "the nurse declined it on the pump".into()),
+        Refusal::Unavailable => ("AR", "the pump cannot show orders now (its app is not reachable)".into()),
         Refusal::Malformed(why) => ("AE", format!("the order could not be read: {why}")),
     }
 }
@@ -535,4 +536,4 @@ pub fn order_answer(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

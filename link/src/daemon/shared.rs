@@ -1,0 +1,321 @@
+//! What the app side and the gateway side of the link share: the latest
+//! status, the alarm events and order answers waiting to go out, and the
+//! messages waiting for the app. Each is bounded; a full queue drops its
+//! oldest entry and counts it.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard};
+
+use tokio::sync::Notify;
+
+use crate::local::{Alarm, LinkHealth, OrderOutcome, Status, ToApp};
+use crate::pcd::Phase;
+use crate::queue::DropOldest;
+
+/// Alarm events waiting for the gateway: more than every condition
+/// starting and ending twice over.
+pub const ALARM_EVENTS: usize = 64;
+/// Order answers waiting for the gateway.
+pub const ORDER_ANSWERS: usize = 16;
+/// Messages waiting for the app.
+pub const TO_APP: usize = 16;
+
+/// An alarm starting or ending, to report as PCD-04.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmEvent {
+    pub alarm: Alarm,
+    pub phase: Phase,
+    pub alert_id: String,
+    pub at: i64,
+}
+
+/// An answer to an order, to send as RRG^O16.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderAnswer {
+    /// The control id of the RGV^O15 that carried the order.
+    pub message: String,
+    pub order_id: String,
+    pub outcome: OrderOutcome,
+}
+
+/// The next message for the gateway, most urgent first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outbound {
+    Alarm(AlarmEvent),
+    Answer(OrderAnswer),
+    Status(Status),
+}
+
+pub struct State {
+    latest: Option<Status>,
+    /// The latest status has not been sent yet.
+    status_due: bool,
+    alarms: DropOldest<AlarmEvent>,
+    answers: DropOldest<OrderAnswer>,
+    pub to_app: DropOldest<ToApp>,
+    /// The raised alarms and their alert ids.
+    raised: BTreeMap<String, (Alarm, String)>,
+    next_alert: u64,
+    /// Orders shown on the pump, by order number: the message that carried each.
+    pub orders: BTreeMap<String, String>,
+    pub health: LinkHealth,
+    pub app_connected: bool,
+}
+
+/// The shared state and the wake-ups of its two sides.
+pub struct Shared {
+    state: Mutex<State>,
+    /// Something new for the gateway.
+    pub to_gateway: Notify,
+    /// Something new for the app.
+    pub to_app: Notify,
+}
+
+/// The most orders the link tracks between showing and answering.
+pub const ORDERS_TRACKED: usize = 16;
+
+impl Shared {
+    pub fn new() -> Shared {
+        Shared {
+            state: Mutex::new(State {
+                latest: None,
+                status_due: false,
+                alarms: DropOldest::new(ALARM_EVENTS),
+                answers: DropOldest::new(ORDER_ANSWERS),
+                to_app: DropOldest::new(TO_APP),
+                raised: BTreeMap::new(),
+                next_alert: 1,
+                orders: BTreeMap::new(),
+                health: LinkHealth::default(),
+                app_connected: false,
+            }),
+            to_gateway: Notify::new(),
+            to_app: Notify::new(),
+        }
+    }
+
+    /// The state (a poisoned lock is taken over: every update leaves the
+    /// state whole, so a panic elsewhere cannot leave it half-changed).
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A status from the app: it replaces the one not yet sent (counted),
+    /// and every alarm raised or ended since the last becomes an event.
+    pub fn status(&self, status: Status) {
+        let mut state = self.lock();
+        if state.status_due {
+            state.health.statuses_dropped += 1;
+        }
+        let now: BTreeMap<String, Alarm> = status
+            .alarms
+            .iter()
+            .map(|alarm| (alarm.condition.clone(), alarm.clone()))
+            .collect();
+        let ended: Vec<String> = state
+            .raised
+            .keys()
+            .filter(|condition| !now.contains_key(*condition))
+            .cloned()
+            .collect();
+        for condition in ended {
+            if let Some((alarm, alert_id)) = state.raised.remove(&condition) {
+                state.alarms.push(AlarmEvent {
+                    alarm,
+                    phase: Phase::End,
+                    alert_id,
+                    at: status.at,
+                });
+            }
+        }
+        for (condition, alarm) in now {
+            if !state.raised.contains_key(&condition) {
+                let alert_id = format!("A{}", state.next_alert);
+                state.next_alert += 1;
+                state.alarms.push(AlarmEvent {
+                    alarm: alarm.clone(),
+                    phase: Phase::Start,
+                    alert_id: alert_id.clone(),
+                    at: status.at,
+                });
+                state.raised.insert(condition, (alarm, alert_id));
+            }
+        }
+        state.latest = Some(status);
+        state.status_due = true;
+        drop(state);
+        self.to_gateway.notify_one();
+    }
+
+    /// The app's answer to an order it was shown.
+    pub fn answer(&self, order_id: String, outcome: OrderOutcome) {
+        let mut state = self.lock();
+        let Some(message) = state.orders.get(&order_id).cloned() else {
+            tracing::warn!("the app answered order {order_id}, which the link did not pass on");
+            return;
+        };
+        match outcome {
+            OrderOutcome::Shown => {}
+            OrderOutcome::Confirmed | OrderOutcome::Refused { .. } => {
+                state.orders.remove(&order_id);
+            }
+        }
+        state.answers.push(OrderAnswer {
+            message,
+            order_id,
+            outcome,
+        });
+        drop(state);
+        self.to_gateway.notify_one();
+    }
+
+    /// An answer the link gives itself (an order it refused before the app
+    /// saw it).
+    pub fn refuse(&self, answer: OrderAnswer) {
+        self.lock().answers.push(answer);
+        self.to_gateway.notify_one();
+    }
+
+    /// An order for the app; false if the app is not connected (the order
+    /// is then refused, never kept for later).
+    pub fn offer(&self, message: String, order: crate::local::ProposedOrder) -> bool {
+        let mut state = self.lock();
+        if !state.app_connected {
+            return false;
+        }
+        if state.orders.len() >= ORDERS_TRACKED {
+            if let Some(oldest) = state.orders.keys().next().cloned() {
+                state.orders.remove(&oldest);
+            }
+        }
+        state.orders.insert(order.order_id.clone(), message);
+        state.to_app.push(ToApp::Order { order });
+        drop(state);
+        self.to_app.notify_one();
+        true
+    }
+
+    /// The link's health changed: tell the app.
+    pub fn health_changed(&self) {
+        let mut state = self.lock();
+        state.health.events_dropped = state.alarms.dropped + state.answers.dropped + state.to_app.dropped;
+        let health = state.health;
+        state.to_app.push(ToApp::Health { health });
+        drop(state);
+        self.to_app.notify_one();
+    }
+
+    /// The next message for the gateway: alarm events first, then order
+    /// answers, then the status if it changed or `periodic` says it is due.
+    pub fn next_outbound(&self, periodic: bool) -> Option<Outbound> {
+        let mut state = self.lock();
+        if let Some(event) = state.alarms.pop() {
+            return Some(Outbound::Alarm(event));
+        }
+        if let Some(answer) = state.answers.pop() {
+            return Some(Outbound::Answer(answer));
+        }
+        if state.status_due || periodic {
+            state.status_due = false;
+            return state.latest.clone().map(Outbound::Status);
+        }
+        None
+    }
+
+    /// A message taken but not delivered (the connection ended): back to
+    /// the front of its queue, the status marked due again.
+    pub fn undelivered(&self, message: Outbound) {
+        let mut state = self.lock();
+        match message {
+            Outbound::Alarm(event) => state.alarms.unpop(event),
+            Outbound::Answer(answer) => state.answers.unpop(answer),
+            Outbound::Status(_) => state.status_due = true,
+        }
+    }
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::local::{Mode, Priority};
+
+    fn status(at: i64, alarms: &[&str]) -> Status {
+        Status {
+            sequence: 1,
+            at,
+            platform: "Perfuse S50 syringe".into(),
+            mode: Mode::Delivering,
+            rate: "25".parse().unwrap(),
+            vtbi: None,
+            delivered: "0".parse().unwrap(),
+            remaining: None,
+            drug: None,
+            library: None,
+            alarms: alarms
+                .iter()
+                .map(|condition| Alarm {
+                    condition: (*condition).into(),
+                    priority: Priority::High,
+                    text: (*condition).into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn alarms_raised_and_ended_become_events_before_the_status() {
+        let shared = Shared::new();
+        shared.status(status(10, &["door-open"]));
+        shared.status(status(11, &["door-open", "downstream-occlusion"]));
+        shared.status(status(12, &["downstream-occlusion"]));
+        let mut out = Vec::new();
+        while let Some(message) = shared.next_outbound(false) {
+            out.push(message);
+        }
+        let events: Vec<(String, Phase, String)> = out
+            .iter()
+            .filter_map(|message| match message {
+                Outbound::Alarm(event) => Some((event.alarm.condition.clone(), event.phase, event.alert_id.clone())),
+                Outbound::Answer(_) | Outbound::Status(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            events,
+            [
+                ("door-open".into(), Phase::Start, "A1".into()),
+                ("downstream-occlusion".into(), Phase::Start, "A2".into()),
+                ("door-open".into(), Phase::End, "A1".into()),
+            ]
+        );
+        // Only the latest status goes; the two it replaced are counted.
+        assert!(matches!(out.last(), Some(Outbound::Status(status)) if status.at == 12));
+        assert_eq!(out.len(), 4);
+        assert_eq!(shared.lock().health.statuses_dropped, 2);
+        assert_eq!(shared.next_outbound(false), None);
+        assert!(matches!(shared.next_outbound(true), Some(Outbound::Status(_))));
+    }
+
+    #[test]
+    fn an_order_reaches_only_a_connected_app_and_its_answer_names_its_message() {
+        let shared = Shared::new();
+        let order: crate::local::ProposedOrder = serde_json::from_str(
+            r#"{"order_id":"O1","pump_id":"P","patient_id":"M","patient_name":"J","drug":"D","concentration":null,"rate":"5","dose":null,"vtbi":"50","weight":null,"sent_at":0,"expires_at":10}"#,
+        )
+        .unwrap();
+        assert!(!shared.offer("MSG1".into(), order.clone()));
+        shared.lock().app_connected = true;
+        assert!(shared.offer("MSG1".into(), order));
+        shared.answer("O1".into(), OrderOutcome::Shown);
+        shared.answer("O1".into(), OrderOutcome::Confirmed);
+        shared.answer("O1".into(), OrderOutcome::Confirmed);
+        let answers: Vec<_> = std::iter::from_fn(|| shared.next_outbound(false)).collect();
+        assert_eq!(answers.len(), 2, "{answers:?}");
+        assert!(answers.iter().all(|answer| matches!(answer, Outbound::Answer(a) if a.message == "MSG1")));
+    }
+}
