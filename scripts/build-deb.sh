@@ -31,6 +31,6 @@ export PKG_CONFIG_ALLOW_CROSS=1
 export PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig
 cargo build --release --target "$target" --features rpi,linux,kms \
   --bin perfuse-app --bin perfuse-supervisor --bin perfuse-druglib \
-  --bin perfuse-platform --bin perfuse-log
+  --bin perfuse-platform --bin perfuse-log --bin perfuse-link
 # Stripped: the release profile keeps line tables for the host, the Pi needs none.
 cargo deb --no-build --strip --target "$target" "$@"

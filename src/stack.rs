@@ -166,3 +166,59 @@ impl Drop for SupervisorProcess {
         stop(&mut self.child);
     }
 }
+
+/// A running `perfuse-link`, stopped (SIGTERM, then SIGKILL) when dropped.
+pub struct LinkProcess {
+    child: Child,
+    /// The local socket the app connects to.
+    pub socket: PathBuf,
+}
+
+impl LinkProcess {
+    /// Starts the link with the settings `config`, serving the app at
+    /// `socket`, and waits until the socket is there. A link whose settings
+    /// name no gateway stops at once: then there is no link (None).
+    pub fn start(executable: &Path, config: &Path, socket: &Path) -> Result<Option<Self>, String> {
+        let mut command = Command::new(executable);
+        command
+            .arg("--config")
+            .arg(config)
+            .arg("--socket")
+            .arg(socket);
+        perfuse_os::process::ends_with_parent(&mut command);
+        let child = command
+            .spawn()
+            .map_err(|error| format!("cannot start {}: {error}", executable.display()))?;
+        let mut process = Self {
+            child,
+            socket: socket.to_owned(),
+        };
+        let started = Instant::now();
+        while !socket.exists() {
+            if let Ok(Some(status)) = process.child.try_wait() {
+                return if status.success() {
+                    Ok(None)
+                } else {
+                    Err(format!(
+                        "perfuse-link stopped at start ({status}): see its message above"
+                    ))
+                };
+            }
+            if started.elapsed() > SIM_START_DEADLINE {
+                return Err("perfuse-link did not open its socket".to_owned());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(Some(process))
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for LinkProcess {
+    fn drop(&mut self) {
+        stop(&mut self.child);
+    }
+}

@@ -114,9 +114,9 @@ pub fn status_message(sender: &Sender, status: &Status, control_id: &str) -> Mes
     let at = timestamp(status.at);
     let placer = [control_id, "PERFUSE", sender.pump_id.as_str(), "L"];
     let mut segments = vec![
+        // No PID or PV1: the pump does not know the patient of a program
+        // typed at the bedside (ORU_R01's patient group is optional).
         sender.header(["ORU", "R01", "ORU_R01"], control_id, status.at, PROFILE_PCD_01),
-        Segment::new("PID"),
-        Segment::new("PV1").set(2, &["U"]),
         Segment::new("OBR")
             .set(1, &["1"])
             .set(2, &placer)

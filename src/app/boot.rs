@@ -145,3 +145,15 @@ where
         platform: verified.platform,
     })
 }
+
+/// Gives the services the network link at `socket` (none: no link). The
+/// library is told to it once the front-end has one.
+pub fn attach_link(prepared: &mut Prepared, socket: Option<&Path>) {
+    if let Some(socket) = socket {
+        prepared.services.link = Some(crate::services::link::LinkClient::new(
+            socket,
+            &prepared.platform,
+            None,
+        ));
+    }
+}

@@ -72,6 +72,10 @@ pub struct Cli {
     /// kms): its driver may load after the app starts at boot.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=600))]
     pub panel_wait: u64,
+    /// The network link's local socket (perfuse-link --socket, such as
+    /// /run/perfuse-link/link.sock); without it the pump has no link.
+    #[arg(long)]
+    pub link: Option<PathBuf>,
 }
 
 fn board_config(cli: &Cli) -> Result<BoardConfig, String> {
@@ -187,8 +191,12 @@ fn run(cli: &Cli) -> Result<(), String> {
             tracing::warn!("{}", library.describe());
         }
     }
+    let prepared = prepare(cli, &socket).map(|mut prepared| {
+        super::boot::attach_link(&mut prepared, cli.link.as_deref());
+        prepared
+    });
     run_window(
-        prepare(cli, &socket),
+        prepared,
         WindowSetup {
             library,
             language,

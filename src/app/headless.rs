@@ -68,6 +68,10 @@ pub struct Cli {
     /// Tests that run several pumps on one machine spread them out.
     #[arg(long)]
     pub control_cpu: Option<usize>,
+    /// The network link's local socket (perfuse-link --socket); without it
+    /// the pump has no network link.
+    #[arg(long)]
+    pub link: Option<PathBuf>,
 }
 
 fn status_json(snapshot: &Snapshot) -> String {
@@ -381,12 +385,14 @@ pub fn prepare(cli: &Cli) -> Result<Prepared, NotReady> {
         .store
         .clone()
         .unwrap_or_else(|| cli.sim_dir.join("events.db"));
-    start(
+    let mut prepared = start(
         verified,
         ControllerHardware::from(hardware),
         &socket,
         &store,
-    )
+    )?;
+    super::boot::attach_link(&mut prepared, cli.link.as_deref());
+    Ok(prepared)
 }
 
 /// Entry point of the binary.

@@ -94,9 +94,18 @@ pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> R
     let (library_state, library) = LibraryState::of(&startup);
     let session = match prepared {
         Ok(prepared) => {
-            let (pump, limits, platform, syringes) = AppPump::new(prepared);
+            let (mut pump, limits, platform, syringes) = AppPump::new(prepared);
             for record in library_records(&startup) {
                 pump.services.record(record);
+            }
+            if let Some(link) = pump.services.link.as_mut() {
+                link.set_library(startup.library().map(|verified| {
+                    perfuse_link::local::LibraryIdentity {
+                        name: verified.library.identity.name.clone(),
+                        version: verified.library.identity.version.clone(),
+                        sha256: verified.library.identity.hash_hex(),
+                    }
+                }));
             }
             let (recorder, history) = pump.recorder();
             let biomed = biomed_facts(

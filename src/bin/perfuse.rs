@@ -17,7 +17,7 @@ use perfuse::app::touchscreen::{run_window, WindowSetup};
 use perfuse::assets;
 use perfuse::druglib::startup::{last_good_path, start_library};
 use perfuse::druglib::tool::today_utc;
-use perfuse::stack::{sibling_binary, SimProcess, SupervisorProcess};
+use perfuse::stack::{sibling_binary, LinkProcess, SimProcess, SupervisorProcess};
 use perfuse::ui::text::Language;
 use perfuse_sim::SimPaths;
 
@@ -42,6 +42,11 @@ struct Options {
     /// Line commands on stdin instead of the window (`help` lists them).
     #[arg(long)]
     headless: bool,
+    /// Connect to a hospital gateway: the network link's settings
+    /// (link.toml, docs/hospital-link.md). Without it, or without a
+    /// [gateway] in it, the link stays off.
+    #[arg(long)]
+    link: Option<PathBuf>,
 }
 
 /// `text` with its first letter in capitals, for a line of its own.
@@ -58,6 +63,7 @@ fn run(options: Options) -> Result<(), String> {
         volumetric,
         language,
         headless,
+        link,
     } = options;
     if !headless {
         Display::Window.check()?;
@@ -100,6 +106,22 @@ fn run(options: Options) -> Result<(), String> {
         supervisor.id(),
         board_dir.join("supervisor.log").display()
     );
+    let link = match &link {
+        Some(config) => LinkProcess::start(
+            &sibling_binary("perfuse-link")?,
+            config,
+            &board_dir.join("link.sock"),
+        )?,
+        None => None,
+    };
+    match &link {
+        Some(process) => println!(
+            "Network link: process {}, the app connects at {}",
+            process.id(),
+            process.socket.display()
+        ),
+        None => println!("Network link: off (no --link with a [gateway])"),
+    }
     // The history and the kept program outlive the simulated board.
     let data_dir = std::env::var_os("PERFUSE_DATA_DIR")
         .map(PathBuf::from)
@@ -127,6 +149,7 @@ fn run(options: Options) -> Result<(), String> {
         syringe: "BD Plastipak 50 mL".to_owned(),
         busy_ui: false,
         control_cpu: None,
+        link: link.as_ref().map(|process| process.socket.clone()),
     };
     let result = if headless {
         println!("{HELP}");
@@ -145,6 +168,7 @@ fn run(options: Options) -> Result<(), String> {
             },
         )
     };
+    drop(link);
     drop(supervisor);
     drop(sim);
     let _ = std::fs::remove_dir_all(&board_dir);

@@ -5,9 +5,12 @@
 //!
 //! - `kept`: the program kept for a resume, and what the next start says
 //!   about an interruption;
-//! - `records`: which control events and mode changes become records.
+//! - `records`: which control events and mode changes become records;
+//! - `link`: the app's end of the local link to `perfuse-link` (status
+//!   out, orders in), when the pump has one.
 
 pub mod kept;
+pub mod link;
 pub mod records;
 
 use std::path::Path;
@@ -36,6 +39,8 @@ pub struct Services {
     /// writer's counters then.
     storage_fault: bool,
     seen: WriterStats,
+    /// The network link, when one is configured.
+    pub link: Option<link::LinkClient>,
 }
 
 impl Services {
@@ -55,6 +60,7 @@ impl Services {
                 dropped: 0,
                 failures: 0,
             },
+            link: None,
         };
         let log = match EventLog::open_or_recover(path) {
             Ok((log, None)) => log,
@@ -181,6 +187,17 @@ impl Services {
     /// After each turn: mode changes recorded, progress kept while flow
     /// runs, the program forgotten once it has ended.
     pub fn follow(&mut self, snapshot: &Snapshot) {
+        if let Some(link) = self.link.as_mut() {
+            let facts = link::ProgramFacts {
+                vtbi: self.kept.as_ref().map(|kept| kept.vtbi),
+                drug: self
+                    .kept
+                    .as_ref()
+                    .and_then(|kept| kept.therapy.as_ref())
+                    .and_then(|therapy| therapy.drug_name.clone()),
+            };
+            link.follow(snapshot, self.delivered_before, &facts);
+        }
         let mode = snapshot.mode;
         if let Some(event) = record_of_mode(self.last_mode, mode) {
             self.record(event);

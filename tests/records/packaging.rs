@@ -68,7 +68,11 @@ fn deb_assets() -> Vec<(String, String)> {
 fn the_debian_package_carries_what_the_units_start_and_read() {
     let assets = deb_assets();
     let installs = |destination: &str| assets.iter().any(|(_, to)| to == destination);
-    let units = ["perfuse-supervisor.service", "perfuse-app.service"];
+    let units = [
+        "perfuse-supervisor.service",
+        "perfuse-app.service",
+        "perfuse-link.service",
+    ];
     let mut wanted = Vec::new();
     for unit in units {
         let text = read(&format!("deploy/systemd/{unit}"));
@@ -81,8 +85,9 @@ fn the_debian_package_carries_what_the_units_start_and_read() {
             }
         }
     }
-    // The platform profile is chosen at install from the HAT identity.
-    wanted.retain(|path| path != "etc/perfuse/platform.toml");
+    // The platform profile is chosen at install from the HAT identity; the
+    // link's settings are the site's own (without them the link stays off).
+    wanted.retain(|path| path != "etc/perfuse/platform.toml" && path != "etc/perfuse/link.toml");
     assert!(wanted.len() >= 6, "{wanted:?}");
     for path in &wanted {
         let installed = match path.strip_prefix("usr/bin/") {

@@ -59,14 +59,13 @@ pub enum End {
 }
 
 /// Dials and serves the gateway until the process stops.
-pub async fn run(settings: Settings, gateway: Gateway, shared: Arc<Shared>) {
-    let tls = match super::tls::client_config(&gateway) {
-        Ok(config) => TlsConnector::from(config),
-        Err(error) => {
-            tracing::error!("the link cannot make its TLS identity, it will not dial: {error}");
-            return;
-        }
-    };
+pub async fn run(
+    settings: Settings,
+    gateway: Gateway,
+    tls: Arc<rustls::ClientConfig>,
+    shared: Arc<Shared>,
+) {
+    let tls = TlsConnector::from(tls);
     let server_name = match rustls::pki_types::ServerName::try_from(gateway.server_name.clone()) {
         Ok(name) => name,
         Err(error) => {

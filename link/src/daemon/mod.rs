@@ -56,6 +56,13 @@ pub fn main() -> ExitCode {
         );
         return ExitCode::SUCCESS;
     };
+    let tls = match tls::client_config(&gateway) {
+        Ok(config) => config,
+        Err(error) => {
+            tracing::error!("the link cannot make its TLS identity, so it will not dial: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -63,6 +70,8 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The socket registers with the runtime's reactor.
+    let _entered = runtime.enter();
     let socket = match app::Socket::bind(&args.socket) {
         Ok(socket) => socket,
         Err(error) => {
@@ -73,7 +82,7 @@ pub fn main() -> ExitCode {
     let shared = Arc::new(Shared::new());
     runtime.block_on(async {
         let app = tokio::spawn(app::run(socket, args.app_uid, shared.clone()));
-        let dial = tokio::spawn(gateway::run(settings, gateway, shared.clone()));
+        let dial = tokio::spawn(gateway::run(settings, gateway, tls, shared.clone()));
         let stop = async {
             match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
                 Ok(mut term) => {
@@ -88,10 +97,18 @@ pub fn main() -> ExitCode {
             }
         };
         tokio::select! {
-            () = stop => tracing::info!("stopping"),
-            _ = app => tracing::error!("the app side ended"),
-            _ = dial => tracing::error!("the gateway side ended"),
+            () = stop => {
+                tracing::info!("stopping");
+                ExitCode::SUCCESS
+            }
+            _ = app => {
+                tracing::error!("the app side ended");
+                ExitCode::FAILURE
+            }
+            _ = dial => {
+                tracing::error!("the gateway side ended");
+                ExitCode::FAILURE
+            }
         }
-    });
-    ExitCode::SUCCESS
+    })
 }

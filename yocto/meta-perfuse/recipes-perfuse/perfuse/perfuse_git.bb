@@ -42,6 +42,8 @@ do_install:append() {
     install -d ${D}${systemd_system_unitdir}
     install -m 0644 ${S}/deploy/systemd/perfuse-supervisor.service ${D}${systemd_system_unitdir}/
     install -m 0644 ${S}/deploy/systemd/perfuse-app.service ${D}${systemd_system_unitdir}/
+    # The network link runs only where the site adds /etc/perfuse/link.toml.
+    install -m 0644 ${S}/deploy/systemd/perfuse-link.service ${D}${systemd_system_unitdir}/
     install -d ${D}${sysconfdir}/systemd/system.conf.d
     install -m 0644 ${S}/deploy/systemd/system.conf.d/perfuse-watchdog.conf \
         ${D}${sysconfdir}/systemd/system.conf.d/
@@ -85,10 +87,14 @@ RDEPENDS:${PN} += "fontconfig xkeyboard-config"
 
 USERADD_PACKAGES = "${PN}"
 GROUPADD_PARAM:${PN} = "-f --system gpio; -f --system spi; -f --system render"
-USERADD_PARAM:${PN} = "--system --home-dir ${localstatedir}/lib/perfuse-app --no-create-home \
-                       --shell /sbin/nologin --user-group --groups gpio,spi,video,input,render perfuse"
+# The link's user is in no hardware group; the app's user joins the link's
+# group to reach its local socket.
+USERADD_PARAM:${PN} = "--system --home-dir /nonexistent --no-create-home \
+                       --shell /sbin/nologin --user-group perfuse-link; \
+                       --system --home-dir ${localstatedir}/lib/perfuse-app --no-create-home \
+                       --shell /sbin/nologin --user-group --groups gpio,spi,video,input,render,perfuse-link perfuse"
 
-SYSTEMD_SERVICE:${PN} = "perfuse-supervisor.service perfuse-app.service"
+SYSTEMD_SERVICE:${PN} = "perfuse-supervisor.service perfuse-app.service perfuse-link.service"
 SYSTEMD_AUTO_ENABLE = "enable"
 
 # A pump application, built for the target only: no native or nativesdk variant.

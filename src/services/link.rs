@@ -1,0 +1,308 @@
+//! The app's end of the local link to `perfuse-link` (link/src/local.rs):
+//! the pump's status out, proposed orders and the link's health in.
+//!
+//! It never waits. The socket is non-blocking; each direction is a small
+//! queue that drops its oldest entry when full and counts it; a link that
+//! is absent, dead or stalled is retried every `RETRY_MS` and costs the UI
+//! thread one failed `connect` then. Nothing that arrives acts on the pump:
+//! an order is only ever put before the nurse (`take_order`).
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use perfuse_link::local::{self, Alarm, LibraryIdentity, LinkHealth, OrderOutcome, ProposedOrder, Status, ToApp, ToLink};
+use perfuse_link::queue::DropOldest;
+use uds::nonblocking::UnixSeqpacketConn;
+
+use crate::alarms::Condition;
+use crate::control::api::{Mode, Snapshot};
+use crate::control::units::Nanolitres;
+use crate::therapy::Millilitres;
+
+/// How often a missing link is looked for again, ms.
+pub const RETRY_MS: u64 = 2000;
+/// A status goes at least this often while nothing changes, ms (the link
+/// itself reports to the gateway at its own pace).
+pub const STATUS_EVERY_MS: u64 = 1000;
+/// Packets waiting to go to the link, and orders waiting for the nurse.
+pub const OUTGOING: usize = 8;
+pub const INCOMING: usize = 4;
+
+/// What the program adds to a status: the volume to be infused and the
+/// drug, when known.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProgramFacts {
+    pub vtbi: Option<Millilitres>,
+    pub drug: Option<String>,
+}
+
+pub struct LinkClient {
+    path: PathBuf,
+    connection: Option<UnixSeqpacketConn>,
+    next_attempt: Instant,
+    outgoing: DropOldest<Vec<u8>>,
+    orders: DropOldest<ProposedOrder>,
+    sequence: u64,
+    /// What the last status said, to send the next on a change.
+    last: Option<(Mode, Vec<Condition>)>,
+    last_sent: Instant,
+    platform: String,
+    library: Option<LibraryIdentity>,
+    /// The link's health as it last reported it (None: never connected).
+    pub health: Option<LinkHealth>,
+    /// Packets from the link that were refused (and why, the last one).
+    pub refused: u64,
+    pub last_refusal: Option<String>,
+}
+
+impl LinkClient {
+    /// A client for the link at `path`, reporting `platform` and the
+    /// active `library`; it connects on the first `follow`.
+    pub fn new(path: &Path, platform: &str, library: Option<LibraryIdentity>) -> LinkClient {
+        let now = Instant::now();
+        LinkClient {
+            path: path.to_owned(),
+            connection: None,
+            next_attempt: now,
+            outgoing: DropOldest::new(OUTGOING),
+            orders: DropOldest::new(INCOMING),
+            sequence: 0,
+            last: None,
+            last_sent: now,
+            platform: platform.to_owned(),
+            library,
+            health: None,
+            refused: 0,
+            last_refusal: None,
+        }
+    }
+
+    /// The library now active (after an activation).
+    pub fn set_library(&mut self, library: Option<LibraryIdentity>) {
+        self.library = library;
+        self.last = None;
+    }
+
+    /// After each turn: a status when the mode or the alarms changed, or
+    /// every `STATUS_EVERY_MS`; then whatever can be sent is sent and
+    /// whatever arrived is read.
+    pub fn follow(&mut self, snapshot: &Snapshot, delivered_before: Nanolitres, program: &ProgramFacts) {
+        let conditions: Vec<Condition> = snapshot
+            .alarms
+            .iter()
+            .flatten()
+            .map(|alarm| alarm.condition)
+            .collect();
+        let now = (snapshot.mode, conditions);
+        let changed = self.last.as_ref() != Some(&now);
+        if changed || self.last_sent.elapsed() >= Duration::from_millis(STATUS_EVERY_MS) {
+            self.sequence += 1;
+            let status = status_of(snapshot, delivered_before, program, &self.platform, &self.library, self.sequence);
+            match local::encode(&ToLink::Status { status }) {
+                Ok(packet) => self.outgoing.push(packet),
+                Err(error) => tracing::error!("the status cannot be encoded for the link: {error}"),
+            }
+            self.last = Some(now);
+            self.last_sent = Instant::now();
+        }
+        self.exchange();
+    }
+
+    /// The app's answer to an order it was given.
+    pub fn answer(&mut self, order_id: &str, outcome: OrderOutcome) {
+        match local::encode(&ToLink::OrderAnswer {
+            order_id: order_id.to_owned(),
+            outcome,
+        }) {
+            Ok(packet) => self.outgoing.push(packet),
+            Err(error) => tracing::error!("the answer to order {order_id} cannot be encoded: {error}"),
+        }
+        self.exchange();
+    }
+
+    /// The oldest order waiting for the nurse.
+    pub fn take_order(&mut self) -> Option<ProposedOrder> {
+        self.orders.pop()
+    }
+
+    /// Statuses and answers dropped because the link did not take them.
+    pub fn dropped(&self) -> u64 {
+        self.outgoing.dropped
+    }
+
+    pub fn connected(&self) -> bool {
+        self.connection.is_some()
+    }
+
+    fn exchange(&mut self) {
+        if self.connection.is_none() {
+            if Instant::now() < self.next_attempt {
+                return;
+            }
+            self.next_attempt = Instant::now() + Duration::from_millis(RETRY_MS);
+            match UnixSeqpacketConn::connect(&self.path) {
+                Ok(connection) => {
+                    tracing::info!("connected to the network link at {}", self.path.display());
+                    self.connection = Some(connection);
+                }
+                Err(_) => return,
+            }
+        }
+        let Some(connection) = self.connection.as_mut() else {
+            return;
+        };
+        let mut lost = false;
+        while let Some(packet) = self.outgoing.pop() {
+            match connection.send(&packet) {
+                Ok(_) => {}
+                Err(error) if error.kind() == ErrorKind::WouldBlock => {
+                    self.outgoing.unpop(packet);
+                    break;
+                }
+                Err(_) => {
+                    self.outgoing.unpop(packet);
+                    lost = true;
+                    break;
+                }
+            }
+        }
+        let mut buffer = [0_u8; local::MAX_PACKET + 1];
+        // A fixed number per turn: a link sending without pause cannot hold
+        // the UI thread here.
+        for _ in 0..8 {
+            match connection.recv(&mut buffer) {
+                Ok(0) => {
+                    lost = true;
+                    break;
+                }
+                Ok(length) => match local::decode::<ToApp>(buffer.get(..length).unwrap_or(&[])) {
+                    Ok(ToApp::Order { order }) => self.orders.push(order),
+                    Ok(ToApp::Health { health }) => self.health = Some(health),
+                    Err(error) => {
+                        self.refused += 1;
+                        self.last_refusal = Some(error.to_string());
+                    }
+                },
+                Err(error) if error.kind() == ErrorKind::WouldBlock => break,
+                Err(_) => {
+                    lost = true;
+                    break;
+                }
+            }
+        }
+        if lost {
+            tracing::warn!("the network link went away; the pump runs on without it");
+            self.connection = None;
+            if let Some(health) = self.health.as_mut() {
+                health.connected = false;
+            }
+        }
+    }
+}
+
+/// The link's name for a mode (every mode named: a new one must be added).
+pub fn mode_of(mode: Mode) -> local::Mode {
+    match mode {
+        Mode::SelfTest => local::Mode::SelfTest,
+        Mode::PlatformRejected => local::Mode::PlatformRejected,
+        Mode::Idle => local::Mode::Idle,
+        Mode::Ready => local::Mode::Ready,
+        Mode::Delivering => local::Mode::Delivering,
+        Mode::KeepVeinOpen => local::Mode::KeepVeinOpen,
+        Mode::Paused => local::Mode::Paused,
+        Mode::AlarmStopped => local::Mode::AlarmStopped,
+        Mode::Completed => local::Mode::Completed,
+        Mode::Fault => local::Mode::Fault,
+    }
+}
+
+/// A condition's stable name on the link: `DownstreamOcclusion` becomes
+/// `downstream-occlusion`.
+pub fn condition_name(condition: Condition) -> String {
+    let mut out = String::new();
+    for (index, character) in condition.name().chars().enumerate() {
+        if character.is_ascii_uppercase() {
+            if index > 0 {
+                out.push('-');
+            }
+            out.push(character.to_ascii_lowercase());
+        } else {
+            out.push(character);
+        }
+    }
+    out
+}
+
+fn status_of(
+    snapshot: &Snapshot,
+    delivered_before: Nanolitres,
+    program: &ProgramFacts,
+    platform: &str,
+    library: &Option<LibraryIdentity>,
+    sequence: u64,
+) -> Status {
+    let at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| i64::try_from(since.as_secs()).unwrap_or(i64::MAX));
+    let has_program = matches!(
+        snapshot.mode,
+        Mode::Ready | Mode::Delivering | Mode::KeepVeinOpen | Mode::Paused | Mode::AlarmStopped | Mode::Completed
+    );
+    let alarms = snapshot
+        .alarms
+        .iter()
+        .flatten()
+        .take(local::MAX_ALARMS)
+        .map(|alarm| Alarm {
+            condition: condition_name(alarm.condition),
+            priority: match alarm.priority {
+                crate::alarms::Priority::Low => local::Priority::Low,
+                crate::alarms::Priority::Medium => local::Priority::Medium,
+                crate::alarms::Priority::High => local::Priority::High,
+            },
+            text: alarm.condition.action().to_owned(),
+        })
+        .collect();
+    Status {
+        sequence,
+        at,
+        platform: platform.to_owned(),
+        mode: mode_of(snapshot.mode),
+        rate: snapshot.commanded_rate.millilitres_per_hour(),
+        vtbi: program.vtbi.filter(|_| has_program),
+        delivered: delivered_before.saturating_add(snapshot.delivered).millilitres(),
+        remaining: has_program.then(|| snapshot.remaining.millilitres()),
+        drug: program.drug.clone().filter(|_| has_program),
+        library: library.clone(),
+        alarms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn condition_names_are_kebab_case_and_distinct() {
+        assert_eq!(condition_name(Condition::DownstreamOcclusion), "downstream-occlusion");
+        assert_eq!(condition_name(Condition::PcaLimit), "pca-limit");
+        let mut names: Vec<String> = Condition::ALL.into_iter().map(condition_name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Condition::ALL.len());
+    }
+
+    #[test]
+    fn without_a_link_the_client_queues_a_few_statuses_and_drops_the_oldest() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut client = LinkClient::new(&dir.path().join("absent.sock"), "Perfuse S50 syringe", None);
+        let mut snapshot = Snapshot::default();
+        for mode in [Mode::Idle, Mode::Ready, Mode::Delivering, Mode::Paused].into_iter().cycle().take(40) {
+            snapshot.mode = mode;
+            client.follow(&snapshot, Nanolitres(0), &ProgramFacts::default());
+        }
+        assert!(!client.connected());
+        assert_eq!(client.dropped(), 40 - OUTGOING as u64);
+    }
+}
