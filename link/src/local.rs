@@ -138,6 +138,8 @@ pub enum Refusal {
     Declined,
     /// The pump app was not reachable from the link: nothing was shown.
     Unavailable,
+    /// This pump's screen cannot show orders: it is programmed at the bedside.
+    NotShown,
     /// The message could not be read (what was wrong).
     Malformed(String),
 }
@@ -317,7 +319,8 @@ impl Refusal {
             | Refusal::Expired
             | Refusal::Busy
             | Refusal::Declined
-            | Refusal::Unavailable => Ok(()),
+            | Refusal::Unavailable
+            | Refusal::NotShown => Ok(()),
         }
     }
 }

@@ -500,13 +500,14 @@ pub fn refusal_text(refusal: &Refusal) -> (&'static str, String) {
         Refusal::Busy => ("AR", "the pump holds a program: the nurse must end it first".into()),
         Refusal::Declined => ("AR", "the nurse declined it on the pump".into()),
         Refusal::Unavailable => ("AR", "the pump cannot show orders now (its app is not reachable)".into()),
+        Refusal::NotShown => ("AR", "this pump's screen does not take orders: program it at the bedside".into()),
         Refusal::Malformed(why) => ("AE", format!("the order could not be read: {why}")),
     }
 }
 
 /// RRG^O16: the pump's answer to order `order_id` (message
-/// `acknowledged`): AA when it is shown for the nurse, or AR/AE with the
-/// reason.
+/// `acknowledged`): AA when the nurse confirmed it on the pump (it is
+/// loaded; she starts it), or AR/AE with the reason.
 pub fn order_answer(
     sender: &Sender,
     acknowledged: &str,

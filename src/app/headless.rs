@@ -17,6 +17,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use clap::Parser;
+use perfuse_link::local::{OrderOutcome, Refusal};
 use perfuse_drivers::annunciator::AlarmVolume;
 use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
 use perfuse_sim::hardware::open_control;
@@ -204,7 +205,11 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
         }
     }
     println!("ready");
+    let mut desk = crate::services::orders::OrderDesk::default();
     loop {
+        // The order being confirmed by this line, answered once its load
+        // went through the therapy core (or did not).
+        let mut confirming: Option<String> = None;
         match lines.recv_timeout(Duration::from_millis(20)) {
             Ok(line) => {
                 let trimmed = line.trim();
@@ -212,7 +217,7 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                     break;
                 }
                 if trimmed == "help" {
-                    println!("help load <rate mL/h> <volume mL> [kvo <rate mL/h>] | start | pause | resume | stop | titrate <rate mL/h> | bolus <volume mL> <seconds> | secondary <rate mL/h> <volume mL> | ack | silence | volume <1-4> | resume-interrupted | discard | status | quit");
+                    println!("help load <rate mL/h> <volume mL> [kvo <rate mL/h>] | start | pause | resume | stop | titrate <rate mL/h> | bolus <volume mL> <seconds> | secondary <rate mL/h> <volume mL> | ack | silence | volume <1-4> | resume-interrupted | discard | confirm-order | decline-order (an order from the hospital link) | status | quit");
                 }
                 if trimmed == "status" {
                     let status = status_json(&handle.snapshot());
@@ -249,6 +254,47 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                             continue;
                         }
                     },
+                    "confirm-order" => {
+                        let mode = handle.snapshot().mode;
+                        match desk.confirm(mode, wall_clock()) {
+                            Ok(order) => match order_load_line(&order) {
+                                Ok(load) => {
+                                    confirming = Some(order.order_id.clone());
+                                    (load, None)
+                                }
+                                Err(refusal) => {
+                                    println!("order-refused {} {}", order.order_id, refusal_words(&refusal));
+                                    answer_order(&mut services, &order.order_id, OrderOutcome::Refused { refusal });
+                                    continue;
+                                }
+                            },
+                            Err((id, refusal)) if id.is_empty() => {
+                                println!("error {}", refusal_words(&refusal));
+                                continue;
+                            }
+                            Err((id, refusal)) => {
+                                println!("order-refused {id} {}", refusal_words(&refusal));
+                                answer_order(&mut services, &id, OrderOutcome::Refused { refusal });
+                                continue;
+                            }
+                        }
+                    }
+                    "decline-order" => {
+                        match desk.decline() {
+                            Some(id) => {
+                                println!("order-declined {id}");
+                                answer_order(
+                                    &mut services,
+                                    &id,
+                                    OrderOutcome::Refused {
+                                        refusal: Refusal::Declined,
+                                    },
+                                );
+                            }
+                            None => println!("error no order is waiting"),
+                        }
+                        continue;
+                    }
                     "discard" => {
                         if services.interrupted.take().is_some() {
                             services.save(None);
@@ -261,12 +307,25 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                     }
                     _ => (trimmed.to_owned(), None),
                 };
+                let refuse_confirmation = |services: &mut Services, why: String| {
+                    if let Some(id) = &confirming {
+                        println!("order-refused {id} {why}");
+                        answer_order(
+                            services,
+                            id,
+                            OrderOutcome::Refused {
+                                refusal: Refusal::LibraryCheck(why),
+                            },
+                        );
+                    }
+                };
                 match command(&line, &limits) {
                     Ok(Some(command)) => {
                         let is_load = matches!(command, Command::Load(_));
                         match handle.send(command) {
                             Err(error) => {
                                 println!("error {error}");
+                                refuse_confirmation(&mut services, error.to_string());
                                 services.interrupted = services.interrupted.take().or(resumed);
                             }
                             Ok(()) if is_load => {
@@ -279,6 +338,10 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                                 {
                                     services.loaded(loaded_rate, loaded_volume, resumed);
                                 }
+                                if let Some(id) = &confirming {
+                                    println!("order-loaded {id}: start it with `start`");
+                                    answer_order(&mut services, id, OrderOutcome::Confirmed);
+                                }
                             }
                             Ok(()) => {}
                         }
@@ -286,6 +349,7 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                     Ok(None) => {}
                     Err(error) => {
                         println!("error {error}");
+                        refuse_confirmation(&mut services, error.to_string());
                         services.interrupted = services.interrupted.take().or(resumed);
                     }
                 }
@@ -303,7 +367,9 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
             }
             println!("event {event:?}");
         }
-        services.follow(&handle.snapshot());
+        let snapshot = handle.snapshot();
+        services.follow(&snapshot);
+        take_orders(&mut services, &mut desk, snapshot.mode);
         if let Some(fault) = services.storage_change() {
             if let Err(error) = handle.send(Command::StorageFault(fault)) {
                 println!("error {error}");
@@ -312,6 +378,57 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
     }
     services.record(Event::PowerOff);
     let _ = handle.stop();
+}
+
+/// Orders that arrived from the link: each put before the nurse (printed
+/// as `order {json}`, to be confirmed with `confirm-order` or declined
+/// with `decline-order`), or refused with its reason.
+fn take_orders(services: &mut Services, desk: &mut crate::services::orders::OrderDesk, mode: crate::control::api::Mode) {
+    let Some(link) = services.link.as_mut() else {
+        return;
+    };
+    while let Some(order) = link.take_order() {
+        let id = order.order_id.clone();
+        let json = serde_json::to_string(&order).unwrap_or_default();
+        match desk.arrive(order, mode, wall_clock()) {
+            Ok(()) => {
+                println!("order {json}");
+                link.answer(&id, OrderOutcome::Shown);
+            }
+            Err(refusal) => {
+                println!("order-refused {id} {}", refusal_words(&refusal));
+                link.answer(&id, OrderOutcome::Refused { refusal });
+            }
+        }
+    }
+}
+
+fn answer_order(services: &mut Services, id: &str, outcome: OrderOutcome) {
+    if let Some(link) = services.link.as_mut() {
+        link.answer(id, outcome);
+    }
+}
+
+fn refusal_words(refusal: &Refusal) -> String {
+    perfuse_link::pcd::refusal_text(refusal).1
+}
+
+/// The load line of a confirmed order (a rate order; a dose order needs
+/// the drug library, which the line-command app does not load).
+fn order_load_line(order: &perfuse_link::local::ProposedOrder) -> Result<String, Refusal> {
+    match order.rate {
+        Some(rate) => Ok(format!("load {} {}", rate.value(), order.vtbi.value())),
+        None => Err(Refusal::LibraryCheck(
+            "a dose order needs the drug library: confirm it on the touchscreen".into(),
+        )),
+    }
+}
+
+/// Wall-clock Unix seconds (0 when the clock is unset).
+fn wall_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| i64::try_from(since.as_secs()).unwrap_or(i64::MAX))
 }
 
 fn run(cli: Cli) -> Result<(), String> {

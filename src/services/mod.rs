@@ -7,10 +7,12 @@
 //!   about an interruption;
 //! - `records`: which control events and mode changes become records;
 //! - `link`: the app's end of the local link to `perfuse-link` (status
-//!   out, orders in), when the pump has one.
+//!   out, orders in), when the pump has one; `orders`: orders before the
+//!   nurse.
 
 pub mod kept;
 pub mod link;
+pub mod orders;
 pub mod records;
 
 use std::path::Path;

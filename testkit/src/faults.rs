@@ -140,6 +140,20 @@ impl Stack {
     /// Starts the app with its event log at `store` and the signed
     /// mechanism profile at `profile` (beside it, `<profile>.sig`).
     pub fn app_with(&self, store: &Path, profile: &Path) -> Child {
+        self.app_with_args(store, profile, &[])
+    }
+
+    /// Starts the app with the network link's socket at `socket`.
+    pub fn app_with_link(&self, socket: &Path) -> Child {
+        self.app_with_args(
+            &self.dir.path().join("events.db"),
+            &root().join("assets/platforms/perfuse-s50-syringe.toml"),
+            &[std::ffi::OsStr::new("--link"), socket.as_os_str()],
+        )
+    }
+
+    /// Starts the app with `extra` arguments after the usual ones.
+    pub fn app_with_args(&self, store: &Path, profile: &Path, extra: &[&std::ffi::OsStr]) -> Child {
         let output = std::fs::File::create(self.dir.path().join("app.out")).unwrap();
         Command::new(crate::bins::binary("perfuse-headless"))
             .arg("--sim-dir")
@@ -150,6 +164,7 @@ impl Stack {
             .arg(profile)
             .arg("--keys")
             .arg(root().join("assets/config/trusted-keys.toml"))
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(output.try_clone().unwrap())
             .stderr(output)

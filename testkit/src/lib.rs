@@ -27,6 +27,7 @@ pub mod faults;
 pub mod fit;
 pub mod gallery;
 pub mod host;
+pub mod hospital;
 pub mod library;
 pub mod listen;
 pub mod matrix;

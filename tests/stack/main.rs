@@ -5,6 +5,7 @@
 
 mod alarm_escalation;
 mod alarm_volume;
+mod hospital_link;
 mod buzzer_pwm;
 mod control_thread;
 mod launcher;

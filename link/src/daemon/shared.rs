@@ -155,7 +155,9 @@ impl Shared {
             return;
         };
         match outcome {
-            OrderOutcome::Shown => {}
+            // Shown to the nurse: nothing to tell the gateway until she
+            // decides (RRG^O16 carries the decision).
+            OrderOutcome::Shown => return,
             OrderOutcome::Confirmed | OrderOutcome::Refused { .. } => {
                 state.orders.remove(&order_id);
             }
@@ -315,7 +317,7 @@ mod tests {
         shared.answer("O1".into(), OrderOutcome::Confirmed);
         shared.answer("O1".into(), OrderOutcome::Confirmed);
         let answers: Vec<_> = std::iter::from_fn(|| shared.next_outbound(false)).collect();
-        assert_eq!(answers.len(), 2, "{answers:?}");
+        assert_eq!(answers.len(), 1, "{answers:?}");
         assert!(answers.iter().all(|answer| matches!(answer, Outbound::Answer(a) if a.message == "MSG1")));
     }
 }

@@ -120,7 +120,7 @@ async fn a_status_goes_out_and_the_next_waits_for_its_acknowledgement() {
 }
 
 #[tokio::test]
-async fn an_order_is_acknowledged_passed_to_the_app_and_answered_when_shown() {
+async fn an_order_is_acknowledged_passed_to_the_app_and_answered_when_the_nurse_confirms() {
     let shared = Arc::new(Shared::new());
     shared.lock().app_connected = true;
     let (mut peer, _task) = start(shared.clone());
@@ -134,6 +134,7 @@ async fn an_order_is_acknowledged_passed_to_the_app_and_answered_when_shown() {
         other => panic!("{other:?}"),
     }
     shared.answer("O1".into(), OrderOutcome::Shown);
+    shared.answer("O1".into(), OrderOutcome::Confirmed);
     let answer = peer.next().await;
     assert_eq!(answer.header().unwrap().raw(9), "RRG^O16^RRG_O16");
     let msa = answer.first("MSA", "").unwrap();
