@@ -270,7 +270,11 @@ key = "pump.key"
             ("id = \"PERFUSE-0001\"", "id = \"has space\"", "pump.id"),
             ("127.0.0.1:2575", "127.0.0.1", "gateway.address"),
             ("127.0.0.1:2575", "127.0.0.1:0", "gateway.address"),
-            ("server-name = \"localhost\"", "server-name = \"bad name!\"", "gateway.server-name"),
+            (
+                "server-name = \"localhost\"",
+                "server-name = \"bad name!\"",
+                "gateway.server-name",
+            ),
         ];
         for (from, to, key) in cases {
             let text = GOOD.replace(from, to);
@@ -282,7 +286,10 @@ key = "pump.key"
         let timing = format!("{GOOD}\n[timing]\nstatus-every-s = 0\n");
         assert!(matches!(
             Settings::parse(&timing, Path::new("link.toml")),
-            Err(ConfigError::Value { key: "timing.status-every-s", .. })
+            Err(ConfigError::Value {
+                key: "timing.status-every-s",
+                ..
+            })
         ));
         let typo = GOOD.replace("server-name", "servername");
         match Settings::parse(&typo, Path::new("link.toml")) {

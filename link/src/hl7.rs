@@ -44,7 +44,9 @@ pub enum Hl7Error {
     Separators { found: String },
     #[error("segment {segment} is empty (two carriage returns in a row)")]
     EmptySegment { segment: usize },
-    #[error("segment {segment} is named {found:?}; a segment name is three capital letters or digits")]
+    #[error(
+        "segment {segment} is named {found:?}; a segment name is three capital letters or digits"
+    )]
     SegmentName { segment: usize, found: String },
     #[error("more than {limit} segments")]
     TooManySegments { limit: usize },
@@ -75,7 +77,10 @@ pub enum Hl7Error {
         allowed: String,
     },
     #[error("the message has no {name} segment ({what})")]
-    NoSegment { name: &'static str, what: &'static str },
+    NoSegment {
+        name: &'static str,
+        what: &'static str,
+    },
 }
 
 /// One segment: `fields[n]` is field n (`fields[0]` the name; for MSH,
@@ -244,7 +249,10 @@ impl Segment {
     /// its escapes undone; empty when absent.
     pub fn component(&self, n: usize, c: usize) -> String {
         let first = self.raw(n).split(REPETITION).next().unwrap_or("");
-        let component = first.split(COMPONENT).nth(c.saturating_sub(1)).unwrap_or("");
+        let component = first
+            .split(COMPONENT)
+            .nth(c.saturating_sub(1))
+            .unwrap_or("");
         unescape(component)
     }
 
@@ -428,7 +436,12 @@ pub fn parse_timestamp(text: &str) -> Option<i64> {
     let number = |range: std::ops::Range<usize>| -> Option<i64> { main.get(range)?.parse().ok() };
     let (year, month, day) = (number(0..4)?, number(4..6)?, number(6..8)?);
     let (hour, minute, second) = (number(8..10)?, number(10..12)?, number(12..14)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 59 {
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
         return None;
     }
     let days = days_from_civil(year, month, day);
@@ -466,7 +479,11 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let month_index = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
     let year = year_of_era + era * 400 + i64::from(month <= 2);
     (year, month, day)
 }
@@ -500,7 +517,9 @@ mod tests {
     #[test]
     fn written_text_reads_back_the_same() {
         let message = Message::new(vec![
-            Segment::new("MSH").set(3, &["PERFUSE"]).set(9, &["ORU", "R01", "ORU_R01"]),
+            Segment::new("MSH")
+                .set(3, &["PERFUSE"])
+                .set(9, &["ORU", "R01", "ORU_R01"]),
             Segment::new("OBX").set(5, &["a|b^c~d\\e&f"]),
         ]);
         let er7 = message.to_er7();
@@ -513,30 +532,81 @@ mod tests {
     #[test]
     fn each_way_a_message_can_be_malformed_is_refused_by_name() {
         let cases: Vec<(Vec<u8>, Hl7Error)> = vec![
-            (b"PID|1".to_vec(), Hl7Error::NoHeader { found: "PID|1".into() }),
-            (b"MSH|^~\\#|A".to_vec(), Hl7Error::Separators { found: "|^~\\#".into() }),
-            (b"MSH#^~\\&|A".to_vec(), Hl7Error::Separators { found: "#^~\\&".into() }),
-            (b"MSH|^~\\&|A\r\rPID|1".to_vec(), Hl7Error::EmptySegment { segment: 2 }),
-            (b"MSH|^~\\&|A\rpid|1".to_vec(), Hl7Error::SegmentName { segment: 2, found: "pid|1".into() }),
-            (b"MSH|^~\\&|A\rPIDX|1".to_vec(), Hl7Error::SegmentName { segment: 2, found: "PIDX|1".into() }),
-            (b"MSH|^~\\&|A\rPID|1\n".to_vec(), Hl7Error::ControlCharacter { segment: 2, byte: b'\n' }),
+            (
+                b"PID|1".to_vec(),
+                Hl7Error::NoHeader {
+                    found: "PID|1".into(),
+                },
+            ),
+            (
+                b"MSH|^~\\#|A".to_vec(),
+                Hl7Error::Separators {
+                    found: "|^~\\#".into(),
+                },
+            ),
+            (
+                b"MSH#^~\\&|A".to_vec(),
+                Hl7Error::Separators {
+                    found: "#^~\\&".into(),
+                },
+            ),
+            (
+                b"MSH|^~\\&|A\r\rPID|1".to_vec(),
+                Hl7Error::EmptySegment { segment: 2 },
+            ),
+            (
+                b"MSH|^~\\&|A\rpid|1".to_vec(),
+                Hl7Error::SegmentName {
+                    segment: 2,
+                    found: "pid|1".into(),
+                },
+            ),
+            (
+                b"MSH|^~\\&|A\rPIDX|1".to_vec(),
+                Hl7Error::SegmentName {
+                    segment: 2,
+                    found: "PIDX|1".into(),
+                },
+            ),
+            (
+                b"MSH|^~\\&|A\rPID|1\n".to_vec(),
+                Hl7Error::ControlCharacter {
+                    segment: 2,
+                    byte: b'\n',
+                },
+            ),
             (b"MSH|^~\\&|A\xff".to_vec(), Hl7Error::NotUtf8 { at: 10 }),
             (
                 b"MSH|^~\\&|A\rPID|\\Q\\".to_vec(),
-                Hl7Error::Escape { name: "PID".into(), field: 1, found: "\\Q\\".into() },
+                Hl7Error::Escape {
+                    name: "PID".into(),
+                    field: 1,
+                    found: "\\Q\\".into(),
+                },
             ),
             (
                 b"MSH|^~\\&|A\rPID|x\\F".to_vec(),
-                Hl7Error::Escape { name: "PID".into(), field: 1, found: "F".into() },
+                Hl7Error::Escape {
+                    name: "PID".into(),
+                    field: 1,
+                    found: "F".into(),
+                },
             ),
         ];
         for (bytes, error) in cases {
-            assert_eq!(Message::parse(&bytes), Err(error), "{:?}", String::from_utf8_lossy(&bytes));
+            assert_eq!(
+                Message::parse(&bytes),
+                Err(error),
+                "{:?}",
+                String::from_utf8_lossy(&bytes)
+            );
         }
         let many = format!("MSH|^~\\&|A{}", "\rNTE|1".repeat(MAX_SEGMENTS));
         assert_eq!(
             Message::parse(many.as_bytes()),
-            Err(Hl7Error::TooManySegments { limit: MAX_SEGMENTS })
+            Err(Hl7Error::TooManySegments {
+                limit: MAX_SEGMENTS
+            })
         );
         let wide = format!("MSH|^~\\&|A\rOBX{}", "|".repeat(MAX_FIELDS + 1));
         assert!(matches!(
@@ -544,7 +614,10 @@ mod tests {
             Err(Hl7Error::TooManyFields { segment: 2, .. })
         ));
         let long = vec![b'A'; MAX_MESSAGE + 1];
-        assert!(matches!(Message::parse(&long), Err(Hl7Error::TooLong { .. })));
+        assert!(matches!(
+            Message::parse(&long),
+            Err(Hl7Error::TooLong { .. })
+        ));
     }
 
     #[test]
@@ -554,7 +627,12 @@ mod tests {
         assert_eq!(parse_timestamp("20261203101500+0000"), Some(1_796_292_900));
         assert_eq!(parse_timestamp("20261203111500+0100"), Some(1_796_292_900));
         assert_eq!(parse_timestamp("20261203101500.123"), Some(1_796_292_900));
-        for bad in ["2026120310150", "20261303101500", "2026120310150x", "20261203101500+01"] {
+        for bad in [
+            "2026120310150",
+            "20261303101500",
+            "2026120310150x",
+            "20261203101500+01",
+        ] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }
     }

@@ -152,15 +152,22 @@ pub enum OrderOutcome {
     Shown,
     /// The nurse confirmed it: the program is loaded (not started).
     Confirmed,
-    Refused { refusal: Refusal },
+    Refused {
+        refusal: Refusal,
+    },
 }
 
 /// App to link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind", deny_unknown_fields)]
 pub enum ToLink {
-    Status { status: Status },
-    OrderAnswer { order_id: String, outcome: OrderOutcome },
+    Status {
+        status: Status,
+    },
+    OrderAnswer {
+        order_id: String,
+        outcome: OrderOutcome,
+    },
 }
 
 /// The link's health, as the pump's biomed page shows it.
@@ -237,7 +244,12 @@ pub fn decode<T: for<'de> Deserialize<'de> + Bounded>(packet: &[u8]) -> Result<T
     if header.get(..4) != Some(&MAGIC[..]) {
         return Err(LocalError::Magic);
     }
-    let word = |at: usize| u16::from_le_bytes([header.get(at).copied().unwrap_or(0), header.get(at + 1).copied().unwrap_or(0)]);
+    let word = |at: usize| {
+        u16::from_le_bytes([
+            header.get(at).copied().unwrap_or(0),
+            header.get(at + 1).copied().unwrap_or(0),
+        ])
+    };
     let version = word(4);
     if version != VERSION {
         return Err(LocalError::Version { found: version });
@@ -312,9 +324,9 @@ impl Bounded for ToLink {
 impl Refusal {
     fn check(&self) -> Result<(), LocalError> {
         match self {
-            Refusal::OtherPump(detail) | Refusal::LibraryCheck(detail) | Refusal::Malformed(detail) => {
-                text("the refusal's detail", detail)
-            }
+            Refusal::OtherPump(detail)
+            | Refusal::LibraryCheck(detail)
+            | Refusal::Malformed(detail) => text("the refusal's detail", detail),
             Refusal::Replayed
             | Refusal::Expired
             | Refusal::Busy
@@ -381,18 +393,33 @@ mod tests {
     #[test]
     fn each_bad_packet_is_refused_with_what_was_wrong() {
         let good = encode(&ToLink::Status { status: status() }).unwrap();
-        assert_eq!(decode::<ToLink>(&good[..5]), Err(LocalError::Length { length: 5 }));
+        assert_eq!(
+            decode::<ToLink>(&good[..5]),
+            Err(LocalError::Length { length: 5 })
+        );
         let mut magic = good.clone();
         magic[0] = b'X';
         assert_eq!(decode::<ToLink>(&magic), Err(LocalError::Magic));
         let mut version = good.clone();
         version[4] = 9;
-        assert_eq!(decode::<ToLink>(&version), Err(LocalError::Version { found: 9 }));
+        assert_eq!(
+            decode::<ToLink>(&version),
+            Err(LocalError::Version { found: 9 })
+        );
         let short = &good[..good.len() - 1];
-        assert!(matches!(decode::<ToLink>(short), Err(LocalError::BodyLength { .. })));
+        assert!(matches!(
+            decode::<ToLink>(short),
+            Err(LocalError::BodyLength { .. })
+        ));
         // A message meant for the other direction, or with a field added.
-        let wrong_way = encode(&ToApp::Health { health: LinkHealth::default() }).unwrap();
-        assert!(matches!(decode::<ToLink>(&wrong_way), Err(LocalError::Body(_))));
+        let wrong_way = encode(&ToApp::Health {
+            health: LinkHealth::default(),
+        })
+        .unwrap();
+        assert!(matches!(
+            decode::<ToLink>(&wrong_way),
+            Err(LocalError::Body(_))
+        ));
         let mut extra = serde_json::to_value(ToLink::Status { status: status() }).unwrap();
         extra["status"]["start_now"] = serde_json::Value::Bool(true);
         let body = serde_json::to_vec(&extra).unwrap();
@@ -409,22 +436,42 @@ mod tests {
     fn lists_and_texts_past_their_limits_are_refused() {
         let mut many = status();
         many.alarms = vec![
-            Alarm { condition: "door-open".into(), priority: Priority::High, text: "Door open".into() };
+            Alarm {
+                condition: "door-open".into(),
+                priority: Priority::High,
+                text: "Door open".into()
+            };
             MAX_ALARMS + 1
         ];
         let packet = encode(&ToLink::Status { status: many }).unwrap();
         assert_eq!(
             decode::<ToLink>(&packet),
-            Err(LocalError::Limit { what: "the number of alarms", found: MAX_ALARMS + 1, limit: MAX_ALARMS })
+            Err(LocalError::Limit {
+                what: "the number of alarms",
+                found: MAX_ALARMS + 1,
+                limit: MAX_ALARMS
+            })
         );
         let mut long = status();
         long.platform = "x".repeat(MAX_TEXT + 1);
         let packet = encode(&ToLink::Status { status: long }).unwrap();
-        assert!(matches!(decode::<ToLink>(&packet), Err(LocalError::Limit { what: "the platform's name", .. })));
+        assert!(matches!(
+            decode::<ToLink>(&packet),
+            Err(LocalError::Limit {
+                what: "the platform's name",
+                ..
+            })
+        ));
         let huge = ToLink::OrderAnswer {
             order_id: "x".repeat(MAX_BODY),
             outcome: OrderOutcome::Shown,
         };
-        assert!(matches!(encode(&huge), Err(LocalError::Limit { what: "the body", .. })));
+        assert!(matches!(
+            encode(&huge),
+            Err(LocalError::Limit {
+                what: "the body",
+                ..
+            })
+        ));
     }
 }

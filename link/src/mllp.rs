@@ -224,10 +224,16 @@ mod tests {
         let mut cases: Vec<(&[u8], FrameError)> = vec![
             (b"junk\x0bA\x1c\x0d", FrameError::OutsideFrame { bytes: 4 }),
             (b"\x0bhalf\x0bA\x1c\x0d", FrameError::StartInsideFrame),
-            (b"\x0bhalf\x1cX\x0bA\x1c\x0d", FrameError::BadEnd { found: b'X' }),
+            (
+                b"\x0bhalf\x1cX\x0bA\x1c\x0d",
+                FrameError::BadEnd { found: b'X' },
+            ),
             (b"\x0b\x1c\x0d\x0bA\x1c\x0d", FrameError::Empty),
         ];
-        cases.push((b"\x0b123456789\x1c\x0d\x0bA\x1c\x0d", FrameError::TooLong { limit: 8 }));
+        cases.push((
+            b"\x0b123456789\x1c\x0d\x0bA\x1c\x0d",
+            FrameError::TooLong { limit: 8 },
+        ));
         for (bytes, error) in cases {
             let got = decode(&mut decoder, bytes);
             assert_eq!(got, vec![Err(error), Ok(b"A".to_vec())], "{bytes:?}");

@@ -27,10 +27,30 @@ use crate::hl7::{parse_timestamp, timestamp, Hl7Error, Message, Segment};
 use crate::local::{Alarm, Mode, Priority, ProposedOrder, Refusal, Status};
 
 /// MSH-21 of each message (TF-2 B.1): receivers key on the OID.
-pub const PROFILE_PCD_01: [&str; 4] = ["IHE_PCD_001", "IHE PCD", "1.3.6.1.4.1.19376.1.6.1.1.1", "ISO"];
-pub const PROFILE_PCD_04: [&str; 4] = ["IHE_PCD_ACM_001", "IHE PCD", "1.3.6.1.4.1.19376.1.6.1.4.1", "ISO"];
-pub const PROFILE_PCD_03: [&str; 4] = ["IHE_PCD_PIV_001", "IHE PCD", "1.3.6.1.4.1.19376.1.6.1.3.1", "ISO"];
-pub const PROFILE_RRG: [&str; 4] = ["IHE_PCD_PIV_002", "IHE PCD", "1.3.6.1.4.1.19376.1.6.1.3.2", "ISO"];
+pub const PROFILE_PCD_01: [&str; 4] = [
+    "IHE_PCD_001",
+    "IHE PCD",
+    "1.3.6.1.4.1.19376.1.6.1.1.1",
+    "ISO",
+];
+pub const PROFILE_PCD_04: [&str; 4] = [
+    "IHE_PCD_ACM_001",
+    "IHE PCD",
+    "1.3.6.1.4.1.19376.1.6.1.4.1",
+    "ISO",
+];
+pub const PROFILE_PCD_03: [&str; 4] = [
+    "IHE_PCD_PIV_001",
+    "IHE PCD",
+    "1.3.6.1.4.1.19376.1.6.1.3.1",
+    "ISO",
+];
+pub const PROFILE_RRG: [&str; 4] = [
+    "IHE_PCD_PIV_002",
+    "IHE PCD",
+    "1.3.6.1.4.1.19376.1.6.1.3.2",
+    "ISO",
+];
 
 const MDS: [&str; 3] = ["69985", "MDC_DEV_PUMP_INFUS_MDS", "MDC"];
 const VMD: [&str; 3] = ["69986", "MDC_DEV_PUMP_INFUS_VMD", "MDC"];
@@ -85,7 +105,14 @@ fn obx(set_id: usize, kind: &str, code: [&str; 3], sub_id: &str) -> Segment {
         .set(4, &[sub_id])
 }
 
-fn quantity(set_id: usize, code: [&str; 3], sub_id: &str, value: Decimal, unit: [&str; 3], at: &str) -> Segment {
+fn quantity(
+    set_id: usize,
+    code: [&str; 3],
+    sub_id: &str,
+    value: Decimal,
+    unit: [&str; 3],
+    at: &str,
+) -> Segment {
     obx(set_id, "NM", code, sub_id)
         .set(5, &[&value.normalize().to_string()])
         .set(6, &unit)
@@ -116,7 +143,12 @@ pub fn status_message(sender: &Sender, status: &Status, control_id: &str) -> Mes
     let mut segments = vec![
         // No PID or PV1: the pump does not know the patient of a program
         // typed at the bedside (ORU_R01's patient group is optional).
-        sender.header(["ORU", "R01", "ORU_R01"], control_id, status.at, PROFILE_PCD_01),
+        sender.header(
+            ["ORU", "R01", "ORU_R01"],
+            control_id,
+            status.at,
+            PROFILE_PCD_01,
+        ),
         Segment::new("OBR")
             .set(1, &["1"])
             .set(2, &placer)
@@ -125,11 +157,21 @@ pub fn status_message(sender: &Sender, status: &Status, control_id: &str) -> Mes
             .set(7, &[&at]),
     ];
     // Set ids (OBX-1) are given in order once every observation is known.
-    let mut observations = vec![obx(0, "", MDS, "1.0.0.0").set(11, &["X"]).set(18, &sender.equipment())];
+    let mut observations = vec![obx(0, "", MDS, "1.0.0.0")
+        .set(11, &["X"])
+        .set(18, &sender.equipment())];
     if let Some(library) = &status.library {
         let version = format!("{} {}", library.name, library.version);
-        observations.push(obx(0, "ST", LIBRARY_VERSION, "1.0.0.1").set(5, &[&version]).set(11, &["R"]));
-        observations.push(obx(0, "ST", LIBRARY_HASH, "1.0.0.2").set(5, &[&library.sha256]).set(11, &["R"]));
+        observations.push(
+            obx(0, "ST", LIBRARY_VERSION, "1.0.0.1")
+                .set(5, &[&version])
+                .set(11, &["R"]),
+        );
+        observations.push(
+            obx(0, "ST", LIBRARY_HASH, "1.0.0.2")
+                .set(5, &[&library.sha256])
+                .set(11, &["R"]),
+        );
     }
     observations.push(obx(0, "", VMD, "1.1.0.0").set(11, &["X"]));
     observations.push(
@@ -137,16 +179,41 @@ pub fn status_message(sender: &Sender, status: &Status, control_id: &str) -> Mes
             .set(5, &["", infusing_status(status.mode)])
             .set(11, &["R"]),
     );
-    observations.push(quantity(0, FLOW, "1.1.0.2", status.rate.value(), ML_PER_HOUR, &at));
+    observations.push(quantity(
+        0,
+        FLOW,
+        "1.1.0.2",
+        status.rate.value(),
+        ML_PER_HOUR,
+        &at,
+    ));
     if let Some(vtbi) = status.vtbi {
         observations.push(quantity(0, VTBI, "1.1.0.3", vtbi.value(), ML, &at));
     }
     if let Some(remaining) = status.remaining {
-        observations.push(quantity(0, REMAINING, "1.1.0.4", remaining.value(), ML, &at));
+        observations.push(quantity(
+            0,
+            REMAINING,
+            "1.1.0.4",
+            remaining.value(),
+            ML,
+            &at,
+        ));
     }
-    observations.push(quantity(0, DELIVERED, "1.1.0.5", status.delivered.value(), ML, &at));
+    observations.push(quantity(
+        0,
+        DELIVERED,
+        "1.1.0.5",
+        status.delivered.value(),
+        ML,
+        &at,
+    ));
     if let Some(drug) = &status.drug {
-        observations.push(obx(0, "ST", DRUG, "1.1.0.6").set(5, &[drug]).set(11, &["R"]));
+        observations.push(
+            obx(0, "ST", DRUG, "1.1.0.6")
+                .set(5, &[drug])
+                .set(11, &["R"]),
+        );
     }
     segments.extend(
         observations
@@ -202,7 +269,9 @@ pub fn alarm_message(
     };
     let facet = |n: usize| format!("1.1.0.0.{n}");
     let text = |n: usize, code: [&str; 3], value: &str| {
-        obx(n, "ST", code, &facet(n)).set(5, &[value]).set(11, &["F"])
+        obx(n, "ST", code, &facet(n))
+            .set(5, &[value])
+            .set(11, &["F"])
     };
     Message::new(vec![
         sender.header(["ORU", "R40", "ORU_R40"], control_id, at, PROFILE_PCD_04),
@@ -217,10 +286,21 @@ pub fn alarm_message(
             .set(11, &["F"])
             .set(14, &[&when])
             .set(18, &sender.equipment()),
-        obx(2, "CWE", ["68480", "MDC_ATTR_ALERT_SOURCE", "MDC"], &facet(2)).set(5, &VMD).set(11, &["F"]),
+        obx(
+            2,
+            "CWE",
+            ["68480", "MDC_ATTR_ALERT_SOURCE", "MDC"],
+            &facet(2),
+        )
+        .set(5, &VMD)
+        .set(11, &["F"]),
         text(3, ["68481", "MDC_ATTR_EVENT_PHASE", "MDC"], phase),
         text(4, ["68482", "MDC_ATTR_ALARM_STATE", "MDC"], state),
-        text(5, ["68483", "MDC_ATTR_ALARM_INACTIVATION_STATE", "MDC"], "enabled"),
+        text(
+            5,
+            ["68483", "MDC_ATTR_ALARM_INACTIVATION_STATE", "MDC"],
+            "enabled",
+        ),
         text(6, ["68484", "MDC_ATTR_ALARM_PRIORITY", "MDC"], priority),
         text(7, ["68485", "MDC_ATTR_ALERT_TYPE", "MDC"], "ST"),
         Segment::new("NTE").set(1, &["1"]).set(3, &[&alarm.text]),
@@ -268,7 +348,9 @@ pub fn acknowledgement(
             .set(10, &[control_id])
             .set(11, &["P"])
             .set(12, &["2.6"]),
-        Segment::new("MSA").set(1, &[accept.code()]).set(2, &[acknowledged]),
+        Segment::new("MSA")
+            .set(1, &[accept.code()])
+            .set(2, &[acknowledged]),
     ];
     if let Some(error) = error {
         segments.push(
@@ -310,7 +392,10 @@ pub fn read_acknowledgement(message: &Message) -> Result<Acknowledged, Hl7Error>
 /// The message type of `message` (MSH-9, its first two components).
 pub fn message_type(message: &Message) -> Result<(String, String), Hl7Error> {
     let header = message.header()?;
-    Ok((header.required(9, 1, "the message type")?, header.component(9, 2)))
+    Ok((
+        header.required(9, 1, "the message type")?,
+        header.component(9, 2),
+    ))
 }
 
 /// The control id (MSH-10) of `message`.
@@ -324,19 +409,31 @@ pub fn control_id(message: &Message) -> Result<String, Hl7Error> {
 pub fn read_order(message: &Message) -> Result<ProposedOrder, Hl7Error> {
     let header = message.header()?;
     if header.component(21, 3) != PROFILE_PCD_03[2] {
-        return Err(header.invalid(21, "the message profile", format!("the PCD-03 profile {}", PROFILE_PCD_03[2])));
+        return Err(header.invalid(
+            21,
+            "the message profile",
+            format!("the PCD-03 profile {}", PROFILE_PCD_03[2]),
+        ));
     }
     let sent_at = header.required(7, 1, "the time of the message")?;
-    let sent_at = parse_timestamp(&sent_at)
-        .ok_or_else(|| header.invalid(7, "the time of the message", "an HL7 time YYYYMMDDHHMMSS[+-ZZZZ]"))?;
+    let sent_at = parse_timestamp(&sent_at).ok_or_else(|| {
+        header.invalid(
+            7,
+            "the time of the message",
+            "an HL7 time YYYYMMDDHHMMSS[+-ZZZZ]",
+        )
+    })?;
     let pid = message.first("PID", "the patient")?;
     let patient_id = pid.required(3, 1, "the patient's identifier")?;
-    let patient_name = [pid.component(5, 2), pid.required(5, 1, "the patient's family name")?]
-        .iter()
-        .filter(|part| !part.is_empty())
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let patient_name = [
+        pid.component(5, 2),
+        pid.required(5, 1, "the patient's family name")?,
+    ]
+    .iter()
+    .filter(|part| !part.is_empty())
+    .cloned()
+    .collect::<Vec<_>>()
+    .join(" ");
     let orc = message.first("ORC", "the common order")?;
     let order_id = orc.required(2, 1, "the placer order number")?;
     let rxg = message.first("RXG", "the pharmacy give")?;
@@ -371,12 +468,20 @@ pub fn read_order(message: &Message) -> Result<ProposedOrder, Hl7Error> {
     let mut weight = None;
     for segment in message.all("OBX") {
         match segment.component(3, 1).as_str() {
-            code if code == VMD[0] => pump_id = Some(segment.required(18, 1, "the pump's identifier")?),
+            code if code == VMD[0] => {
+                pump_id = Some(segment.required(18, 1, "the pump's identifier")?)
+            }
             WEIGHT => {
                 let value = number(segment, 5, "the patient's weight")?;
                 match segment.component(6, 1).as_str() {
                     "263875" | "kg" => weight = Some(Kilograms::new(value)),
-                    _ => return Err(segment.invalid(6, "the weight's unit", "263875^MDC_DIM_KILO_G^MDC")),
+                    _ => {
+                        return Err(segment.invalid(
+                            6,
+                            "the weight's unit",
+                            "263875^MDC_DIM_KILO_G^MDC",
+                        ))
+                    }
                 }
             }
             _ => {}
@@ -388,7 +493,13 @@ pub fn read_order(message: &Message) -> Result<ProposedOrder, Hl7Error> {
     })?;
     let expires_at = match message.first("TQ1", "the timing") {
         Ok(tq1) if !tq1.component(8, 1).is_empty() => parse_timestamp(&tq1.component(8, 1))
-            .ok_or_else(|| tq1.invalid(8, "the order's end time", "an HL7 time YYYYMMDDHHMMSS[+-ZZZZ]"))?,
+            .ok_or_else(|| {
+                tq1.invalid(
+                    8,
+                    "the order's end time",
+                    "an HL7 time YYYYMMDDHHMMSS[+-ZZZZ]",
+                )
+            })?,
         _ => sent_at + DEFAULT_VALIDITY_S,
     };
     Ok(ProposedOrder {
@@ -422,7 +533,12 @@ fn number(segment: &Segment, field: usize, what: &'static str) -> Result<Decimal
     Ok(value)
 }
 
-fn check_unit(segment: &Segment, field: usize, unit: &[&str; 3], what: &'static str) -> Result<(), Hl7Error> {
+fn check_unit(
+    segment: &Segment,
+    field: usize,
+    unit: &[&str; 3],
+    what: &'static str,
+) -> Result<(), Hl7Error> {
     let code = segment.component(field, 1);
     if code == unit[0] || code == "mL" {
         Ok(())
@@ -494,13 +610,25 @@ pub fn screen(
 pub fn refusal_text(refusal: &Refusal) -> (&'static str, String) {
     match refusal {
         Refusal::OtherPump(other) => ("AR", format!("the order is for pump {other}, not this one")),
-        Refusal::Replayed => ("AR", "an order with this number was already received".into()),
+        Refusal::Replayed => (
+            "AR",
+            "an order with this number was already received".into(),
+        ),
         Refusal::Expired => ("AR", "the order expired before it reached the pump".into()),
         Refusal::LibraryCheck(why) => ("AR", format!("the drug library refused it: {why}")),
-        Refusal::Busy => ("AR", "the pump holds a program: the nurse must end it first".into()),
+        Refusal::Busy => (
+            "AR",
+            "the pump holds a program: the nurse must end it first".into(),
+        ),
         Refusal::Declined => ("AR", "the nurse declined it on the pump".into()),
-        Refusal::Unavailable => ("AR", "the pump cannot show orders now (its app is not reachable)".into()),
-        Refusal::NotShown => ("AR", "this pump's screen does not take orders: program it at the bedside".into()),
+        Refusal::Unavailable => (
+            "AR",
+            "the pump cannot show orders now (its app is not reachable)".into(),
+        ),
+        Refusal::NotShown => (
+            "AR",
+            "this pump's screen does not take orders: program it at the bedside".into(),
+        ),
         Refusal::Malformed(why) => ("AE", format!("the order could not be read: {why}")),
     }
 }
@@ -516,9 +644,7 @@ pub fn order_answer(
     at: i64,
     control_id: &str,
 ) -> Message {
-    let mut segments = vec![
-        sender.header(["RRG", "O16", "RRG_O16"], control_id, at, PROFILE_RRG),
-    ];
+    let mut segments = vec![sender.header(["RRG", "O16", "RRG_O16"], control_id, at, PROFILE_RRG)];
     match refusal {
         None => segments.push(Segment::new("MSA").set(1, &["AA"]).set(2, &[acknowledged])),
         Some(refusal) => {

@@ -17,9 +17,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use clap::Parser;
-use perfuse_link::local::{OrderOutcome, Refusal};
 use perfuse_drivers::annunciator::AlarmVolume;
 use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
+use perfuse_link::local::{OrderOutcome, Refusal};
 use perfuse_sim::hardware::open_control;
 use perfuse_sim::{Board, SimPaths};
 
@@ -263,8 +263,16 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                                     (load, None)
                                 }
                                 Err(refusal) => {
-                                    println!("order-refused {} {}", order.order_id, refusal_words(&refusal));
-                                    answer_order(&mut services, &order.order_id, OrderOutcome::Refused { refusal });
+                                    println!(
+                                        "order-refused {} {}",
+                                        order.order_id,
+                                        refusal_words(&refusal)
+                                    );
+                                    answer_order(
+                                        &mut services,
+                                        &order.order_id,
+                                        OrderOutcome::Refused { refusal },
+                                    );
                                     continue;
                                 }
                             },
@@ -383,7 +391,11 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
 /// Orders that arrived from the link: each put before the nurse (printed
 /// as `order {json}`, to be confirmed with `confirm-order` or declined
 /// with `decline-order`), or refused with its reason.
-fn take_orders(services: &mut Services, desk: &mut crate::services::orders::OrderDesk, mode: crate::control::api::Mode) {
+fn take_orders(
+    services: &mut Services,
+    desk: &mut crate::services::orders::OrderDesk,
+    mode: crate::control::api::Mode,
+) {
     let Some(link) = services.link.as_mut() else {
         return;
     };
@@ -428,7 +440,9 @@ fn order_load_line(order: &perfuse_link::local::ProposedOrder) -> Result<String,
 fn wall_clock() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| i64::try_from(since.as_secs()).unwrap_or(i64::MAX))
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        })
 }
 
 fn run(cli: Cli) -> Result<(), String> {

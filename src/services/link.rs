@@ -11,7 +11,9 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use perfuse_link::local::{self, Alarm, LibraryIdentity, LinkHealth, OrderOutcome, ProposedOrder, Status, ToApp, ToLink};
+use perfuse_link::local::{
+    self, Alarm, LibraryIdentity, LinkHealth, OrderOutcome, ProposedOrder, Status, ToApp, ToLink,
+};
 use perfuse_link::queue::DropOldest;
 use uds::nonblocking::UnixSeqpacketConn;
 
@@ -87,7 +89,12 @@ impl LinkClient {
     /// After each turn: a status when the mode or the alarms changed, or
     /// every `STATUS_EVERY_MS`; then whatever can be sent is sent and
     /// whatever arrived is read.
-    pub fn follow(&mut self, snapshot: &Snapshot, delivered_before: Nanolitres, program: &ProgramFacts) {
+    pub fn follow(
+        &mut self,
+        snapshot: &Snapshot,
+        delivered_before: Nanolitres,
+        program: &ProgramFacts,
+    ) {
         let conditions: Vec<Condition> = snapshot
             .alarms
             .iter()
@@ -98,7 +105,14 @@ impl LinkClient {
         let changed = self.last.as_ref() != Some(&now);
         if changed || self.last_sent.elapsed() >= Duration::from_millis(STATUS_EVERY_MS) {
             self.sequence += 1;
-            let status = status_of(snapshot, delivered_before, program, &self.platform, &self.library, self.sequence);
+            let status = status_of(
+                snapshot,
+                delivered_before,
+                program,
+                &self.platform,
+                &self.library,
+                self.sequence,
+            );
             match local::encode(&ToLink::Status { status }) {
                 Ok(packet) => self.outgoing.push(packet),
                 Err(error) => tracing::error!("the status cannot be encoded for the link: {error}"),
@@ -116,7 +130,9 @@ impl LinkClient {
             outcome,
         }) {
             Ok(packet) => self.outgoing.push(packet),
-            Err(error) => tracing::error!("the answer to order {order_id} cannot be encoded: {error}"),
+            Err(error) => {
+                tracing::error!("the answer to order {order_id} cannot be encoded: {error}")
+            }
         }
         self.exchange();
     }
@@ -244,10 +260,17 @@ fn status_of(
 ) -> Status {
     let at = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| i64::try_from(since.as_secs()).unwrap_or(i64::MAX));
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        });
     let has_program = matches!(
         snapshot.mode,
-        Mode::Ready | Mode::Delivering | Mode::KeepVeinOpen | Mode::Paused | Mode::AlarmStopped | Mode::Completed
+        Mode::Ready
+            | Mode::Delivering
+            | Mode::KeepVeinOpen
+            | Mode::Paused
+            | Mode::AlarmStopped
+            | Mode::Completed
     );
     let alarms = snapshot
         .alarms
@@ -271,7 +294,9 @@ fn status_of(
         mode: mode_of(snapshot.mode),
         rate: snapshot.commanded_rate.millilitres_per_hour(),
         vtbi: program.vtbi.filter(|_| has_program),
-        delivered: delivered_before.saturating_add(snapshot.delivered).millilitres(),
+        delivered: delivered_before
+            .saturating_add(snapshot.delivered)
+            .millilitres(),
         remaining: has_program.then(|| snapshot.remaining.millilitres()),
         drug: program.drug.clone().filter(|_| has_program),
         library: library.clone(),
@@ -285,7 +310,10 @@ mod tests {
 
     #[test]
     fn condition_names_are_kebab_case_and_distinct() {
-        assert_eq!(condition_name(Condition::DownstreamOcclusion), "downstream-occlusion");
+        assert_eq!(
+            condition_name(Condition::DownstreamOcclusion),
+            "downstream-occlusion"
+        );
         assert_eq!(condition_name(Condition::PcaLimit), "pca-limit");
         let mut names: Vec<String> = Condition::ALL.into_iter().map(condition_name).collect();
         names.sort();
@@ -294,11 +322,61 @@ mod tests {
     }
 
     #[test]
+    fn statuses_go_to_the_link_and_orders_come_back_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("link.sock");
+        let listener = uds::UnixSeqpacketListener::bind(&path).unwrap();
+        let mut client = LinkClient::new(&path, "Perfuse S50 syringe", None);
+        let mut snapshot = Snapshot::default();
+        snapshot.mode = Mode::Idle;
+        client.follow(&snapshot, Nanolitres(0), &ProgramFacts::default());
+        let (link, _) = listener.accept_unix_addr().unwrap();
+        let mut buffer = [0_u8; local::MAX_PACKET];
+        let length = link.recv(&mut buffer).unwrap();
+        match local::decode::<ToLink>(&buffer[..length]).unwrap() {
+            ToLink::Status { status } => {
+                assert_eq!(status.mode, local::Mode::Idle);
+                assert_eq!(status.platform, "Perfuse S50 syringe");
+            }
+            other => panic!("{other:?}"),
+        }
+        let order: ProposedOrder = serde_json::from_str(
+            r#"{"order_id":"O1","pump_id":"P","patient_id":"M","patient_name":"J","drug":"D","concentration":null,"rate":"5","dose":null,"vtbi":"50","weight":null,"sent_at":0,"expires_at":10}"#,
+        )
+        .unwrap();
+        link.send(&local::encode(&ToApp::Order { order }).unwrap())
+            .unwrap();
+        link.send(b"PFLK garbage").unwrap();
+        client.follow(&snapshot, Nanolitres(0), &ProgramFacts::default());
+        assert_eq!(
+            client.take_order().map(|order| order.order_id),
+            Some("O1".into())
+        );
+        assert_eq!(client.refused, 1);
+
+        // A link that stops reading: the client never blocks, and keeps
+        // only the newest packets.
+        let started = Instant::now();
+        for n in 0..20_000 {
+            snapshot.mode = if n % 2 == 0 { Mode::Idle } else { Mode::Ready };
+            client.follow(&snapshot, Nanolitres(0), &ProgramFacts::default());
+        }
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert!(client.dropped() > 0);
+        assert!(client.connected());
+    }
+
+    #[test]
     fn without_a_link_the_client_queues_a_few_statuses_and_drops_the_oldest() {
         let dir = tempfile::tempdir().unwrap();
-        let mut client = LinkClient::new(&dir.path().join("absent.sock"), "Perfuse S50 syringe", None);
+        let mut client =
+            LinkClient::new(&dir.path().join("absent.sock"), "Perfuse S50 syringe", None);
         let mut snapshot = Snapshot::default();
-        for mode in [Mode::Idle, Mode::Ready, Mode::Delivering, Mode::Paused].into_iter().cycle().take(40) {
+        for mode in [Mode::Idle, Mode::Ready, Mode::Delivering, Mode::Paused]
+            .into_iter()
+            .cycle()
+            .take(40)
+        {
             snapshot.mode = mode;
             client.follow(&snapshot, Nanolitres(0), &ProgramFacts::default());
         }

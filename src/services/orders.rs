@@ -54,9 +54,11 @@ impl OrderDesk {
         let free = match mode {
             Mode::Idle | Mode::Completed => true,
             Mode::SelfTest | Mode::PlatformRejected | Mode::Fault => false,
-            Mode::Ready | Mode::Delivering | Mode::KeepVeinOpen | Mode::Paused | Mode::AlarmStopped => {
-                false
-            }
+            Mode::Ready
+            | Mode::Delivering
+            | Mode::KeepVeinOpen
+            | Mode::Paused
+            | Mode::AlarmStopped => false,
         };
         if !free || self.pending.is_some() {
             return Err(Refusal::Busy);
@@ -74,7 +76,10 @@ impl OrderDesk {
     /// holds no program in `mode`; it leaves the desk either way.
     pub fn confirm(&mut self, mode: Mode, now: i64) -> Result<ProposedOrder, (String, Refusal)> {
         let Some(order) = self.pending.take() else {
-            return Err((String::new(), Refusal::Malformed("no order is waiting".into())));
+            return Err((
+                String::new(),
+                Refusal::Malformed("no order is waiting".into()),
+            ));
         };
         if now >= order.expires_at {
             return Err((order.order_id, Refusal::Expired));
@@ -115,13 +120,28 @@ mod tests {
     #[test]
     fn an_order_waits_for_the_nurse_alone_and_only_on_a_pump_without_a_program() {
         let mut desk = OrderDesk::default();
-        assert_eq!(desk.arrive(order("A", 100), Mode::Delivering, 10), Err(Refusal::Busy));
+        assert_eq!(
+            desk.arrive(order("A", 100), Mode::Delivering, 10),
+            Err(Refusal::Busy)
+        );
         assert_eq!(desk.arrive(order("B", 100), Mode::Idle, 10), Ok(()));
-        assert_eq!(desk.arrive(order("C", 100), Mode::Idle, 10), Err(Refusal::Busy));
-        assert_eq!(desk.arrive(order("B", 100), Mode::Idle, 10), Err(Refusal::Replayed));
-        assert_eq!(desk.arrive(order("D", 10), Mode::Idle, 10), Err(Refusal::Expired));
+        assert_eq!(
+            desk.arrive(order("C", 100), Mode::Idle, 10),
+            Err(Refusal::Busy)
+        );
+        assert_eq!(
+            desk.arrive(order("B", 100), Mode::Idle, 10),
+            Err(Refusal::Replayed)
+        );
+        assert_eq!(
+            desk.arrive(order("D", 10), Mode::Idle, 10),
+            Err(Refusal::Expired)
+        );
         assert_eq!(desk.pending().map(|o| o.order_id.as_str()), Some("B"));
-        assert_eq!(desk.confirm(Mode::Idle, 20).map(|o| o.order_id), Ok("B".into()));
+        assert_eq!(
+            desk.confirm(Mode::Idle, 20).map(|o| o.order_id),
+            Ok("B".into())
+        );
         assert!(desk.pending().is_none());
     }
 
@@ -129,9 +149,15 @@ mod tests {
     fn a_confirmation_too_late_or_over_a_new_program_is_refused() {
         let mut desk = OrderDesk::default();
         desk.arrive(order("A", 100), Mode::Idle, 10).unwrap();
-        assert_eq!(desk.confirm(Mode::Idle, 100), Err(("A".into(), Refusal::Expired)));
+        assert_eq!(
+            desk.confirm(Mode::Idle, 100),
+            Err(("A".into(), Refusal::Expired))
+        );
         desk.arrive(order("B", 100), Mode::Completed, 10).unwrap();
-        assert_eq!(desk.confirm(Mode::Ready, 20), Err(("B".into(), Refusal::Busy)));
+        assert_eq!(
+            desk.confirm(Mode::Ready, 20),
+            Err(("B".into(), Refusal::Busy))
+        );
         desk.arrive(order("C", 100), Mode::Idle, 10).unwrap();
         assert_eq!(desk.decline(), Some("C".into()));
         assert_eq!(desk.decline(), None);

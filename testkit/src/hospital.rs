@@ -46,11 +46,19 @@ pub fn certificates(dir: &Path) -> Result<(), String> {
     )?;
     write("gateway.pem", pem)?;
     write("gateway.key", key)?;
-    let (pem, key) = leaf(vec!["PERFUSE-0001".into()], ExtendedKeyUsagePurpose::ClientAuth, &ca)?;
+    let (pem, key) = leaf(
+        vec!["PERFUSE-0001".into()],
+        ExtendedKeyUsagePurpose::ClientAuth,
+        &ca,
+    )?;
     write("pump.pem", pem)?;
     write("pump.key", key)?;
     let stranger = authority("Not the hospital")?;
-    let (pem, key) = leaf(vec!["PERFUSE-0001".into()], ExtendedKeyUsagePurpose::ClientAuth, &stranger)?;
+    let (pem, key) = leaf(
+        vec!["PERFUSE-0001".into()],
+        ExtendedKeyUsagePurpose::ClientAuth,
+        &stranger,
+    )?;
     write("stranger.pem", pem)?;
     write("stranger.key", key)?;
     Ok(())
@@ -100,7 +108,9 @@ impl Gateway {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|error| format!("cannot start the hl7apy gateway with {}: {error}", python()))?;
+            .map_err(|error| {
+                format!("cannot start the hl7apy gateway with {}: {error}", python())
+            })?;
         let stdout = child.stdout.take().ok_or("no gateway output")?;
         let mut line = String::new();
         BufReader::new(stdout)
@@ -111,7 +121,9 @@ impl Gateway {
             .strip_prefix("port ")
             .and_then(|port| port.parse().ok())
             .ok_or_else(|| {
-                format!("the gateway did not start (is hl7apy installed? pip install hl7apy): {line:?}")
+                format!(
+                    "the gateway did not start (is hl7apy installed? pip install hl7apy): {line:?}"
+                )
             })?;
         Ok(Gateway {
             child,

@@ -40,7 +40,10 @@ fn wait_output(stack: &Stack, what: &str, wanted: impl Fn(&str) -> bool) -> Stri
         if let Some(line) = output.lines().find(|line| wanted(line)) {
             return line.to_owned();
         }
-        assert!(started.elapsed() < WAIT, "the app never printed {what}:\n{output}");
+        assert!(
+            started.elapsed() < WAIT,
+            "the app never printed {what}:\n{output}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -80,11 +83,16 @@ fn mode(stack: &Stack, app: &mut Child) -> String {
 fn listening(pids: &[u32]) -> Vec<(String, String)> {
     let mut inodes = BTreeSet::new();
     for pid in pids {
-        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { continue };
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
         for fd in fds.flatten() {
             if let Ok(target) = std::fs::read_link(fd.path()) {
                 let target = target.to_string_lossy().into_owned();
-                if let Some(inode) = target.strip_prefix("socket:[").and_then(|t| t.strip_suffix(']')) {
+                if let Some(inode) = target
+                    .strip_prefix("socket:[")
+                    .and_then(|t| t.strip_suffix(']'))
+                {
                     inodes.insert(inode.to_owned());
                 }
             }
@@ -98,7 +106,11 @@ fn listening(pids: &[u32]) -> Vec<(String, String)> {
             if columns.len() < 10 || !inodes.contains(columns[9]) {
                 continue;
             }
-            let listens = if protocol.starts_with("tcp") { columns[3] == "0A" } else { true };
+            let listens = if protocol.starts_with("tcp") {
+                columns[3] == "0A"
+            } else {
+                true
+            };
             if listens {
                 found.push((protocol.to_owned(), columns[1].to_owned()));
             }
@@ -122,7 +134,10 @@ fn the_pump_reports_to_an_hl7apy_gateway_and_an_order_waits_for_the_nurse() {
 
     // Status while idle, valid to hl7apy, with the library the pump reports.
     let idle = gateway.wait_for(WAIT, "a valid idle status", |entry| {
-        entry["kind"] == "ORU^R01^ORU_R01" && entry["obx"]["184519"].as_str().is_some_and(|s| s.contains("pump-status-idle"))
+        entry["kind"] == "ORU^R01^ORU_R01"
+            && entry["obx"]["184519"]
+                .as_str()
+                .is_some_and(|s| s.contains("pump-status-idle"))
     });
     assert_eq!(idle["valid"], true, "{idle}");
 
@@ -130,22 +145,40 @@ fn the_pump_reports_to_an_hl7apy_gateway_and_an_order_waits_for_the_nurse() {
     gateway.send_order("1", &order("M1", "O1"));
     let shown = wait_output(&stack, "the order", |line| line.starts_with("order {"));
     let shown: Value = serde_json::from_str(shown.trim_start_matches("order ")).unwrap();
-    assert_eq!((shown["order_id"].as_str(), shown["patient_name"].as_str()), (Some("O1"), Some("Jane Doe")));
-    assert_eq!((shown["rate"].as_str(), shown["vtbi"].as_str()), (Some("25"), Some("50")));
+    assert_eq!(
+        (shown["order_id"].as_str(), shown["patient_name"].as_str()),
+        (Some("O1"), Some("Jane Doe"))
+    );
+    assert_eq!(
+        (shown["rate"].as_str(), shown["vtbi"].as_str()),
+        (Some("25"), Some("50"))
+    );
     std::thread::sleep(Duration::from_secs(1));
     let memory = stack.board.memory();
     assert!(!memory.motor_enabled(), "an order enabled the motor");
-    assert_eq!(mode(&stack, &mut app), "Idle", "an order changed the pump before the nurse");
+    assert_eq!(
+        mode(&stack, &mut app),
+        "Idle",
+        "an order changed the pump before the nurse"
+    );
     assert!(
-        !gateway.entries().iter().any(|entry| entry["kind"] == "RRG^O16^RRG_O16"),
+        !gateway
+            .entries()
+            .iter()
+            .any(|entry| entry["kind"] == "RRG^O16^RRG_O16"),
         "the pump answered the order before the nurse decided"
     );
 
     // Confirmed, it is loaded (not started): the answer is AA.
     say(&mut app, "confirm-order");
-    wait_output(&stack, "the order loaded", |line| line.starts_with("order-loaded O1"));
+    wait_output(&stack, "the order loaded", |line| {
+        line.starts_with("order-loaded O1")
+    });
     let confirmed = answer(&gateway, "M1");
-    assert_eq!((confirmed["valid"].as_bool(), confirmed["msa"][0].as_str()), (Some(true), Some("AA")));
+    assert_eq!(
+        (confirmed["valid"].as_bool(), confirmed["msa"][0].as_str()),
+        (Some(true), Some("AA"))
+    );
     assert_eq!(mode(&stack, &mut app), "Ready");
     assert!(!memory.motor_enabled());
 
@@ -153,26 +186,46 @@ fn the_pump_reports_to_an_hl7apy_gateway_and_an_order_waits_for_the_nurse() {
     say(&mut app, "start");
     let infusing = gateway.wait_for(WAIT, "a status of the infusion", |entry| {
         entry["kind"] == "ORU^R01^ORU_R01"
-            && entry["obx"]["184519"].as_str().is_some_and(|s| s.contains("pump-status-infusing"))
+            && entry["obx"]["184519"]
+                .as_str()
+                .is_some_and(|s| s.contains("pump-status-infusing"))
     });
-    assert_eq!((infusing["valid"].as_bool(), infusing["obx"]["157784"].as_str()), (Some(true), Some("25")));
+    assert_eq!(
+        (
+            infusing["valid"].as_bool(),
+            infusing["obx"]["157784"].as_str()
+        ),
+        (Some(true), Some("25"))
+    );
 
     // Orders refused, each with its reason: over a running infusion, for
     // another pump, replayed, expired.
     gateway.send_order("2", &order("M2", "O2"));
     let busy = answer(&gateway, "M2");
     assert_eq!(busy["msa"][0], "AR");
-    assert!(busy["err"].as_str().unwrap().contains("holds a program"), "{busy}");
+    assert!(
+        busy["err"].as_str().unwrap().contains("holds a program"),
+        "{busy}"
+    );
     let mut other = order("M3", "O3");
     other["pump"] = json!("PERFUSE-0002");
     gateway.send_order("3", &other);
-    assert!(answer(&gateway, "M3")["err"].as_str().unwrap().contains("PERFUSE-0002"));
+    assert!(answer(&gateway, "M3")["err"]
+        .as_str()
+        .unwrap()
+        .contains("PERFUSE-0002"));
     gateway.send_order("4", &order("M4", "O1"));
-    assert!(answer(&gateway, "M4")["err"].as_str().unwrap().contains("already received"));
+    assert!(answer(&gateway, "M4")["err"]
+        .as_str()
+        .unwrap()
+        .contains("already received"));
     let mut old = order("M5", "O5");
     old["expires"] = json!(hl7_now(-60));
     gateway.send_order("5", &old);
-    assert!(answer(&gateway, "M5")["err"].as_str().unwrap().contains("expired"));
+    assert!(answer(&gateway, "M5")["err"]
+        .as_str()
+        .unwrap()
+        .contains("expired"));
     assert_eq!(mode(&stack, &mut app), "Delivering");
 
     // No process of the stack listens on the network.
@@ -187,8 +240,16 @@ fn the_pump_reports_to_an_hl7apy_gateway_and_an_order_waits_for_the_nurse() {
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(mode(&stack, &mut app), "Delivering");
     assert!(memory.motor_enabled());
-    assert!(memory.rotor_actual.load(Ordering::Acquire) > rotor, "the motor stopped with the link");
-    assert_eq!(stack.log().matches("TRIP").count(), trips_before, "{}", stack.log());
+    assert!(
+        memory.rotor_actual.load(Ordering::Acquire) > rotor,
+        "the motor stopped with the link"
+    );
+    assert_eq!(
+        stack.log().matches("TRIP").count(),
+        trips_before,
+        "{}",
+        stack.log()
+    );
 
     // A new link: the app finds it again, and an occlusion reaches the
     // gateway as a PCD-04 alarm.
@@ -222,12 +283,25 @@ fn a_pump_certificate_the_hospital_did_not_issue_is_refused_and_the_pump_runs_on
     stack.start_infusing(&mut app, 25);
     // The gateway refuses each handshake; the link retries with backoff.
     let started = Instant::now();
-    while gateway.entries().iter().filter(|entry| entry["direction"] == "tls-refused").count() < 3 {
-        assert!(started.elapsed() < WAIT, "{}", std::fs::read_to_string(&gateway.log).unwrap_or_default());
+    while gateway
+        .entries()
+        .iter()
+        .filter(|entry| entry["direction"] == "tls-refused")
+        .count()
+        < 3
+    {
+        assert!(
+            started.elapsed() < WAIT,
+            "{}",
+            std::fs::read_to_string(&gateway.log).unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(
-        !gateway.entries().iter().any(|entry| entry["direction"] == "in"),
+        !gateway
+            .entries()
+            .iter()
+            .any(|entry| entry["direction"] == "in"),
         "a message got through without a trusted certificate"
     );
     assert_eq!(mode(&stack, &mut app), "Delivering");

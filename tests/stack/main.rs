@@ -5,9 +5,9 @@
 
 mod alarm_escalation;
 mod alarm_volume;
-mod hospital_link;
 mod buzzer_pwm;
 mod control_thread;
+mod hospital_link;
 mod launcher;
 mod machine;
 mod power_loss;

@@ -26,11 +26,16 @@ impl Socket {
     /// Binds `path` (a stale socket file from an earlier run is replaced).
     pub fn bind(path: &Path) -> Result<Socket, String> {
         if path.exists() {
-            std::fs::remove_file(path)
-                .map_err(|error| format!("cannot replace the old socket {}: {error}", path.display()))?;
+            std::fs::remove_file(path).map_err(|error| {
+                format!("cannot replace the old socket {}: {error}", path.display())
+            })?;
         }
-        let listener = UnixSeqpacketListener::bind(path)
-            .map_err(|error| format!("cannot listen on the app socket {}: {error}", path.display()))?;
+        let listener = UnixSeqpacketListener::bind(path).map_err(|error| {
+            format!(
+                "cannot listen on the app socket {}: {error}",
+                path.display()
+            )
+        })?;
         Ok(Socket {
             listener,
             path: path.to_owned(),
@@ -57,17 +62,23 @@ pub async fn run(mut socket: Socket, app_uid: Option<u32>, shared: Arc<Shared>) 
             };
             for message in pending {
                 match local::encode(&message) {
-                    Ok(packet) => match tokio::time::timeout(SEND_DEADLINE, conn.send(&packet)).await {
-                        Ok(Ok(_)) => {}
-                        Ok(Err(error)) => {
-                            tracing::warn!("the app's connection failed: {error}");
-                            connection = None;
-                            shared.lock().app_connected = false;
-                            break;
+                    Ok(packet) => {
+                        match tokio::time::timeout(SEND_DEADLINE, conn.send(&packet)).await {
+                            Ok(Ok(_)) => {}
+                            Ok(Err(error)) => {
+                                tracing::warn!("the app's connection failed: {error}");
+                                connection = None;
+                                shared.lock().app_connected = false;
+                                break;
+                            }
+                            Err(_) => tracing::warn!(
+                                "the app did not take a message within 500 ms: dropped"
+                            ),
                         }
-                        Err(_) => tracing::warn!("the app did not take a message within 500 ms: dropped"),
-                    },
-                    Err(error) => tracing::error!("a message for the app cannot be encoded: {error}"),
+                    }
+                    Err(error) => {
+                        tracing::error!("a message for the app cannot be encoded: {error}")
+                    }
                 }
             }
         }
@@ -85,12 +96,16 @@ pub async fn run(mut socket: Socket, app_uid: Option<u32>, shared: Arc<Shared>) 
         match received {
             Event::Wake => {}
             Event::Accepted(Ok((conn, _))) => {
-                let uid = conn.initial_peer_credentials().map(|credentials| credentials.euid());
+                let uid = conn
+                    .initial_peer_credentials()
+                    .map(|credentials| credentials.euid());
                 match (app_uid, uid) {
                     (Some(expected), Ok(uid)) if uid != expected => {
                         tracing::warn!("refused a local connection from uid {uid} (the app runs as {expected})");
                     }
-                    (Some(_), Err(error)) => tracing::warn!("refused a local connection without credentials: {error}"),
+                    (Some(_), Err(error)) => {
+                        tracing::warn!("refused a local connection without credentials: {error}")
+                    }
                     (None, _) | (Some(_), Ok(_)) => {
                         tracing::info!("the pump app connected");
                         connection = Some(conn);
@@ -108,11 +123,15 @@ pub async fn run(mut socket: Socket, app_uid: Option<u32>, shared: Arc<Shared>) 
                 connection = None;
                 shared.lock().app_connected = false;
             }
-            Event::Received(Ok(length)) => match local::decode::<ToLink>(buffer.get(..length).unwrap_or(&[])) {
-                Ok(ToLink::Status { status }) => shared.status(status),
-                Ok(ToLink::OrderAnswer { order_id, outcome }) => shared.answer(order_id, outcome),
-                Err(error) => tracing::warn!("a packet from the app was refused: {error}"),
-            },
+            Event::Received(Ok(length)) => {
+                match local::decode::<ToLink>(buffer.get(..length).unwrap_or(&[])) {
+                    Ok(ToLink::Status { status }) => shared.status(status),
+                    Ok(ToLink::OrderAnswer { order_id, outcome }) => {
+                        shared.answer(order_id, outcome)
+                    }
+                    Err(error) => tracing::warn!("a packet from the app was refused: {error}"),
+                }
+            }
         }
     }
 }

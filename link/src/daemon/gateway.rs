@@ -126,12 +126,22 @@ async fn connect(
 ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, End> {
     let tcp = tokio::time::timeout(CONNECT_DEADLINE, TcpStream::connect(address))
         .await
-        .map_err(|_| End::Io(format!("no TCP connection within {} s", CONNECT_DEADLINE.as_secs())))?
+        .map_err(|_| {
+            End::Io(format!(
+                "no TCP connection within {} s",
+                CONNECT_DEADLINE.as_secs()
+            ))
+        })?
         .map_err(|error| End::Io(format!("TCP: {error}")))?;
     let _ = tcp.set_nodelay(true);
     tokio::time::timeout(CONNECT_DEADLINE, tls.connect(name, tcp))
         .await
-        .map_err(|_| End::Io(format!("no TLS handshake within {} s", CONNECT_DEADLINE.as_secs())))?
+        .map_err(|_| {
+            End::Io(format!(
+                "no TLS handshake within {} s",
+                CONNECT_DEADLINE.as_secs()
+            ))
+        })?
         .map_err(|error| End::Io(format!("TLS: {error}")))
 }
 
@@ -139,7 +149,9 @@ async fn connect(
 pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| i64::try_from(since.as_secs()).unwrap_or(i64::MAX))
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        })
 }
 
 /// One message sent and not yet acknowledged.
@@ -371,15 +383,26 @@ impl Session {
         match (kind.as_str(), event.as_str()) {
             ("ACK", _) => {
                 match pcd::read_acknowledgement(&message) {
-                    Ok(ack) if waiting.as_ref().is_some_and(|w| w.control_id == ack.control_id) => {
+                    Ok(ack)
+                        if waiting
+                            .as_ref()
+                            .is_some_and(|w| w.control_id == ack.control_id) =>
+                    {
                         if !ack.accepted {
-                            tracing::warn!("the gateway refused message {} ({})", ack.control_id, ack.code);
+                            tracing::warn!(
+                                "the gateway refused message {} ({})",
+                                ack.control_id,
+                                ack.code
+                            );
                         }
                         *waiting = None;
                         shared.lock().health.messages_sent += 1;
                         shared.to_gateway.notify_one();
                     }
-                    Ok(ack) => tracing::debug!("an acknowledgement of {}, which is not waiting", ack.control_id),
+                    Ok(ack) => tracing::debug!(
+                        "an acknowledgement of {}, which is not waiting",
+                        ack.control_id
+                    ),
                     Err(error) => {
                         shared.lock().health.messages_refused += 1;
                         tracing::debug!("an unreadable acknowledgement: {error}");
@@ -402,7 +425,12 @@ impl Session {
         }
     }
 
-    fn refuse_unreadable(&mut self, message: &Message, shared: &Shared, error: &Hl7Error) -> Option<Vec<u8>> {
+    fn refuse_unreadable(
+        &mut self,
+        message: &Message,
+        shared: &Shared,
+        error: &Hl7Error,
+    ) -> Option<Vec<u8>> {
         shared.lock().health.messages_refused += 1;
         let control_id = pcd::control_id(message).ok()?;
         Some(self.ack("", &control_id, Accept::Error, Some(&error.to_string())))
@@ -411,7 +439,13 @@ impl Session {
     /// An order: accepted for reading (ACK^O15 CA) or not (CE with the
     /// reason); then screened and passed to the app, or refused at once
     /// with RRG^O16.
-    fn order(&mut self, message: &Message, control_id: &str, shared: &Shared, seen: &mut Seen) -> Vec<u8> {
+    fn order(
+        &mut self,
+        message: &Message,
+        control_id: &str,
+        shared: &Shared,
+        seen: &mut Seen,
+    ) -> Vec<u8> {
         let order = match pcd::read_order(message) {
             Ok(order) => order,
             Err(error) => {
@@ -421,10 +455,15 @@ impl Session {
         };
         let refusal = match pcd::screen(&order, &self.sender.pump_id, now(), seen) {
             Err(refusal) => Some(refusal),
-            Ok(()) => (!shared.offer(control_id.to_owned(), order.clone())).then_some(Refusal::Unavailable),
+            Ok(()) => (!shared.offer(control_id.to_owned(), order.clone()))
+                .then_some(Refusal::Unavailable),
         };
         if let Some(refusal) = refusal {
-            tracing::info!("order {} refused: {}", order.order_id, pcd::refusal_text(&refusal).1);
+            tracing::info!(
+                "order {} refused: {}",
+                order.order_id,
+                pcd::refusal_text(&refusal).1
+            );
             shared.refuse(OrderAnswer {
                 message: control_id.to_owned(),
                 order_id: order.order_id,
@@ -434,9 +473,23 @@ impl Session {
         self.ack("O15", control_id, Accept::Accepted, None)
     }
 
-    fn ack(&mut self, event: &str, acknowledged: &str, accept: Accept, error: Option<&str>) -> Vec<u8> {
+    fn ack(
+        &mut self,
+        event: &str,
+        acknowledged: &str,
+        accept: Accept,
+        error: Option<&str>,
+    ) -> Vec<u8> {
         let own = self.control_id();
-        let message = pcd::acknowledgement(&self.sender, event, acknowledged, accept, error, now(), &own);
+        let message = pcd::acknowledgement(
+            &self.sender,
+            event,
+            acknowledged,
+            accept,
+            error,
+            now(),
+            &own,
+        );
         let mut wire = Vec::new();
         mllp::frame(message.to_er7().as_bytes(), &mut wire);
         wire
@@ -449,11 +502,19 @@ fn loose_control_id(bytes: &[u8]) -> Option<String> {
     let text = std::str::from_utf8(bytes.get(..bytes.len().min(512))?).ok()?;
     let header = text.strip_prefix("MSH|")?.split('\r').next()?;
     let id = header.split('|').nth(8)?;
-    (!id.is_empty() && id.len() <= 40 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
-        .then(|| id.to_owned())
+    (!id.is_empty()
+        && id.len() <= 40
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+    .then(|| id.to_owned())
 }
 
-async fn write<W: AsyncWrite + Unpin>(writer: &mut W, bytes: &[u8], deadline: Duration) -> Result<(), End> {
+async fn write<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    bytes: &[u8],
+    deadline: Duration,
+) -> Result<(), End> {
     match tokio::time::timeout(deadline, writer.write_all(bytes)).await {
         Ok(Ok(())) => match tokio::time::timeout(deadline, writer.flush()).await {
             Ok(Ok(())) => Ok(()),

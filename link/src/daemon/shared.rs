@@ -97,7 +97,9 @@ impl Shared {
     /// The state (a poisoned lock is taken over: every update leaves the
     /// state whole, so a panic elsewhere cannot leave it half-changed).
     pub fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A status from the app: it replaces the one not yet sent (counted),
@@ -200,7 +202,8 @@ impl Shared {
     /// The link's health changed: tell the app.
     pub fn health_changed(&self) {
         let mut state = self.lock();
-        state.health.events_dropped = state.alarms.dropped + state.answers.dropped + state.to_app.dropped;
+        state.health.events_dropped =
+            state.alarms.dropped + state.answers.dropped + state.to_app.dropped;
         let health = state.health;
         state.to_app.push(ToApp::Health { health });
         drop(state);
@@ -283,7 +286,11 @@ mod tests {
         let events: Vec<(String, Phase, String)> = out
             .iter()
             .filter_map(|message| match message {
-                Outbound::Alarm(event) => Some((event.alarm.condition.clone(), event.phase, event.alert_id.clone())),
+                Outbound::Alarm(event) => Some((
+                    event.alarm.condition.clone(),
+                    event.phase,
+                    event.alert_id.clone(),
+                )),
                 Outbound::Answer(_) | Outbound::Status(_) => None,
             })
             .collect();
@@ -300,7 +307,10 @@ mod tests {
         assert_eq!(out.len(), 4);
         assert_eq!(shared.lock().health.statuses_dropped, 2);
         assert_eq!(shared.next_outbound(false), None);
-        assert!(matches!(shared.next_outbound(true), Some(Outbound::Status(_))));
+        assert!(matches!(
+            shared.next_outbound(true),
+            Some(Outbound::Status(_))
+        ));
     }
 
     #[test]
@@ -318,6 +328,8 @@ mod tests {
         shared.answer("O1".into(), OrderOutcome::Confirmed);
         let answers: Vec<_> = std::iter::from_fn(|| shared.next_outbound(false)).collect();
         assert_eq!(answers.len(), 1, "{answers:?}");
-        assert!(answers.iter().all(|answer| matches!(answer, Outbound::Answer(a) if a.message == "MSG1")));
+        assert!(answers
+            .iter()
+            .all(|answer| matches!(answer, Outbound::Answer(a) if a.message == "MSG1")));
     }
 }

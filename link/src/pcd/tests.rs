@@ -47,7 +47,10 @@ fn a_status_carries_the_program_progress_and_library_in_mdc_terms() {
             .map(|obx| (obx.text(5), obx.component(5, 2), obx.component(6, 2)))
             .unwrap()
     };
-    assert_eq!(value("157784"), ("25".into(), "".into(), "MDC_DIM_MILLI_L_PER_HR".into()));
+    assert_eq!(
+        value("157784"),
+        ("25".into(), "".into(), "MDC_DIM_MILLI_L_PER_HR".into())
+    );
     assert_eq!(value("157993").0, "1.25");
     assert_eq!(value("157872").0, "48.75");
     assert_eq!(value("184519").1, "pump-status-infusing");
@@ -66,13 +69,19 @@ fn an_alarm_start_and_end_share_their_alert_id() {
         priority: Priority::High,
         text: "Downstream occlusion".into(),
     };
-    for (phase, words) in [(Phase::Start, ("start", "active")), (Phase::End, ("end", "inactive"))] {
+    for (phase, words) in [
+        (Phase::Start, ("start", "active")),
+        (Phase::End, ("end", "inactive")),
+    ] {
         let message = alarm_message(&sender(), &alarm, phase, "A7", 1_796_292_900, "PFS2");
         let back = Message::parse(message.to_er7().as_bytes()).unwrap();
         assert_eq!(back.header().unwrap().raw(9), "ORU^R40^ORU_R40");
         assert_eq!(back.first("OBR", "").unwrap().text(3), "A7");
         let facets: Vec<String> = back.all("OBX").map(|obx| obx.text(5)).collect();
-        assert_eq!(facets, ["196940", "69986", words.0, words.1, "enabled", "PH", "ST"]);
+        assert_eq!(
+            facets,
+            ["196940", "69986", words.0, words.1, "enabled", "PH", "ST"]
+        );
     }
 }
 
@@ -96,7 +105,10 @@ fn the_example_order_reads_whole() {
 
 #[test]
 fn a_rate_order_reads_in_ml_per_hour() {
-    let text = ORDER.replace("||5|265619^MDC_DIM_MICRO_G_PER_KG_PER_MIN^MDC|", "||12.5|265266^MDC_DIM_MILLI_L_PER_HR^MDC|");
+    let text = ORDER.replace(
+        "||5|265619^MDC_DIM_MICRO_G_PER_KG_PER_MIN^MDC|",
+        "||12.5|265266^MDC_DIM_MILLI_L_PER_HR^MDC|",
+    );
     let order = read_order(&Message::parse(text.as_bytes()).unwrap()).unwrap();
     assert_eq!(order.rate.unwrap().to_string(), "12.5 mL/h");
     assert_eq!(order.dose, None);
@@ -105,14 +117,38 @@ fn a_rate_order_reads_in_ml_per_hour() {
 #[test]
 fn each_missing_or_wrong_part_of_an_order_is_named() {
     let cases: [(&str, &str, &str); 8] = [
-        ("1.3.6.1.4.1.19376.1.6.1.3.1", "1.2.3", "the message profile"),
+        (
+            "1.3.6.1.4.1.19376.1.6.1.3.1",
+            "1.2.3",
+            "the message profile",
+        ),
         ("ORC|RE|ORD777^BCMA|", "ORC|RE||", "the placer order number"),
-        ("|1234^Dopamine^LOCAL|250|", "|1234^^LOCAL|250|", "the drug's name"),
-        ("|1234^Dopamine^LOCAL|250|", "|1234^Dopamine^LOCAL|-3|", "the volume to be infused"),
+        (
+            "|1234^Dopamine^LOCAL|250|",
+            "|1234^^LOCAL|250|",
+            "the drug's name",
+        ),
+        (
+            "|1234^Dopamine^LOCAL|250|",
+            "|1234^Dopamine^LOCAL|-3|",
+            "the volume to be infused",
+        ),
         ("||5|265619^", "||five|265619^", "the rate or dose rate"),
-        ("265619^MDC_DIM_MICRO_G_PER_KG_PER_MIN", "999^FURLONGS_PER_FORTNIGHT", "the rate's unit"),
-        ("|70.0|263875^MDC_DIM_KILO_G^MDC|", "|70.0|263876^MDC_DIM_LB^MDC|", "the weight's unit"),
-        ("20261203092000+0000||RGV", "2026-12-03||RGV", "the time of the message"),
+        (
+            "265619^MDC_DIM_MICRO_G_PER_KG_PER_MIN",
+            "999^FURLONGS_PER_FORTNIGHT",
+            "the rate's unit",
+        ),
+        (
+            "|70.0|263875^MDC_DIM_KILO_G^MDC|",
+            "|70.0|263876^MDC_DIM_LB^MDC|",
+            "the weight's unit",
+        ),
+        (
+            "20261203092000+0000||RGV",
+            "2026-12-03||RGV",
+            "the time of the message",
+        ),
     ];
     for (from, to, what) in cases {
         assert!(ORDER.contains(from), "{from}");
@@ -140,31 +176,66 @@ fn an_order_for_another_pump_a_replay_and_an_expired_order_are_refused() {
         screen(&order, "PERFUSE-0002", now, &mut seen),
         Err(Refusal::OtherPump("PERFUSE-0001".into()))
     );
-    assert_eq!(screen(&order, "PERFUSE-0001", order.expires_at, &mut seen), Err(Refusal::Expired));
+    assert_eq!(
+        screen(&order, "PERFUSE-0001", order.expires_at, &mut seen),
+        Err(Refusal::Expired)
+    );
     assert_eq!(screen(&order, "PERFUSE-0001", now, &mut seen), Ok(()));
-    assert_eq!(screen(&order, "PERFUSE-0001", now, &mut seen), Err(Refusal::Replayed));
+    assert_eq!(
+        screen(&order, "PERFUSE-0001", now, &mut seen),
+        Err(Refusal::Replayed)
+    );
 }
 
 #[test]
 fn the_answer_to_an_order_names_the_reason() {
-    let answer = order_answer(&sender(), "MSG0003", "ORD777", Some(&Refusal::Expired), 1_796_292_900, "PFS9");
+    let answer = order_answer(
+        &sender(),
+        "MSG0003",
+        "ORD777",
+        Some(&Refusal::Expired),
+        1_796_292_900,
+        "PFS9",
+    );
     let back = Message::parse(answer.to_er7().as_bytes()).unwrap();
     assert_eq!(back.header().unwrap().raw(9), "RRG^O16^RRG_O16");
     let msa = back.first("MSA", "").unwrap();
     assert_eq!((msa.text(1), msa.text(2)), ("AR".into(), "MSG0003".into()));
     assert!(back.first("ERR", "").unwrap().text(8).contains("expired"));
     let shown = order_answer(&sender(), "MSG0003", "ORD777", None, 1_796_292_900, "PFS9");
-    assert_eq!(Message::parse(shown.to_er7().as_bytes()).unwrap().first("MSA", "").unwrap().text(1), "AA");
+    assert_eq!(
+        Message::parse(shown.to_er7().as_bytes())
+            .unwrap()
+            .first("MSA", "")
+            .unwrap()
+            .text(1),
+        "AA"
+    );
 }
 
 #[test]
 fn acknowledgements_are_read_and_written() {
-    let ack = acknowledgement(&sender(), "O15", "MSG0003", Accept::Error, Some("no RXG"), 1_796_292_900, "PFS4");
+    let ack = acknowledgement(
+        &sender(),
+        "O15",
+        "MSG0003",
+        Accept::Error,
+        Some("no RXG"),
+        1_796_292_900,
+        "PFS4",
+    );
     let back = Message::parse(ack.to_er7().as_bytes()).unwrap();
     assert_eq!(
         read_acknowledgement(&back).unwrap(),
-        Acknowledged { control_id: "MSG0003".into(), accepted: false, code: "CE".into() }
+        Acknowledged {
+            control_id: "MSG0003".into(),
+            accepted: false,
+            code: "CE".into()
+        }
     );
     let bad = Message::parse(b"MSH|^~\\&|GW\rMSA|OK|X").unwrap();
-    assert!(matches!(read_acknowledgement(&bad), Err(Hl7Error::Invalid { .. })));
+    assert!(matches!(
+        read_acknowledgement(&bad),
+        Err(Hl7Error::Invalid { .. })
+    ));
 }

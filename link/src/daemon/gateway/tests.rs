@@ -60,7 +60,9 @@ impl Peer {
                 .expect("a message from the pump")
                 .unwrap();
             assert!(count > 0, "the pump closed the connection");
-            self.decoder.push(&buffer[..count], |frame| frames.push_back(frame.unwrap().to_vec()));
+            self.decoder.push(&buffer[..count], |frame| {
+                frames.push_back(frame.unwrap().to_vec())
+            });
         }
     }
 
@@ -72,7 +74,10 @@ impl Peer {
 
     async fn ack(&mut self, message: &Message) {
         let id = message.header().unwrap().text(10);
-        self.send(&format!("MSH|^~\\&|GW|HOSP|||20261203101500||ACK^R01^ACK|G{id}|P|2.6\rMSA|CA|{id}")).await;
+        self.send(&format!(
+            "MSH|^~\\&|GW|HOSP|||20261203101500||ACK^R01^ACK|G{id}|P|2.6\rMSA|CA|{id}"
+        ))
+        .await;
     }
 }
 
@@ -112,7 +117,11 @@ async fn a_status_goes_out_and_the_next_waits_for_its_acknowledgement() {
     shared.status(status(2));
     // Not acknowledged yet: nothing more comes.
     let mut buffer = [0_u8; 64];
-    assert!(tokio::time::timeout(Duration::from_millis(150), peer.stream.read(&mut buffer)).await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(150), peer.stream.read(&mut buffer))
+            .await
+            .is_err()
+    );
     peer.ack(&first).await;
     let second = peer.next().await;
     assert_eq!(second.header().unwrap().raw(9), "ORU^R01^ORU_R01");
@@ -150,21 +159,38 @@ async fn orders_for_another_pump_replayed_or_unreadable_are_refused_with_reasons
     assert_eq!(peer.next().await.first("MSA", "").unwrap().text(1), "CA");
     let refusal = peer.next().await;
     assert_eq!(refusal.first("MSA", "").unwrap().text(1), "AR");
-    assert!(refusal.first("ERR", "").unwrap().text(8).contains("PERFUSE-0002"));
+    assert!(refusal
+        .first("ERR", "")
+        .unwrap()
+        .text(8)
+        .contains("PERFUSE-0002"));
     peer.ack(&refusal).await;
 
     peer.send(&order("O3", "PERFUSE-0001")).await;
     assert_eq!(peer.next().await.first("MSA", "").unwrap().text(1), "CA");
-    peer.send(&order("O3", "PERFUSE-0001").replace("MO3", "MO3b")).await;
+    peer.send(&order("O3", "PERFUSE-0001").replace("MO3", "MO3b"))
+        .await;
     assert_eq!(peer.next().await.first("MSA", "").unwrap().text(1), "CA");
     let replay = peer.next().await;
-    assert!(replay.first("ERR", "").unwrap().text(8).contains("already received"), "{replay:?}");
+    assert!(
+        replay
+            .first("ERR", "")
+            .unwrap()
+            .text(8)
+            .contains("already received"),
+        "{replay:?}"
+    );
     peer.ack(&replay).await;
 
-    peer.send(&order("O4", "PERFUSE-0001").replace("|5|265619^", "|fast|265619^")).await;
+    peer.send(&order("O4", "PERFUSE-0001").replace("|5|265619^", "|fast|265619^"))
+        .await;
     let unreadable = peer.next().await;
     assert_eq!(unreadable.first("MSA", "").unwrap().text(1), "CE");
-    assert!(unreadable.first("ERR", "").unwrap().text(8).contains("RXG-15"));
+    assert!(unreadable
+        .first("ERR", "")
+        .unwrap()
+        .text(8)
+        .contains("RXG-15"));
     // Only O3 reached the app.
     let orders: Vec<_> = std::iter::from_fn(|| shared.lock().to_app.pop()).collect();
     assert_eq!(orders.len(), 1);
@@ -174,12 +200,17 @@ async fn orders_for_another_pump_replayed_or_unreadable_are_refused_with_reasons
 async fn garbage_is_counted_a_readable_header_gets_the_reason_and_the_connection_stays() {
     let shared = Arc::new(Shared::new());
     let (mut peer, task) = start(shared.clone());
-    peer.stream.write_all(b"\x00\xffnot hl7 at all\x0bNOPE\x1c\x0d").await.unwrap();
-    peer.send("MSH|^~\\&|GW|HOSP|||20261203101500||ADT^A01^ADT_A01|X1|P|2.6\rPID|\\Q\\").await;
+    peer.stream
+        .write_all(b"\x00\xffnot hl7 at all\x0bNOPE\x1c\x0d")
+        .await
+        .unwrap();
+    peer.send("MSH|^~\\&|GW|HOSP|||20261203101500||ADT^A01^ADT_A01|X1|P|2.6\rPID|\\Q\\")
+        .await;
     let refused = peer.next().await;
     assert_eq!(refused.first("MSA", "").unwrap().text(1), "CE");
     assert!(refused.first("ERR", "").unwrap().text(8).contains("escape"));
-    peer.send("MSH|^~\\&|GW|HOSP|||20261203101500||ADT^A01^ADT_A01|X2|P|2.6\rPID|1").await;
+    peer.send("MSH|^~\\&|GW|HOSP|||20261203101500||ADT^A01^ADT_A01|X2|P|2.6\rPID|1")
+        .await;
     let unsupported = peer.next().await;
     assert_eq!(unsupported.first("MSA", "").unwrap().text(1), "CR");
     assert!(shared.lock().health.messages_refused >= 3);
@@ -194,7 +225,10 @@ async fn a_gateway_that_does_not_acknowledge_trickles_or_floods_is_disconnected(
     peer.next().await;
     assert_eq!(task.await.unwrap(), End::NoAcknowledgement);
     // The unacknowledged status is due again for the next connection.
-    assert!(matches!(shared.next_outbound(false), Some(Outbound::Status(_))));
+    assert!(matches!(
+        shared.next_outbound(false),
+        Some(Outbound::Status(_))
+    ));
 
     let shared = Arc::new(Shared::new());
     let (mut peer, task) = start(shared.clone());
@@ -209,7 +243,11 @@ async fn a_gateway_that_does_not_acknowledge_trickles_or_floods_is_disconnected(
     let (mut peer, task) = start(shared.clone());
     let mut flood = Vec::new();
     for n in 0..(MESSAGES_PER_SECOND * 10 + 5) {
-        mllp::frame(format!("MSH|^~\\&|GW|HOSP|||20261203101500||ACK^R01^ACK|F{n}|P|2.6\rMSA|CA|none").as_bytes(), &mut flood);
+        mllp::frame(
+            format!("MSH|^~\\&|GW|HOSP|||20261203101500||ACK^R01^ACK|F{n}|P|2.6\rMSA|CA|none")
+                .as_bytes(),
+            &mut flood,
+        );
     }
     let _ = peer.stream.write_all(&flood).await;
     assert_eq!(task.await.unwrap(), End::Flood);
