@@ -280,9 +280,9 @@ fn status_of(
         .map(|alarm| Alarm {
             condition: condition_name(alarm.condition),
             priority: match alarm.priority {
-                crate::alarms::Priority::Low => local::Priority::Low,
-                crate::alarms::Priority::Medium => local::Priority::Medium,
-                crate::alarms::Priority::High => local::Priority::High,
+                perfuse_drivers::annunciator::Priority::Low => local::Priority::Low,
+                perfuse_drivers::annunciator::Priority::Medium => local::Priority::Medium,
+                perfuse_drivers::annunciator::Priority::High => local::Priority::High,
             },
             text: alarm.condition.action().to_owned(),
         })
