@@ -327,8 +327,10 @@ mod tests {
         let path = dir.path().join("link.sock");
         let listener = uds::UnixSeqpacketListener::bind(&path).unwrap();
         let mut client = LinkClient::new(&path, "Perfuse S50 syringe", None);
-        let mut snapshot = Snapshot::default();
-        snapshot.mode = Mode::Idle;
+        let mut snapshot = Snapshot {
+            mode: Mode::Idle,
+            ..Snapshot::default()
+        };
         client.follow(&snapshot, Nanolitres(0), &ProgramFacts::default());
         let (link, _) = listener.accept_unix_addr().unwrap();
         let mut buffer = [0_u8; local::MAX_PACKET];
