@@ -215,6 +215,16 @@ pub enum LocalError {
     },
 }
 
+/// Wall-clock Unix seconds, as statuses and orders carry time (0 when the
+/// clock is before 1970: unset).
+pub fn wall_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
 /// Encodes `message` into one packet.
 pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, LocalError> {
     let body = serde_json::to_vec(message).map_err(|error| LocalError::Body(error.to_string()))?;

@@ -19,7 +19,7 @@ use std::time::Duration;
 use clap::Parser;
 use perfuse_drivers::annunciator::AlarmVolume;
 use perfuse_drivers::config::{BoardConfig, REFERENCE_TOML};
-use perfuse_link::local::{OrderOutcome, Refusal};
+use perfuse_link::local::{wall_clock, OrderOutcome, Refusal};
 use perfuse_sim::hardware::open_control;
 use perfuse_sim::{Board, SimPaths};
 
@@ -434,15 +434,6 @@ fn order_load_line(order: &perfuse_link::local::ProposedOrder) -> Result<String,
             "a dose order needs the drug library: confirm it on the touchscreen".into(),
         )),
     }
-}
-
-/// Wall-clock Unix seconds (0 when the clock is unset).
-fn wall_clock() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
-        })
 }
 
 fn run(cli: Cli) -> Result<(), String> {

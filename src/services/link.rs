@@ -9,7 +9,7 @@
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use perfuse_link::local::{
     self, Alarm, LibraryIdentity, LinkHealth, OrderOutcome, ProposedOrder, Status, ToApp, ToLink,
@@ -258,11 +258,7 @@ fn status_of(
     library: &Option<LibraryIdentity>,
     sequence: u64,
 ) -> Status {
-    let at = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
-        });
+    let at = local::wall_clock();
     let has_program = matches!(
         snapshot.mode,
         Mode::Ready

@@ -11,7 +11,7 @@
 //! nothing it does reaches the app except a well-formed order.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -21,7 +21,7 @@ use super::shared::{OrderAnswer, Outbound, Shared};
 use crate::backoff::{self, Backoff};
 use crate::config::{Gateway, Settings};
 use crate::hl7::{Hl7Error, Message};
-use crate::local::{OrderOutcome, Refusal};
+use crate::local::{wall_clock as now, OrderOutcome, Refusal};
 use crate::mllp::{self, Decoder};
 use crate::pcd::{self, Accept, Sender};
 use crate::seen::{Seen, REMEMBERED};
@@ -143,15 +143,6 @@ async fn connect(
             ))
         })?
         .map_err(|error| End::Io(format!("TLS: {error}")))
-}
-
-/// Wall-clock seconds (0 if the clock is before 1970: unset).
-pub fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
-        })
 }
 
 /// One message sent and not yet acknowledged.
