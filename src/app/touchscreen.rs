@@ -246,22 +246,20 @@ impl Pump for AppPump {
         };
         let snapshot = handle.snapshot();
         self.services.follow(&snapshot);
-        // Orders from the hospital link are not shown on the window yet:
-        // each is refused with the reason, never left unanswered.
-        if let Some(link) = self.services.link.as_mut() {
-            while let Some(order) = link.take_order() {
-                link.answer(
-                    &order.order_id,
-                    perfuse_link::local::OrderOutcome::Refused {
-                        refusal: perfuse_link::local::Refusal::NotShown,
-                    },
-                );
-            }
-        }
         if let Some(fault) = self.services.storage_change() {
             let _ = handle.send(Command::StorageFault(fault));
         }
         snapshot
+    }
+
+    fn take_order(&mut self) -> Option<perfuse_link::local::ProposedOrder> {
+        self.services.link.as_mut()?.take_order()
+    }
+
+    fn answer_order(&mut self, order_id: &str, outcome: perfuse_link::local::OrderOutcome) {
+        if let Some(link) = self.services.link.as_mut() {
+            link.answer(order_id, outcome);
+        }
     }
 
     fn events(&mut self) -> Vec<crate::control::api::ControlEvent> {

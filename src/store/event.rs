@@ -20,10 +20,11 @@ pub enum Page {
     Locked,
     Syringe,
     StartLater,
+    Order,
 }
 
 impl Page {
-    pub const ALL: [Page; 12] = [
+    pub const ALL: [Page; 13] = [
         Page::Startup,
         Page::NotVerified,
         Page::Home,
@@ -36,6 +37,7 @@ impl Page {
         Page::Locked,
         Page::Syringe,
         Page::StartLater,
+        Page::Order,
     ];
 
     /// The name stored in the log and shown in the history.
@@ -53,6 +55,7 @@ impl Page {
             Page::Locked => "locked",
             Page::Syringe => "syringe",
             Page::StartLater => "start-later",
+            Page::Order => "order",
         }
     }
 
@@ -208,6 +211,15 @@ pub enum Event {
     PcaDemand {
         outcome: String,
     },
+    /// An infusion order from the hospital (`order`: its number) was
+    /// "shown" to the nurse, "confirmed" (loaded on the nurse's start) or
+    /// "refused" (`detail`: why, as answered to the hospital).
+    Order {
+        order: String,
+        outcome: String,
+        #[serde(default)]
+        detail: String,
+    },
 }
 
 /// What kind of event a record is: the log's `kind` column, the serde tag
@@ -237,11 +249,12 @@ pub enum EventKind {
     EventsDropped,
     StorageFault,
     PcaDemand,
+    Order,
 }
 
 impl EventKind {
     /// Every kind, in the order the log's format lists them.
-    pub const ALL: [EventKind; 23] = [
+    pub const ALL: [EventKind; 24] = [
         EventKind::PowerOn,
         EventKind::PowerOff,
         EventKind::SelfTest,
@@ -265,6 +278,7 @@ impl EventKind {
         EventKind::StorageFault,
         EventKind::PcaDemand,
         EventKind::AlarmEscalated,
+        EventKind::Order,
     ];
 
     /// The kind's name as stored.
@@ -293,6 +307,7 @@ impl EventKind {
             EventKind::StorageFault => "storage_fault",
             EventKind::PcaDemand => "pca_demand",
             EventKind::AlarmEscalated => "alarm_escalated",
+            EventKind::Order => "order",
         }
     }
 
@@ -335,6 +350,7 @@ impl Event {
             Event::StorageFault { .. } => EventKind::StorageFault,
             Event::PcaDemand { .. } => EventKind::PcaDemand,
             Event::AlarmEscalated { .. } => EventKind::AlarmEscalated,
+            Event::Order { .. } => EventKind::Order,
         }
     }
 }

@@ -52,6 +52,11 @@ fn every_kind_is_listed_once_and_matches_its_serde_tag() {
             condition: text(),
             priority: text(),
         },
+        Event::Order {
+            order: text(),
+            outcome: text(),
+            detail: text(),
+        },
     ];
     assert_eq!(all.len(), EventKind::ALL.len());
     for (event, kind) in all.iter().zip(EventKind::ALL) {

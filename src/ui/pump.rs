@@ -8,6 +8,7 @@ use crate::control::units::Nanolitres;
 use crate::services::kept::{Interrupted, KeptProgram};
 use crate::store::writer::StoreHandle;
 use crate::store::Event;
+use perfuse_link::local::{OrderOutcome, ProposedOrder};
 
 /// Why a command from the touchscreen did not reach the control thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,20 @@ pub trait Pump {
     /// it); `delivered_before` carries the volume infused before a resume.
     fn keep(&mut self, program: Option<KeptProgram>, delivered_before: Nanolitres) {
         let _ = (program, delivered_before);
+    }
+    /// The next infusion order from the hospital link, if one arrived
+    /// (a proposal for the nurse: `ui::session::order`).
+    fn take_order(&mut self) -> Option<ProposedOrder> {
+        None
+    }
+    /// The pump's answer to the order numbered `order_id`, back to the
+    /// hospital.
+    fn answer_order(&mut self, order_id: &str, outcome: OrderOutcome) {
+        let _ = (order_id, outcome);
+    }
+    /// The wall clock orders expire by, Unix seconds.
+    fn wall_clock(&mut self) -> i64 {
+        perfuse_link::local::wall_clock()
     }
 }
 

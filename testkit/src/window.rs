@@ -24,6 +24,7 @@ use perfuse::ui::pump::{MemoryRecorder, Pump};
 use perfuse::ui::session::{biomed_facts, LibraryState, Session, Setup};
 use perfuse::ui::text::Language;
 use perfuse::ui::window::{attach, render};
+use perfuse_link::local::{OrderOutcome, ProposedOrder};
 use perfuse_ui::{AppWindow, ProgramAdapter};
 use slint::ComponentHandle;
 
@@ -34,12 +35,25 @@ use crate::rig::{platform_rate_limits, Platform, Rig};
 /// Every program the session asked to keep, with the volume infused before.
 pub type KeptLog = Rc<RefCell<Vec<(Option<KeptProgram>, u64)>>>;
 
+/// The hospital link as the window sees it: orders waiting to be taken,
+/// the answers given, and the wall clock orders expire by (Unix seconds).
+#[derive(Debug, Default)]
+pub struct OrderLine {
+    pub inbox: std::collections::VecDeque<ProposedOrder>,
+    pub answers: Vec<(String, OrderOutcome)>,
+    pub now: i64,
+}
+
+pub type Orders = Rc<RefCell<OrderLine>>;
+
 /// The real controller against the simulated mechanism (100 ms of virtual
-/// time per refresh), with a kept program as the store would hold it.
+/// time per refresh), with a kept program as the store would hold it, and
+/// orders from a hospital link.
 struct KeepingPump {
     pump: VirtualPump,
     interrupted: Option<Interrupted>,
     pub kept: KeptLog,
+    orders: Orders,
 }
 
 impl Pump for KeepingPump {
@@ -62,6 +76,21 @@ impl Pump for KeepingPump {
     fn keep(&mut self, program: Option<KeptProgram>, delivered_before: Nanolitres) {
         self.kept.borrow_mut().push((program, delivered_before.0));
     }
+
+    fn take_order(&mut self) -> Option<ProposedOrder> {
+        self.orders.borrow_mut().inbox.pop_front()
+    }
+
+    fn answer_order(&mut self, order_id: &str, outcome: OrderOutcome) {
+        self.orders
+            .borrow_mut()
+            .answers
+            .push((order_id.to_owned(), outcome));
+    }
+
+    fn wall_clock(&mut self) -> i64 {
+        self.orders.borrow().now
+    }
 }
 
 pub struct Ui {
@@ -70,6 +99,8 @@ pub struct Ui {
     pub rig: Rc<RefCell<Rig>>,
     pub records: MemoryRecorder,
     pub kept: KeptLog,
+    /// Orders sent to the window as the link would, and its answers.
+    pub orders: Orders,
     /// Presses made through `press` and `press_label`, each one touch.
     pub presses: std::cell::Cell<u32>,
 }
@@ -110,6 +141,10 @@ impl Ui {
         let rig = Rc::new(RefCell::new(Rig::new(platform, 1000).unwrap()));
         let records = MemoryRecorder::default();
         let kept = Rc::new(RefCell::new(Vec::new()));
+        let orders = Rc::new(RefCell::new(OrderLine {
+            now: 1_796_289_600,
+            ..OrderLine::default()
+        }));
         let limits = platform_rate_limits(platform).unwrap();
         // The reference syringe, confirmed (a test that asks for it
         // unconfirms it: `Session::syringe_confirmed`).
@@ -142,6 +177,7 @@ impl Ui {
                 },
                 interrupted,
                 kept: kept.clone(),
+                orders: orders.clone(),
             }),
             Box::new(records.clone()),
         )
@@ -155,6 +191,7 @@ impl Ui {
             rig,
             records,
             kept,
+            orders,
             presses: std::cell::Cell::new(0),
         };
         ui.refresh_until("the pump comes up", |snapshot| snapshot.mode == Mode::Idle);
@@ -256,6 +293,29 @@ impl Ui {
 
     pub fn step_title(&self) -> String {
         self.program().get_step_title().to_string()
+    }
+
+    /// The facts the status page shows, as (label, value).
+    pub fn status_facts(&self) -> Vec<(String, String)> {
+        let rows = self
+            .window
+            .global::<perfuse_ui::StatusAdapter>()
+            .get_facts();
+        (0..slint::Model::row_count(&rows))
+            .filter_map(|row| slint::Model::row_data(&rows, row))
+            .map(|fact| (fact.label.to_string(), fact.value.to_string()))
+            .collect()
+    }
+
+    /// An order arrives from the hospital link, and the window refreshes.
+    pub fn send_order(&self, order: ProposedOrder) {
+        self.orders.borrow_mut().inbox.push_back(order);
+        self.refresh();
+    }
+
+    /// The answers the window gave to orders, in order.
+    pub fn order_answers(&self) -> Vec<(String, OrderOutcome)> {
+        self.orders.borrow().answers.clone()
     }
 
     pub fn records(&self) -> Vec<Event> {

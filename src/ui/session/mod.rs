@@ -36,6 +36,7 @@ use perfuse_drivers::annunciator::AlarmVolume;
 
 mod interrupted;
 mod menu;
+mod order;
 mod program;
 mod running;
 mod start_later;
@@ -73,6 +74,9 @@ pub enum Screen {
     /// When a confirmed program starts: on the nurse's command (standby)
     /// or by itself after a delay; back to its review on Cancel.
     StartLater(Box<Programming>),
+    /// An infusion order from the hospital (`Session::order`), for the
+    /// nurse to compare, then review or decline.
+    Order,
 }
 
 /// What the menu shows.
@@ -139,6 +143,7 @@ impl Screen {
             Screen::Menu(MenuView::Locked { .. }) => Page::Locked,
             Screen::Syringe { .. } => Page::Syringe,
             Screen::StartLater(_) => Page::StartLater,
+            Screen::Order => Page::Order,
         }
     }
 }
@@ -254,6 +259,12 @@ pub struct Session {
     shown_alarm: Option<crate::alarms::Condition>,
     /// The list of every raised alarm is open (the banner's "+N").
     pub alarm_list_open: bool,
+    /// The hospital's order before the nurse, and the order numbers seen.
+    orders: crate::services::orders::OrderDesk,
+    /// The care areas the order passes the library in, each with its
+    /// program at the review, and the one chosen.
+    order_programs: Vec<(String, Workflow)>,
+    order_area: Option<usize>,
     pump: Box<dyn Pump>,
     recorder: Box<dyn Recorder>,
     started: Instant,
@@ -298,6 +309,9 @@ impl Session {
             container_was_loaded: true,
             shown_alarm: None,
             alarm_list_open: false,
+            orders: crate::services::orders::OrderDesk::default(),
+            order_programs: Vec::new(),
+            order_area: None,
             pump,
             recorder,
             started: Instant::now(),
@@ -431,6 +445,7 @@ impl Session {
             (Screen::Menu(_), Mode::Idle) => self.active = None,
             _ => {}
         }
+        self.follow_orders();
     }
 
     fn describe(&self, active: &Active) -> String {

@@ -204,7 +204,11 @@ impl Session {
 
     pub(super) fn cancel_program(&mut self) {
         // A resume given up goes back to the interrupted program, still kept.
-        let back_to = if self.active.is_some() {
+        // A reviewed order given up goes back to the order, still waiting.
+        let ordered = self.workflow().is_some_and(Workflow::is_ordered);
+        let back_to = if ordered && self.order().is_some() {
+            Screen::Order
+        } else if self.active.is_some() {
             Screen::Running
         } else if self.interrupted.is_some()
             && self
@@ -253,6 +257,9 @@ impl Session {
         else {
             return;
         };
+        if workflow.is_ordered() && !self.order_still_valid() {
+            return;
+        }
         let confirmed = match workflow.confirm(&overrides) {
             Ok(confirmed) => confirmed,
             Err(error) => {
@@ -276,6 +283,9 @@ impl Session {
         };
         if !sent {
             return;
+        }
+        if workflow.is_ordered() {
+            self.order_confirmed(workflow.care_area_id());
         }
         let drug = workflow
             .entry_picked()

@@ -199,6 +199,20 @@ pub(super) fn history_row(texts: &Texts, recorded: &crate::store::Recorded) -> H
         Event::LibraryRefused { detail } => (false, detail.clone()),
         Event::EventsDropped { count } => (false, count.to_string()),
         Event::PcaDemand { outcome } => (false, texts.get(&format!("pca-demand-{outcome}"))),
+        Event::Order {
+            order,
+            outcome,
+            detail,
+        } => (
+            false,
+            texts.format(
+                &format!("order-history-{outcome}"),
+                &[
+                    ("order", Arg::Text(order.clone())),
+                    ("detail", Arg::Text(detail.clone())),
+                ],
+            ),
+        ),
         Event::PowerOn
         | Event::PowerOff
         | Event::ProgramPaused

@@ -199,6 +199,7 @@ pub fn render(window: &AppWindow, session: &Session) {
         Screen::Running => (Page::Running, bar_status(texts, &session.snapshot)),
         Screen::Syringe { .. } => (Page::Status, texts.get("syringe-short")),
         Screen::StartLater(_) => (Page::Status, texts.get("start-later-short")),
+        Screen::Order => (Page::Status, texts.get("order-short")),
     };
     frame.set_page_title(s(title));
     window.global::<Navigation>().set_page(page);
@@ -217,7 +218,8 @@ pub fn render(window: &AppWindow, session: &Session) {
         | Screen::Home
         | Screen::Interrupted
         | Screen::Syringe { .. }
-        | Screen::StartLater(_) => {
+        | Screen::StartLater(_)
+        | Screen::Order => {
             status::render(window, session);
         }
         Screen::Program(_) => program::render(window, session),

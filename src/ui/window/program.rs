@@ -499,6 +499,23 @@ pub(super) fn render_review(
             millilitres(left),
         ));
     }
+    // An order's program: whose, and which order (its values are as ordered).
+    if let Some(order) = session.order().filter(|_| workflow.is_ordered()) {
+        rows.insert(
+            0,
+            row(
+                "order-number",
+                texts.format(
+                    "order-review-value",
+                    &[
+                        ("order", Arg::Text(order.order_id.clone())),
+                        ("name", Arg::Text(order.patient_name.clone())),
+                        ("id", Arg::Text(order.patient_id.clone())),
+                    ],
+                ),
+            ),
+        );
+    }
     update_rows(|| adapter.get_rows(), |rows| adapter.set_rows(rows), rows);
     adapter.set_advisory(s(workflow
         .entry_picked()

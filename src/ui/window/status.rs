@@ -10,6 +10,7 @@ pub(super) fn setup(wire: &Wire) {
     status.on_primary(wire.act(|session| match session.screen {
         Screen::Home => session.new_program(),
         Screen::Interrupted => session.resume_interrupted(),
+        Screen::Order => session.review_order(),
         Screen::Startup
         | Screen::NotVerified(_)
         | Screen::Program(_)
@@ -23,6 +24,7 @@ pub(super) fn setup(wire: &Wire) {
         Screen::Home => session.open_menu(),
         Screen::Syringe { .. } => session.leave_syringes(),
         Screen::StartLater(_) => session.leave_start_later(),
+        Screen::Order => session.decline_order(),
         Screen::Startup
         | Screen::NotVerified(_)
         | Screen::Program(_)
@@ -37,6 +39,7 @@ pub(super) fn setup(wire: &Wire) {
         match session.screen {
             Screen::Syringe { .. } => session.confirm_syringe(index),
             Screen::StartLater(_) => session.start_later_choice(index),
+            Screen::Order => session.pick_order_area(index),
             Screen::Startup
             | Screen::NotVerified(_)
             | Screen::Home
@@ -130,13 +133,15 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
                 {
                     facts.push(fact(texts, "home-care-area", area.name.clone()));
                 }
-                note = match &session.library_state {
-                    LibraryState::Installed => texts.get("home-no-program"),
-                    LibraryState::LastGood(why) => texts.format(
+                note = match (&session.notice, &session.library_state) {
+                    // An order refused, or expired, is told on the home page.
+                    (Some(Notice::Refused(detail)), _) => detail.clone(),
+                    (_, LibraryState::Installed) => texts.get("home-no-program"),
+                    (_, LibraryState::LastGood(why)) => texts.format(
                         "home-library-last-good-note",
                         &[("reason", Arg::Text(unusable_text(texts, why)))],
                     ),
-                    LibraryState::None(why) => texts.format(
+                    (_, LibraryState::None(why)) => texts.format(
                         "home-library-none-note",
                         &[("reason", Arg::Text(unusable_text(texts, why)))],
                     ),
@@ -258,6 +263,22 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
             secondary = Some(texts.get("action-cancel"));
             (texts.get("start-later-title"), None)
         }
+        Screen::Order => {
+            let (rows, options) = order_facts(texts, session);
+            facts = rows;
+            choices = options;
+            let chosen = session.order_areas().1.is_some();
+            note = match &session.notice {
+                Some(Notice::Refused(detail)) => detail.clone(),
+                _ if chosen => texts.get("order-note"),
+                _ => texts.get("order-note-pick"),
+            };
+            secondary = Some(texts.get("order-decline"));
+            (
+                texts.get("order-title"),
+                chosen.then(|| texts.get("order-review")),
+            )
+        }
         Screen::Program(_) | Screen::Running | Screen::Menu(_) => (String::new(), None),
     };
     update_rows(
@@ -368,4 +389,98 @@ pub(super) fn interrupted_facts(
         fact(texts, "interrupted-when", when),
         fact(texts, "interrupted-why", why),
     ]
+}
+
+/// The order on its page, as ordered: who, what, how much, until when; and
+/// the care areas to choose from when it passes the library in several.
+fn order_facts(texts: &Texts, session: &Session) -> (Vec<Fact>, Vec<StatusChoice>) {
+    let Some(order) = session.order() else {
+        return (Vec::new(), Vec::new());
+    };
+    let (areas, chosen) = session.order_areas();
+    let area_name = |id: &str| {
+        session
+            .library
+            .as_ref()
+            .and_then(|library| library.care_area(id))
+            .map_or_else(|| id.to_owned(), |area| area.name.clone())
+    };
+    // The library's name for the drug (tall-man lettering), as the label has it.
+    let drug = areas
+        .get(chosen.unwrap_or(0))
+        .and_then(|(_, workflow)| workflow.entry_picked())
+        .map_or_else(|| order.drug.clone(), |entry| entry.display_name.clone());
+    let mut facts = vec![
+        fact(
+            texts,
+            "order-patient",
+            texts.format(
+                "order-patient-value",
+                &[
+                    ("name", Arg::Text(order.patient_name.clone())),
+                    ("id", Arg::Text(order.patient_id.clone())),
+                ],
+            ),
+        ),
+        fact(texts, "order-drug", drug),
+    ];
+    if let Some(concentration) = order.concentration {
+        facts.push(fact(
+            texts,
+            "order-concentration",
+            concentration_text(texts, concentration.amount, concentration.volume),
+        ));
+    }
+    match (order.dose, order.rate) {
+        (Some(dose), _) => facts.push(fact(
+            texts,
+            "order-dose",
+            texts.quantity(dose.value, &dose.unit.to_string()),
+        )),
+        (None, Some(rate)) => facts.push(fact(
+            texts,
+            "order-rate",
+            texts.quantity(rate.value(), "mL/h"),
+        )),
+        (None, None) => {}
+    }
+    if let Some(weight) = order.weight {
+        facts.push(fact(
+            texts,
+            "order-weight",
+            texts.quantity(weight.value(), "kg"),
+        ));
+    }
+    facts.push(fact(
+        texts,
+        "order-volume",
+        texts.quantity(order.vtbi.value(), "mL"),
+    ));
+    let until_ms = order.expires_at.saturating_mul(1000);
+    facts.push(fact(
+        texts,
+        "order-valid-until",
+        crate::ui::clock::time_of_day(until_ms, crate::ui::clock::local_offset(until_ms)),
+    ));
+    facts.push(fact(texts, "order-number", order.order_id.clone()));
+    let choices = if areas.len() > 1 {
+        areas
+            .iter()
+            .enumerate()
+            .map(|(index, (id, _))| StatusChoice {
+                id: s(index.to_string()),
+                label: s(texts.format(
+                    "order-care-area-option",
+                    &[("name", Arg::Text(area_name(id)))],
+                )),
+                chosen: chosen == Some(index),
+            })
+            .collect()
+    } else {
+        if let Some((id, _)) = areas.first() {
+            facts.insert(0, fact(texts, "order-care-area", area_name(id)));
+        }
+        Vec::new()
+    };
+    (facts, choices)
 }

@@ -12,7 +12,7 @@ use crate::therapy::{PatientData, TherapyError};
 use crate::ui::keypad::Refusal;
 use crate::ui::session::Session;
 use crate::ui::text::{Arg, Texts};
-use crate::ui::workflow::{Kind, Problem, Step};
+use crate::ui::workflow::{Kind, OrderMismatch, Problem, Step};
 
 mod library;
 mod platform;
@@ -28,7 +28,8 @@ pub use platform::{
     mechanism_id, rejection_action_id, rejection_why, send_refusal_id, send_refusal_text, unit_text,
 };
 pub use refusals::{
-    blocker_text, checked_text, confirm_text, problem_text, status_text, therapy_text,
+    blocker_text, checked_text, confirm_text, order_mismatch_text, problem_text, status_text,
+    therapy_text,
 };
 
 pub fn kind_id(session: &Session) -> &'static str {

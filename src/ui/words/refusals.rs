@@ -211,6 +211,78 @@ pub fn blocker_text(texts: &Texts, blocker: &Blocker) -> String {
     }
 }
 
+/// Why an order from the hospital cannot be programmed, in the screen's
+/// language (the hospital is answered in English: `OrderMismatch`'s text).
+pub fn order_mismatch_text(texts: &Texts, mismatch: &OrderMismatch) -> String {
+    let drug = |drug: &String| ("drug", Arg::Text(drug.clone()));
+    match mismatch {
+        OrderMismatch::NotInLibrary {
+            drug: name,
+            care_area,
+            library,
+        } => texts.format(
+            "order-not-in-library",
+            &[
+                drug(name),
+                ("care-area", Arg::Text(care_area.clone())),
+                ("library", Arg::Text(library.clone())),
+            ],
+        ),
+        OrderMismatch::FlowForDose { drug: name, unit } => texts.format(
+            "order-flow-for-dose",
+            &[drug(name), ("unit", Arg::Text(unit.clone()))],
+        ),
+        OrderMismatch::DoseForFluid { drug: name } => {
+            texts.format("order-dose-for-fluid", &[drug(name)])
+        }
+        OrderMismatch::DoseUnit {
+            drug: name,
+            ordered,
+            unit,
+        } => texts.format(
+            "order-dose-unit",
+            &[
+                drug(name),
+                ("ordered", Arg::Text(ordered.clone())),
+                ("unit", Arg::Text(unit.clone())),
+            ],
+        ),
+        OrderMismatch::NoConcentration { drug: name, listed } => texts.format(
+            "order-no-concentration",
+            &[drug(name), ("listed", Arg::Text(listed.clone()))],
+        ),
+        OrderMismatch::Concentration {
+            drug: name,
+            ordered,
+            listed,
+        } => texts.format(
+            "order-concentration-not-listed",
+            &[
+                drug(name),
+                ("ordered", Arg::Text(ordered.clone())),
+                ("listed", Arg::Text(listed.clone())),
+            ],
+        ),
+        OrderMismatch::NoWeight { drug: name } => texts.format("order-no-weight", &[drug(name)]),
+        OrderMismatch::NeedsHeight { drug: name } => {
+            texts.format("order-needs-height", &[drug(name)])
+        }
+        OrderMismatch::NotContinuous { drug: name } => {
+            texts.format("order-not-continuous", &[drug(name)])
+        }
+        OrderMismatch::Blocked(blockers) => {
+            let reasons: Vec<String> = blockers
+                .iter()
+                .map(|blocker| blocker_text(texts, blocker))
+                .collect();
+            texts.format(
+                "refused-blocked",
+                &[("reasons", Arg::Text(reasons.join("; ")))],
+            )
+        }
+    }
+}
+
 /// Why a confirmed review could not start, in the screen's language.
 pub fn confirm_text(texts: &Texts, error: &ConfirmError) -> String {
     match error {

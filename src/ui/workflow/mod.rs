@@ -40,6 +40,9 @@ mod walk;
 mod end;
 pub use end::{EndOptions, RateBy};
 
+mod order;
+pub use order::{ordered_programs, OrderMismatch};
+
 /// What is being programmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -301,6 +304,9 @@ pub struct Workflow {
     /// Its values are as programmed and cannot be changed here (the rest of
     /// a started dose is not a new dose).
     rest_after_nl: Option<u64>,
+    /// A program from a hospital order (`order.rs`): its values are the
+    /// prescriber's, confirmed or declined on the review, not edited.
+    ordered: bool,
 }
 
 /// Longest step sequence: care area, drug, six steps of a multi-step
@@ -375,6 +381,7 @@ impl Workflow {
             search: String::new(),
             initial: None,
             rest_after_nl: None,
+            ordered: false,
         };
         workflow.step = workflow.steps().first().copied().unwrap_or(Step::Review);
         workflow.load_entry();

@@ -128,7 +128,7 @@ impl Workflow {
     /// Goes back one step (false on the first step: the caller leaves the
     /// workflow). Answers are kept.
     pub fn back(&mut self) -> bool {
-        if self.rest_after_nl.is_some() {
+        if self.rest_after_nl.is_some() || self.ordered {
             return false;
         }
         let steps = self.steps();
