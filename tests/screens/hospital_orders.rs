@@ -379,3 +379,63 @@ fn an_order_that_passes_in_several_care_areas_waits_for_the_nurses_choice() {
         ("HEP1".to_owned(), OrderOutcome::Confirmed)
     );
 }
+
+#[test]
+fn on_a_syringe_pump_an_order_is_checked_again_against_the_syringe_the_nurse_confirms() {
+    let ui = Ui::new(Platform::Syringe50, Language::English);
+    let fifty_ml = |ui: &Ui, id: &str| ProposedOrder {
+        vtbi: Millilitres::new(Decimal::from(50)),
+        ..dopamine(ui, id)
+    };
+    // The syringe loaded is unconfirmed: Review asks for it first.
+    ui.session.borrow_mut().syringe_confirmed = false;
+    ui.send_order(fifty_ml(&ui, "S1"));
+    assert_eq!(on_page(&ui), "order");
+    ui.press("StatusPage::primary-button");
+    assert_eq!(on_page(&ui), "syringe");
+    // Cancel: back to the order, still waiting.
+    ui.press("StatusPage::secondary-button");
+    assert_eq!(on_page(&ui), "order");
+    ui.press("StatusPage::primary-button");
+    let fifty = ui
+        .status_choices()
+        .into_iter()
+        .find(|(label, _)| label.starts_with("BD Plastipak 50 mL"))
+        .unwrap()
+        .0;
+    ui.press_label(&fifty);
+    assert_eq!(ui.step_title(), "Review", "on to the order's review");
+    ui.press("ProgramPage::cancel-button");
+    ui.press("StatusPage::secondary-button");
+    assert_eq!(
+        last_answer(&ui),
+        ("S1".to_owned(), refused(Refusal::Declined))
+    );
+    // A 20 mL syringe cannot hold the 50 mL ordered: refused once it is
+    // the syringe confirmed, with the reason, and nothing is programmed.
+    ui.session.borrow_mut().syringe_confirmed = false;
+    ui.send_order(fifty_ml(&ui, "S2"));
+    ui.press("StatusPage::primary-button");
+    let twenty = ui
+        .status_choices()
+        .into_iter()
+        .find(|(label, _)| label.starts_with("BD Plastipak 20 mL"))
+        .unwrap()
+        .0;
+    ui.press_label(&twenty);
+    assert_eq!(on_page(&ui), "home");
+    match last_answer(&ui) {
+        (
+            id,
+            OrderOutcome::Refused {
+                refusal: Refusal::LibraryCheck(reason),
+            },
+        ) => {
+            assert_eq!(id, "S2");
+            assert!(reason.contains("at most 20 mL"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(ui.session.borrow().order().is_none());
+    assert_eq!(ui.session.borrow().snapshot.mode, Mode::Idle);
+}

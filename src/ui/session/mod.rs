@@ -70,12 +70,23 @@ pub enum Screen {
     /// The syringe loaded, confirmed from those the platform's profile
     /// lists (syringe platforms); then on to a new program if that is
     /// what the nurse was doing.
-    Syringe { then_program: bool },
+    Syringe { then: AfterSyringe },
     /// When a confirmed program starts: on the nurse's command (standby)
     /// or by itself after a delay; back to its review on Cancel.
     StartLater(Box<Programming>),
     /// An infusion order from the hospital (`Session::order`), for the
     /// nurse to compare, then review or decline.
+    Order,
+}
+
+/// Where the syringe page goes once the syringe is confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterSyringe {
+    Home,
+    /// On to the new infusion the nurse was starting.
+    NewProgram,
+    /// On to the review of the order on the desk, checked again against
+    /// the syringe confirmed.
     Order,
 }
 

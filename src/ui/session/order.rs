@@ -17,7 +17,7 @@
 use perfuse_link::local::{OrderOutcome, ProposedOrder, Refusal};
 
 use super::*;
-use crate::ui::workflow::ordered_programs;
+use crate::ui::workflow::{ordered_programs, OrderMismatch};
 
 /// Most orders taken from the link per refresh (its queue is bounded too;
 /// the rest wait for the next refresh).
@@ -56,7 +56,6 @@ impl Session {
 
     fn arrive(&mut self, order: ProposedOrder) {
         let id = order.order_id.clone();
-        let drug = order.drug.clone();
         let now = self.pump.wall_clock();
         let on_home = matches!(self.screen, Screen::Home);
         let taken = self
@@ -88,29 +87,41 @@ impl Session {
                 self.show(Screen::Order);
             }
             Some(Err(mismatch)) => {
-                self.orders.decline();
-                self.notice = Some(Notice::Refused(self.texts.format(
-                    "order-refused-note",
-                    &[
-                        ("drug", Arg::Text(drug)),
-                        (
-                            "reason",
-                            Arg::Text(crate::ui::words::order_mismatch_text(
-                                &self.texts,
-                                &mismatch,
-                            )),
-                        ),
-                    ],
-                )));
-                self.answer_order(
-                    &id,
-                    OrderOutcome::Refused {
-                        refusal: Refusal::LibraryCheck(mismatch.to_string()),
-                    },
-                );
+                if let Some(order) = self.orders.pending().cloned() {
+                    self.end_order_quietly();
+                    self.refuse_mismatch(&order, &mismatch);
+                }
             }
             None => {}
         }
+    }
+
+    /// The order failed the library (`mismatch`): refused with the reason,
+    /// told on the page shown.
+    fn refuse_mismatch(&mut self, order: &ProposedOrder, mismatch: &OrderMismatch) {
+        self.notice = Some(Notice::Refused(self.texts.format(
+            "order-refused-note",
+            &[
+                ("drug", Arg::Text(order.drug.clone())),
+                (
+                    "reason",
+                    Arg::Text(crate::ui::words::order_mismatch_text(&self.texts, mismatch)),
+                ),
+            ],
+        )));
+        self.answer_order(
+            &order.order_id,
+            OrderOutcome::Refused {
+                refusal: Refusal::LibraryCheck(mismatch.to_string()),
+            },
+        );
+    }
+
+    /// The order leaves the desk, already answered.
+    fn end_order_quietly(&mut self) {
+        self.orders.decline();
+        self.order_programs.clear();
+        self.order_area = None;
     }
 
     /// The answer to order `id`, to the hospital and in the event log.
@@ -143,13 +154,13 @@ impl Session {
             Screen::Program(programming) | Screen::StartLater(programming) => {
                 programming.workflow.is_ordered()
             }
+            Screen::Syringe { then } => *then == AfterSyringe::Order,
             Screen::Startup
             | Screen::NotVerified(_)
             | Screen::Home
             | Screen::Running
             | Screen::Interrupted
-            | Screen::Menu(_)
-            | Screen::Syringe { .. } => false,
+            | Screen::Menu(_) => false,
         };
         if showing {
             self.show(Screen::Home);
@@ -167,20 +178,57 @@ impl Session {
         }
     }
 
-    /// Review on the order page: the order as a program, on its review.
+    /// Review on the order page: the order as a program, on its review
+    /// (on a syringe platform, once the syringe loaded is confirmed).
     pub fn review_order(&mut self) {
         self.touch("review-order");
         if !matches!(self.screen, Screen::Order) {
             return;
         }
+        if self.order_area.is_none() {
+            self.notice = Some(Notice::Refused(self.texts.get("order-pick-care-area")));
+            return;
+        }
+        if self.ask_for_syringe(AfterSyringe::Order) {
+            return;
+        }
+        self.open_order_review();
+    }
+
+    fn open_order_review(&mut self) {
         let program = self
             .order_area
             .and_then(|index| self.order_programs.get(index))
             .map(|(_, workflow)| workflow.clone());
         match program {
             Some(workflow) => self.show(Screen::Program(Box::new(Programming::new(workflow)))),
-            None => {
-                self.notice = Some(Notice::Refused(self.texts.get("order-pick-care-area")));
+            None => self.show(Screen::Order),
+        }
+    }
+
+    /// After the syringe was confirmed for the order: the order checked
+    /// again against its limits (it may hold less than the order asks),
+    /// then its review; or refused with the reason.
+    pub(super) fn review_order_checked(&mut self) {
+        let Some(order) = self.orders.pending().cloned() else {
+            self.show(Screen::Home);
+            return;
+        };
+        let chosen = self
+            .order_area
+            .and_then(|index| self.order_programs.get(index))
+            .map(|(area, _)| area.clone());
+        let library = self.programming_library();
+        match ordered_programs(&library, self.limits, chosen.as_deref(), &order) {
+            Ok(programs) => {
+                self.order_area = (programs.len() == 1).then_some(0);
+                self.order_programs = programs;
+                self.open_order_review();
+            }
+            Err(mismatch) => {
+                self.show(Screen::Home);
+                self.refuse_mismatch(&order, &mismatch);
+                self.end_order_quietly();
             }
         }
     }

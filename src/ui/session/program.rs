@@ -12,7 +12,7 @@ pub const END_STOP_ID: &str = "end-stop";
 impl Session {
     pub fn new_program(&mut self) {
         self.touch("new-program");
-        if !matches!(self.screen, Screen::Home) || self.ask_for_syringe() {
+        if !matches!(self.screen, Screen::Home) || self.ask_for_syringe(AfterSyringe::NewProgram) {
             return;
         }
         self.open_program();

@@ -42,18 +42,18 @@ impl Session {
         self.touch("syringe");
         if matches!(self.screen, Screen::Home) && !self.syringes.is_empty() {
             self.show(Screen::Syringe {
-                then_program: false,
+                then: AfterSyringe::Home,
             });
         }
     }
 
-    /// Asks for the syringe before a new program, if it is unconfirmed.
-    /// True if it asked.
-    pub(super) fn ask_for_syringe(&mut self) -> bool {
+    /// Asks for the syringe before a new program or an order's review
+    /// (`then`), if it is unconfirmed. True if it asked.
+    pub(super) fn ask_for_syringe(&mut self, then: AfterSyringe) -> bool {
         if !self.syringe_to_confirm() {
             return false;
         }
-        self.show(Screen::Syringe { then_program: true });
+        self.show(Screen::Syringe { then });
         true
     }
 
@@ -63,7 +63,7 @@ impl Session {
     /// program loaded.
     pub fn confirm_syringe(&mut self, index: usize) {
         self.touch(&format!("syringe {index}"));
-        let Screen::Syringe { then_program } = self.screen else {
+        let Screen::Syringe { then } = self.screen else {
             return;
         };
         let Some(option) = self.syringes.get(index).cloned() else {
@@ -94,19 +94,26 @@ impl Session {
         self.syringe = Some(index);
         self.syringe_confirmed = true;
         self.interaction(Action::Value, format!("syringe {}", option.name));
-        // Straight on to the new infusion (one task for the metrics), or home.
-        if then_program {
-            self.open_program();
-        } else {
-            self.show(Screen::Home);
+        // Straight on to the new infusion or the order's review (one task
+        // for the metrics), or home.
+        match then {
+            AfterSyringe::NewProgram => self.open_program(),
+            AfterSyringe::Order => self.review_order_checked(),
+            AfterSyringe::Home => self.show(Screen::Home),
         }
     }
 
-    /// Back to home without confirming (nothing changes).
+    /// Back without confirming (nothing changes): to the order if one is
+    /// waiting for it, otherwise home.
     pub fn leave_syringes(&mut self) {
         self.touch("cancel");
-        if matches!(self.screen, Screen::Syringe { .. }) {
-            self.show(Screen::Home);
+        if let Screen::Syringe { then } = self.screen {
+            match then {
+                AfterSyringe::Order if self.order().is_some() => self.show(Screen::Order),
+                AfterSyringe::Order | AfterSyringe::NewProgram | AfterSyringe::Home => {
+                    self.show(Screen::Home)
+                }
+            }
         }
     }
 }
