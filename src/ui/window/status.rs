@@ -457,12 +457,18 @@ fn order_facts(texts: &Texts, session: &Session) -> (Vec<Fact>, Vec<StatusChoice
         texts.quantity(order.vtbi.value(), "mL"),
     ));
     let until_ms = order.expires_at.saturating_mul(1000);
+    let until = crate::ui::clock::time_of_day(until_ms, crate::ui::clock::local_offset(until_ms));
     facts.push(fact(
         texts,
-        "order-valid-until",
-        crate::ui::clock::time_of_day(until_ms, crate::ui::clock::local_offset(until_ms)),
+        "order-number",
+        texts.format(
+            "order-number-value",
+            &[
+                ("order", Arg::Text(order.order_id.clone())),
+                ("until", Arg::Text(until)),
+            ],
+        ),
     ));
-    facts.push(fact(texts, "order-number", order.order_id.clone()));
     let choices = if areas.len() > 1 {
         areas
             .iter()
