@@ -176,7 +176,7 @@ fn command(line: &str, limits: &crate::therapy::RateLimits) -> Result<Option<Com
             let volume = level.parse().ok().and_then(AlarmVolume::new);
             Command::SetAlarmVolume(volume.ok_or_else(|| format!("alarm volume \"{level}\": the levels are 1 (quietest) to 4 (loudest)"))?)
         }
-        "status" | "quit" | "help" | "" => return Ok(None),
+        "status" | "latency" | "link" | "quit" | "help" | "" => return Ok(None),
         other => return Err(format!("unknown command \"{other}\": load, start, pause, resume, stop, titrate, bolus, secondary, ack, silence, volume, status, quit")),
     }))
 }
@@ -217,7 +217,7 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                     break;
                 }
                 if trimmed == "help" {
-                    println!("help load <rate mL/h> <volume mL> [kvo <rate mL/h>] | start | pause | resume | stop | titrate <rate mL/h> | bolus <volume mL> <seconds> | secondary <rate mL/h> <volume mL> | ack | silence | volume <1-4> | resume-interrupted | discard | confirm-order | decline-order (an order from the hospital link) | status | quit");
+                    println!("help load <rate mL/h> <volume mL> [kvo <rate mL/h>] | start | pause | resume | stop | titrate <rate mL/h> | bolus <volume mL> <seconds> | secondary <rate mL/h> <volume mL> | ack | silence | volume <1-4> | resume-interrupted | discard | confirm-order | decline-order (an order from the hospital link) | status | latency (the control thread's wake-up lateness histogram) | link (the hospital link's health) | quit");
                 }
                 if trimmed == "status" {
                     let status = status_json(&handle.snapshot());
@@ -234,6 +234,33 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                         counter(&stats.overruns),
                         counter(&stats.max_lateness_us)
                     );
+                }
+                if trimmed == "latency" {
+                    // The control thread's wake-up lateness so far, to the
+                    // microsecond: load and storm tests take percentiles
+                    // over a window from two of these.
+                    let stats = &handle.stats;
+                    let line = serde_json::json!({
+                        "counts": stats.fine_counts(),
+                        "overruns": stats.overruns.load(std::sync::atomic::Ordering::Relaxed),
+                        "max_us": stats.max_lateness_us.load(std::sync::atomic::Ordering::Relaxed),
+                    });
+                    println!("latency {line}");
+                }
+                if trimmed == "link" {
+                    // The hospital link as the app sees it: its last health
+                    // report and what each side of the socket dropped.
+                    let line = match services.link.as_ref() {
+                        Some(link) => serde_json::json!({
+                            "connected": link.connected(),
+                            "health": link.health,
+                            "dropped_to_link": link.dropped(),
+                            "dropped_from_link": link.orders_dropped(),
+                            "refused": link.refused,
+                        }),
+                        None => serde_json::json!({ "connected": false, "off": true }),
+                    };
+                    println!("link {line}");
                 }
                 let mut words = trimmed.split_whitespace();
                 let verb = words.next().unwrap_or_default();

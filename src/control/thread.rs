@@ -38,6 +38,10 @@ pub const EVENT_CAPACITY: usize = 1024;
 pub const COMMANDS_PER_PERIOD: usize = 8;
 /// Lateness histogram: bucket n counts wake-ups late by [2^(n-1), 2^n) us.
 pub const LATENESS_BUCKETS: usize = 24;
+/// Fine lateness histogram: bucket n counts wake-ups late by n us, the
+/// last one every wake-up late by that much or more (percentiles to the
+/// microsecond for the load and storm tests; 16 KiB, allocated once).
+pub const LATENESS_FINE_US: usize = 2048;
 
 /// How the thread should run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +76,7 @@ impl ThreadConfig {
 pub use perfuse_os::realtime::RealtimeStatus;
 
 /// Counters shared with the outside world (atomics only).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ControlStats {
     pub periods: AtomicU64,
     pub heartbeats_sent: AtomicU64,
@@ -82,10 +86,45 @@ pub struct ControlStats {
     pub dropped_events: AtomicU64,
     pub max_lateness_us: AtomicU64,
     pub lateness_histogram: [AtomicU64; LATENESS_BUCKETS],
+    pub lateness_fine: [AtomicU64; LATENESS_FINE_US],
+}
+
+impl Default for ControlStats {
+    fn default() -> Self {
+        ControlStats {
+            periods: AtomicU64::new(0),
+            heartbeats_sent: AtomicU64::new(0),
+            heartbeats_missed: AtomicU64::new(0),
+            overruns: AtomicU64::new(0),
+            dropped_events: AtomicU64::new(0),
+            max_lateness_us: AtomicU64::new(0),
+            lateness_histogram: std::array::from_fn(|_| AtomicU64::new(0)),
+            lateness_fine: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
 }
 
 impl ControlStats {
+    /// The fine histogram's counts as they are now: (lateness us, wake-ups)
+    /// for each non-empty bucket (the last holds every wake-up later).
+    pub fn fine_counts(&self) -> Vec<(u64, u64)> {
+        self.lateness_fine
+            .iter()
+            .enumerate()
+            .filter_map(|(us, count)| {
+                let count = count.load(Ordering::Relaxed);
+                (count > 0).then(|| (u64::try_from(us).unwrap_or(u64::MAX), count))
+            })
+            .collect()
+    }
+
     fn record(&self, lateness_us: u64) {
+        let fine = usize::try_from(lateness_us)
+            .unwrap_or(usize::MAX)
+            .min(LATENESS_FINE_US - 1);
+        if let Some(slot) = self.lateness_fine.get(fine) {
+            slot.fetch_add(1, Ordering::Relaxed);
+        }
         self.max_lateness_us
             .fetch_max(lateness_us, Ordering::Relaxed);
         let bucket = (u64::BITS - lateness_us.leading_zeros()) as usize;

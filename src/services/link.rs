@@ -59,6 +59,11 @@ pub struct LinkClient {
 }
 
 impl LinkClient {
+    /// Orders from the link dropped because the app did not take them.
+    pub fn orders_dropped(&self) -> u64 {
+        self.orders.dropped
+    }
+
     /// A client for the link at `path`, reporting `platform` and the
     /// active `library`; it connects on the first `follow`.
     pub fn new(path: &Path, platform: &str, library: Option<LibraryIdentity>) -> LinkClient {
