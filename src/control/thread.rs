@@ -285,6 +285,9 @@ where
                 lock_memory: config.lock_memory,
                 cpu: config.cpu,
                 fifo_priority: config.fifo_priority,
+                // The supervisor (root, and watching this loop's deadline)
+                // holds the CPUs out of deep idle for the whole board.
+                no_deep_idle: false,
             });
             let mut latencies: Vec<u32> = Vec::with_capacity(config.record_latencies);
             let _ = ready_sender.send(status);

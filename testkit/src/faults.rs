@@ -400,25 +400,31 @@ pub fn time_to_cut(
 }
 /// The app's last `status` line, once it answered a fresh `status`.
 pub fn app_status(stack: &Stack, app: &mut Child) -> String {
+    app_answer(stack, app, "status", "status {")
+}
+
+/// Sends the line command `command` to the headless `app` and returns its
+/// answer: the next line of its output that starts with `prefix`.
+pub fn app_answer(stack: &Stack, app: &mut Child, command: &str, prefix: &str) -> String {
     let out = stack.dir.path().join("app.out");
     let before = std::fs::read_to_string(&out)
         .unwrap_or_default()
-        .matches("status {")
+        .matches(prefix)
         .count();
-    writeln!(app.stdin.as_mut().unwrap(), "status").unwrap();
+    writeln!(app.stdin.as_mut().unwrap(), "{command}").unwrap();
     let started = Instant::now();
     loop {
         let text = std::fs::read_to_string(&out).unwrap_or_default();
-        if text.matches("status {").count() > before {
+        if text.matches(prefix).count() > before {
             return text
                 .lines()
-                .rfind(|line| line.starts_with("status {"))
+                .rfind(|line| line.starts_with(prefix))
                 .unwrap()
                 .to_owned();
         }
         assert!(
             started.elapsed() < Duration::from_secs(5),
-            "the app did not answer status:\n{text}"
+            "the app did not answer {command}:\n{text}"
         );
         std::thread::sleep(Duration::from_millis(5));
     }

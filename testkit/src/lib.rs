@@ -37,6 +37,7 @@ pub mod pump;
 pub mod rig;
 pub mod scene;
 pub mod sound;
+pub mod storm;
 pub mod touches;
 pub mod window;
 pub mod yocto;

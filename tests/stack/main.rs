@@ -8,6 +8,7 @@ mod alarm_volume;
 mod buzzer_pwm;
 mod control_thread;
 mod hospital_link;
+mod hospital_storm;
 mod launcher;
 mod machine;
 mod power_loss;
