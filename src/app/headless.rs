@@ -240,8 +240,9 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                     // microsecond: load and storm tests take percentiles
                     // over a window from two of these.
                     let stats = &handle.stats;
+                    let counts = stats.fine_counts();
                     let line = serde_json::json!({
-                        "counts": stats.fine_counts(),
+                        "counts": counts.as_slice(),
                         "overruns": stats.overruns.load(std::sync::atomic::Ordering::Relaxed),
                         "max_us": stats.max_lateness_us.load(std::sync::atomic::Ordering::Relaxed),
                     });

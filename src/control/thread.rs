@@ -40,8 +40,9 @@ pub const COMMANDS_PER_PERIOD: usize = 8;
 pub const LATENESS_BUCKETS: usize = 24;
 /// Fine lateness histogram: bucket n counts wake-ups late by n us, the
 /// last one every wake-up late by that much or more (percentiles to the
-/// microsecond for the load and storm tests; 16 KiB, allocated once).
-pub const LATENESS_FINE_US: usize = 2048;
+/// microsecond for the load and storm tests, up to 16 ms; 128 KiB,
+/// allocated once).
+pub const LATENESS_FINE_US: usize = 16384;
 
 /// How the thread should run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,17 +106,15 @@ impl Default for ControlStats {
 }
 
 impl ControlStats {
-    /// The fine histogram's counts as they are now: (lateness us, wake-ups)
-    /// for each non-empty bucket (the last holds every wake-up later).
-    pub fn fine_counts(&self) -> Vec<(u64, u64)> {
-        self.lateness_fine
-            .iter()
-            .enumerate()
-            .filter_map(|(us, count)| {
-                let count = count.load(Ordering::Relaxed);
-                (count > 0).then(|| (u64::try_from(us).unwrap_or(u64::MAX), count))
-            })
-            .collect()
+    /// The fine histogram's counts as they are now, one per microsecond
+    /// of lateness (the last: that much or more). Always the same length,
+    /// so that whoever prints it uses the same memory every time.
+    pub fn fine_counts(&self) -> [u64; LATENESS_FINE_US] {
+        std::array::from_fn(|us| {
+            self.lateness_fine
+                .get(us)
+                .map_or(0, |count| count.load(Ordering::Relaxed))
+        })
     }
 
     fn record(&self, lateness_us: u64) {

@@ -55,18 +55,26 @@ pub enum Behaviour {
 }
 
 impl Behaviour {
-    /// The misbehaviours, in the order a storm goes through them.
-    pub const STORM: [Behaviour; 10] = [
+    /// The misbehaviours, in the order a storm goes through them: a
+    /// malformed flood every other slice (a million messages in ten
+    /// minutes), each other kind between two.
+    pub const STORM: [Behaviour; 16] = [
         Behaviour::WrongCertificate,
         Behaviour::Malformed,
         Behaviour::NotTls,
+        Behaviour::Malformed,
         Behaviour::Resets,
+        Behaviour::Malformed,
         Behaviour::Garbage,
+        Behaviour::Malformed,
         Behaviour::Silent,
         Behaviour::Malformed,
         Behaviour::Slowloris,
+        Behaviour::Malformed,
         Behaviour::StatusFlood,
+        Behaviour::Malformed,
         Behaviour::Unreachable,
+        Behaviour::Malformed,
     ];
 
     pub fn name(self) -> &'static str {
@@ -145,6 +153,7 @@ pub struct StormGateway {
     behaviour: watch::Sender<Behaviour>,
     /// Seconds spent in each behaviour so far.
     pub time_in: Arc<Mutex<BTreeMap<&'static str, f64>>>,
+    since: Mutex<std::time::Instant>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -192,6 +201,7 @@ impl StormGateway {
             counts,
             behaviour: sender,
             time_in: Arc::new(Mutex::new(BTreeMap::new())),
+            since: Mutex::new(std::time::Instant::now()),
             thread: Some(thread),
         })
     }
@@ -201,13 +211,16 @@ impl StormGateway {
         let _ = self.behaviour.send(behaviour);
     }
 
-    /// Behaves as `behaviour` for `seconds`, and books the time.
-    pub fn behave_for(&self, behaviour: Behaviour, seconds: f64) {
-        self.set(behaviour);
-        std::thread::sleep(Duration::from_secs_f64(seconds));
-        if let Ok(mut time) = self.time_in.lock() {
-            *time.entry(behaviour.name()).or_insert(0.0) += seconds;
+    /// Switches to `behaviour`, booking the time spent in the one before.
+    pub fn behave(&self, behaviour: Behaviour) {
+        if let Ok(mut since) = self.since.lock() {
+            let before = *self.behaviour.borrow();
+            if let Ok(mut time) = self.time_in.lock() {
+                *time.entry(before.name()).or_insert(0.0) += since.elapsed().as_secs_f64();
+            }
+            *since = std::time::Instant::now();
         }
+        self.set(behaviour);
     }
 }
 
@@ -404,17 +417,18 @@ fn frames(pending: &mut Vec<u8>) -> Vec<Vec<u8>> {
 }
 
 /// Malformed messages, each in a good frame: the `n`th of a set of ways to
-/// be wrong.
+/// be wrong, most of them short (the per-message work is what a flood of
+/// them tests; the long ones test the per-byte work).
 fn malformed(n: u64, random: &mut Random) -> Vec<u8> {
     let id = format!("M{n}");
-    let text = match n % 12 {
+    let text = match n % 16 {
         0 => "this is not HL7 at all".to_owned(),
-        1 => "MSH".to_owned(),
+        1 | 11 | 13 => "MSH".to_owned(),
         2 => format!("MSH|^~\\&|GATEWAY|HOSP||||||{id}"),
         3 => format!("{}\rPID|||", header("RGV^O15^RGV_O15", &id)),
         4 => format!("{}\rORC|RE|||", header("RGV^O15^RGV_O15", &id)),
-        5 => format!("XSH|^~\\&|{id}"),
-        6 => format!("MSH|##|GATEWAY|HOSP|{id}"),
+        5 | 14 => format!("XSH|{id}"),
+        6 => format!("MSH|##|{id}"),
         7 => format!("{}\rMSA|ZZ|{id}", header("ACK^R01^ACK", &id)),
         8 => format!("{}\rRXG|1|||^^LOCAL|-5", header("RGV^O15^RGV_O15", &id)),
         9 => format!("{}|{}", header("ORU^R01^ORU_R01", &id), "x".repeat(300)),
@@ -423,6 +437,7 @@ fn malformed(n: u64, random: &mut Random) -> Vec<u8> {
             bytes.extend(random.bytes(40));
             return frame_bytes(&bytes);
         }
+        12 | 15 => String::new(),
         _ => format!("{}\r\r\r|||\r", header("QBP^Q11^QBP_Q11", &id)),
     };
     frame(&text)
