@@ -404,23 +404,26 @@ pub fn app_status(stack: &Stack, app: &mut Child) -> String {
 }
 
 /// Sends the line command `command` to the headless `app` and returns its
-/// answer: the next line of its output that starts with `prefix`.
+/// answer: the next whole line of its output that starts with `prefix`.
+/// Only what the app wrote after the command is read.
 pub fn app_answer(stack: &Stack, app: &mut Child, command: &str, prefix: &str) -> String {
+    use std::io::{Read as _, Seek as _};
     let out = stack.dir.path().join("app.out");
-    let before = std::fs::read_to_string(&out)
-        .unwrap_or_default()
-        .matches(prefix)
-        .count();
+    let from = std::fs::metadata(&out).map(|meta| meta.len()).unwrap_or(0);
     writeln!(app.stdin.as_mut().unwrap(), "{command}").unwrap();
     let started = Instant::now();
+    let mut text = String::new();
     loop {
-        let text = std::fs::read_to_string(&out).unwrap_or_default();
-        if text.matches(prefix).count() > before {
-            return text
-                .lines()
-                .rfind(|line| line.starts_with(prefix))
-                .unwrap()
-                .to_owned();
+        if let Ok(mut file) = std::fs::File::open(&out) {
+            if file.seek(std::io::SeekFrom::Start(from)).is_ok() {
+                text.clear();
+                let _ = file.read_to_string(&mut text);
+            }
+        }
+        // Only whole lines: the app may be half-way through writing one.
+        let whole = text.rfind('\n').and_then(|end| text.get(..end)).unwrap_or("");
+        if let Some(line) = whole.lines().find(|line| line.starts_with(prefix)) {
+            return line.to_owned();
         }
         assert!(
             started.elapsed() < Duration::from_secs(5),
