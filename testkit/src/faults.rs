@@ -421,7 +421,10 @@ pub fn app_answer(stack: &Stack, app: &mut Child, command: &str, prefix: &str) -
             }
         }
         // Only whole lines: the app may be half-way through writing one.
-        let whole = text.rfind('\n').and_then(|end| text.get(..end)).unwrap_or("");
+        let whole = text
+            .rfind('\n')
+            .and_then(|end| text.get(..end))
+            .unwrap_or("");
         if let Some(line) = whole.lines().find(|line| line.starts_with(prefix)) {
             return line.to_owned();
         }

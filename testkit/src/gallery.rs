@@ -93,6 +93,47 @@ pub struct Gallery {
     pub misfits: Vec<(PathBuf, TextMisfit)>,
 }
 
+/// An order from the hospital as the gallery shows it: `drug` in
+/// `concentration` (amount, unit, mL) at `dose` (value, unit) for a 70 kg
+/// patient, 50 mL, valid for 15 minutes.
+pub fn gallery_order(
+    id: &str,
+    drug: &str,
+    concentration: (u32, &str, u32),
+    dose: (u32, &str),
+) -> Result<perfuse_link::local::ProposedOrder, String> {
+    use perfuse::therapy::{Amount, Concentration, DoseRate, Kilograms, Millilitres};
+    use rust_decimal::Decimal;
+    let now = perfuse_link::local::wall_clock();
+    let (amount, unit, volume) = concentration;
+    Ok(perfuse_link::local::ProposedOrder {
+        order_id: id.to_owned(),
+        pump_id: "PERFUSE-0001".to_owned(),
+        patient_id: "MRN12345".to_owned(),
+        patient_name: "Jane Doe".to_owned(),
+        drug: drug.to_owned(),
+        concentration: Some(Concentration {
+            amount: Amount::new(
+                Decimal::from(amount),
+                unit.parse().map_err(|error| format!("{unit}: {error}"))?,
+            ),
+            volume: Millilitres::new(Decimal::from(volume)),
+        }),
+        rate: None,
+        dose: Some(DoseRate {
+            value: Decimal::from(dose.0),
+            unit: dose
+                .1
+                .parse()
+                .map_err(|error| format!("{}: {error}", dose.1))?,
+        }),
+        vtbi: Millilitres::new(Decimal::from(50)),
+        weight: Some(Kilograms::new(Decimal::from(70))),
+        sent_at: now,
+        expires_at: now + 900,
+    })
+}
+
 /// A pump just up, a new infusion in the ICU, with `drug` chosen.
 fn at_drug_in_icu(
     platform: Platform,
@@ -346,6 +387,41 @@ pub fn draw_all(
                 )?;
                 scene.refresh_until(|mode| mode == Mode::Idle)?;
                 save(offscreen, "28-home-no-library")?;
+                drop(scene);
+                // An order from the hospital: compared, reviewed; one that
+                // passes in two care areas; one the library refuses.
+                let scene = Scene::new(platform, language, library, false)?;
+                scene.refresh_until(|mode| mode == Mode::Idle)?;
+                scene.send_order(gallery_order(
+                    "ORD-2026-0001",
+                    "dopamine",
+                    (400, "mg", 250),
+                    (5, "mcg/kg/min"),
+                )?);
+                save(offscreen, "41-order")?;
+                scene.act(Session::review_order);
+                save(offscreen, "42-order-review")?;
+                scene.act(Session::cancel);
+                scene.act(Session::decline_order);
+                scene.send_order(gallery_order(
+                    "ORD-2026-0002",
+                    "heparin",
+                    (25_000, "units", 500),
+                    (18, "units/kg/h"),
+                )?);
+                save(offscreen, "43-order-care-area-to-choose")?;
+                scene.act(Session::review_order);
+                save(offscreen, "43a-order-care-areas")?;
+                scene.act(|session| session.pick_order_area(1));
+                save(offscreen, "43b-order-care-area-chosen")?;
+                scene.act(Session::decline_order);
+                scene.send_order(gallery_order(
+                    "ORD-2026-0003",
+                    "dopamine",
+                    (600, "mg", 250),
+                    (5, "mcg/kg/min"),
+                )?);
+                save(offscreen, "44-order-refused")?;
                 scene.act(Session::new_program);
                 save(offscreen, "29-basic-only-drug")?;
             }

@@ -20,13 +20,20 @@ use perfuse::ui::session::{biomed_facts, LibraryState, Session, Setup, DEFAULT_S
 use perfuse::ui::text::Language;
 use perfuse::ui::window::{attach, render};
 
+use perfuse_link::local::ProposedOrder;
+
 use crate::pump::VirtualPump;
 use crate::rig::{platform_rate_limits, Platform, Rig};
 
-/// The pump with a program kept from before an interruption.
+/// Orders as the hospital link would hand them to the window.
+pub type OrderInbox = Rc<RefCell<std::collections::VecDeque<ProposedOrder>>>;
+
+/// The pump with a program kept from before an interruption, and orders
+/// from the hospital.
 pub struct InterruptedPump {
     pump: VirtualPump,
     interrupted: Option<Interrupted>,
+    orders: OrderInbox,
 }
 
 impl Pump for InterruptedPump {
@@ -48,6 +55,10 @@ impl Pump for InterruptedPump {
     fn interrupted(&mut self) -> Option<Interrupted> {
         self.interrupted.clone()
     }
+
+    fn take_order(&mut self) -> Option<ProposedOrder> {
+        self.orders.borrow_mut().pop_front()
+    }
 }
 
 /// A pump on the simulated mechanism (virtual clock) with its window,
@@ -57,6 +68,7 @@ pub struct Scene {
     pub window: AppWindow,
     pub session: Rc<RefCell<Session>>,
     pub rig: Rc<RefCell<Rig>>,
+    pub orders: OrderInbox,
 }
 
 impl Scene {
@@ -102,6 +114,7 @@ impl Scene {
         // unconfirms it: `Session::syringe_confirmed`).
         let (syringes, syringe) = crate::rig::platform_syringes(platform)?;
         let records = MemoryRecorder::default();
+        let orders = OrderInbox::default();
         let session = Session::new(
             Setup {
                 platform: if rejected {
@@ -137,6 +150,7 @@ impl Scene {
                     step_s: 0.1,
                 },
                 interrupted,
+                orders: orders.clone(),
             }),
             Box::new(records),
         )?;
@@ -149,6 +163,7 @@ impl Scene {
             window,
             session,
             rig,
+            orders,
         })
     }
 
@@ -180,6 +195,12 @@ impl Scene {
                 });
             }
         });
+    }
+
+    /// An order arrives from the hospital link; the window takes it.
+    pub fn send_order(&self, order: ProposedOrder) {
+        self.orders.borrow_mut().push_back(order);
+        self.act(Session::refresh);
     }
 
     pub fn enter(&self, text: &str) {

@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -151,9 +151,6 @@ pub struct StormGateway {
     pub port: u16,
     pub counts: Arc<Counts>,
     behaviour: watch::Sender<Behaviour>,
-    /// Seconds spent in each behaviour so far.
-    pub time_in: Arc<Mutex<BTreeMap<&'static str, f64>>>,
-    since: Mutex<std::time::Instant>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -200,8 +197,6 @@ impl StormGateway {
             port: address.port(),
             counts,
             behaviour: sender,
-            time_in: Arc::new(Mutex::new(BTreeMap::new())),
-            since: Mutex::new(std::time::Instant::now()),
             thread: Some(thread),
         })
     }
@@ -209,18 +204,6 @@ impl StormGateway {
     /// Switches to `behaviour` (open connections are reset).
     pub fn set(&self, behaviour: Behaviour) {
         let _ = self.behaviour.send(behaviour);
-    }
-
-    /// Switches to `behaviour`, booking the time spent in the one before.
-    pub fn behave(&self, behaviour: Behaviour) {
-        if let Ok(mut since) = self.since.lock() {
-            let before = *self.behaviour.borrow();
-            if let Ok(mut time) = self.time_in.lock() {
-                *time.entry(before.name()).or_insert(0.0) += since.elapsed().as_secs_f64();
-            }
-            *since = std::time::Instant::now();
-        }
-        self.set(behaviour);
     }
 }
 
@@ -242,25 +225,28 @@ fn server_config(dir: &Path, wrong: bool) -> Result<TlsAcceptor, String> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let read = |name: &str| {
-        std::fs::read(dir.join(name)).map_err(|error| format!("{name}: {error}"))
-    };
+    let read =
+        |name: &str| std::fs::read(dir.join(name)).map_err(|error| format!("{name}: {error}"));
     let mut roots = rustls::RootCertStore::empty();
     for certificate in CertificateDer::pem_slice_iter(&read("ca.pem")?) {
         roots
             .add(certificate.map_err(|error| error.to_string())?)
             .map_err(|error| error.to_string())?;
     }
-    let verifier =
-        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
-            .map_err(|error| error.to_string())?;
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .map_err(|error| error.to_string())?;
     let (chain, key) = if wrong {
         // A server certificate for the right name from nobody the pump trusts.
         let key = rcgen::KeyPair::generate().map_err(|error| error.to_string())?;
         let params = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
             .map_err(|error| error.to_string())?;
-        let certificate = params.self_signed(&key).map_err(|error| error.to_string())?;
+        let certificate = params
+            .self_signed(&key)
+            .map_err(|error| error.to_string())?;
         (
             vec![certificate.der().clone()],
             PrivateKeyDer::try_from(key.serialize_der()).map_err(|error| error.to_string())?,

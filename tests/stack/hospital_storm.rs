@@ -74,7 +74,12 @@ fn cpu_s(pid: u32) -> f64 {
         .map(|(_, rest)| rest.split_whitespace().collect())
         .unwrap_or_default();
     // utime and stime are fields 14 and 15, in clock ticks (100 a second).
-    let tick = |n: usize| fields.get(n - 3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let tick = |n: usize| {
+        fields
+            .get(n - 3)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (tick(14) + tick(15)) / 100.0
 }
 
@@ -108,7 +113,10 @@ fn threads(pid: u32) -> Vec<String> {
     };
     for task in tasks.flatten() {
         let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-        let Some((name, rest)) = stat.split_once(" (").and_then(|(_, rest)| rest.rsplit_once(") ")) else {
+        let Some((name, rest)) = stat
+            .split_once(" (")
+            .and_then(|(_, rest)| rest.rsplit_once(") "))
+        else {
             continue;
         };
         // Fields from the state (field 3) on: processor is 39, rt_priority 40, policy 41.
@@ -183,7 +191,7 @@ impl Samples {
         self.link_rss.push(rss_kb(link.id()));
         self.app_rss.push(rss_kb(app.id()));
         // The program, every fifth second.
-        if self.link_rss.len() % 5 == 0 {
+        if self.link_rss.len().is_multiple_of(5) {
             let now = status(stack, app);
             if now["mode"] != "Delivering" || now["rate_nl_h"] != 25_000_000 {
                 self.not_delivering.push(now.to_string());
@@ -262,7 +270,13 @@ impl Tally {
     fn figures(&self) -> Value {
         let (p99, _) = percentile(&self.wakeups, 0.99);
         let (p999, wakeups) = percentile(&self.wakeups, 0.999);
-        let share = |cpu: f64| if self.seconds > 0.0 { cpu / self.seconds } else { 0.0 };
+        let share = |cpu: f64| {
+            if self.seconds > 0.0 {
+                cpu / self.seconds
+            } else {
+                0.0
+            }
+        };
         json!({
             "seconds": self.seconds,
             "wakeups": wakeups,
@@ -347,8 +361,8 @@ fn an_error_storm_from_the_hospital_changes_nothing_about_the_infusion() {
     let mut slices = 0_usize;
     let limit = storm_s * 1.5 + 60.0;
     loop {
-        let enough = storm_time >= storm_s
-            && Counts::get(&gateway.counts.malformed) >= wanted_malformed;
+        let enough =
+            storm_time >= storm_s && Counts::get(&gateway.counts.malformed) >= wanted_malformed;
         if enough || storm_time >= limit {
             break;
         }
@@ -357,10 +371,10 @@ fn an_error_storm_from_the_hospital_changes_nothing_about_the_infusion() {
             None if storm_time >= storm_s => Behaviour::Malformed,
             None => Behaviour::STORM[slices % Behaviour::STORM.len()],
         };
-        gateway.behave(behaviour);
+        gateway.set(behaviour);
         samples.for_s(slice_s, &stack, app, link);
         // The gateway recovers: the link's first status after it.
-        gateway.behave(Behaviour::Good);
+        gateway.set(Behaviour::Good);
         let statuses = Counts::get(&gateway.counts.statuses);
         let recovering = Instant::now();
         while Counts::get(&gateway.counts.statuses) == statuses {
@@ -403,8 +417,7 @@ fn an_error_storm_from_the_hospital_changes_nothing_about_the_infusion() {
     let most = |values: &[u64]| values.iter().copied().max().unwrap_or(0);
     let link_most_kb = most(&samples.link_rss);
     let app_most_kb = most(&samples.app_rss);
-    let delivered_ml =
-        (after["delivered_nl"].as_u64().unwrap() - delivered_at_start) as f64 / 1e6;
+    let delivered_ml = (after["delivered_nl"].as_u64().unwrap() - delivered_at_start) as f64 / 1e6;
     let expected_ml = 25.0 * elapsed_h;
     let summary = json!({
         "scheduling": scheduling,

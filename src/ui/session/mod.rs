@@ -276,6 +276,8 @@ pub struct Session {
     /// program at the review, and the one chosen.
     order_programs: Vec<(String, Workflow)>,
     order_area: Option<usize>,
+    /// The order page shows the care areas to choose from.
+    order_picking: bool,
     pump: Box<dyn Pump>,
     recorder: Box<dyn Recorder>,
     started: Instant,
@@ -323,6 +325,7 @@ impl Session {
             orders: crate::services::orders::OrderDesk::default(),
             order_programs: Vec::new(),
             order_area: None,
+            order_picking: false,
             pump,
             recorder,
             started: Instant::now(),

@@ -122,6 +122,7 @@ impl Session {
         self.orders.decline();
         self.order_programs.clear();
         self.order_area = None;
+        self.order_picking = false;
     }
 
     /// The answer to order `id`, to the hospital and in the event log.
@@ -148,6 +149,7 @@ impl Session {
         let expired = refusal == Refusal::Expired;
         self.order_programs.clear();
         self.order_area = None;
+        self.order_picking = false;
         self.answer_order(&id, OrderOutcome::Refused { refusal });
         let showing = match &self.screen {
             Screen::Order => true,
@@ -170,12 +172,26 @@ impl Session {
         }
     }
 
-    /// A care area for the order, by its place in `order_areas`.
+    /// Is the order page showing the care areas to choose from (an order
+    /// that passes in several)?
+    pub fn order_picking(&self) -> bool {
+        self.order_picking
+    }
+
+    /// A care area for the order, by its place in `order_areas`: back to
+    /// the order, with it.
     pub fn pick_order_area(&mut self, index: usize) {
         self.touch(&format!("order-care-area {index}"));
         if matches!(self.screen, Screen::Order) && index < self.order_programs.len() {
             self.order_area = Some(index);
+            self.order_picking = false;
         }
+    }
+
+    /// Back from the care areas to the order, none chosen anew.
+    pub fn leave_order_areas(&mut self) {
+        self.touch("back");
+        self.order_picking = false;
     }
 
     /// Review on the order page: the order as a program, on its review
@@ -186,7 +202,7 @@ impl Session {
             return;
         }
         if self.order_area.is_none() {
-            self.notice = Some(Notice::Refused(self.texts.get("order-pick-care-area")));
+            self.order_picking = true;
             return;
         }
         if self.ask_for_syringe(AfterSyringe::Order) {
@@ -236,7 +252,7 @@ impl Session {
     /// Decline on the order page.
     pub fn decline_order(&mut self) {
         self.touch("decline-order");
-        if matches!(self.screen, Screen::Order) {
+        if matches!(self.screen, Screen::Order) && !self.order_picking {
             self.end_order(Refusal::Declined);
         }
     }
@@ -261,6 +277,7 @@ impl Session {
         if let Some(id) = self.orders.decline() {
             self.order_programs.clear();
             self.order_area = None;
+            self.order_picking = false;
             if let Some(area) = care_area {
                 self.care_area = Some(area.to_owned());
             }

@@ -24,6 +24,7 @@ pub(super) fn setup(wire: &Wire) {
         Screen::Home => session.open_menu(),
         Screen::Syringe { .. } => session.leave_syringes(),
         Screen::StartLater(_) => session.leave_start_later(),
+        Screen::Order if session.order_picking() => session.leave_order_areas(),
         Screen::Order => session.decline_order(),
         Screen::Startup
         | Screen::NotVerified(_)
@@ -263,20 +264,27 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
             secondary = Some(texts.get("action-cancel"));
             (texts.get("start-later-title"), None)
         }
+        Screen::Order if session.order_picking() => {
+            choices = order_facts(texts, session).1;
+            note = texts.get("order-note-pick");
+            secondary = Some(texts.get("action-back"));
+            (texts.get("order-pick-title"), None)
+        }
         Screen::Order => {
-            let (rows, options) = order_facts(texts, session);
-            facts = rows;
-            choices = options;
+            facts = order_facts(texts, session).0;
             let chosen = session.order_areas().1.is_some();
             note = match &session.notice {
                 Some(Notice::Refused(detail)) => detail.clone(),
-                _ if chosen => texts.get("order-note"),
-                _ => texts.get("order-note-pick"),
+                _ => texts.get("order-note"),
             };
             secondary = Some(texts.get("order-decline"));
             (
                 texts.get("order-title"),
-                chosen.then(|| texts.get("order-review")),
+                Some(texts.get(if chosen {
+                    "order-review"
+                } else {
+                    "order-choose-care-area"
+                })),
             )
         }
         Screen::Program(_) | Screen::Running | Screen::Menu(_) => (String::new(), None),
@@ -483,10 +491,12 @@ fn order_facts(texts: &Texts, session: &Session) -> (Vec<Fact>, Vec<StatusChoice
             })
             .collect()
     } else {
-        if let Some((id, _)) = areas.first() {
-            facts.insert(0, fact(texts, "order-care-area", area_name(id)));
-        }
         Vec::new()
     };
+    // The care area, once there is one (alone, or the nurse's choice).
+    let shown = if areas.len() == 1 { Some(0) } else { chosen };
+    if let Some((id, _)) = shown.and_then(|index| areas.get(index)) {
+        facts.insert(0, fact(texts, "order-care-area", area_name(id)));
+    }
     (facts, choices)
 }
