@@ -13,11 +13,11 @@ pub struct RealtimeRequest {
     pub fifo_priority: Option<u8>,
     /// Keep every CPU out of idle states that are slow to wake from, for
     /// the life of the process: a PM QoS request of 0 us through
-    /// /dev/cpu_dma_latency, as cyclictest makes. Without it a sleeping
-    /// CPU's wake-up adds its exit latency to every period (and a virtual
-    /// machine's halted vCPU waits for its host: the error-storm test saw
-    /// the supervisor trip on a 55 ms host stall, and the lateness p99.9
-    /// fall from 0.8-1.6 ms to 0.24 ms with the request held).
+    /// /dev/cpu_dma_latency, as cyclictest makes. The CPUs then poll when
+    /// idle: for measurements on a virtual machine, whose halted vCPU
+    /// waits for its host to run it again (the error-storm test saw the
+    /// supervisor trip on a 55 ms host stall without it). Not for the pump
+    /// itself: polling costs power on battery.
     pub no_deep_idle: bool,
 }
 

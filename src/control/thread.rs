@@ -284,8 +284,7 @@ where
                 lock_memory: config.lock_memory,
                 cpu: config.cpu,
                 fifo_priority: config.fifo_priority,
-                // The supervisor (root, and watching this loop's deadline)
-                // holds the CPUs out of deep idle for the whole board.
+                // Not for the pump (see the supervisor's go_realtime).
                 no_deep_idle: false,
             });
             let mut latencies: Vec<u32> = Vec::with_capacity(config.record_latencies);

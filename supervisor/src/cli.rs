@@ -107,10 +107,10 @@ fn go_realtime() {
         lock_memory: true,
         cpu: None,
         fifo_priority: Some(FIFO_PRIORITY),
-        // For the whole board, as long as the supervisor runs: the control
-        // thread's periods and this loop's deadline both need CPUs that
-        // wake on time (/dev/cpu_dma_latency is root's; so is this process).
-        no_deep_idle: true,
+        // Not for the pump: CPUs kept polling cost power on battery, and
+        // the Pi 4's kernel idles in WFI, which wakes at once. The storm
+        // test asks for it on a virtual machine, as cyclictest does.
+        no_deep_idle: false,
     });
     for warning in &status.warnings {
         tracing::warn!("{warning}");
