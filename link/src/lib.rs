@@ -5,7 +5,9 @@
 //!   is counted and dropped, never buffered without limit;
 //! - `hl7`: a small, strict HL7 v2 message reader and writer;
 //! - `pcd`: the IHE PCD messages (PCD-01 status, PCD-04 alarms, PCD-03
-//!   orders and their answers); `seen`: the replay memory of orders;
+//!   orders and their answers, drug-library offers); `seen`: the replay
+//!   memory of orders; `download`: one library fetched in bounded chunks
+//!   and checked against its offer;
 //! - `local`: the bounded, versioned protocol between the app and the link
 //!   process; `queue`: the drop-oldest queue each direction uses;
 //!
@@ -17,6 +19,7 @@
 pub mod backoff;
 pub mod config;
 pub mod daemon;
+pub mod download;
 pub mod hl7;
 pub mod local;
 pub mod mllp;

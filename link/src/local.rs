@@ -157,6 +157,44 @@ pub enum OrderOutcome {
     },
 }
 
+/// The largest drug library the link downloads and the app takes, bytes.
+pub const MAX_LIBRARY: usize = 256 * 1024;
+/// The largest detached signature file, bytes.
+pub const MAX_SIGNATURE: usize = 1024;
+/// The bytes of a library in one packet to the app (base64 in the JSON
+/// body: 5,464 characters).
+pub const LIBRARY_PACKET: usize = 4096;
+/// The longest offer id: letters, digits, `-` and `.`.
+pub const MAX_OFFER_ID: usize = 40;
+
+/// A drug library the hospital offered, as the link announces it to the
+/// app once every byte arrived and matched the offer's size and hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LibraryOffer {
+    /// The offer's id (MFE-2).
+    pub offer_id: String,
+    /// The name and version the gateway announced (the library's own
+    /// header is what the pump believes, once verified).
+    pub name: String,
+    pub version: String,
+    /// SHA-256 of the library file, lowercase hex.
+    pub sha256: String,
+    pub size: u32,
+    /// The detached signature file, base64.
+    pub signature: String,
+}
+
+/// What the app made of a library the link passed on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "outcome")]
+pub enum LibraryOutcome {
+    /// Verified and staged: it waits for activation on the pump.
+    Staged,
+    /// Refused (the reason, in English, for the hospital).
+    Refused { reason: String },
+}
+
 /// App to link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind", deny_unknown_fields)]
@@ -167,6 +205,10 @@ pub enum ToLink {
     OrderAnswer {
         order_id: String,
         outcome: OrderOutcome,
+    },
+    LibraryAnswer {
+        offer_id: String,
+        outcome: LibraryOutcome,
     },
 }
 
@@ -190,8 +232,22 @@ pub struct LinkHealth {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind", deny_unknown_fields)]
 pub enum ToApp {
-    Order { order: ProposedOrder },
-    Health { health: LinkHealth },
+    Order {
+        order: ProposedOrder,
+    },
+    Health {
+        health: LinkHealth,
+    },
+    /// A library follows in `LibraryChunk` packets, in order.
+    Library {
+        offer: LibraryOffer,
+    },
+    LibraryChunk {
+        offer_id: String,
+        offset: u32,
+        /// At most `LIBRARY_PACKET` bytes, base64.
+        data: String,
+    },
 }
 
 /// Why a packet was refused.
@@ -327,6 +383,13 @@ impl Bounded for ToLink {
                     OrderOutcome::Refused { refusal } => refusal.check(),
                 }
             }
+            ToLink::LibraryAnswer { offer_id, outcome } => {
+                offer_id_check(offer_id)?;
+                match outcome {
+                    LibraryOutcome::Staged => Ok(()),
+                    LibraryOutcome::Refused { reason } => limit("the reason", reason.len(), 1000),
+                }
+            }
         }
     }
 }
@@ -368,8 +431,68 @@ impl Bounded for ToApp {
                 Ok(())
             }
             ToApp::Health { .. } => Ok(()),
+            ToApp::Library { offer } => {
+                offer_id_check(&offer.offer_id)?;
+                text("the library's name", &offer.name)?;
+                text("the library's version", &offer.version)?;
+                if offer.sha256.len() != 64
+                    || !offer
+                        .sha256
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                {
+                    return Err(LocalError::Body(format!(
+                        "the library's hash {:?} is not 64 lowercase hex digits",
+                        offer.sha256
+                    )));
+                }
+                limit("the library's size", offer.size as usize, MAX_LIBRARY)?;
+                if offer.size == 0 {
+                    return Err(LocalError::Body("the library is empty".into()));
+                }
+                limit(
+                    "the signature (base64)",
+                    offer.signature.len(),
+                    MAX_SIGNATURE.div_ceil(3) * 4,
+                )
+            }
+            ToApp::LibraryChunk {
+                offer_id,
+                offset,
+                data,
+            } => {
+                offer_id_check(offer_id)?;
+                limit("the chunk's offset", *offset as usize, MAX_LIBRARY)?;
+                limit(
+                    "the chunk (base64)",
+                    data.len(),
+                    LIBRARY_PACKET.div_ceil(3) * 4,
+                )
+            }
         }
     }
+}
+
+fn limit(what: &'static str, found: usize, limit: usize) -> Result<(), LocalError> {
+    if found > limit {
+        return Err(LocalError::Limit { what, found, limit });
+    }
+    Ok(())
+}
+
+/// An offer id: 1 to `MAX_OFFER_ID` letters, digits, `-` and `.`.
+pub fn offer_id_check(id: &str) -> Result<(), LocalError> {
+    if id.is_empty()
+        || id.len() > MAX_OFFER_ID
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return Err(LocalError::Body(format!(
+            "the offer id {id:?} must be 1 to {MAX_OFFER_ID} letters, digits, - and ."
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

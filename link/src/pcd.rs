@@ -7,7 +7,9 @@
 //!   `ProposedOrder`; answered at once with an accept acknowledgement
 //!   `ACK^O15^ACK`, and later with `RRG^O16^RRG_O16`: the order shown for
 //!   the nurse, or refused with its reason;
-//! - `ACK` in: the gateway's accept acknowledgement of what the pump sent.
+//! - `ACK` in: the gateway's accept acknowledgement of what the pump sent;
+//! - a drug library offered (`MFN^M01`), fetched in chunks (`QBP^Q11`
+//!   answered by `RSP^K11`) and answered (`MFK^M01`): `library`.
 //!
 //! The pump only dials out, so all of this travels over the one connection
 //! it opened (docs/hospital-link.md): the gateway sends orders down it as
@@ -403,6 +405,8 @@ pub fn control_id(message: &Message) -> Result<String, Hl7Error> {
     message.header()?.required(10, 1, "the message control id")
 }
 
+mod library;
+pub use library::{chunk_query, offer_answer, read_chunk, read_offer, Chunk, CHUNK};
 mod order;
 pub use order::{order_answer, read_order, refusal_text, screen, DEFAULT_VALIDITY_S};
 

@@ -11,10 +11,15 @@ use std::time::Duration;
 use uds::tokio::{UnixSeqpacketConn, UnixSeqpacketListener};
 
 use super::shared::Shared;
-use crate::local::{self, ToLink, MAX_PACKET};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
+use crate::local::{self, LibraryOffer, LibraryOutcome, ToApp, ToLink, LIBRARY_PACKET, MAX_PACKET};
 
 /// How long one packet to the app may wait for room in its socket.
 const SEND_DEADLINE: Duration = Duration::from_millis(500);
+/// How long a whole library (at most 64 packets) may take to reach the app.
+const LIBRARY_DEADLINE: Duration = Duration::from_secs(5);
 
 /// The bound socket, removed when dropped.
 pub struct Socket {
@@ -68,7 +73,7 @@ pub async fn run(mut socket: Socket, app_uid: Option<u32>, shared: Arc<Shared>) 
                             Ok(Err(error)) => {
                                 tracing::warn!("the app's connection failed: {error}");
                                 connection = None;
-                                shared.lock().app_connected = false;
+                                shared.app_gone();
                                 break;
                             }
                             Err(_) => tracing::warn!(
@@ -79,6 +84,22 @@ pub async fn run(mut socket: Socket, app_uid: Option<u32>, shared: Arc<Shared>) 
                     Err(error) => {
                         tracing::error!("a message for the app cannot be encoded: {error}")
                     }
+                }
+            }
+        }
+        // A library checked against its offer goes to the app whole, in
+        // order, or not at all.
+        if let Some(conn) = connection.as_mut() {
+            if let Some((offer, bytes)) = shared.library_for_app() {
+                let offer_id = offer.offer_id.clone();
+                if let Err(why) = send_library(conn, offer, &bytes).await {
+                    tracing::warn!("library offer {offer_id}: {why}");
+                    shared.library_answer(
+                        &offer_id,
+                        LibraryOutcome::Refused {
+                            reason: format!("the pump app did not take the library: {why}"),
+                        },
+                    );
                 }
             }
         }
@@ -121,7 +142,7 @@ pub async fn run(mut socket: Socket, app_uid: Option<u32>, shared: Arc<Shared>) 
             Event::Received(Ok(0)) | Event::Received(Err(_)) => {
                 tracing::info!("the pump app disconnected");
                 connection = None;
-                shared.lock().app_connected = false;
+                shared.app_gone();
             }
             Event::Received(Ok(length)) => {
                 match local::decode::<ToLink>(buffer.get(..length).unwrap_or(&[])) {
@@ -129,11 +150,43 @@ pub async fn run(mut socket: Socket, app_uid: Option<u32>, shared: Arc<Shared>) 
                     Ok(ToLink::OrderAnswer { order_id, outcome }) => {
                         shared.answer(order_id, outcome)
                     }
+                    Ok(ToLink::LibraryAnswer { offer_id, outcome }) => {
+                        shared.library_answer(&offer_id, outcome)
+                    }
                     Err(error) => tracing::warn!("a packet from the app was refused: {error}"),
                 }
             }
         }
     }
+}
+
+/// The offer, then its bytes in `LIBRARY_PACKET` pieces.
+async fn send_library(
+    conn: &mut UnixSeqpacketConn,
+    offer: LibraryOffer,
+    bytes: &[u8],
+) -> Result<(), String> {
+    let offer_id = offer.offer_id.clone();
+    let mut packets = vec![ToApp::Library { offer }];
+    for (index, piece) in bytes.chunks(LIBRARY_PACKET).enumerate() {
+        packets.push(ToApp::LibraryChunk {
+            offer_id: offer_id.clone(),
+            offset: u32::try_from(index * LIBRARY_PACKET).unwrap_or(u32::MAX),
+            data: STANDARD.encode(piece),
+        });
+    }
+    let send = async {
+        for message in &packets {
+            let packet = local::encode(message).map_err(|error| error.to_string())?;
+            conn.send(&packet)
+                .await
+                .map_err(|error| format!("the socket failed: {error}"))?;
+        }
+        Ok(())
+    };
+    tokio::time::timeout(LIBRARY_DEADLINE, send)
+        .await
+        .map_err(|_| format!("not taken within {} s", LIBRARY_DEADLINE.as_secs()))?
 }
 
 enum Event {

@@ -336,6 +336,19 @@ impl Session {
                     control_id,
                 )
             }
+            Outbound::Library(answer) => pcd::offer_answer(
+                &self.sender,
+                &answer.message,
+                (&answer.offer_id, &answer.name, &answer.version),
+                answer.refusal.as_deref(),
+                now(),
+                control_id,
+            ),
+            Outbound::Query {
+                offer_id,
+                offset,
+                length,
+            } => pcd::chunk_query(&self.sender, offer_id, *offset, *length, now(), control_id),
         };
         let mut wire = Vec::new();
         mllp::frame(hl7.to_er7().as_bytes(), &mut wire);
@@ -402,6 +415,11 @@ impl Session {
                 None
             }
             ("RGV", "O15") => Some(self.order(&message, &control_id, shared, seen)),
+            ("MFN", "M01") => Some(self.library_offer(&message, &control_id, shared)),
+            ("RSP", "K11") => {
+                self.chunk(&message, waiting, shared);
+                None
+            }
             _ => {
                 shared.lock().health.messages_refused += 1;
                 Some(self.ack(
@@ -409,7 +427,7 @@ impl Session {
                     &control_id,
                     Accept::Rejected,
                     Some(&format!(
-                        "the pump takes only ACK and RGV^O15 (an infusion order), not {kind}^{event}"
+                        "the pump takes only ACK, RGV^O15 (an infusion order), MFN^M01 (a drug library offer) and RSP^K11 (a chunk it asked for), not {kind}^{event}"
                     )),
                 ))
             }
@@ -462,6 +480,55 @@ impl Session {
             });
         }
         self.ack("O15", control_id, Accept::Accepted, None)
+    }
+
+    /// A library offer: accepted for reading (ACK^M01 CA) or not (CE with
+    /// the reason). Whether the pump fetches it or refuses it at once, the
+    /// MFK^M01 tells later.
+    fn library_offer(&mut self, message: &Message, control_id: &str, shared: &Shared) -> Vec<u8> {
+        match pcd::read_offer(message) {
+            Ok(offer) => {
+                shared.offer_library(control_id, offer);
+                self.ack("M01", control_id, Accept::Accepted, None)
+            }
+            Err(error) => {
+                shared.lock().health.messages_refused += 1;
+                tracing::info!("a library offer was refused: {error}");
+                self.ack("M01", control_id, Accept::Error, Some(&error.to_string()))
+            }
+        }
+    }
+
+    /// The answer to the chunk query waiting (RSP^K11, MSA-2 its control
+    /// id); any other is counted and dropped.
+    fn chunk(&mut self, message: &Message, waiting: &mut Option<Waiting>, shared: &Shared) {
+        let answered = message
+            .first("MSA", "the acknowledgement")
+            .map(|msa| msa.text(2))
+            .unwrap_or_default();
+        let asked = match waiting.as_ref() {
+            Some(Waiting {
+                control_id,
+                message:
+                    Outbound::Query {
+                        offer_id,
+                        offset,
+                        length,
+                    },
+                ..
+            }) if *control_id == answered => (offer_id.clone(), *offset, *length),
+            Some(_) | None => {
+                shared.lock().health.messages_refused += 1;
+                tracing::debug!("a chunk answering {answered:?}, which is not waiting");
+                return;
+            }
+        };
+        let (offer_id, offset, length) = asked;
+        let chunk = pcd::read_chunk(message, &offer_id, offset).map_err(|error| error.to_string());
+        *waiting = None;
+        shared.lock().health.messages_sent += 1;
+        shared.chunk((offset, length), chunk);
+        shared.to_gateway.notify_one();
     }
 
     fn ack(

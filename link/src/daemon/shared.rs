@@ -5,11 +5,13 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
-use crate::local::{Alarm, LinkHealth, OrderOutcome, Status, ToApp};
-use crate::pcd::Phase;
+use crate::download::{Download, Progress};
+use crate::local::{Alarm, LibraryOffer, LibraryOutcome, LinkHealth, OrderOutcome, Status, ToApp};
+use crate::pcd::{Chunk, Phase};
 use crate::queue::DropOldest;
 
 /// Alarm events waiting for the gateway: more than every condition
@@ -38,11 +40,64 @@ pub struct OrderAnswer {
     pub outcome: OrderOutcome,
 }
 
+/// Library outcomes waiting for the gateway.
+pub const LIBRARY_ANSWERS: usize = 4;
+/// How long the app may take to check a library before a new offer may
+/// take its place.
+pub const APP_CHECK: Duration = Duration::from_secs(60);
+
+/// The outcome of a library offer, to send as MFK^M01.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LibraryAnswer {
+    /// The control id of the MFN^M01 that offered it.
+    pub message: String,
+    pub offer_id: String,
+    pub name: String,
+    pub version: String,
+    /// None: staged on the pump.
+    pub refusal: Option<String>,
+}
+
+impl LibraryAnswer {
+    fn of(message: &str, offer: &LibraryOffer, refusal: Option<String>) -> LibraryAnswer {
+        LibraryAnswer {
+            message: message.to_owned(),
+            offer_id: offer.offer_id.clone(),
+            name: offer.name.clone(),
+            version: offer.version.clone(),
+            refusal,
+        }
+    }
+}
+
+/// The one library the link handles at a time.
+#[derive(Debug)]
+pub enum LibraryJob {
+    Idle,
+    /// Being fetched from the gateway.
+    Fetching(Download),
+    /// Every byte matched the offer: passed to the app (the bytes are
+    /// taken by the app side), waiting for its answer.
+    WithApp {
+        message: String,
+        offer: LibraryOffer,
+        bytes: Option<Vec<u8>>,
+        since: Instant,
+    },
+}
+
 /// The next message for the gateway, most urgent first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outbound {
     Alarm(AlarmEvent),
     Answer(OrderAnswer),
+    Library(LibraryAnswer),
+    /// Asks for the next chunk of the library being fetched.
+    Query {
+        offer_id: String,
+        offset: u32,
+        length: u32,
+    },
     Status(Status),
 }
 
@@ -60,6 +115,10 @@ pub struct State {
     pub orders: BTreeMap<String, String>,
     pub health: LinkHealth,
     pub app_connected: bool,
+    pub library: LibraryJob,
+    library_answers: DropOldest<LibraryAnswer>,
+    /// A chunk query is out and not answered.
+    query_out: bool,
 }
 
 /// The shared state and the wake-ups of its two sides.
@@ -88,6 +147,9 @@ impl Shared {
                 orders: BTreeMap::new(),
                 health: LinkHealth::default(),
                 app_connected: false,
+                library: LibraryJob::Idle,
+                library_answers: DropOldest::new(LIBRARY_ANSWERS),
+                query_out: false,
             }),
             to_gateway: Notify::new(),
             to_app: Notify::new(),
@@ -220,11 +282,185 @@ impl Shared {
         if let Some(answer) = state.answers.pop() {
             return Some(Outbound::Answer(answer));
         }
+        if let Some(answer) = state.library_answers.pop() {
+            return Some(Outbound::Library(answer));
+        }
         if state.status_due || periodic {
             state.status_due = false;
-            return state.latest.clone().map(Outbound::Status);
+            if let Some(status) = state.latest.clone() {
+                return Some(Outbound::Status(status));
+            }
+        }
+        if !state.query_out {
+            if let LibraryJob::Fetching(download) = &state.library {
+                let (offset, length) = download.request();
+                let offer_id = download.offer.offer_id.clone();
+                state.query_out = true;
+                return Some(Outbound::Query {
+                    offer_id,
+                    offset,
+                    length,
+                });
+            }
         }
         None
+    }
+
+    /// A library offered by the gateway in message `message`: fetched if
+    /// the link holds no other and the app is there to check it; else
+    /// refused at once (the MFK^M01 says why).
+    pub fn offer_library(&self, message: &str, offer: LibraryOffer) {
+        let mut state = self.lock();
+        let busy = match &state.library {
+            LibraryJob::Idle => None,
+            LibraryJob::Fetching(download) => Some(format!(
+                "the pump is downloading offer {} (byte {} of {}): offer this one when it is answered",
+                download.offer.offer_id,
+                download.received(),
+                download.offer.size
+            )),
+            LibraryJob::WithApp { offer: held, since, .. } if since.elapsed() < APP_CHECK => {
+                Some(format!(
+                    "the pump is checking offer {}: offer this one when it is answered",
+                    held.offer_id
+                ))
+            }
+            LibraryJob::WithApp { .. } => None,
+        };
+        let refusal = busy.or_else(|| {
+            (!state.app_connected).then(|| {
+                "the pump app is not reachable, so no library can be checked now".to_owned()
+            })
+        });
+        if let Some(refusal) = refusal {
+            tracing::info!("library offer {} refused: {refusal}", offer.offer_id);
+            state
+                .library_answers
+                .push(LibraryAnswer::of(message, &offer, Some(refusal)));
+        } else {
+            if let LibraryJob::WithApp {
+                message: old,
+                offer: held,
+                ..
+            } = &state.library
+            {
+                let answer = LibraryAnswer::of(
+                    old,
+                    held,
+                    Some("the pump app did not answer within 60 s".into()),
+                );
+                state.library_answers.push(answer);
+            }
+            tracing::info!(
+                "library offer {}: {} {}, {} bytes; downloading",
+                offer.offer_id,
+                offer.name,
+                offer.version,
+                offer.size
+            );
+            state.library = LibraryJob::Fetching(Download::new(message.to_owned(), offer));
+            state.query_out = false;
+        }
+        drop(state);
+        self.to_gateway.notify_one();
+    }
+
+    /// The gateway's answer to the chunk query for `asked`.
+    pub fn chunk(&self, asked: (u32, u32), answer: Result<Chunk, String>) {
+        let mut state = self.lock();
+        state.query_out = false;
+        let LibraryJob::Fetching(download) = &mut state.library else {
+            return;
+        };
+        match download.answer(asked, answer) {
+            Progress::More => {}
+            Progress::Done(bytes) => {
+                let message = download.message.clone();
+                let offer = download.offer.clone();
+                tracing::info!(
+                    "library offer {}: {} bytes matched the offer; passing it to the app",
+                    offer.offer_id,
+                    bytes.len()
+                );
+                state.library = LibraryJob::WithApp {
+                    message,
+                    offer,
+                    bytes: Some(bytes),
+                    since: Instant::now(),
+                };
+                drop(state);
+                self.to_app.notify_one();
+                return;
+            }
+            Progress::Abandoned(why) => {
+                let answer = LibraryAnswer::of(&download.message, &download.offer, Some(why));
+                tracing::warn!("library offer {}: {:?}", answer.offer_id, answer.refusal);
+                state.library = LibraryJob::Idle;
+                state.library_answers.push(answer);
+            }
+        }
+        drop(state);
+        self.to_gateway.notify_one();
+    }
+
+    /// The library checked against its offer, for the app side to pass on
+    /// (once).
+    pub fn library_for_app(&self) -> Option<(LibraryOffer, Vec<u8>)> {
+        let mut state = self.lock();
+        match &mut state.library {
+            LibraryJob::WithApp { offer, bytes, .. } => {
+                bytes.take().map(|bytes| (offer.clone(), bytes))
+            }
+            LibraryJob::Idle | LibraryJob::Fetching(_) => None,
+        }
+    }
+
+    /// The app's answer about the library it was passed (or the link's
+    /// own, when the app could not be given it).
+    pub fn library_answer(&self, offer_id: &str, outcome: LibraryOutcome) {
+        let mut state = self.lock();
+        let LibraryJob::WithApp { message, offer, .. } = &state.library else {
+            tracing::warn!("an answer about library offer {offer_id}, which the app was not given");
+            return;
+        };
+        if offer.offer_id != offer_id {
+            tracing::warn!(
+                "an answer about library offer {offer_id}; the app was given {}",
+                offer.offer_id
+            );
+            return;
+        }
+        let refusal = match outcome {
+            LibraryOutcome::Staged => None,
+            LibraryOutcome::Refused { reason } => Some(reason),
+        };
+        tracing::info!(
+            "library offer {offer_id}: {}",
+            refusal.as_deref().unwrap_or("staged on the pump")
+        );
+        let answer = LibraryAnswer::of(message, offer, refusal);
+        state.library = LibraryJob::Idle;
+        state.library_answers.push(answer);
+        drop(state);
+        self.to_gateway.notify_one();
+    }
+
+    /// The app disconnected: a library it was given (or was about to be)
+    /// will not be answered, so the hospital is told now.
+    pub fn app_gone(&self) {
+        let mut state = self.lock();
+        state.app_connected = false;
+        if let LibraryJob::WithApp { message, offer, .. } = &state.library {
+            let answer = LibraryAnswer::of(
+                message,
+                offer,
+                Some("the pump app disconnected before it checked the library".into()),
+            );
+            state.library = LibraryJob::Idle;
+            state.library_answers.push(answer);
+            drop(state);
+            self.to_gateway.notify_one();
+        }
     }
 
     /// A message taken but not delivered (the connection ended): back to
@@ -234,7 +470,29 @@ impl Shared {
         match message {
             Outbound::Alarm(event) => state.alarms.unpop(event),
             Outbound::Answer(answer) => state.answers.unpop(answer),
+            Outbound::Library(answer) => state.library_answers.unpop(answer),
             Outbound::Status(_) => state.status_due = true,
+            // A download does not outlive its connection: the hospital is
+            // told, and offers again.
+            Outbound::Query {
+                offer_id, offset, ..
+            } => {
+                state.query_out = false;
+                if let LibraryJob::Fetching(download) = &state.library {
+                    if download.offer.offer_id == offer_id {
+                        let answer = LibraryAnswer::of(
+                            &download.message,
+                            &download.offer,
+                            Some(format!(
+                                "the connection ended during the download, at byte {offset} of {}",
+                                download.offer.size
+                            )),
+                        );
+                        state.library = LibraryJob::Idle;
+                        state.library_answers.push(answer);
+                    }
+                }
+            }
         }
     }
 }
@@ -291,7 +549,10 @@ mod tests {
                     event.phase,
                     event.alert_id.clone(),
                 )),
-                Outbound::Answer(_) | Outbound::Status(_) => None,
+                Outbound::Answer(_)
+                | Outbound::Library(_)
+                | Outbound::Query { .. }
+                | Outbound::Status(_) => None,
             })
             .collect();
         assert_eq!(

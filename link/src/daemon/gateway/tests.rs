@@ -252,3 +252,181 @@ async fn a_gateway_that_does_not_acknowledge_trickles_or_floods_is_disconnected(
     let _ = peer.stream.write_all(&flood).await;
     assert_eq!(task.await.unwrap(), End::Flood);
 }
+
+mod library {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+    use crate::daemon::shared::LibraryJob;
+    use crate::local::LibraryOutcome;
+
+    fn offer(id: &str, sha: &str, size: usize) -> String {
+        format!(
+            "MSH|^~\\&|GW|HOSP|PERFUSE|HOSP|20261204100000||MFN^M01^MFN_M01|M{id}|P|2.6\r\
+             MFI|DRUGLIB^Drug library^99PFS||UPD|||AL\r\
+             MFE|MAD|{id}|20261204100000|icu-library^2026.12|CWE\r\
+             OBX|1|ST|LIBRARY_SHA256^Drug library SHA-256^99PFS||{sha}||||||F\r\
+             OBX|2|NM|LIBRARY_SIZE^Drug library size^99PFS||{size}|By^byte^UCUM|||||F\r\
+             OBX|3|ED|LIBRARY_SIGNATURE^Drug library signature^99PFS||^text^plain^Base64^c2ln||||||F"
+        )
+    }
+
+    fn library() -> Vec<u8> {
+        (0..40_000_u32).map(|i| (i % 251) as u8).collect()
+    }
+
+    /// Answers one chunk query from `bytes`; the (offset, length) asked.
+    async fn serve_chunk(peer: &mut Peer, query: &Message, bytes: &[u8]) -> (usize, usize) {
+        assert_eq!(query.header().unwrap().raw(9), "QBP^Q11^QBP_Q11");
+        let id = query.header().unwrap().text(10);
+        let qpd = query.first("QPD", "").unwrap();
+        let offer = qpd.component(3, 1);
+        let offset: usize = qpd.component(3, 2).parse().unwrap();
+        let length: usize = qpd.component(3, 3).parse().unwrap();
+        let data = STANDARD.encode(&bytes[offset..offset + length]);
+        peer.send(&format!(
+            "MSH|^~\\&|GW|HOSP|PERFUSE|HOSP|20261204100000||RSP^K11^RSP_K11|R{id}|P|2.6\r\
+             MSA|AA|{id}\rQAK|{id}|OK|DRUGLIB_CHUNK^Drug library chunk^99PFS|1|1|0\r\
+             QPD|DRUGLIB_CHUNK^Drug library chunk^99PFS|{id}|{offer}^{offset}^{length}\r\
+             OBX|1|ED|DRUGLIB_CHUNK^Drug library chunk^99PFS|{offset}|^application^toml^Base64^{data}||||||F"
+        ))
+        .await;
+        (offset, length)
+    }
+
+    fn outcome(answer: &Message) -> (String, String, String) {
+        let msa = answer.first("MSA", "").unwrap();
+        let error = answer
+            .all("ERR")
+            .next()
+            .map(|err| err.text(8))
+            .unwrap_or_default();
+        let mfa = answer.first("MFA", "").unwrap();
+        (msa.text(1), mfa.component(4, 1), error)
+    }
+
+    #[tokio::test]
+    async fn an_offer_is_fetched_in_chunks_in_order_passed_to_the_app_and_its_outcome_sent() {
+        let shared = Arc::new(Shared::new());
+        shared.lock().app_connected = true;
+        let (mut peer, _task) = start(shared.clone());
+        let bytes = library();
+        let sha = hex::encode(Sha256::digest(&bytes));
+        peer.send(&offer("OFFER-1", &sha, bytes.len())).await;
+        let ack = peer.next().await;
+        assert_eq!(ack.header().unwrap().raw(9), "ACK^M01^ACK");
+        assert_eq!(ack.first("MSA", "").unwrap().text(1), "CA");
+        let mut asked = Vec::new();
+        while asked.iter().map(|(_, length)| length).sum::<usize>() < bytes.len() {
+            let query = peer.next().await;
+            asked.push(serve_chunk(&mut peer, &query, &bytes).await);
+        }
+        assert_eq!(asked, [(0, 16384), (16384, 16384), (32768, 7232)]);
+        // The app side takes it once.
+        let mut given = None;
+        for _ in 0..50 {
+            given = shared.library_for_app();
+            if given.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let (held, received) = given.expect("the library for the app");
+        assert_eq!(received, bytes);
+        assert_eq!(held.offer_id, "OFFER-1");
+        assert!(shared.library_for_app().is_none());
+        shared.library_answer("OFFER-1", LibraryOutcome::Staged);
+        let answer = peer.next().await;
+        assert_eq!(answer.header().unwrap().raw(9), "MFK^M01^MFK_M01");
+        assert_eq!(answer.first("MSA", "").unwrap().text(2), "MOFFER-1");
+        assert_eq!(outcome(&answer), ("AA".into(), "S".into(), String::new()));
+    }
+
+    #[tokio::test]
+    async fn a_library_whose_hash_does_not_match_is_fetched_again_once_then_refused() {
+        let shared = Arc::new(Shared::new());
+        shared.lock().app_connected = true;
+        let (mut peer, _task) = start(shared.clone());
+        let bytes = library();
+        let announced = hex::encode(Sha256::digest(b"another library"));
+        peer.send(&offer("OFFER-2", &announced, bytes.len())).await;
+        assert_eq!(peer.next().await.first("MSA", "").unwrap().text(1), "CA");
+        let mut queries = 0;
+        let answer = loop {
+            let message = peer.next().await;
+            if message.header().unwrap().raw(9) == "MFK^M01^MFK_M01" {
+                break message;
+            }
+            serve_chunk(&mut peer, &message, &bytes).await;
+            queries += 1;
+        };
+        assert_eq!(queries, 6, "two whole downloads of three chunks");
+        let (code, result, error) = outcome(&answer);
+        assert_eq!((code.as_str(), result.as_str()), ("AE", "U"));
+        assert!(error.contains("SHA-256"), "{error}");
+        assert!(error.contains(&announced), "{error}");
+        assert!(shared.library_for_app().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_download_cut_off_is_abandoned_and_the_next_connection_says_so() {
+        let shared = Arc::new(Shared::new());
+        shared.lock().app_connected = true;
+        let (mut peer, task) = start(shared.clone());
+        let bytes = library();
+        let sha = hex::encode(Sha256::digest(&bytes));
+        peer.send(&offer("OFFER-3", &sha, bytes.len())).await;
+        assert_eq!(peer.next().await.first("MSA", "").unwrap().text(1), "CA");
+        let first = peer.next().await;
+        serve_chunk(&mut peer, &first, &bytes).await;
+        let _second = peer.next().await;
+        drop(peer);
+        assert_eq!(task.await.unwrap(), End::Closed);
+        assert!(matches!(shared.lock().library, LibraryJob::Idle));
+
+        let (mut peer, _task) = start(shared.clone());
+        let answer = peer.next().await;
+        assert_eq!(answer.header().unwrap().raw(9), "MFK^M01^MFK_M01");
+        let (code, result, error) = outcome(&answer);
+        assert_eq!((code.as_str(), result.as_str()), ("AE", "U"));
+        assert!(error.contains("at byte 16384 of 40000"), "{error}");
+        assert!(shared.library_for_app().is_none());
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_offer_is_refused_in_its_acknowledgement_and_a_second_waits_its_turn() {
+        let shared = Arc::new(Shared::new());
+        shared.lock().app_connected = true;
+        let (mut peer, _task) = start(shared.clone());
+        peer.send(&offer("OFFER 4", &"ab".repeat(32), 10)).await;
+        let ack = peer.next().await;
+        assert_eq!(ack.first("MSA", "").unwrap().text(1), "CE");
+        assert!(ack.first("ERR", "").unwrap().text(8).contains("offer's id"));
+
+        let bytes = library();
+        let sha = hex::encode(Sha256::digest(&bytes));
+        peer.send(&offer("OFFER-5", &sha, bytes.len())).await;
+        assert_eq!(peer.next().await.first("MSA", "").unwrap().text(1), "CA");
+        let query = peer.next().await;
+        peer.send(&offer("OFFER-6", &sha, bytes.len())).await;
+        serve_chunk(&mut peer, &query, &bytes).await;
+        // The second offer is acknowledged and refused while the first downloads.
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let message = peer.next().await;
+            let kind = message.header().unwrap().raw(9);
+            if kind == "MFK^M01^MFK_M01" {
+                let (code, _, error) = outcome(&message);
+                assert_eq!(code, "AE");
+                assert!(error.contains("downloading offer OFFER-5"), "{error}");
+                peer.ack(&message).await;
+            } else if kind == "QBP^Q11^QBP_Q11" {
+                serve_chunk(&mut peer, &message, &bytes).await;
+            }
+            seen.push(kind.to_string());
+        }
+        assert!(seen.contains(&"MFK^M01^MFK_M01".to_string()), "{seen:?}");
+    }
+}
