@@ -481,3 +481,6 @@ order-history-shown = { $order } angezeigt
 order-history-confirmed = { $order } bestätigt
 order-history-refused = { $order } abgelehnt: { $detail }
 event-order = Verordnung
+library-offer-history-staged = Bibliotheksangebot { $offer } bereitgestellt: { $detail }
+library-offer-history-refused = Bibliotheksangebot { $offer } abgelehnt: { $detail }
+event-library-offer = Bibliothek vom Krankenhaus

@@ -480,3 +480,6 @@ order-history-shown = { $order } shown
 order-history-confirmed = { $order } confirmed
 order-history-refused = { $order } refused: { $detail }
 event-order = Order
+library-offer-history-staged = Library offer { $offer } staged: { $detail }
+library-offer-history-refused = Library offer { $offer } refused: { $detail }
+event-library-offer = Library from the hospital

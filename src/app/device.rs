@@ -186,13 +186,18 @@ fn run(cli: &Cli) -> Result<(), String> {
         today_utc(),
     );
     match &library {
-        Startup::Installed(_) => tracing::info!("{}", library.describe()),
+        Startup::Installed(_) | Startup::Activated(_) => tracing::info!("{}", library.describe()),
         Startup::LastGood { .. } | Startup::None { .. } => {
             tracing::warn!("{}", library.describe());
         }
     }
     let prepared = prepare(cli, &socket).map(|mut prepared| {
         super::boot::attach_link(&mut prepared, cli.link.as_deref());
+        prepared.services.library_files = Some(crate::druglib::staging::LibraryFiles::beside(
+            &cli.store,
+            &cli.library,
+            &cli.keys,
+        ));
         prepared
     });
     run_window(

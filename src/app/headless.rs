@@ -29,7 +29,7 @@ use crate::control::program::program_from_plan;
 use crate::control::thread::ControlHandle;
 use crate::control::units::{Nanolitres, NanolitresPerHour};
 use crate::services::records::record_of;
-use crate::services::Services;
+use crate::services::{LibraryNews, Services};
 use crate::store::Event;
 use crate::therapy::{
     parse_decimal, plan, plan_bolus, plan_secondary, BolusRequest, Delivery, EndOfInfusion,
@@ -73,6 +73,11 @@ pub struct Cli {
     /// the pump has no network link.
     #[arg(long)]
     pub link: Option<PathBuf>,
+    /// The installed, signed drug library. With it the pump reports its
+    /// library to the hospital, and stages and activates the libraries
+    /// the hospital sends (`library`, `activate-library`).
+    #[arg(long)]
+    pub library: Option<PathBuf>,
 }
 
 fn status_json(snapshot: &Snapshot) -> String {
@@ -176,7 +181,7 @@ fn command(line: &str, limits: &crate::therapy::RateLimits) -> Result<Option<Com
             let volume = level.parse().ok().and_then(AlarmVolume::new);
             Command::SetAlarmVolume(volume.ok_or_else(|| format!("alarm volume \"{level}\": the levels are 1 (quietest) to 4 (loudest)"))?)
         }
-        "status" | "latency" | "link" | "quit" | "help" | "" => return Ok(None),
+        "status" | "latency" | "link" | "library" | "quit" | "help" | "" => return Ok(None),
         other => return Err(format!("unknown command \"{other}\": load, start, pause, resume, stop, titrate, bolus, secondary, ack, silence, volume, status, quit")),
     }))
 }
@@ -217,7 +222,7 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                     break;
                 }
                 if trimmed == "help" {
-                    println!("help load <rate mL/h> <volume mL> [kvo <rate mL/h>] | start | pause | resume | stop | titrate <rate mL/h> | bolus <volume mL> <seconds> | secondary <rate mL/h> <volume mL> | ack | silence | volume <1-4> | resume-interrupted | discard | confirm-order | decline-order (an order from the hospital link) | status | latency (the control thread's wake-up lateness histogram) | link (the hospital link's health) | quit");
+                    println!("help load <rate mL/h> <volume mL> [kvo <rate mL/h>] | start | pause | resume | stop | titrate <rate mL/h> | bolus <volume mL> <seconds> | secondary <rate mL/h> <volume mL> | ack | silence | volume <1-4> | resume-interrupted | discard | confirm-order | decline-order (an order from the hospital link) | status | latency (the control thread's wake-up lateness histogram) | link (the hospital link's health) | library (the drug library in use and the one staged from the hospital) | activate-library (the staged one, with no program loaded) | quit");
                 }
                 if trimmed == "status" {
                     let status = status_json(&handle.snapshot());
@@ -262,6 +267,9 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                         None => serde_json::json!({ "connected": false, "off": true }),
                     };
                     println!("link {line}");
+                }
+                if trimmed == "library" {
+                    println!("library {}", library_json(&services));
                 }
                 let mut words = trimmed.split_whitespace();
                 let verb = words.next().unwrap_or_default();
@@ -328,6 +336,21 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
                                 );
                             }
                             None => println!("error no order is waiting"),
+                        }
+                        continue;
+                    }
+                    "activate-library" => {
+                        match services.activate_library(handle.snapshot().mode) {
+                            Ok(verified) => {
+                                let identity = &verified.library.identity;
+                                println!(
+                                    "library-activated {} {} {}",
+                                    identity.name,
+                                    identity.version,
+                                    identity.hash_hex()
+                                );
+                            }
+                            Err(error) => println!("error {error}"),
                         }
                         continue;
                     }
@@ -406,6 +429,18 @@ fn serve(mut handle: ControlHandle, limits: crate::therapy::RateLimits, mut serv
         let snapshot = handle.snapshot();
         services.follow(&snapshot);
         take_orders(&mut services, &mut desk, snapshot.mode);
+        match services.take_library_news() {
+            Some(LibraryNews::Staged { offer, identity }) => println!(
+                "library-staged {offer} {} {} {}: activate it with `activate-library`",
+                identity.name,
+                identity.version,
+                identity.hash_hex()
+            ),
+            Some(LibraryNews::Refused { offer, reason }) => {
+                println!("library-refused {offer} {}", reason.replace('\n', " "))
+            }
+            None => {}
+        }
         if let Some(fault) = services.storage_change() {
             if let Err(error) = handle.send(Command::StorageFault(fault)) {
                 println!("error {error}");
@@ -443,6 +478,27 @@ fn take_orders(
     }
 }
 
+/// The library in use and the one staged, as one JSON line.
+fn library_json(services: &Services) -> serde_json::Value {
+    let identity = |identity: &crate::druglib::LibraryIdentity| {
+        serde_json::json!({
+            "name": identity.name,
+            "version": identity.version,
+            "effective": identity.effective.to_string(),
+            "sha256": identity.hash_hex(),
+        })
+    };
+    let staged = match services.staged_library() {
+        None => serde_json::Value::Null,
+        Some(Ok(verified)) => identity(&verified.library.identity),
+        Some(Err(why)) => serde_json::json!({ "refused": why }),
+    };
+    serde_json::json!({
+        "active": services.library_in_use.as_ref().map(identity),
+        "staged": staged,
+    })
+}
+
 fn answer_order(services: &mut Services, id: &str, outcome: OrderOutcome) {
     if let Some(link) = services.link.as_mut() {
         link.answer(id, outcome);
@@ -471,7 +527,21 @@ fn run(cli: Cli) -> Result<(), String> {
 /// Runs the app on the simulated board in `cli.sim_dir` until `quit` or the
 /// end of stdin.
 pub fn run_on(cli: &Cli) -> Result<(), String> {
-    let prepared = prepare(cli).map_err(|rejected| rejected.message())?;
+    let mut prepared = prepare(cli).map_err(|rejected| rejected.message())?;
+    if let Some(installed) = &cli.library {
+        let startup = crate::druglib::startup::start_library(
+            installed,
+            &cli.keys,
+            &crate::druglib::startup::last_good_path(&store_path(cli)),
+            crate::druglib::tool::today_utc(),
+        );
+        println!("library-start {}", startup.describe().replace('\n', " "));
+        prepared.services.use_library(
+            startup
+                .library()
+                .map(|verified| verified.library.identity.clone()),
+        );
+    }
     if cli.busy_ui {
         busy_ui()?;
     }
@@ -531,10 +601,7 @@ pub fn prepare(cli: &Cli) -> Result<Prepared, NotReady> {
         .socket
         .clone()
         .unwrap_or_else(|| cli.sim_dir.join("supervisor.sock"));
-    let store = cli
-        .store
-        .clone()
-        .unwrap_or_else(|| cli.sim_dir.join("events.db"));
+    let store = store_path(cli);
     let mut prepared = start(
         verified,
         ControllerHardware::from(hardware),
@@ -542,7 +609,19 @@ pub fn prepare(cli: &Cli) -> Result<Prepared, NotReady> {
         &store,
     )?;
     super::boot::attach_link(&mut prepared, cli.link.as_deref());
+    if let Some(installed) = &cli.library {
+        prepared.services.library_files = Some(crate::druglib::staging::LibraryFiles::beside(
+            &store, installed, &cli.keys,
+        ));
+    }
     Ok(prepared)
+}
+
+/// The event log (and beside it the kept and staged libraries).
+fn store_path(cli: &Cli) -> PathBuf {
+    cli.store
+        .clone()
+        .unwrap_or_else(|| cli.sim_dir.join("events.db"))
 }
 
 /// Entry point of the binary.

@@ -62,7 +62,7 @@ fn library_records(startup: &Startup) -> Vec<Event> {
         hash: verified.library.identity.hash_hex(),
     };
     match startup {
-        Startup::Installed(verified) => vec![activated(verified)],
+        Startup::Installed(verified) | Startup::Activated(verified) => vec![activated(verified)],
         Startup::LastGood { .. } | Startup::None { .. } => {
             let refused = Event::LibraryRefused {
                 detail: startup.describe(),
@@ -98,15 +98,11 @@ pub fn run_window(prepared: Result<Prepared, NotReady>, setup: WindowSetup) -> R
             for record in library_records(&startup) {
                 pump.services.record(record);
             }
-            if let Some(link) = pump.services.link.as_mut() {
-                link.set_library(startup.library().map(|verified| {
-                    perfuse_link::local::LibraryIdentity {
-                        name: verified.library.identity.name.clone(),
-                        version: verified.library.identity.version.clone(),
-                        sha256: verified.library.identity.hash_hex(),
-                    }
-                }));
-            }
+            pump.services.use_library(
+                startup
+                    .library()
+                    .map(|verified| verified.library.identity.clone()),
+            );
             let (recorder, history) = pump.recorder();
             let biomed = biomed_facts(
                 &platform,

@@ -150,6 +150,7 @@ fn run(options: Options) -> Result<(), String> {
         busy_ui: false,
         control_cpu: None,
         link: link.as_ref().map(|process| process.socket.clone()),
+        library: Some(library_path.clone()),
     };
     let result = if headless {
         println!("{HELP}");

@@ -9,6 +9,7 @@ mod active;
 mod check;
 pub mod model;
 mod signature;
+pub mod staging;
 pub mod startup;
 pub mod tool;
 mod validate;

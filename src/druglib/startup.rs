@@ -45,6 +45,9 @@ impl std::fmt::Display for Unusable {
 pub enum Startup {
     /// The installed library verified.
     Installed(VerifiedLibrary),
+    /// A library from the hospital, activated on this pump over the
+    /// installed one (`staging`), verified again.
+    Activated(VerifiedLibrary),
     /// The installed library was refused; the last good one is in use.
     LastGood {
         library: VerifiedLibrary,
@@ -62,7 +65,9 @@ impl Startup {
     /// The library in use, if any.
     pub fn library(&self) -> Option<&VerifiedLibrary> {
         match self {
-            Startup::Installed(library) | Startup::LastGood { library, .. } => Some(library),
+            Startup::Installed(library)
+            | Startup::Activated(library)
+            | Startup::LastGood { library, .. } => Some(library),
             Startup::None { .. } => None,
         }
     }
@@ -71,6 +76,9 @@ impl Startup {
     pub fn describe(&self) -> String {
         match self {
             Startup::Installed(library) => format!("drug library: {library}"),
+            Startup::Activated(library) => format!(
+                "drug library: {library}, from the hospital, activated on this pump"
+            ),
             Startup::LastGood { library, installed } => format!(
                 "drug library refused: {installed}; using the last good library kept on this pump: {library}"
             ),
@@ -126,37 +134,48 @@ fn keep(installed: &Path, kept: &Path) -> Result<(), String> {
         std::fs::create_dir_all(folder)
             .map_err(|error| format!("cannot create {}: {error}", folder.display()))?;
     }
-    let write = |to: &Path, content: &[u8]| -> Result<(), String> {
-        let mut aside = to.as_os_str().to_owned();
-        aside.push(".new");
-        let aside = PathBuf::from(aside);
-        let fail = |error: std::io::Error| format!("cannot write {}: {error}", aside.display());
-        let file = std::fs::File::create(&aside).map_err(fail)?;
-        std::io::Write::write_all(&mut &file, content).map_err(fail)?;
-        file.sync_all().map_err(fail)?;
-        std::fs::rename(&aside, to).map_err(|error| {
-            format!(
-                "cannot rename {} to {}: {error}",
-                aside.display(),
-                to.display()
-            )
-        })
-    };
-    write(&signature_path(kept), &signature)?;
-    write(kept, &bytes)?;
-    if let Some(folder) = kept.parent() {
+    write_atomically(&signature_path(kept), &signature)?;
+    write_atomically(kept, &bytes)?;
+    sync_folder(kept);
+    Ok(())
+}
+
+/// Writes `content` to `to` aside (`<to>.new`), flushes it to disk and
+/// renames it into place: a power cut leaves the old file or the new one.
+pub(crate) fn write_atomically(to: &Path, content: &[u8]) -> Result<(), String> {
+    let mut aside = to.as_os_str().to_owned();
+    aside.push(".new");
+    let aside = PathBuf::from(aside);
+    let fail = |error: std::io::Error| format!("cannot write {}: {error}", aside.display());
+    let file = std::fs::File::create(&aside).map_err(fail)?;
+    std::io::Write::write_all(&mut &file, content).map_err(fail)?;
+    file.sync_all().map_err(fail)?;
+    std::fs::rename(&aside, to).map_err(|error| {
+        format!(
+            "cannot rename {} to {}: {error}",
+            aside.display(),
+            to.display()
+        )
+    })
+}
+
+/// Flushes the renames in the folder of `file` to disk.
+pub(crate) fn sync_folder(file: &Path) {
+    if let Some(folder) = file.parent() {
         if let Ok(folder) = std::fs::File::open(folder) {
             let _ = folder.sync_all();
         }
     }
-    Ok(())
 }
 
-/// The library to start with: the `installed` one checked against `keys`
-/// and `today`, else the last good one kept at `kept`, else none. A library
+/// The library to start with: one the hospital sent and a biomed activated
+/// on this pump, while `installed` is the file it was activated over
+/// (`staging`, beside `kept`); else the `installed` one checked against
+/// `keys` and `today`, else the last good one kept at `kept`, else none. A library
 /// that verifies becomes the last good one; failing to keep it is logged,
 /// and changes nothing about this start.
 pub fn start_library(installed: &Path, keys: &Path, kept: &Path, today: time::Date) -> Startup {
+    let keys_path = keys;
     let keys = match std::fs::read_to_string(keys)
         .map_err(|error| format!("{}: {error}", keys.display()))
         .and_then(|text| TrustedKeys::from_toml(&text).map_err(|error| error.to_string()))
@@ -169,6 +188,18 @@ pub fn start_library(installed: &Path, keys: &Path, kept: &Path, today: time::Da
             }
         }
     };
+    let files = super::staging::LibraryFiles {
+        installed: installed.to_owned(),
+        keys: keys_path.to_owned(),
+        folder: kept.parent().unwrap_or_else(|| Path::new(".")).to_owned(),
+    };
+    match super::staging::activated_at_start(&files, &keys) {
+        Some(Ok(library)) => return Startup::Activated(library),
+        Some(Err(why)) => tracing::error!(
+            "the drug library activated on this pump was refused ({why}); the installed one is checked instead"
+        ),
+        None => {}
+    }
     let refused = match read_and_verify(installed, &keys, today) {
         Ok(library) => {
             if let Err(error) = keep(installed, kept) {

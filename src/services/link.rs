@@ -11,10 +11,14 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
 use perfuse_link::local::{
-    self, Alarm, LibraryIdentity, LinkHealth, OrderOutcome, ProposedOrder, Status, ToApp, ToLink,
+    self, Alarm, LibraryIdentity, LibraryOffer, LibraryOutcome, LinkHealth, OrderOutcome,
+    ProposedOrder, Status, ToApp, ToLink,
 };
 use perfuse_link::queue::DropOldest;
+use sha2::{Digest, Sha256};
 use uds::nonblocking::UnixSeqpacketConn;
 
 use crate::alarms::Condition;
@@ -30,6 +34,8 @@ pub const STATUS_EVERY_MS: u64 = 1000;
 /// Packets waiting to go to the link, and orders waiting for the nurse.
 pub const OUTGOING: usize = 8;
 pub const INCOMING: usize = 4;
+/// Packets read from the link in one turn.
+pub const RECEIVED_PER_TURN: usize = 16;
 
 /// What the program adds to a status: the volume to be infused and the
 /// drug, when known.
@@ -37,6 +43,22 @@ pub const INCOMING: usize = 4;
 pub struct ProgramFacts {
     pub vtbi: Option<Millilitres>,
     pub drug: Option<String>,
+}
+
+/// A library arriving from the link, packet by packet.
+#[derive(Debug)]
+struct Arriving {
+    offer: LibraryOffer,
+    data: Vec<u8>,
+}
+
+/// A library the link passed on whole: the offer, its bytes and its
+/// signature file. Its hash matched the offer; nothing else is checked yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferedLibrary {
+    pub offer: LibraryOffer,
+    pub bytes: Vec<u8>,
+    pub signature: Vec<u8>,
 }
 
 pub struct LinkClient {
@@ -56,6 +78,9 @@ pub struct LinkClient {
     /// Packets from the link that were refused (and why, the last one).
     pub refused: u64,
     pub last_refusal: Option<String>,
+    arriving: Option<Arriving>,
+    /// A whole library waiting to be checked (`take_library`).
+    library_in: Option<OfferedLibrary>,
 }
 
 impl LinkClient {
@@ -82,6 +107,8 @@ impl LinkClient {
             health: None,
             refused: 0,
             last_refusal: None,
+            arriving: None,
+            library_in: None,
         }
     }
 
@@ -142,6 +169,143 @@ impl LinkClient {
         self.exchange();
     }
 
+    /// A library the hospital sent, whole and matching its offer's hash,
+    /// to be checked and staged; its answer goes back by `answer_library`.
+    pub fn take_library(&mut self) -> Option<OfferedLibrary> {
+        self.library_in.take()
+    }
+
+    /// What the pump made of library offer `offer_id`.
+    pub fn answer_library(&mut self, offer_id: &str, outcome: LibraryOutcome) {
+        match local::encode(&ToLink::LibraryAnswer {
+            offer_id: offer_id.to_owned(),
+            outcome,
+        }) {
+            Ok(packet) => self.outgoing.push(packet),
+            Err(error) => {
+                tracing::error!("the answer to library offer {offer_id} cannot be encoded: {error}")
+            }
+        }
+        self.exchange();
+    }
+
+    /// A library packet from the link: the offer starts one (a library
+    /// still arriving is refused: the link sends one at a time), each
+    /// chunk must follow the last byte received, and the whole must match
+    /// the offer's size and hash.
+    fn library_packet(&mut self, packet: ToApp) {
+        let refusal = match packet {
+            ToApp::Library { offer } => {
+                if let Some(old) = self.arriving.take() {
+                    let why = format!(
+                        "offer {} arrived while offer {} was still arriving",
+                        offer.offer_id, old.offer.offer_id
+                    );
+                    self.refuse_library(&old.offer.offer_id, why);
+                }
+                let size = offer.size as usize;
+                self.arriving = Some(Arriving {
+                    offer,
+                    data: Vec::with_capacity(size.min(local::MAX_LIBRARY)),
+                });
+                None
+            }
+            ToApp::LibraryChunk {
+                offer_id,
+                offset,
+                data,
+            } => match self.arriving.as_mut() {
+                None => {
+                    self.refused += 1;
+                    self.last_refusal = Some(format!(
+                        "a chunk of library offer {offer_id}, which never started"
+                    ));
+                    None
+                }
+                Some(arriving) if arriving.offer.offer_id != offer_id => Some(format!(
+                    "a chunk of offer {offer_id} arrived while offer {} was arriving",
+                    arriving.offer.offer_id
+                )),
+                Some(arriving) if offset as usize != arriving.data.len() => Some(format!(
+                    "the chunk at byte {offset} arrived when byte {} was due",
+                    arriving.data.len()
+                )),
+                Some(arriving) => match STANDARD.decode(data.as_bytes()) {
+                    Err(error) => Some(format!(
+                        "the chunk at byte {offset} is not base64 ({error})"
+                    )),
+                    Ok(bytes)
+                        if arriving.data.len() + bytes.len() > arriving.offer.size as usize =>
+                    {
+                        Some(format!(
+                            "the library passed its announced size of {} bytes",
+                            arriving.offer.size
+                        ))
+                    }
+                    Ok(bytes) => {
+                        arriving.data.extend_from_slice(&bytes);
+                        None
+                    }
+                },
+            },
+            ToApp::Order { .. } | ToApp::Health { .. } => None,
+        };
+        if let Some(why) = refusal {
+            if let Some(arriving) = self.arriving.take() {
+                self.refuse_library(&arriving.offer.offer_id, why);
+            }
+            return;
+        }
+        let complete = self
+            .arriving
+            .as_ref()
+            .is_some_and(|arriving| arriving.data.len() == arriving.offer.size as usize);
+        if !complete {
+            return;
+        }
+        let Some(Arriving { offer, data }) = self.arriving.take() else {
+            return;
+        };
+        let found = hex::encode(Sha256::digest(&data));
+        if found != offer.sha256 {
+            let why = format!(
+                "the library reached the pump app with SHA-256 {found}; the offer announced {}",
+                offer.sha256
+            );
+            self.refuse_library(&offer.offer_id, why);
+            return;
+        }
+        match STANDARD.decode(offer.signature.as_bytes()) {
+            Ok(signature) => {
+                if let Some(old) = self.library_in.replace(OfferedLibrary {
+                    offer,
+                    bytes: data,
+                    signature,
+                }) {
+                    let why = "a newer library arrived before the pump checked this one";
+                    self.refuse_library(&old.offer.offer_id, why.into());
+                }
+            }
+            Err(error) => {
+                let why = format!("the signature file is not base64 ({error})");
+                self.refuse_library(&offer.offer_id, why);
+            }
+        }
+    }
+
+    fn refuse_library(&mut self, offer_id: &str, reason: String) {
+        tracing::warn!("library offer {offer_id} refused: {reason}");
+        match local::encode(&ToLink::LibraryAnswer {
+            offer_id: offer_id.to_owned(),
+            outcome: LibraryOutcome::Refused { reason },
+        }) {
+            Ok(packet) => self.outgoing.push(packet),
+            Err(error) => {
+                tracing::error!("the answer to library offer {offer_id} cannot be encoded: {error}")
+            }
+        }
+    }
+
     /// The oldest order waiting for the nurse.
     pub fn take_order(&mut self) -> Option<ProposedOrder> {
         self.orders.pop()
@@ -190,8 +354,10 @@ impl LinkClient {
         }
         let mut buffer = [0_u8; local::MAX_PACKET + 1];
         // A fixed number per turn: a link sending without pause cannot hold
-        // the UI thread here.
-        for _ in 0..8 {
+        // the UI thread here (a whole library, 65 packets, takes a few
+        // turns).
+        let mut library = Vec::new();
+        for _ in 0..RECEIVED_PER_TURN {
             match connection.recv(&mut buffer) {
                 Ok(0) => {
                     lost = true;
@@ -200,6 +366,9 @@ impl LinkClient {
                 Ok(length) => match local::decode::<ToApp>(buffer.get(..length).unwrap_or(&[])) {
                     Ok(ToApp::Order { order }) => self.orders.push(order),
                     Ok(ToApp::Health { health }) => self.health = Some(health),
+                    Ok(packet @ (ToApp::Library { .. } | ToApp::LibraryChunk { .. })) => {
+                        library.push(packet)
+                    }
                     Err(error) => {
                         self.refused += 1;
                         self.last_refusal = Some(error.to_string());
@@ -212,9 +381,14 @@ impl LinkClient {
                 }
             }
         }
+        for packet in library {
+            self.library_packet(packet);
+        }
         if lost {
             tracing::warn!("the network link went away; the pump runs on without it");
             self.connection = None;
+            // The link refuses a library it could not finish passing on.
+            self.arriving = None;
             if let Some(health) = self.health.as_mut() {
                 health.connected = false;
             }

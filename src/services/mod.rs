@@ -20,11 +20,30 @@ use std::time::{Duration, Instant};
 
 use crate::control::api::{Mode, Snapshot};
 use crate::control::units::Nanolitres;
+use crate::druglib::staging::{self, LibraryFiles};
+use crate::druglib::VerifiedLibrary;
 use crate::store::writer::{StoreWriter, WriterStats};
 use crate::store::{Event, EventLog};
 use crate::therapy::{Millilitres, MillilitresPerHour};
 use kept::{interrupted, progress, Interrupted, KeptProgram, PROGRESS_EVERY_MS};
+use perfuse_link::local::LibraryOutcome;
 use records::record_of_mode;
+
+/// A mode as the activation refusal names it.
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::SelfTest => "testing itself",
+        Mode::PlatformRejected => "on an unverified platform",
+        Mode::Idle => "idle",
+        Mode::Ready => "holding a program, ready to start",
+        Mode::Delivering => "infusing",
+        Mode::KeepVeinOpen => "keeping the vein open",
+        Mode::Paused => "paused",
+        Mode::AlarmStopped => "stopped by an alarm",
+        Mode::Completed => "holding a completed program",
+        Mode::Fault => "in a fault",
+    }
+}
 
 /// The store as the app uses it: absent if the database cannot be opened
 /// (the pump still runs, stops and alarms; the reason is logged).
@@ -43,6 +62,41 @@ pub struct Services {
     seen: WriterStats,
     /// The network link, when one is configured.
     pub link: Option<link::LinkClient>,
+    /// Where libraries from the hospital are checked against and staged
+    /// (none: a library offered is refused).
+    pub library_files: Option<LibraryFiles>,
+    /// The library in use (None: basic infusions only), as the link
+    /// reports it.
+    pub library_in_use: Option<crate::druglib::LibraryIdentity>,
+    /// What became of the last library the hospital sent, until the
+    /// front-end takes it.
+    library_news: Option<LibraryNews>,
+}
+
+/// What became of a library the hospital sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LibraryNews {
+    Staged {
+        offer: String,
+        identity: crate::druglib::LibraryIdentity,
+    },
+    Refused {
+        offer: String,
+        reason: String,
+    },
+}
+
+/// Why a staged library was not activated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActivationRefused {
+    #[error("a drug library can only be activated with no infusion loaded: stop the program first (the pump is {0})")]
+    ProgramLoaded(&'static str),
+    #[error("a drug library cannot be activated while the pump is {0}")]
+    NotReady(&'static str),
+    #[error("this pump has no library files to activate into")]
+    NoFiles,
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl Services {
@@ -63,6 +117,9 @@ impl Services {
                 failures: 0,
             },
             link: None,
+            library_files: None,
+            library_in_use: None,
+            library_news: None,
         };
         let log = match EventLog::open_or_recover(path) {
             Ok((log, None)) => log,
@@ -199,6 +256,9 @@ impl Services {
                     .and_then(|therapy| therapy.drug_name.clone()),
             };
             link.follow(snapshot, self.delivered_before, &facts);
+            if let Some(offered) = link.take_library() {
+                self.stage_offered(offered);
+            }
         }
         let mode = snapshot.mode;
         if let Some(event) = record_of_mode(self.last_mode, mode) {
@@ -238,6 +298,126 @@ impl Services {
         self.interrupted = None;
         self.delivered_before = delivered_before;
         self.save(program);
+    }
+
+    /// A library the hospital sent: verified and staged, or refused; the
+    /// hospital is answered and the history says which.
+    fn stage_offered(&mut self, offered: link::OfferedLibrary) {
+        let offer_id = offered.offer.offer_id.clone();
+        let result = match &self.library_files {
+            Some(files) => staging::stage(
+                files,
+                &offered.bytes,
+                &offered.signature,
+                crate::druglib::tool::today_utc(),
+            ),
+            None => Err("this pump takes no library over the network (no library files)".into()),
+        };
+        let (outcome, event) = match result {
+            Ok(verified) => {
+                self.library_news = Some(LibraryNews::Staged {
+                    offer: offer_id.clone(),
+                    identity: verified.library.identity.clone(),
+                });
+                let identity = &verified.library.identity;
+                tracing::info!(
+                    "library offer {offer_id}: {verified} staged; activate it on the settings page"
+                );
+                (
+                    LibraryOutcome::Staged,
+                    Event::LibraryOffer {
+                        offer: offer_id.clone(),
+                        outcome: "staged".into(),
+                        detail: format!(
+                            "{} {}, {}",
+                            identity.name,
+                            identity.version,
+                            identity.hash_hex()
+                        ),
+                    },
+                )
+            }
+            Err(reason) => {
+                tracing::warn!("library offer {offer_id} refused: {reason}");
+                self.library_news = Some(LibraryNews::Refused {
+                    offer: offer_id.clone(),
+                    reason: reason.clone(),
+                });
+                (
+                    LibraryOutcome::Refused {
+                        reason: reason.clone(),
+                    },
+                    Event::LibraryOffer {
+                        offer: offer_id.clone(),
+                        outcome: "refused".into(),
+                        detail: reason,
+                    },
+                )
+            }
+        };
+        self.record(event);
+        if let Some(link) = self.link.as_mut() {
+            link.answer_library(&offer_id, outcome);
+        }
+    }
+
+    /// What became of the last library the hospital sent (once).
+    pub fn take_library_news(&mut self) -> Option<LibraryNews> {
+        self.library_news.take()
+    }
+
+    /// The library in use from now on: recorded for the link's statuses.
+    pub fn use_library(&mut self, library: Option<crate::druglib::LibraryIdentity>) {
+        if let Some(link) = self.link.as_mut() {
+            link.set_library(library.as_ref().map(|identity| {
+                perfuse_link::local::LibraryIdentity {
+                    name: identity.name.clone(),
+                    version: identity.version.clone(),
+                    sha256: identity.hash_hex(),
+                }
+            }));
+        }
+        self.library_in_use = library;
+    }
+
+    /// The staged library, verified again (None: none is staged).
+    pub fn staged_library(&self) -> Option<Result<VerifiedLibrary, String>> {
+        staging::staged(
+            self.library_files.as_ref()?,
+            crate::druglib::tool::today_utc(),
+        )
+    }
+
+    /// Activates the staged library while the pump is in `mode`: only with
+    /// no program loaded. The activation is recorded and the link reports
+    /// the new library from its next status.
+    pub fn activate_library(&mut self, mode: Mode) -> Result<VerifiedLibrary, ActivationRefused> {
+        match mode {
+            Mode::Idle => {}
+            Mode::Ready
+            | Mode::Delivering
+            | Mode::KeepVeinOpen
+            | Mode::Paused
+            | Mode::AlarmStopped
+            | Mode::Completed => return Err(ActivationRefused::ProgramLoaded(mode_name(mode))),
+            Mode::SelfTest | Mode::PlatformRejected | Mode::Fault => {
+                return Err(ActivationRefused::NotReady(mode_name(mode)))
+            }
+        }
+        let files = self
+            .library_files
+            .as_ref()
+            .ok_or(ActivationRefused::NoFiles)?;
+        let verified = staging::activate(files, crate::druglib::tool::today_utc())
+            .map_err(ActivationRefused::Refused)?;
+        let identity = &verified.library.identity;
+        self.record(Event::LibraryActivated {
+            name: identity.name.clone(),
+            version: identity.version.clone(),
+            hash: identity.hash_hex(),
+        });
+        self.use_library(Some(verified.library.identity.clone()));
+        Ok(verified)
     }
 
     /// The program kept now, if any.

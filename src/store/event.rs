@@ -220,6 +220,15 @@ pub enum Event {
         #[serde(default)]
         detail: String,
     },
+    /// A drug library the hospital sent (`offer`: the offer's id) was
+    /// "staged" (`detail`: its name, version and hash) or "refused"
+    /// (`detail`: why, as answered to the hospital).
+    LibraryOffer {
+        offer: String,
+        outcome: String,
+        #[serde(default)]
+        detail: String,
+    },
 }
 
 /// What kind of event a record is: the log's `kind` column, the serde tag
@@ -250,11 +259,12 @@ pub enum EventKind {
     StorageFault,
     PcaDemand,
     Order,
+    LibraryOffer,
 }
 
 impl EventKind {
     /// Every kind, in the order the log's format lists them.
-    pub const ALL: [EventKind; 24] = [
+    pub const ALL: [EventKind; 25] = [
         EventKind::PowerOn,
         EventKind::PowerOff,
         EventKind::SelfTest,
@@ -279,6 +289,7 @@ impl EventKind {
         EventKind::PcaDemand,
         EventKind::AlarmEscalated,
         EventKind::Order,
+        EventKind::LibraryOffer,
     ];
 
     /// The kind's name as stored.
@@ -308,6 +319,7 @@ impl EventKind {
             EventKind::PcaDemand => "pca_demand",
             EventKind::AlarmEscalated => "alarm_escalated",
             EventKind::Order => "order",
+            EventKind::LibraryOffer => "library_offer",
         }
     }
 
@@ -351,6 +363,7 @@ impl Event {
             Event::PcaDemand { .. } => EventKind::PcaDemand,
             Event::AlarmEscalated { .. } => EventKind::AlarmEscalated,
             Event::Order { .. } => EventKind::Order,
+            Event::LibraryOffer { .. } => EventKind::LibraryOffer,
         }
     }
 }

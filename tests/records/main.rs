@@ -4,6 +4,7 @@
 //! modules are the former one-file test binaries.
 
 mod druglib_loading;
+mod druglib_staging;
 mod druglib_tool;
 mod hat_eeprom;
 mod log_export;

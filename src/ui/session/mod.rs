@@ -165,6 +165,8 @@ impl Screen {
 pub enum LibraryState {
     /// The installed library verified.
     Installed,
+    /// A library from the hospital, activated on this pump, is in use.
+    Activated,
     /// The installed library could not be used; the last good one is.
     LastGood(Unusable),
     /// No library can be used: basic infusions only.
@@ -179,6 +181,7 @@ impl LibraryState {
             .map(|verified| Arc::new(verified.library.clone()));
         let state = match startup {
             Startup::Installed(_) => LibraryState::Installed,
+            Startup::Activated(_) => LibraryState::Activated,
             Startup::LastGood { installed, .. } => LibraryState::LastGood(installed.clone()),
             Startup::None { installed, .. } => LibraryState::None(installed.clone()),
         };

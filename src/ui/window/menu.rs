@@ -199,6 +199,20 @@ pub(super) fn history_row(texts: &Texts, recorded: &crate::store::Recorded) -> H
         Event::LibraryRefused { detail } => (false, detail.clone()),
         Event::EventsDropped { count } => (false, count.to_string()),
         Event::PcaDemand { outcome } => (false, texts.get(&format!("pca-demand-{outcome}"))),
+        Event::LibraryOffer {
+            offer,
+            outcome,
+            detail,
+        } => (
+            false,
+            texts.format(
+                &format!("library-offer-history-{outcome}"),
+                &[
+                    ("offer", Arg::Text(offer.clone())),
+                    ("detail", Arg::Text(detail.clone())),
+                ],
+            ),
+        ),
         Event::Order {
             order,
             outcome,

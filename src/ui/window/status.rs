@@ -76,7 +76,7 @@ fn startup_checks(texts: &Texts, session: &Session) -> Vec<Check> {
             })
     };
     let library = match &session.library_state {
-        LibraryState::Installed => check(
+        LibraryState::Installed | LibraryState::Activated => check(
             "startup-step-library",
             identity("home-library"),
             CheckState::Passed,
@@ -137,7 +137,9 @@ pub(super) fn render(window: &AppWindow, session: &Session) {
                 note = match (&session.notice, &session.library_state) {
                     // An order refused, or expired, is told on the home page.
                     (Some(Notice::Refused(detail)), _) => detail.clone(),
-                    (_, LibraryState::Installed) => texts.get("home-no-program"),
+                    (_, LibraryState::Installed | LibraryState::Activated) => {
+                        texts.get("home-no-program")
+                    }
                     (_, LibraryState::LastGood(why)) => texts.format(
                         "home-library-last-good-note",
                         &[("reason", Arg::Text(unusable_text(texts, why)))],
