@@ -14,6 +14,11 @@ docs/hospital-link.md). On that connection it:
   acknowledgement (CA, or CE with the error);
 - sends the infusion orders (RGV^O15, IHE PCD-03) that appear in --inbox as
   JSON files, each built as ER7 and checked by hl7apy before it is sent;
+- offers the drug libraries that appear in --inbox (JSON with "kind":
+  "library", naming the .toml and its .sig) as MFN^M01, serves the pump's
+  chunk queries (QBP^Q11) with RSP^K11, and acknowledges its outcome
+  (MFK^M01); a test can make it announce a wrong hash or size, cut the
+  connection after some chunks, or stop finding the offer;
 - records one JSON line per message, both ways, in --log.
 
 Usage: hl7apy_gateway.py --cert C --key K --ca CA --log FILE --inbox DIR
@@ -33,7 +38,7 @@ import time
 
 from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.mllp import AbstractErrorHandler, AbstractHandler, MLLPRequestHandler, MLLPServer
-from hl7apy.parser import parse_message
+from hl7apy.parser import parse_message, parse_segment
 
 PROFILES = {
     "ORU^R01^ORU_R01": "1.3.6.1.4.1.19376.1.6.1.1.1",
@@ -42,6 +47,14 @@ PROFILES = {
 }
 
 LOG_LOCK = threading.Lock()
+
+# Libraries offered, by offer id: their bytes and the test's instructions.
+OFFERS = {}
+OFFERS_LOCK = threading.Lock()
+# The bytes of a library chunk in one OBX.
+PIECE = 720
+# A handler's reply that tells the connection to drop (a cut-off download).
+CUT = object()
 
 
 def log(args, entry):
@@ -167,6 +180,126 @@ def order_message(order):
     return message
 
 
+def strict(er7):
+    message = parse_message(er7, validation_level=VALIDATION_LEVEL.STRICT, find_groups=True)
+    message.validate()
+    return message
+
+
+def strict_any(er7):
+    """MLLP for a message whose HL7 2.6 structure ends in the "any HL7
+    segment" slot (MFN_M01 after MFE, RSP_K11 after QPD), which hl7apy's
+    structures lack and its parser drops. The structure hl7apy knows is
+    parsed and validated at STRICT level (and must read back as written);
+    each segment after it is parsed and validated as a 2.6 segment on its
+    own. The message goes out as written."""
+    known = strict(er7).to_er7().split("\r")
+    lines = er7.split("\r")
+    if lines[:len(known)] != known:
+        raise ValueError("hl7apy reads %r as %r" % (lines[:len(known)], known))
+    for line in lines[len(known):]:
+        segment = parse_segment(line, version="2.6", validation_level=VALIDATION_LEVEL.STRICT)
+        segment.validate()
+    return "\x0b" + er7 + "\r\x1c\r"
+
+
+def library_offer(entry):
+    """An MFN^M01 offering the library in the JSON the test wrote; the
+    offer is kept for the chunk queries that follow."""
+    import base64
+    import hashlib
+    with open(entry["file"], "rb") as source:
+        data = source.read()
+    with open(entry["signature_file"], "rb") as source:
+        signature = source.read()
+    sha = entry.get("announce_sha256", hashlib.sha256(data).hexdigest())
+    size = entry.get("announce_size", len(data))
+    sent = now_hl7()
+    segments = [
+        "MSH|^~\\&|GATEWAY|HOSP|PERFUSE|HOSP|%s||MFN^M01^MFN_M01|%s|P|2.6" % (sent, entry["message"]),
+        "MFI|DRUGLIB^Drug library^99PFS||UPD|||AL",
+        "MFE|MAD|%s|%s|%s^%s|CWE" % (entry["offer_id"], sent, entry["name"], entry["version"]),
+        "OBX|1|ST|LIBRARY_SHA256^Drug library SHA-256^99PFS||%s||||||F" % sha,
+        "OBX|2|NM|LIBRARY_SIZE^Drug library size^99PFS||%d|By^byte^UCUM|||||F" % size,
+        "OBX|3|ED|LIBRARY_SIGNATURE^Drug library signature^99PFS||^text^plain^Base64^%s||||||F"
+        % base64.b64encode(signature).decode("ascii"),
+    ]
+    wire = strict_any("\r".join(segments))
+    with OFFERS_LOCK:
+        OFFERS[entry["offer_id"]] = {"data": data, "entry": entry, "served": 0}
+    return wire
+
+
+class ChunkQuery(AbstractHandler):
+    """QBP^Q11 for a chunk of an offered library: RSP^K11 with the bytes,
+    or AE/NF when the offer is unknown."""
+
+    def __init__(self, message, args):
+        super().__init__(message)
+        self.args = args
+
+    def reply(self):
+        import base64
+        kind, message = read_strictly(self.incoming_message)
+        control_id = header_fields(self.incoming_message)[9]
+        qpd = [line for line in message.to_er7().split("\r") if line.startswith("QPD|")][0].split("|")
+        offer_id, offset, length = (qpd[3].split("^") + ["", "", ""])[:3]
+        offset, length = int(offset), int(length)
+        log(self.args, {"direction": "in", "kind": kind, "valid": True, "control_id": control_id,
+                        "offer_id": offer_id, "offset": offset, "length": length})
+        with OFFERS_LOCK:
+            offer = OFFERS.get(offer_id)
+            entry = offer["entry"] if offer else {}
+            served = offer["served"] if offer else 0
+            if offer and "cut_after_chunks" in entry and served >= entry["cut_after_chunks"]:
+                entry.pop("cut_after_chunks")
+                log(self.args, {"direction": "cut", "offer_id": offer_id, "offset": offset})
+                return CUT
+            missing = offer is None or served >= entry.get("not_found_after_chunks", 1 << 30)
+            if offer:
+                offer["served"] += 1
+        head = "MSH|^~\\&|GATEWAY|HOSP|PERFUSE|HOSP|%s||RSP^K11^RSP_K11|GW%s|P|2.6" % (now_hl7(), control_id)
+        echo = "QPD|DRUGLIB_CHUNK^Drug library chunk^99PFS|%s|%s^%d^%d" % (control_id, offer_id, offset, length)
+        if missing:
+            segments = [head, "MSA|AE|%s" % control_id,
+                        "ERR|||207^Application internal error^HL70357|E||||offer %s is no longer offered" % offer_id,
+                        "QAK|%s|NF|DRUGLIB_CHUNK^Drug library chunk^99PFS|0|0|0" % control_id, echo]
+        else:
+            data = offer["data"][offset:offset + length]
+            segments = [head, "MSA|AA|%s" % control_id,
+                        "QAK|%s|OK|DRUGLIB_CHUNK^Drug library chunk^99PFS|1|1|0" % control_id, echo]
+            # hl7apy holds OBX-5 to 999 characters (HL7 allows 99,999):
+            # the chunk goes in pieces of 720 bytes, 960 in base64.
+            for number, start in enumerate(range(0, len(data), PIECE), 1):
+                piece = base64.b64encode(data[start:start + PIECE]).decode("ascii")
+                segments.append(
+                    "OBX|%d|ED|DRUGLIB_CHUNK^Drug library chunk^99PFS|%d|^application^toml^Base64^%s||||||F"
+                    % (number, offset + start, piece))
+        wire = strict_any("\r".join(segments))
+        log(self.args, {"direction": "out", "kind": "RSP^K11^RSP_K11", "offer_id": offer_id,
+                        "offset": offset, "found": not missing})
+        return wire
+
+
+class LibraryOutcome(AbstractHandler):
+    """MFK^M01: what the pump made of an offer; logged and acknowledged."""
+
+    def __init__(self, message, args):
+        super().__init__(message)
+        self.args = args
+
+    def reply(self):
+        kind, message = read_strictly(self.incoming_message)
+        lines = message.to_er7().split("\r")
+        field = lambda name, n: next((line.split("|")[n] for line in lines
+                                      if line.startswith(name + "|") and len(line.split("|")) > n), "")
+        log(self.args, {"direction": "in", "kind": kind, "valid": True,
+                        "control_id": header_fields(self.incoming_message)[9],
+                        "msa": [field("MSA", 1), field("MSA", 2)], "err": field("ERR", 8),
+                        "offer_id": field("MFA", 2), "result": field("MFA", 4).split("^")[0]})
+        return ack(self.incoming_message, "CA")
+
+
 class PumpConnection(MLLPRequestHandler):
     """One pump's connection, kept open: hl7apy's own handler reads one
     message and closes, which a pump that dials out cannot use."""
@@ -184,6 +317,12 @@ class PumpConnection(MLLPRequestHandler):
                 with open(path, encoding="utf-8") as source:
                     order = json.load(source)
                 os.rename(path, path + ".sent")
+                if order.get("kind") == "library":
+                    wire = library_offer(order)
+                    self.request.sendall(wire.encode(self.encoding))
+                    log(args, {"direction": "out", "kind": "MFN^M01^MFN_M01",
+                               "control_id": order["message"], "offer_id": order["offer_id"]})
+                    continue
                 message = order_message(order)
                 self.request.sendall(message.to_mllp().encode(self.encoding))
                 log(args, {"direction": "out", "kind": "RGV^O15^RGV_O15",
@@ -204,6 +343,9 @@ class PumpConnection(MLLPRequestHandler):
                     continue
                 text = frame[start + 1:].decode(self.encoding).rstrip("\r")
                 reply = self._route_message(text)
+                if reply is CUT:
+                    log(args, {"direction": "disconnect"})
+                    return
                 if reply:
                     self.request.sendall(reply.encode(self.encoding))
         log(args, {"direction": "disconnect"})
@@ -217,7 +359,10 @@ class Gateway(MLLPServer):
         self.context = context
         handler = (PumpMessage, args)
         handlers = {kind: handler for kind in
-                    ("ORU^R01^ORU_R01", "ORU^R40^ORU_R40", "RRG^O16^RRG_O16", "ACK^O15^ACK")}
+                    ("ORU^R01^ORU_R01", "ORU^R40^ORU_R40", "RRG^O16^RRG_O16", "ACK^O15^ACK",
+                     "ACK^M01^ACK")}
+        handlers["QBP^Q11^QBP_Q11"] = (ChunkQuery, args)
+        handlers["MFK^M01^MFK_M01"] = (LibraryOutcome, args)
         handlers["ERR"] = (Refused, args)
         super().__init__("127.0.0.1", args.port, handlers, timeout=10,
                          request_handler_class=PumpConnection)

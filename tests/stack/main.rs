@@ -7,6 +7,7 @@ mod alarm_escalation;
 mod alarm_volume;
 mod buzzer_pwm;
 mod control_thread;
+mod hospital_library;
 mod hospital_link;
 mod hospital_storm;
 mod launcher;

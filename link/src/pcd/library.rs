@@ -197,11 +197,28 @@ pub fn read_chunk(message: &Message, offer_id: &str, offset: u32) -> Result<Chun
             format!("{offer_id}^{offset}^…, the query the pump sent"),
         ));
     }
-    let obx = observation(message, CHUNK_QUERY[0], "DRUGLIB_CHUNK, the chunk")?;
-    if obx.text(4) != offset.to_string() {
-        return Err(obx.invalid(4, "the chunk's offset", format!("{offset}, as asked")));
+    // The chunk comes in one OBX or in several pieces, in order, each
+    // OBX-4 the offset of its first byte (a gateway whose OBX-5 is limited
+    // in length sends pieces).
+    observation(message, CHUNK_QUERY[0], "DRUGLIB_CHUNK, the chunk")?;
+    let mut bytes = Vec::new();
+    let mut next = u64::from(offset);
+    for obx in message
+        .all("OBX")
+        .filter(|obx| obx.text(3) == CHUNK_QUERY[0])
+    {
+        if obx.text(4) != next.to_string() {
+            return Err(obx.invalid(
+                4,
+                "the piece's offset",
+                format!("{next}, where the chunk asked for or the piece before ends"),
+            ));
+        }
+        let piece = encapsulated(obx, 5, "the chunk", CHUNK - bytes.len())?;
+        next += piece.len() as u64;
+        bytes.extend_from_slice(&piece);
     }
-    encapsulated(obx, 5, "the chunk", CHUNK).map(Chunk::Bytes)
+    Ok(Chunk::Bytes(bytes))
 }
 
 /// MFK^M01: the outcome of the offer carried by message `acknowledged`:
@@ -367,6 +384,26 @@ mod tests {
             read_chunk(&not_found, "OFFER-7", 16384),
             Ok(Chunk::Refused("no such offer".into()))
         );
+        let pieces = answer(
+            "AA",
+            "OK",
+            "OFFER-7^16384^16384",
+            "\rOBX|1|ED|DRUGLIB_CHUNK^Drug library chunk^99PFS|16384|^application^toml^Base64^aGVs||||||F\
+             \rOBX|2|ED|DRUGLIB_CHUNK^Drug library chunk^99PFS|16387|^application^toml^Base64^bG8=||||||F",
+        );
+        assert_eq!(
+            read_chunk(&pieces, "OFFER-7", 16384),
+            Ok(Chunk::Bytes(b"hello".to_vec()))
+        );
+        let gap = answer(
+            "AA",
+            "OK",
+            "OFFER-7^16384^16384",
+            "\rOBX|1|ED|DRUGLIB_CHUNK^Drug library chunk^99PFS|16384|^application^toml^Base64^aGVs||||||F\
+             \rOBX|2|ED|DRUGLIB_CHUNK^Drug library chunk^99PFS|16390|^application^toml^Base64^bG8=||||||F",
+        );
+        let error = read_chunk(&gap, "OFFER-7", 16384).unwrap_err().to_string();
+        assert!(error.contains("16387"), "{error}");
         let no_data = answer("AA", "OK", "OFFER-7^16384^16384", "");
         assert!(read_chunk(&no_data, "OFFER-7", 16384).is_err());
     }
