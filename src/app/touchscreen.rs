@@ -258,6 +258,20 @@ impl Pump for AppPump {
         }
     }
 
+    fn staged_library(&mut self) -> Option<Result<crate::druglib::VerifiedLibrary, String>> {
+        self.services.staged_library()
+    }
+
+    fn activate_library(&mut self, mode: Mode) -> Result<crate::druglib::VerifiedLibrary, String> {
+        self.services
+            .activate_library(mode)
+            .map_err(|error| error.to_string())
+    }
+
+    fn library_news(&mut self) -> bool {
+        self.services.take_library_news().is_some()
+    }
+
     fn events(&mut self) -> Vec<crate::control::api::ControlEvent> {
         self.handle
             .as_mut()

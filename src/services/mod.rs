@@ -29,6 +29,27 @@ use kept::{interrupted, progress, Interrupted, KeptProgram, PROGRESS_EVERY_MS};
 use perfuse_link::local::LibraryOutcome;
 use records::record_of_mode;
 
+/// Activates the staged library in `files` while the pump is in `mode`:
+/// only idle, with no program loaded; verified again with today's date.
+pub fn activate_staged(
+    files: &LibraryFiles,
+    mode: Mode,
+) -> Result<VerifiedLibrary, ActivationRefused> {
+    match mode {
+        Mode::Idle => {}
+        Mode::Ready
+        | Mode::Delivering
+        | Mode::KeepVeinOpen
+        | Mode::Paused
+        | Mode::AlarmStopped
+        | Mode::Completed => return Err(ActivationRefused::ProgramLoaded(mode_name(mode))),
+        Mode::SelfTest | Mode::PlatformRejected | Mode::Fault => {
+            return Err(ActivationRefused::NotReady(mode_name(mode)))
+        }
+    }
+    staging::activate(files, crate::druglib::tool::today_utc()).map_err(ActivationRefused::Refused)
+}
+
 /// A mode as the activation refusal names it.
 fn mode_name(mode: Mode) -> &'static str {
     match mode {
@@ -392,24 +413,11 @@ impl Services {
     /// no program loaded. The activation is recorded and the link reports
     /// the new library from its next status.
     pub fn activate_library(&mut self, mode: Mode) -> Result<VerifiedLibrary, ActivationRefused> {
-        match mode {
-            Mode::Idle => {}
-            Mode::Ready
-            | Mode::Delivering
-            | Mode::KeepVeinOpen
-            | Mode::Paused
-            | Mode::AlarmStopped
-            | Mode::Completed => return Err(ActivationRefused::ProgramLoaded(mode_name(mode))),
-            Mode::SelfTest | Mode::PlatformRejected | Mode::Fault => {
-                return Err(ActivationRefused::NotReady(mode_name(mode)))
-            }
-        }
         let files = self
             .library_files
             .as_ref()
             .ok_or(ActivationRefused::NoFiles)?;
-        let verified = staging::activate(files, crate::druglib::tool::today_utc())
-            .map_err(ActivationRefused::Refused)?;
+        let verified = activate_staged(files, mode)?;
         let identity = &verified.library.identity;
         self.record(Event::LibraryActivated {
             name: identity.name.clone(),

@@ -57,6 +57,11 @@ fn every_kind_is_listed_once_and_matches_its_serde_tag() {
             outcome: text(),
             detail: text(),
         },
+        Event::LibraryOffer {
+            offer: text(),
+            outcome: text(),
+            detail: text(),
+        },
     ];
     assert_eq!(all.len(), EventKind::ALL.len());
     for (event, kind) in all.iter().zip(EventKind::ALL) {

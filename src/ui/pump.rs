@@ -48,6 +48,25 @@ pub trait Pump {
     fn answer_order(&mut self, order_id: &str, outcome: OrderOutcome) {
         let _ = (order_id, outcome);
     }
+    /// The drug library staged from the hospital, verified again (None:
+    /// none is staged).
+    fn staged_library(&mut self) -> Option<Result<crate::druglib::VerifiedLibrary, String>> {
+        None
+    }
+    /// Activates the staged library while the pump is in `mode` (refused
+    /// with a program loaded); the library now in use.
+    fn activate_library(
+        &mut self,
+        mode: crate::control::api::Mode,
+    ) -> Result<crate::druglib::VerifiedLibrary, String> {
+        let _ = mode;
+        Err("this pump takes no drug library from the hospital".into())
+    }
+    /// Whether a library from the hospital was staged or refused since the
+    /// last call.
+    fn library_news(&mut self) -> bool {
+        false
+    }
     /// The wall clock orders expire by, Unix seconds.
     fn wall_clock(&mut self) -> i64 {
         perfuse_link::local::wall_clock()

@@ -42,6 +42,11 @@ pub struct OrderLine {
     pub inbox: std::collections::VecDeque<ProposedOrder>,
     pub answers: Vec<(String, OrderOutcome)>,
     pub now: i64,
+    /// Where libraries from the hospital are staged and activated (None:
+    /// the pump takes none), and whether one was staged since the window
+    /// last asked.
+    pub library_files: Option<perfuse::druglib::staging::LibraryFiles>,
+    pub library_news: bool,
 }
 
 pub type Orders = Rc<RefCell<OrderLine>>;
@@ -90,6 +95,28 @@ impl Pump for KeepingPump {
 
     fn wall_clock(&mut self) -> i64 {
         self.orders.borrow().now
+    }
+
+    fn staged_library(&mut self) -> Option<Result<perfuse::druglib::VerifiedLibrary, String>> {
+        let files = self.orders.borrow().library_files.clone()?;
+        perfuse::druglib::staging::staged(&files, perfuse::druglib::tool::today_utc())
+    }
+
+    fn activate_library(
+        &mut self,
+        mode: Mode,
+    ) -> Result<perfuse::druglib::VerifiedLibrary, String> {
+        let files = self
+            .orders
+            .borrow()
+            .library_files
+            .clone()
+            .ok_or("no library files")?;
+        perfuse::services::activate_staged(&files, mode).map_err(|error| error.to_string())
+    }
+
+    fn library_news(&mut self) -> bool {
+        std::mem::take(&mut self.orders.borrow_mut().library_news)
     }
 }
 

@@ -7,6 +7,7 @@ mod alarm_signals;
 mod dose_error_reduction;
 mod end_and_time;
 mod home_and_programming;
+mod hospital_library;
 mod hospital_orders;
 mod multi_step;
 mod pca;

@@ -40,22 +40,7 @@ pub fn biomed_facts(
                 display_decimal(limits.max.value())
             ),
         ),
-        (
-            "biomed-library",
-            library.map_or_else(
-                || "–".to_owned(),
-                |library| {
-                    let identity = &library.identity;
-                    format!(
-                        "{} {} · {} · sha256 {}",
-                        identity.name,
-                        identity.version,
-                        identity.effective,
-                        identity.short_hash()
-                    )
-                },
-            ),
-        ),
+        ("biomed-library", library_fact(library)),
         ("biomed-supervisor", supervisor_socket.to_owned()),
         (
             "biomed-software",
@@ -64,7 +49,91 @@ pub fn biomed_facts(
     ]
 }
 
+/// A library as the settings show it: name, version, effective date and
+/// the start of its hash.
+pub fn library_fact(library: Option<&Library>) -> String {
+    library.map_or_else(
+        || "–".to_owned(),
+        |library| {
+            let identity = &library.identity;
+            format!(
+                "{} {} · {} · sha256 {}",
+                identity.name,
+                identity.version,
+                identity.effective,
+                identity.short_hash()
+            )
+        },
+    )
+}
+
 impl Session {
+    /// Why the staged library cannot be activated now (None: it can).
+    pub fn activation_blocked(&self) -> Option<String> {
+        match &self.staged {
+            None => return Some(self.texts.get("library-staged-none")),
+            Some(Err(_)) => return Some(self.texts.get("library-staged-unusable")),
+            Some(Ok(_)) => {}
+        }
+        let loaded = self.active.is_some() || !matches!(self.snapshot.mode, Mode::Idle);
+        loaded.then(|| self.texts.get("library-activate-program-loaded"))
+    }
+
+    /// Activate, pressed on the settings: the first press arms it (the
+    /// button names the library to confirm), the second activates the
+    /// staged library, whole, if no program is loaded.
+    pub fn activate_library(&mut self) {
+        self.touch(if self.activation_armed {
+            "confirm activate library"
+        } else {
+            "activate library"
+        });
+        if !matches!(self.screen, Screen::Menu(MenuView::Settings)) {
+            return;
+        }
+        if let Some(why) = self.activation_blocked() {
+            self.activation_armed = false;
+            self.notice = Some(Notice::Refused(why));
+            return;
+        }
+        if !self.activation_armed {
+            self.activation_armed = true;
+            return;
+        }
+        self.activation_armed = false;
+        match self.pump.activate_library(self.snapshot.mode) {
+            Ok(verified) => {
+                let library = Arc::new(verified.library.clone());
+                let fact = library_fact(Some(&library));
+                if let Some(entry) = self
+                    .biomed
+                    .iter_mut()
+                    .find(|(id, _)| *id == "biomed-library")
+                {
+                    entry.1 = fact;
+                }
+                self.interaction(
+                    Action::Value,
+                    format!(
+                        "library activated {} {}",
+                        library.identity.name, library.identity.version
+                    ),
+                );
+                self.library = Some(library);
+                self.library_state = LibraryState::Activated;
+                self.staged = None;
+                self.notice = None;
+            }
+            Err(why) => {
+                self.staged = self.pump.staged_library();
+                self.notice = Some(Notice::Refused(
+                    self.texts
+                        .format("library-activate-refused", &[("detail", Arg::Text(why))]),
+                ));
+            }
+        }
+    }
+
     /// Opens the menu (history first) from home or the running screen.
     pub fn open_menu(&mut self) {
         self.touch("menu");
@@ -151,6 +220,8 @@ impl Session {
             return;
         };
         if !self.settings_pin.is_empty() && entry.typed == self.settings_pin {
+            self.staged = self.pump.staged_library();
+            self.activation_armed = false;
             self.show(Screen::Menu(MenuView::Settings));
         } else {
             entry.typed.clear();

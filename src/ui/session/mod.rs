@@ -42,7 +42,7 @@ mod running;
 mod start_later;
 mod syringe;
 
-pub use menu::{biomed_facts, settings_pin, DEFAULT_SETTINGS_PIN};
+pub use menu::{biomed_facts, library_fact, settings_pin, DEFAULT_SETTINGS_PIN};
 pub use program::{END_KVO_ID, END_STOP_ID};
 pub use running::Allowed;
 pub use start_later::START_LATER_MINUTES;
@@ -281,6 +281,11 @@ pub struct Session {
     order_area: Option<usize>,
     /// The order page shows the care areas to choose from.
     order_picking: bool,
+    /// The library staged from the hospital (verified again when it
+    /// arrived and when the settings open), or why it cannot be used.
+    pub staged: Option<Result<crate::druglib::VerifiedLibrary, String>>,
+    /// Activate was pressed once: the next press activates.
+    pub activation_armed: bool,
     pump: Box<dyn Pump>,
     recorder: Box<dyn Recorder>,
     started: Instant,
@@ -329,10 +334,13 @@ impl Session {
             order_programs: Vec::new(),
             order_area: None,
             order_picking: false,
+            staged: None,
+            activation_armed: false,
             pump,
             recorder,
             started: Instant::now(),
         };
+        session.staged = session.pump.staged_library();
         session.interaction(Action::Page, session.screen.page().name().to_owned());
         Ok(session)
     }
@@ -364,6 +372,7 @@ impl Session {
         self.screen = screen;
         if new_page {
             self.notice = None;
+            self.activation_armed = false;
             self.interaction(Action::Page, self.screen.page().name().to_owned());
         }
     }
@@ -463,6 +472,10 @@ impl Session {
             _ => {}
         }
         self.follow_orders();
+        if self.pump.library_news() {
+            self.staged = self.pump.staged_library();
+            self.activation_armed = false;
+        }
     }
 
     fn describe(&self, active: &Active) -> String {

@@ -18,6 +18,7 @@ pub(super) fn setup(wire: &Wire) {
     menu.on_louder(wire.act(|session| session.alarm_volume(true)));
     menu.on_quieter(wire.act(|session| session.alarm_volume(false)));
     menu.on_unlock(wire.act(|session| session.unlock(false)));
+    menu.on_activate_library(wire.act(|session| session.activate_library()));
     menu.on_confirm_unlock(wire.act(|session| session.unlock(true)));
     menu.on_pin_digit(wire.with(|session, digit: i32| {
         if let Ok(digit) = u8::try_from(digit) {
@@ -159,6 +160,46 @@ pub(super) fn render(window: &AppWindow, session: &Session, view: &MenuView) {
                 })
                 .collect();
             update_rows(|| menu.get_biomed(), |rows| menu.set_biomed(rows), biomed);
+            menu.set_staged_label(s(texts.get("library-staged-label")));
+            let staged = match &session.staged {
+                None => texts.get("library-staged-none"),
+                Some(Ok(verified)) => texts.format(
+                    "library-staged-detail",
+                    &[
+                        (
+                            "library",
+                            Arg::Text(crate::ui::session::library_fact(Some(&verified.library))),
+                        ),
+                        ("signer", Arg::Text(verified.signed_by.clone())),
+                    ],
+                ),
+                Some(Err(why)) => texts.format(
+                    "library-staged-refused",
+                    &[("detail", Arg::Text(why.clone()))],
+                ),
+            };
+            menu.set_staged(s(staged));
+            let blocked = session.activation_blocked();
+            menu.set_activate_enabled(blocked.is_none());
+            menu.set_activate_note(s(match (&blocked, &session.notice) {
+                (_, Some(crate::ui::session::Notice::Refused(text))) => text.clone(),
+                (Some(why), _) if session.staged.is_some() => why.clone(),
+                _ => String::new(),
+            }));
+            menu.set_activate_label(s(match (&session.staged, session.activation_armed) {
+                (Some(Ok(verified)), true) => texts.format(
+                    "library-activate-confirm",
+                    &[
+                        ("name", Arg::Text(verified.library.identity.name.clone())),
+                        (
+                            "version",
+                            Arg::Text(verified.library.identity.version.clone()),
+                        ),
+                    ],
+                ),
+                _ => texts.get("library-activate"),
+            }));
+            menu.set_activate_armed(session.activation_armed);
         }
         MenuView::Locked { unlock_armed } => {
             menu.set_locked_text(s(texts.get("locked-text")));
