@@ -127,9 +127,10 @@ fn a_staged_library_is_activated_from_the_settings_only_with_no_program_loaded()
     assert!(!biomed_library(&ui).contains("2026.12.1"));
     ui.press("SettingsView::activate-button");
     ui.refresh();
+    assert_eq!(menu.get_activate_label(), "Confirm 2026.12.1");
     assert_eq!(
-        menu.get_activate_label(),
-        "Press again to activate Perfuse sample library 2026.12.1"
+        menu.get_activate_note(),
+        "Press Confirm to activate Perfuse sample library 2026.12.1 now"
     );
     assert!(!files.activated().exists(), "one press activates nothing");
     ui.press("SettingsView::activate-button");

@@ -181,14 +181,9 @@ pub(super) fn render(window: &AppWindow, session: &Session, view: &MenuView) {
             menu.set_staged(s(staged));
             let blocked = session.activation_blocked();
             menu.set_activate_enabled(blocked.is_none());
-            menu.set_activate_note(s(match (&blocked, &session.notice) {
-                (_, Some(crate::ui::session::Notice::Refused(text))) => text.clone(),
-                (Some(why), _) if session.staged.is_some() => why.clone(),
-                _ => String::new(),
-            }));
-            menu.set_activate_label(s(match (&session.staged, session.activation_armed) {
-                (Some(Ok(verified)), true) => texts.format(
-                    "library-activate-confirm",
+            let identity = |id: &str, verified: &crate::druglib::VerifiedLibrary| {
+                texts.format(
+                    id,
                     &[
                         ("name", Arg::Text(verified.library.identity.name.clone())),
                         (
@@ -196,7 +191,18 @@ pub(super) fn render(window: &AppWindow, session: &Session, view: &MenuView) {
                             Arg::Text(verified.library.identity.version.clone()),
                         ),
                     ],
-                ),
+                )
+            };
+            menu.set_activate_note(s(match (&blocked, &session.notice, &session.staged) {
+                (_, Some(crate::ui::session::Notice::Refused(text)), _) => text.clone(),
+                (Some(why), _, Some(_)) => why.clone(),
+                (None, _, Some(Ok(verified))) if session.activation_armed => {
+                    identity("library-activate-confirm-note", verified)
+                }
+                _ => String::new(),
+            }));
+            menu.set_activate_label(s(match (&session.staged, session.activation_armed) {
+                (Some(Ok(verified)), true) => identity("library-activate-confirm", verified),
                 _ => texts.get("library-activate"),
             }));
             menu.set_activate_armed(session.activation_armed);
