@@ -1,11 +1,12 @@
 //! Whatever a gateway sends: the MLLP decoder, then the HL7 reader on every
 //! frame, then each reading of a message the pump does (its type, an
-//! acknowledgement, an order). None may panic, and the decoder may never
+//! acknowledgement, an order, a library offer, a library chunk). None may panic, and the decoder may never
 //! hold more than its limit.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use perfuse_link::hl7::Message;
+use perfuse_link::local::MAX_LIBRARY;
 use perfuse_link::mllp::{Decoder, MAX_MESSAGE};
 use perfuse_link::pcd;
 
@@ -31,6 +32,13 @@ fuzz_target!(|data: &[u8]| {
             let _ = pcd::control_id(&message);
             let _ = pcd::read_acknowledgement(&message);
             let _ = pcd::read_order(&message);
+            if let Ok(offer) = pcd::read_offer(&message) {
+                assert!((1..=MAX_LIBRARY).contains(&(offer.size as usize)));
+                assert_eq!(offer.sha256.len(), 64);
+            }
+            if let Ok(pcd::Chunk::Bytes(bytes)) = pcd::read_chunk(&message, "OFFER-7", 0) {
+                assert!(bytes.len() <= pcd::CHUNK, "a chunk past its limit");
+            }
             let again = Message::parse(message.to_er7().as_bytes());
             assert_eq!(
                 again.as_ref().ok(),
