@@ -290,6 +290,8 @@ where
             let mut latencies: Vec<u32> = Vec::with_capacity(config.record_latencies);
             let _ = ready_sender.send(status);
             let period = config.period_us.max(1);
+            let heartbeat_every = config.heartbeat_every.max(1);
+            let heartbeat_interval_us = period.saturating_mul(u64::from(heartbeat_every));
             let mut deadline = monotonic_us().saturating_add(period);
             // The loop: nothing below allocates (the latency record was sized above).
             while !thread_stop.load(Ordering::Acquire) {
@@ -323,10 +325,16 @@ where
                         sender.new_session();
                         count_heartbeat(&thread_stats, sender.send(Kind::ResumeConfirmed, &status));
                     }
+                    // On the beat, and at once after a wake-up a beat or
+                    // more late: the machine stood still (a host or an
+                    // interrupt storm took the CPU), and the supervisor,
+                    // which stood still too, must hear that this thread
+                    // is back before its deadline rather than a beat later.
                     if output
                         .snapshot
                         .period
-                        .is_multiple_of(u64::from(config.heartbeat_every.max(1)))
+                        .is_multiple_of(u64::from(heartbeat_every))
+                        || lateness >= heartbeat_interval_us
                     {
                         count_heartbeat(&thread_stats, sender.send(Kind::Heartbeat, &status));
                     }

@@ -162,6 +162,9 @@ fn prepare(cli: &Cli, default_dir: Option<&Path>) -> Result<Prepared, String> {
         policy: Policy {
             deadline_us: cli.deadline_ms * 1000,
             stale_after_us: cli.deadline_ms * 1000,
+            // The grace after the supervisor's own stall: never beyond two
+            // deadlines of silence.
+            excused_silence_us: cli.deadline_ms * 2000,
             ..Policy::DEFAULT
         },
         log: cli

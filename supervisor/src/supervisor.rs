@@ -74,6 +74,8 @@ pub struct SupervisorReport {
     pub trips: u64,
     pub rejected: u64,
     pub late_periods: u64,
+    /// Wake-ups so late that the supervisor itself stood still.
+    pub stalls: u64,
     /// The longest time between two good messages of a live session, us.
     pub longest_silence_us: u64,
 }
@@ -324,11 +326,20 @@ where
         let mut requested = (AlarmLevel::None, false, 0_u64);
         let mut volume_set = AlarmVolume::LOUDEST;
         let mut playing = Playing::QUIET;
+        // When the supervisor last woke from standing still, and how late.
+        let mut stood_still: Option<(u64, u64)> = None;
         let mut deadline = now_us().saturating_add(PERIOD_US);
         while !stop.load(Ordering::Acquire) {
             sleep_until_us(deadline);
             let now = now_us();
             report.periods += 1;
+            // Woken this late, the supervisor stood still itself: it did not
+            // see the app's silence, and gives it a moment to be heard.
+            let own_lateness = now.saturating_sub(deadline);
+            if own_lateness > self.config.policy.stall_us {
+                stood_still = Some((now, own_lateness));
+                report.stalls += 1;
+            }
             let mut events: [Option<WatchEvent>; MESSAGES_PER_PERIOD + 3] =
                 [None; MESSAGES_PER_PERIOD + 3];
             let mut count = 0;
@@ -425,7 +436,8 @@ where
                     }
                 }
             }
-            let (after, event) = watch.tick(now, &self.config.policy);
+            let (after, event) =
+                watch.tick(now, &self.config.policy, stood_still.map(|(at, _)| at));
             watch = after;
             push(event);
             if report.periods % RUNAWAY_EVERY == 0 {
@@ -469,13 +481,22 @@ where
                 match event {
                     WatchEvent::Tripped(reason) => {
                         report.trips += 1;
-                        self.log.record_fmt(
-                            now,
-                            format_args!(
-                                "{}; last good message sent at {last_good_sent_us} us",
-                                describe(*reason)
+                        match stood_still {
+                            Some((at, late)) => self.log.record_fmt(
+                                now,
+                                format_args!(
+                                    "{}; last good message sent at {last_good_sent_us} us; supervisor stood still to {at} us ({late} us late)",
+                                    describe(*reason)
+                                ),
                             ),
-                        );
+                            None => self.log.record_fmt(
+                                now,
+                                format_args!(
+                                    "{}; last good message sent at {last_good_sent_us} us",
+                                    describe(*reason)
+                                ),
+                            ),
+                        }
                     }
                     WatchEvent::SessionOpened { session } => self
                         .log
@@ -533,12 +554,13 @@ where
         self.log.record_fmt(
             now_us(),
             format_args!(
-                "STOP supervisor stopped; motor disabled; {} periods, {} late, {} trips, {} messages rejected, longest silence {} us",
+                "STOP supervisor stopped; motor disabled; {} periods, {} late, {} trips, {} messages rejected, longest silence {} us, {} stood still",
                 report.periods,
                 report.late_periods,
                 report.trips,
                 report.rejected,
-                report.longest_silence_us
+                report.longest_silence_us,
+                report.stalls
             ),
         );
         report

@@ -21,17 +21,32 @@ pub struct Policy {
     /// Most messages accepted per `flood_window_us`; the rest are a flood.
     pub flood_limit: u32,
     pub flood_window_us: u64,
+    /// A supervisor wake-up later than this means the supervisor itself
+    /// stood still (the machine, not the app, stopped), us.
+    pub stall_us: u64,
+    /// After the supervisor stood still, the app has this long to be heard
+    /// before its silence trips: it could not run either, and its first
+    /// heartbeat after the stall needs a moment to arrive, us.
+    pub stall_grace_us: u64,
+    /// A silence longer than this trips whatever the supervisor's own
+    /// stalls: the grace is bounded, us.
+    pub excused_silence_us: u64,
 }
 
 impl Policy {
     /// Heartbeats every 10 ms; a 50 ms deadline is five missed in a row plus
     /// scheduling slack; a message older than the deadline is stale; more than
-    /// 8 in 10 ms (a heartbeat and a resume is 2) is a flood.
+    /// 8 in 10 ms (a heartbeat and a resume is 2) is a flood. A supervisor
+    /// that woke 10 ms late stood still itself, and gives the app 20 ms
+    /// after it to be heard, never beyond 100 ms of silence in all.
     pub const DEFAULT: Policy = Policy {
         deadline_us: 50_000,
         stale_after_us: 50_000,
         flood_limit: 8,
         flood_window_us: 10_000,
+        stall_us: 10_000,
+        stall_grace_us: 20_000,
+        excused_silence_us: 100_000,
     };
 }
 
@@ -130,6 +145,24 @@ impl FloodCounter {
         }
         self.count = self.count.saturating_add(1);
         !self.flooding && self.count <= policy.flood_limit
+    }
+}
+
+/// Is a silence since `last_beat_us` excused by the supervisor's own stall?
+fn excused(
+    now_us: u64,
+    last_beat_us: u64,
+    policy: &Policy,
+    stood_still_at_us: Option<u64>,
+) -> bool {
+    match stood_still_at_us {
+        // A stall during this silence, recent, and the silence bounded.
+        Some(woke_us) => {
+            woke_us > last_beat_us
+                && now_us.saturating_sub(woke_us) <= policy.stall_grace_us
+                && now_us.saturating_sub(last_beat_us) <= policy.excused_silence_us
+        }
+        None => false,
     }
 }
 
@@ -335,11 +368,22 @@ impl Watch {
         }
     }
 
-    /// Checks the deadline at `now_us`.
-    pub fn tick(self, now_us: u64, policy: &Policy) -> (Watch, Option<WatchEvent>) {
+    /// Checks the deadline at `now_us`. `stood_still_at_us` is when the
+    /// supervisor last woke after standing still itself (`Policy::stall_us`
+    /// late): a silence the supervisor was not running to see is not yet
+    /// the app's fault, so for `Policy::stall_grace_us` after that wake-up,
+    /// up to `Policy::excused_silence_us` of silence, it waits for the
+    /// app's first heartbeat instead of tripping.
+    pub fn tick(
+        self,
+        now_us: u64,
+        policy: &Policy,
+        stood_still_at_us: Option<u64>,
+    ) -> (Watch, Option<WatchEvent>) {
         match self {
             Watch::Healthy { last_beat_us, .. }
-                if now_us.saturating_sub(last_beat_us) > policy.deadline_us =>
+                if now_us.saturating_sub(last_beat_us) > policy.deadline_us
+                    && !excused(now_us, last_beat_us, policy, stood_still_at_us) =>
             {
                 let reason = TripReason::MissedHeartbeat {
                     silent_us: now_us.saturating_sub(last_beat_us),

@@ -67,7 +67,15 @@ impl Harness {
     }
 
     fn tick(&mut self, now_us: u64) {
-        let (watch, event) = self.watch.tick(now_us, &POLICY);
+        let (watch, event) = self.watch.tick(now_us, &POLICY, None);
+        self.watch = watch;
+        self.events.extend(event);
+    }
+
+    /// A tick of a supervisor that last woke from standing still itself at
+    /// `stood_still_at_us`.
+    fn tick_after_stall(&mut self, now_us: u64, stood_still_at_us: u64) {
+        let (watch, event) = self.watch.tick(now_us, &POLICY, Some(stood_still_at_us));
         self.watch = watch;
         self.events.extend(event);
     }
@@ -148,6 +156,82 @@ fn a_missed_deadline_trips_and_nothing_but_a_confirmed_new_session_recovers() {
         harness.events.last(),
         Some(&WatchEvent::Resumed { session: 8 })
     );
+}
+
+#[test]
+fn a_supervisor_that_stood_still_itself_waits_for_the_apps_first_heartbeat() {
+    // The machine stood still 53 ms (the field of a virtual machine's
+    // host, or an interrupt storm): the last beat was at 1 ms, the
+    // supervisor woke at 54 ms and the app, which stood still too, is heard
+    // 2 ms later.
+    let mut harness = delivering(7);
+    harness.tick_after_stall(54_000, 54_000);
+    assert!(
+        harness.watch.motor_allowed(),
+        "a silence the supervisor did not see tripped"
+    );
+    harness.tick_after_stall(56_000, 54_000);
+    harness.receive(&message(Kind::Heartbeat, 7, 4, 55_500, true), 56_000);
+    harness.tick_after_stall(58_000, 54_000);
+    assert!(harness.watch.motor_allowed());
+    // The grace does not carry over: the next silence is judged afresh.
+    harness.tick_after_stall(106_000, 54_000);
+    assert!(
+        harness.watch.motor_allowed(),
+        "50 ms is within the deadline"
+    );
+    harness.tick_after_stall(106_001, 54_000);
+    assert!(harness.watch.tripped());
+    assert_eq!(
+        harness.events.last(),
+        Some(&WatchEvent::Tripped(TripReason::MissedHeartbeat {
+            silent_us: 50_001
+        }))
+    );
+}
+
+#[test]
+fn an_app_that_stays_silent_after_the_supervisors_stall_trips_when_the_grace_ends() {
+    let mut harness = delivering(7);
+    harness.tick_after_stall(54_000, 54_000);
+    harness.tick_after_stall(74_000, 54_000);
+    assert!(
+        harness.watch.motor_allowed(),
+        "20 ms of grace after the stall"
+    );
+    harness.tick_after_stall(74_002, 54_000);
+    assert_eq!(
+        harness.events.last(),
+        Some(&WatchEvent::Tripped(TripReason::MissedHeartbeat {
+            silent_us: 73_002
+        }))
+    );
+}
+
+#[test]
+fn the_grace_after_a_stall_is_bounded() {
+    // A stall of 100 ms or more excuses nothing: the silence trips at once.
+    let mut harness = delivering(7);
+    harness.tick_after_stall(101_002, 101_002);
+    assert!(harness.watch.tripped());
+    // A supervisor starved again and again gets no grace beyond 100 ms of
+    // silence, however recent its last stall.
+    let mut harness = delivering(7);
+    harness.tick_after_stall(60_000, 60_000);
+    harness.tick_after_stall(80_000, 80_000);
+    harness.tick_after_stall(100_000, 100_000);
+    assert!(harness.watch.motor_allowed());
+    harness.tick_after_stall(101_002, 101_002);
+    assert!(harness.watch.tripped());
+    // A stall before the last heartbeat excuses nothing after it.
+    let mut harness = delivering(7);
+    harness.tick_after_stall(500, 500);
+    harness.tick_after_stall(51_001, 500);
+    assert!(harness.watch.tripped());
+    // Nor does a supervisor that never stood still get any grace.
+    let mut harness = delivering(7);
+    harness.tick(51_001);
+    assert!(harness.watch.tripped());
 }
 
 #[test]
@@ -458,6 +542,7 @@ proptest! {
                         confirmed_after_trip = true;
                     }
                 }
+                3 if delivering => harness.tick_after_stall(now, now.saturating_sub(sequence * 1000)),
                 3 => harness.tick(now),
                 _ => harness.receive(&[0xAB; MESSAGE_LEN], now),
             }

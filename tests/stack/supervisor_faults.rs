@@ -345,3 +345,63 @@ fn killing_the_supervisor_disables_the_motor_and_the_watchdog_resets_the_board()
         TRIALS as u32
     );
 }
+
+/// Stops the supervisor and the app together for `ms`, as a machine that
+/// stands still (a virtual machine's host taking both CPUs, or an
+/// interrupt storm): the supervisor is continued first, so it wakes to a
+/// silence it did not see before the app can be heard.
+fn machine_stands_still(stack: &Stack, app: &std::process::Child, ms: u64) {
+    let supervisor = Pid::from_raw(i32::try_from(stack.supervisor.id()).unwrap());
+    let app = Pid::from_raw(i32::try_from(app.id()).unwrap());
+    kill(app, Signal::SIGSTOP).unwrap();
+    kill(supervisor, Signal::SIGSTOP).unwrap();
+    std::thread::sleep(Duration::from_millis(ms));
+    kill(supervisor, Signal::SIGCONT).unwrap();
+    std::thread::sleep(Duration::from_micros(500));
+    kill(app, Signal::SIGCONT).unwrap();
+}
+
+#[test]
+fn a_machine_standing_still_60_ms_does_not_trip_a_healthy_pump_and_150_ms_does() {
+    let _machine = crate::machine::shared();
+    let stack = Stack::start();
+    let memory = stack.board.memory();
+    let mut app = stack.infusing_app(25);
+    let trips = || stack.log().matches("TRIP").count();
+    for trial in 0..TRIALS {
+        machine_stands_still(&stack, &app, 60);
+        std::thread::sleep(Duration::from_millis(150));
+        assert_eq!(
+            trips(),
+            0,
+            "trial {trial}: a 60 ms stand-still of the whole machine tripped:\n{}",
+            stack.log()
+        );
+        assert!(memory.motor_enabled(), "trial {trial}: the motor is off");
+    }
+    let status = app_status(&stack, &mut app);
+    assert!(status.contains("\"mode\":\"Delivering\""), "{status}");
+    // Beyond twice the deadline the grace ends: the silence trips, and the
+    // log says the supervisor stood still too.
+    machine_stands_still(&stack, &app, 150);
+    let started = Instant::now();
+    while trips() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "a 150 ms stand-still did not trip:\n{}",
+            stack.log()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(!memory.motor_enabled(), "tripped, the motor is still on");
+    let log = stack.log();
+    let trip = log.lines().find(|line| line.contains("TRIP")).unwrap();
+    assert!(
+        trip.contains("TRIP missed heartbeat") && trip.contains("supervisor stood still"),
+        "{trip}"
+    );
+    eprintln!("{trip}");
+    app.kill().unwrap();
+    app.wait().unwrap();
+}
