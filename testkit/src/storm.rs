@@ -554,7 +554,9 @@ async fn connection(
                                 }
                             };
                             if let Some(answer) = answer {
-                                if writer.write_all(&answer).await.is_err() {
+                                if writer.write_all(&answer).await.is_err()
+                                    || writer.flush().await.is_err()
+                                {
                                     break;
                                 }
                             }

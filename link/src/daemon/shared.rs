@@ -165,7 +165,10 @@ impl Shared {
     }
 
     /// A status from the app: it replaces the one not yet sent (counted),
-    /// and every alarm raised or ended since the last becomes an event.
+    /// and every alarm raised or ended since the last becomes an event. A
+    /// status that changes the pump's state (mode, program, drug, library,
+    /// alarms) is due at once; one that only moves the progress on is sent
+    /// with the next periodic status.
     pub fn status(&self, status: Status) {
         let mut state = self.lock();
         if state.status_due {
@@ -205,10 +208,18 @@ impl Shared {
                 state.raised.insert(condition, (alarm, alert_id));
             }
         }
+        // A change goes at once; progress alone (the volume, the time)
+        // waits for the periodic status, at the pace the hospital set.
+        let changed = state
+            .latest
+            .as_ref()
+            .is_none_or(|latest| !same_state(latest, &status));
         state.latest = Some(status);
-        state.status_due = true;
-        drop(state);
-        self.to_gateway.notify_one();
+        if changed {
+            state.status_due = true;
+            drop(state);
+            self.to_gateway.notify_one();
+        }
     }
 
     /// The app's answer to an order it was shown.
@@ -503,6 +514,18 @@ impl Default for Shared {
     }
 }
 
+/// Do two statuses describe the same state of the pump (only the progress
+/// and the time moved on)?
+fn same_state(a: &Status, b: &Status) -> bool {
+    a.platform == b.platform
+        && a.mode == b.mode
+        && a.rate == b.rate
+        && a.vtbi == b.vtbi
+        && a.drug == b.drug
+        && a.library == b.library
+        && a.alarms == b.alarms
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -572,6 +595,44 @@ mod tests {
             shared.next_outbound(true),
             Some(Outbound::Status(_))
         ));
+    }
+
+    #[test]
+    fn progress_alone_waits_for_the_periodic_status_and_a_change_goes_at_once() {
+        let shared = Shared::new();
+        shared.status(status(10, &[]));
+        assert!(matches!(shared.next_outbound(false), Some(Outbound::Status(s)) if s.at == 10));
+        // The volume and the time move on, nothing else: not due...
+        let mut progress = status(11, &[]);
+        progress.delivered = "0.5".parse().unwrap();
+        shared.status(progress);
+        assert_eq!(shared.next_outbound(false), None);
+        // ...until the periodic status, which carries the newest progress.
+        assert!(matches!(
+            shared.next_outbound(true),
+            Some(Outbound::Status(s)) if s.at == 11 && s.delivered == "0.5".parse().unwrap()
+        ));
+        // A change of mode, rate or library is due at once.
+        let mut paused = status(12, &[]);
+        paused.mode = Mode::Paused;
+        shared.status(paused);
+        assert!(matches!(shared.next_outbound(false), Some(Outbound::Status(s)) if s.at == 12));
+        let mut faster = status(13, &[]);
+        faster.mode = Mode::Paused;
+        faster.rate = "50".parse().unwrap();
+        shared.status(faster);
+        assert!(matches!(shared.next_outbound(false), Some(Outbound::Status(s)) if s.at == 13));
+        let mut library = status(14, &[]);
+        library.mode = Mode::Paused;
+        library.rate = "50".parse().unwrap();
+        library.library = Some(crate::local::LibraryIdentity {
+            name: "icu".into(),
+            version: "2026.12".into(),
+            sha256: "ab".repeat(32),
+        });
+        shared.status(library);
+        assert!(matches!(shared.next_outbound(false), Some(Outbound::Status(s)) if s.at == 14));
+        assert_eq!(shared.next_outbound(false), None);
     }
 
     #[test]

@@ -218,6 +218,41 @@ async fn garbage_is_counted_a_readable_header_gets_the_reason_and_the_connection
 }
 
 #[tokio::test]
+async fn acknowledgements_of_the_links_own_messages_do_not_count_against_the_gateways_rate() {
+    // 120 status changes in well under a second, each acknowledged at once:
+    // every one is delivered on the same connection (counted, the 51st
+    // waited out the acknowledgement deadline and the connection dropped).
+    let shared = Arc::new(Shared::new());
+    let (mut peer, task) = start(shared.clone());
+    let started = std::time::Instant::now();
+    for at in 0..120 {
+        // A change each time (a status of progress alone waits for the
+        // periodic one).
+        let mut changed = status(at);
+        if at % 2 == 1 {
+            changed.mode = Mode::Paused;
+        }
+        shared.status(changed);
+        let message = peer.next().await;
+        assert_eq!(message.header().unwrap().text(9), "ORU");
+        peer.ack(&message).await;
+    }
+    // The last acknowledgement is taken in.
+    let settle = std::time::Instant::now();
+    while shared.lock().health.messages_sent < 120 && settle.elapsed() < Duration::from_secs(2) {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(shared.lock().health.messages_sent, 120);
+    assert_eq!(shared.lock().health.messages_refused, 0);
+    assert!(!task.is_finished(), "the connection ended");
+}
+
+#[tokio::test]
 async fn a_gateway_that_does_not_acknowledge_trickles_or_floods_is_disconnected() {
     let shared = Arc::new(Shared::new());
     shared.status(status(1));
