@@ -32,6 +32,9 @@ pub const RETRY_MS: u64 = 2000;
 /// itself reports to the gateway at its own pace).
 pub const STATUS_EVERY_MS: u64 = 1000;
 /// Packets waiting to go to the link, and orders waiting for the nurse.
+/// Statuses and answers wait apart: the newest statuses push out the
+/// oldest, and never an answer (the nurse's decision on an order, the
+/// pump's on a library).
 pub const OUTGOING: usize = 8;
 pub const INCOMING: usize = 4;
 /// Packets read from the link in one turn.
@@ -66,6 +69,7 @@ pub struct LinkClient {
     connection: Option<UnixSeqpacketConn>,
     next_attempt: Instant,
     outgoing: DropOldest<Vec<u8>>,
+    answers: DropOldest<Vec<u8>>,
     orders: DropOldest<ProposedOrder>,
     sequence: u64,
     /// What the last status said, to send the next on a change.
@@ -98,6 +102,7 @@ impl LinkClient {
             connection: None,
             next_attempt: now,
             outgoing: DropOldest::new(OUTGOING),
+            answers: DropOldest::new(OUTGOING),
             orders: DropOldest::new(INCOMING),
             sequence: 0,
             last: None,
@@ -161,7 +166,7 @@ impl LinkClient {
             order_id: order_id.to_owned(),
             outcome,
         }) {
-            Ok(packet) => self.outgoing.push(packet),
+            Ok(packet) => self.answers.push(packet),
             Err(error) => {
                 tracing::error!("the answer to order {order_id} cannot be encoded: {error}")
             }
@@ -181,7 +186,7 @@ impl LinkClient {
             offer_id: offer_id.to_owned(),
             outcome,
         }) {
-            Ok(packet) => self.outgoing.push(packet),
+            Ok(packet) => self.answers.push(packet),
             Err(error) => {
                 tracing::error!("the answer to library offer {offer_id} cannot be encoded: {error}")
             }
@@ -299,7 +304,7 @@ impl LinkClient {
             offer_id: offer_id.to_owned(),
             outcome: LibraryOutcome::Refused { reason },
         }) {
-            Ok(packet) => self.outgoing.push(packet),
+            Ok(packet) => self.answers.push(packet),
             Err(error) => {
                 tracing::error!("the answer to library offer {offer_id} cannot be encoded: {error}")
             }
@@ -313,7 +318,7 @@ impl LinkClient {
 
     /// Statuses and answers dropped because the link did not take them.
     pub fn dropped(&self) -> u64 {
-        self.outgoing.dropped
+        self.outgoing.dropped + self.answers.dropped
     }
 
     pub fn connected(&self) -> bool {
@@ -338,17 +343,20 @@ impl LinkClient {
             return;
         };
         let mut lost = false;
-        while let Some(packet) = self.outgoing.pop() {
-            match connection.send(&packet) {
-                Ok(_) => {}
-                Err(error) if error.kind() == ErrorKind::WouldBlock => {
-                    self.outgoing.unpop(packet);
-                    break;
-                }
-                Err(_) => {
-                    self.outgoing.unpop(packet);
-                    lost = true;
-                    break;
+        // Answers first, then statuses.
+        'queues: for queue in [&mut self.answers, &mut self.outgoing] {
+            while let Some(packet) = queue.pop() {
+                match connection.send(&packet) {
+                    Ok(_) => {}
+                    Err(error) if error.kind() == ErrorKind::WouldBlock => {
+                        queue.unpop(packet);
+                        break 'queues;
+                    }
+                    Err(_) => {
+                        queue.unpop(packet);
+                        lost = true;
+                        break 'queues;
+                    }
                 }
             }
         }
@@ -541,6 +549,55 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(10));
         assert!(client.dropped() > 0);
         assert!(client.connected());
+    }
+
+    #[test]
+    fn answers_wait_apart_from_statuses_and_no_status_pushes_one_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("link.sock");
+        let listener = uds::UnixSeqpacketListener::bind(&path).unwrap();
+        let mut client = LinkClient::new(&path, "Perfuse S50 syringe", None);
+        let mut snapshot = Snapshot::default();
+        client.follow(&snapshot, Nanolitres(0), &ProgramFacts::default());
+        let (link, _) = listener.accept_unix_addr().unwrap();
+        // The link stops reading: the socket fills with statuses, then the
+        // nurse answers an order and the pump a library, then 20,000 more
+        // status changes come.
+        for n in 0..20_000 {
+            snapshot.mode = if n % 2 == 0 { Mode::Idle } else { Mode::Ready };
+            client.follow(&snapshot, Nanolitres(0), &ProgramFacts::default());
+        }
+        client.answer("O7", OrderOutcome::Confirmed);
+        client.answer_library("L3", LibraryOutcome::Staged);
+        for n in 0..20_000 {
+            snapshot.mode = if n % 2 == 0 { Mode::Idle } else { Mode::Ready };
+            client.follow(&snapshot, Nanolitres(0), &ProgramFacts::default());
+        }
+        assert!(client.dropped() > 0, "the socket never filled");
+        // The link reads again: both answers arrive, before the statuses
+        // that waited with them.
+        link.set_nonblocking(true).unwrap();
+        let mut buffer = [0_u8; local::MAX_PACKET];
+        let mut answers = Vec::new();
+        let mut statuses_after = 0;
+        for _ in 0..200_000 {
+            match link.recv(&mut buffer) {
+                Ok(length) => match local::decode::<ToLink>(&buffer[..length]).unwrap() {
+                    ToLink::OrderAnswer { order_id, .. } => answers.push(order_id),
+                    ToLink::LibraryAnswer { offer_id, .. } => answers.push(offer_id),
+                    ToLink::Status { .. } if answers.len() == 2 => statuses_after += 1,
+                    ToLink::Status { .. } => {}
+                },
+                Err(_) => {
+                    if answers.len() == 2 && statuses_after > 0 {
+                        break;
+                    }
+                    client.follow(&snapshot, Nanolitres(0), &ProgramFacts::default());
+                }
+            }
+        }
+        assert_eq!(answers, ["O7", "L3"]);
+        assert!(statuses_after > 0);
     }
 
     #[test]

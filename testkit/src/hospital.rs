@@ -180,8 +180,33 @@ impl Drop for Gateway {
     }
 }
 
+/// A perfuse-link process of a test's, killed however the test ends (a
+/// failed assertion included: a link left running would hold its
+/// gateway's port and its socket into the next test).
+pub struct LinkProcess(Child);
+
+impl std::ops::Deref for LinkProcess {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for LinkProcess {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for LinkProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The link process with the settings `config`, serving the app at `socket`.
-pub fn start_link(config: &Path, socket: &Path, log: &Path) -> Result<Child, String> {
+pub fn start_link(config: &Path, socket: &Path, log: &Path) -> Result<LinkProcess, String> {
     let output = std::fs::File::create(log).map_err(|error| error.to_string())?;
     let child = Command::new(crate::bins::binary("perfuse-link"))
         .arg("--config")
@@ -191,6 +216,7 @@ pub fn start_link(config: &Path, socket: &Path, log: &Path) -> Result<Child, Str
         .stdout(output.try_clone().map_err(|error| error.to_string())?)
         .stderr(output)
         .spawn()
+        .map(LinkProcess)
         .map_err(|error| format!("cannot start perfuse-link: {error}"))?;
     let started = Instant::now();
     while !socket.exists() {

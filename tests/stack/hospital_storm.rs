@@ -415,8 +415,8 @@ fn an_error_storm_from_the_hospital_changes_nothing_about_the_infusion() {
     let settings = link_settings(&dir, gateway.port, "pump");
     let socket = dir.join("link.sock");
     let link_log = dir.join("link.log");
-    let link_process = Killed(start_link(&settings, &socket, &link_log).unwrap());
-    let link = &link_process.0;
+    let link_process = start_link(&settings, &socket, &link_log).unwrap();
+    let link: &Child = &link_process;
     let mut app_process = Killed(stack.app_with_link(&socket));
     let app = &mut app_process.0;
     stack.start_infusing(app, 25);

@@ -287,6 +287,26 @@ impl Shared {
     /// answers, then the status if it changed or `periodic` says it is due.
     pub fn next_outbound(&self, periodic: bool) -> Option<Outbound> {
         let mut state = self.lock();
+        // A library the app was given and never answered: the hospital
+        // hears so after `APP_CHECK`, not only when it offers another.
+        if let LibraryJob::WithApp {
+            message,
+            offer,
+            since,
+            ..
+        } = &state.library
+        {
+            if since.elapsed() >= APP_CHECK {
+                let answer = LibraryAnswer::of(
+                    message,
+                    offer,
+                    Some("the pump app did not answer within 60 s".into()),
+                );
+                tracing::warn!("library offer {}: the app did not answer", offer.offer_id);
+                state.library = LibraryJob::Idle;
+                state.library_answers.push(answer);
+            }
+        }
         if let Some(event) = state.alarms.pop() {
             return Some(Outbound::Alarm(event));
         }
@@ -595,6 +615,44 @@ mod tests {
             shared.next_outbound(true),
             Some(Outbound::Status(_))
         ));
+    }
+
+    #[test]
+    fn a_library_the_app_never_answers_is_refused_to_the_hospital_after_a_minute() {
+        let shared = Shared::new();
+        let offer = LibraryOffer {
+            offer_id: "L9".into(),
+            name: "icu".into(),
+            version: "2026.12".into(),
+            sha256: "ab".repeat(32),
+            size: 10,
+            signature: String::new(),
+        };
+        let given = |ago: Duration| LibraryJob::WithApp {
+            message: "M9".into(),
+            offer: offer.clone(),
+            bytes: None,
+            since: Instant::now().checked_sub(ago).unwrap(),
+        };
+        // Within the minute the app is still checking it.
+        shared.lock().library = given(Duration::from_secs(59));
+        assert_eq!(shared.next_outbound(false), None);
+        assert!(matches!(shared.lock().library, LibraryJob::WithApp { .. }));
+        // Past it the hospital is told, once, and a new offer may come.
+        shared.lock().library = given(APP_CHECK);
+        match shared.next_outbound(false) {
+            Some(Outbound::Library(answer)) => {
+                assert_eq!(answer.offer_id, "L9");
+                assert_eq!(answer.message, "M9");
+                assert_eq!(
+                    answer.refusal.as_deref(),
+                    Some("the pump app did not answer within 60 s")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(shared.lock().library, LibraryJob::Idle));
+        assert_eq!(shared.next_outbound(false), None);
     }
 
     #[test]
