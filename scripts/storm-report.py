@@ -91,6 +91,14 @@ def main():
                    "%.3f mL against %.3f mL for the time at 25 mL/h." % (
                        recovery["most"], recovery["mean"], summary["supervisor_trips"],
                        summary["delivered_ml"], summary["expected_ml"]))
+        frozen = summary.get("supervisor_trips_in_host_freezes", [])
+        if frozen:
+            out.append("")
+            out.append("Trips while the host froze the machine (a CPU held by a SCHED_FIFO 95 "
+                       "watcher stood still; the nurse resumed the kept program, and the run "
+                       "fails on more than two or on any other trip):")
+            for trip in frozen:
+                out.append("- the host froze %s ms: `%s`" % (trip["host_froze_ms"], trip["trip"]))
         out.append("")
     print("\n".join(out))
 
